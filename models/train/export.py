@@ -1,0 +1,143 @@
+"""Export a trained checkpoint's EMA weights to ONNX + manifest.json (the model contract in DESIGN.md).
+
+  python3 models/train/export.py --run models/train/runs/default --name default [--fp16-weights] [--ship-checkpoint]
+
+Writes models/<name>/model.onnx and models/<name>/manifest.json; with --ship-checkpoint also the resumable float16
+checkpoint parts in models/<name>/checkpoint/. The manifest records the architecture, schedule, prediction,
+training counters and the ONNX file's sha256. Evaluation figures are added by the evaluator (`--eval-json`).
+"""
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ckpt import load, save_shipped  # noqa: E402
+from patched_unet import PatchedUNet  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+def fp16_initializers(path: str) -> None:
+    """Store float32 weights as float16 with a Cast back to float32 in the graph (halves the file)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    casts, keep = [], []
+    for init in g.initializer:
+        if init.data_type == onnx.TensorProto.FLOAT and np.prod(init.dims) >= 16:
+            arr = numpy_helper.to_array(init).astype(np.float16)
+            half = numpy_helper.from_array(arr, init.name + '_fp16')
+            keep.append(half)
+            casts.append(helper.make_node('Cast', [half.name], [init.name], to=onnx.TensorProto.FLOAT,
+                                          name=init.name + '_cast'))
+        else:
+            keep.append(init)
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = list(g.node)
+    del g.node[:]
+    g.node.extend(casts + nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def export_onnx(model: torch.nn.Module, path: str, multiple: int) -> None:
+    x = torch.randn(1, 3, multiple * 4, multiple * 4)
+    t = torch.tensor([100.0])
+    kwargs = dict(input_names=['x', 't'], output_names=['out'], opset_version=17,
+                  dynamic_axes={'x': {0: 'B', 2: 'H', 3: 'W'}, 't': {0: 'B'}, 'out': {0: 'B', 2: 'H', 3: 'W'}})
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
+        kwargs['dynamo'] = False  # the TorchScript exporter: same graph on PyTorch 1.13 and 2.x
+    tmp = path + '.tmp'
+    torch.onnx.export(model, (x, t), tmp, **kwargs)
+    os.replace(tmp, path)
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--run', help='run folder with ckpt.pt')
+    ap.add_argument('--checkpoint', help='or: a checkpoint file / shipped checkpoint folder')
+    ap.add_argument('--name', required=True)
+    ap.add_argument('--out', help='model folder (default models/<name>)')
+    ap.add_argument('--version', default='1')
+    ap.add_argument('--fp16-weights', action='store_true')
+    ap.add_argument('--ship-checkpoint', action='store_true')
+    ap.add_argument('--default-t', type=int, default=100)
+    ap.add_argument('--default-steps', type=int, default=20)
+    a = ap.parse_args()
+    src = a.checkpoint or os.path.join(a.run, 'ckpt.pt')
+    state = load(src)
+    cfg = state['config']
+    model = PatchedUNet(**cfg['arch'])
+    model.load_state_dict(state['ema'])
+    model.eval()
+    out = a.out or os.path.join(ROOT, 'models', a.name)
+    os.makedirs(out, exist_ok=True)
+    onnx_path = os.path.join(out, 'model.onnx')
+    export_onnx(model, onnx_path, model.multiple)
+    if a.fp16_weights:
+        fp16_initializers(onnx_path)
+    with torch.no_grad():  # a golden pair for the runtime test: the ONNX run must match PyTorch
+        g = torch.Generator().manual_seed(1)
+        gx = torch.rand(1, 3, model.multiple * 2, model.multiple * 2, generator=g) * 2 - 1
+        gy = model(gx, torch.tensor([50.0]))
+    c = state['counters']
+    manifest_path = os.path.join(out, 'manifest.json')
+    old = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
+    manifest = {
+        'name': a.name,
+        'version': a.version,
+        'format': 'boomerang-sr/model@1',
+        'T': cfg['T'],
+        'betas': cfg['betas'],
+        'prediction': cfg['prediction'],
+        'patch': cfg['arch']['patch'],
+        'multiple': model.multiple,
+        'train_crop': cfg['train_crop'],
+        'architecture': dict(cfg['arch'], kind='patched-unet'),
+        'params': state['params'],
+        'weights': 'float16' if a.fp16_weights else 'float32',
+        'dataset': {'path': os.path.relpath(cfg['data'], ROOT) if os.path.isabs(cfg['data']) else cfg['data'],
+                    'validation_split': f"sha256(name) mod 10000 < {cfg['val_fraction']} * 10000 held out"},
+        'training': {'steps': c['steps'], 'images_seen': c['images_seen'], 'seconds': round(c['train_seconds'], 1),
+                     'batch': cfg['batch'], 'crop': cfg['train_crop'], 'lr': cfg['lr'],
+                     't_sampling': f"{cfg['low_t_share']:.0%} uniform in [0,{cfg['low_t']}), rest uniform in [0,T)",
+                     'sessions': c['sessions'], 'exported': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())},
+        'defaults': old.get('defaults', {'t': a.default_t, 'steps': a.default_steps}),
+        'presets': old.get('presets', {}),
+        'golden': {'seed': 1, 'shape': list(gx.shape), 't': 50.0,
+                   'out_sum': float(gy.double().sum()), 'out_abs_sum': float(gy.double().abs().sum()),
+                   'out_first': [float(v) for v in gy.flatten()[:8]]},
+        'sha256': sha256(onnx_path),
+        'bytes': os.path.getsize(onnx_path),
+        'evaluation': old.get('evaluation', {}),
+    }
+    with open(manifest_path + '.tmp', 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write('\n')
+    os.replace(manifest_path + '.tmp', manifest_path)
+    if a.ship_checkpoint:
+        parts = save_shipped(os.path.join(out, 'checkpoint'), state)
+        print('checkpoint parts:', ', '.join(os.path.relpath(p, ROOT) for p in parts))
+    print(f"exported {onnx_path} ({manifest['bytes'] / 1e6:.2f} MB, {state['params'] / 1e6:.2f}M params, "
+          f"{c['steps']} steps, {c['train_seconds']:.0f} s training)")
+
+
+if __name__ == '__main__':
+    main()
