@@ -1,0 +1,211 @@
+/**
+ * Boomerang local sampling (Luzi et al. 2022, §3, Algorithm 1) and its cascade (§6.2).
+ *
+ * Boomerang_t(x): x_t = √ᾱ_t·x + √(1−ᾱ_t)·ε in one shot, then for each jump (k → prev) of
+ * setTimesteps(schedule, t, steps): out = denoise(x_k, k); x̂0 from `out` (clipped); optionally x̂0 projected
+ * onto {A·x̂0 = y}; x_prev = step(x_k, x̂0). Returns x_0 clamped to [-1, 1]. Timesteps follow schedule.ts
+ * (t in 1..T−1 is the model's training step; the last jump lands on the clean image).
+ *
+ * The model is an injected `denoise(x_t, t)` returning the raw model output for one image; the caller owns
+ * ONNX, padding, batching and tiles. Randomness comes only from `rng`, drawn in a fixed order (forward noise,
+ * then one normal per element for each stochastic jump), so one seed repeats a run exactly. The AbortSignal
+ * is checked between model evaluations; `onProgress` fires once per completed jump.
+ */
+import { ModelError, UsageError, throwIfAborted } from '../errors.js';
+import { cloneImage, createImage, type ImageTensor } from '../image/tensor.js';
+import { checkLowRes, projectConsistency } from './consistency.js';
+import { addNoise } from './noise.js';
+import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
+import type { Rng } from './rng.js';
+import { SAMPLER_KINDS, step, stepNoiseStd, type SamplerKind } from './samplers.js';
+import { setTimesteps, type Schedule, type TimestepPair } from './schedule.js';
+
+/** Raw model output for one image [C, H, W] at model step t. Must not modify `xt` nor keep it after resolving. */
+export type Denoise = (xt: ImageTensor, t: number) => Promise<ImageTensor>;
+
+export interface ConsistencyOptions {
+  /** The LR image in [-1, 1], [C, H/factor, W/factor]. */
+  y: ImageTensor;
+  factor: number;
+}
+
+export interface BoomerangProgress {
+  stage: 'boomerang';
+  /** 1-based pass of a cascade (1 of 1 for a single Boomerang). */
+  pass: number;
+  passes: number;
+  /** Jumps completed in this pass, 1..totalSteps. */
+  step: number;
+  totalSteps: number;
+  /** The model step just evaluated. */
+  t: number;
+}
+
+export interface BoomerangOptions {
+  schedule: Schedule;
+  prediction: PredictionKind;
+  /** Noise to model step t (1..T−1). */
+  t: number;
+  /** Evenly spaced reverse steps (≤ t); default all t. */
+  steps?: number;
+  /** Default 'ancestral' (the paper's DDPM sampler). */
+  sampler?: SamplerKind;
+  /** DDIM η in 0..1, default 0; ignored by 'ancestral'. */
+  eta?: number;
+  /** Clip x̂0 to [-1, 1] before projection (default true). */
+  clip?: boolean;
+  /** DDNM-style projection onto the LR image; default null (vanilla Boomerang). */
+  consistency?: ConsistencyOptions | null;
+  rng: Rng;
+  denoise: Denoise;
+  signal?: AbortSignal;
+  onProgress?: (event: BoomerangProgress) => void;
+}
+
+export interface CascadePass {
+  /** 1-based. */
+  pass: number;
+  passes: number;
+  t: number;
+  output: ImageTensor;
+}
+
+export interface CascadeOptions extends Omit<BoomerangOptions, 't'> {
+  /** Model step t of each pass, in order (see `cascadeTs`). */
+  passes: readonly number[];
+  onPass?: (event: CascadePass) => void;
+}
+
+/** Boomerang_t(x): noise x to step t in one shot, then run the reverse pass back to a clean image. */
+export async function boomerang(x: ImageTensor, opts: BoomerangOptions): Promise<ImageTensor> {
+  const r = resolve(x, opts);
+  return runPass(x, r, opts.t, 1, 1, true);
+}
+
+/** The reverse pass alone, from an x_t already at model step `opts.t` (no forward noising). */
+export async function reverseFrom(xt: ImageTensor, opts: BoomerangOptions): Promise<ImageTensor> {
+  const r = resolve(xt, opts);
+  return runPass(xt, r, opts.t, 1, 1, false);
+}
+
+/**
+ * Cascaded Boomerang (§6.2): Boomerang once per entry of `passes`, each pass starting from the previous
+ * output, with the same rng stream, model and consistency target. Denoise calls = sum of each pass's steps.
+ */
+export async function cascade(x: ImageTensor, opts: CascadeOptions): Promise<ImageTensor> {
+  const { passes } = opts;
+  if (!Array.isArray(passes) || passes.length === 0) {
+    throw new UsageError(`Expected a non-empty list of t for passes but received ${JSON.stringify(passes)}`);
+  }
+  const resolved = passes.map((t) => resolve(x, { ...opts, t })); // validate every pass before any work
+  let cur = x;
+  for (let k = 0; k < passes.length; k++) {
+    cur = await runPass(cur, resolved[k]!, passes[k]!, k + 1, passes.length, true);
+    opts.onPass?.({ pass: k + 1, passes: passes.length, t: passes[k]!, output: cur });
+  }
+  return cur;
+}
+
+/**
+ * The default t per pass for an n-pass cascade: n copies of t. The paper (§6.2) repeats the *same*
+ * Boomerang, x_N = B(…B(B(x, t), t)…, t), where t is chosen smaller than a single pass would use; it does not
+ * split or decay t across passes. So `t` here is the per-pass t; give an explicit list for any other plan.
+ */
+export function cascadeTs(t: number, n: number): number[] {
+  if (!Number.isInteger(t) || t < 1) throw new UsageError(`Expected positive integer for t but received ${t}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`Expected positive integer for passes but received ${n}`);
+  return new Array<number>(n).fill(t);
+}
+
+interface Resolved {
+  schedule: Schedule;
+  prediction: PredictionKind;
+  pairs: readonly TimestepPair[];
+  sampler: SamplerKind;
+  eta: number;
+  clip: boolean;
+  consistency: { y: ImageTensor; factor: number } | null;
+  rng: Rng;
+  denoise: Denoise;
+  signal: AbortSignal | undefined;
+  onProgress: ((event: BoomerangProgress) => void) | undefined;
+}
+
+/** Validates the options once and fills in the defaults. */
+function resolve(x: ImageTensor, opts: BoomerangOptions): Resolved {
+  if (x.shape.length !== 3) throw new UsageError(`Expected a [C, H, W] image but received shape ${x.shape.join('x')}`);
+  if (!PREDICTION_KINDS.includes(opts.prediction)) {
+    throw new UsageError(`Expected prediction eps, x0 or v but received ${String(opts.prediction)}`);
+  }
+  const sampler = opts.sampler ?? 'ancestral';
+  if (!SAMPLER_KINDS.includes(sampler)) throw new UsageError(`Expected sampler ancestral or ddim but received ${String(sampler)}`);
+  const eta = opts.eta ?? 0;
+  if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`Expected eta in 0..1 but received ${eta}`);
+  const pairs = setTimesteps(opts.schedule, opts.t, opts.steps);
+  let consistency: Resolved['consistency'] = null;
+  if (opts.consistency) {
+    const { y, factor } = opts.consistency;
+    checkLowRes(x.shape, y, factor);
+    consistency = { y: isContiguous(y) ? y : cloneImage(y), factor };
+  }
+  return {
+    schedule: opts.schedule,
+    prediction: opts.prediction,
+    pairs,
+    sampler,
+    eta,
+    clip: opts.clip ?? true,
+    consistency,
+    rng: opts.rng,
+    denoise: opts.denoise,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  };
+}
+
+/** One Boomerang pass over a private working buffer; returns a new image clamped to [-1, 1]. */
+async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, passes: number, forward: boolean): Promise<ImageTensor> {
+  const [C, H, W] = x.shape as [number, number, number];
+  const { schedule, pairs, rng, signal } = r;
+  throwIfAborted(signal);
+  const n = C * H * W;
+  const src = isContiguous(x) ? x.data : cloneImage(x).data;
+  // 1. x_t: one-shot forward noising (§3), or the given x_t for reverseFrom.
+  const xt = new Float32Array(n);
+  if (forward) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
+  else xt.set(src);
+  const xtImage = createImage(C, H, W, xt);
+  const x0 = new Float32Array(n);
+  const x0Image = createImage(C, H, W, x0);
+  let noise: Float32Array | undefined;
+  for (let i = 0; i < pairs.length; i++) {
+    const { t: k, prevT } = pairs[i]!;
+    throwIfAborted(signal);
+    // 2. The model's raw output at (x_k, k).
+    const out = await r.denoise(xtImage, k);
+    throwIfAborted(signal);
+    if (out.shape.length !== 3 || out.shape[0] !== C || out.shape[1] !== H || out.shape[2] !== W) {
+      throw new ModelError(`Expected denoise output of shape ${C}x${H}x${W} but received ${out.shape.join('x')}`);
+    }
+    // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y.
+    toX0(r.prediction, isContiguous(out) ? out.data : cloneImage(out).data, xt, schedule.alphasCumprod[k]!, { clip: r.clip, out: x0 });
+    if (r.consistency) projectConsistency(x0Image, r.consistency.y, r.consistency.factor, x0Image);
+    // 5. The jump k → prevT, in place; noise drawn only for a stochastic jump.
+    const sigma = stepNoiseStd(schedule, r.sampler, k, prevT, r.eta);
+    if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
+    step({ schedule, sampler: r.sampler, eta: r.eta, t: k, prevT, xt, x0, noise: sigma > 0 ? noise : undefined, out: xt });
+    r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });
+  }
+  // 6. x_0, clamped to the image range.
+  for (let i = 0; i < n; i++) {
+    const v = xt[i]!;
+    xt[i] = v < -1 ? -1 : v > 1 ? 1 : v;
+  }
+  return xtImage;
+}
+
+function isContiguous(x: ImageTensor): boolean {
+  const [c, h, w] = x.shape as [number, number, number];
+  const [sc, sh, sw] = x.stride as [number, number, number];
+  return x.offset === 0 && x.data.length === c * h * w && sw === 1 && sh === w && sc === h * w;
+}

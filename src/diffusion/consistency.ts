@@ -1,0 +1,95 @@
+/**
+ * Data consistency for super-resolution (DDNM, Wang et al. 2023, eq. 10's range/null-space split):
+ * x̂0 ← x̂0 − A⁺(A·x̂0 − y), with A = factor×factor average pooling and A⁺ = nearest replication, so that
+ * A·A⁺ = I and afterwards A·x̂0 = y exactly (up to float rounding). Per block this subtracts the block's
+ * mean error from each of its pixels. The projected image is not clipped. Plain loops over contiguous data.
+ */
+import { UsageError } from '../errors.js';
+import { cloneImage, createImage, dims, type ImageTensor } from '../image/tensor.js';
+
+/** A·x: factor×factor average pooling of a [C, H, W] image (H and W multiples of factor). */
+export function averagePool(x: ImageTensor, factor: number): ImageTensor {
+  checkFactor(factor);
+  const { channels: C, height: H, width: W } = dims(x);
+  if (H % factor !== 0 || W % factor !== 0) {
+    throw new UsageError(`Expected image height and width multiples of ${factor} but received ${H}x${W}`);
+  }
+  const h = H / factor, w = W / factor;
+  const src = contiguousData(x);
+  const out = createImage(C, h, w);
+  const d = out.data;
+  const inv = 1 / (factor * factor);
+  for (let c = 0; c < C; c++) {
+    for (let by = 0; by < h; by++) {
+      for (let bx = 0; bx < w; bx++) {
+        let sum = 0;
+        for (let dy = 0; dy < factor; dy++) {
+          const row = (c * H + by * factor + dy) * W + bx * factor;
+          for (let dx = 0; dx < factor; dx++) sum += src[row + dx]!;
+        }
+        d[(c * h + by) * w + bx] = sum * inv;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Returns x̂0 − A⁺(A·x̂0 − y). `y` is the LR image in [-1, 1], of shape [C, H/factor, W/factor].
+ * Writes into `out` when given (it may be x0hat itself).
+ */
+export function projectConsistency(x0hat: ImageTensor, y: ImageTensor, factor: number, out?: ImageTensor): ImageTensor {
+  const { channels: C, height: H, width: W } = dims(x0hat);
+  checkLowRes([C, H, W], y, factor);
+  const ly = dims(y);
+  const src = contiguousData(x0hat);
+  const lr = contiguousData(y);
+  const target = out ?? createImage(C, H, W);
+  if (target.data.length !== src.length || target.offset !== 0) throw new RangeError('Expected a contiguous output image of the same shape');
+  const dst = target.data;
+  const h = ly.height, w = ly.width;
+  const inv = 1 / (factor * factor);
+  for (let c = 0; c < C; c++) {
+    for (let by = 0; by < h; by++) {
+      for (let bx = 0; bx < w; bx++) {
+        const base = (c * H + by * factor) * W + bx * factor;
+        let sum = 0;
+        for (let dy = 0; dy < factor; dy++) {
+          const row = base + dy * W;
+          for (let dx = 0; dx < factor; dx++) sum += src[row + dx]!;
+        }
+        const err = sum * inv - lr[(c * h + by) * w + bx]!;
+        for (let dy = 0; dy < factor; dy++) {
+          const row = base + dy * W;
+          for (let dx = 0; dx < factor; dx++) dst[row + dx] = src[row + dx]! - err;
+        }
+      }
+    }
+  }
+  return target;
+}
+
+/** Throws UsageError unless `factor` is a positive integer and `y` is [C, H/factor, W/factor] for `shape` [C, H, W]. */
+export function checkLowRes(shape: readonly number[], y: ImageTensor, factor: number): void {
+  checkFactor(factor);
+  const [C, H, W] = shape as [number, number, number];
+  const [c, h, w] = y.shape;
+  if (H % factor !== 0 || W % factor !== 0) {
+    throw new UsageError(`Expected image height and width multiples of ${factor} but received ${H}x${W}`);
+  }
+  if (y.shape.length !== 3 || c !== C || h! * factor !== H || w! * factor !== W) {
+    throw new UsageError(`Expected LR image of ${C}x${H / factor}x${W / factor} for a ${C}x${H}x${W} image at factor ${factor} but received ${y.shape.join('x')}`);
+  }
+}
+
+function checkFactor(factor: number): void {
+  if (!Number.isInteger(factor) || factor < 1) throw new UsageError(`Expected positive integer for factor but received ${factor}`);
+}
+
+/** The flat data of a [C, H, W] tensor in contiguous layout (copied only when the tensor is a view). */
+function contiguousData(x: ImageTensor): Float32Array {
+  const [c, h, w] = x.shape as [number, number, number];
+  const [sc, sh, sw] = x.stride as [number, number, number];
+  const contiguous = x.offset === 0 && x.data.length === c * h * w && sw === 1 && sh === w && sc === h * w;
+  return contiguous ? x.data : cloneImage(x).data;
+}
