@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `sr` command: one file per subcommand; each parses its flags and calls one library function. Errors become
+ * one line on stderr and an exit code here, and only here (exit-codes.ts). SIGINT/SIGTERM abort the running work,
+ * which removes its temporary files, and exit 130/143.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
+import { registerInfo } from './info.js';
+import { registerUpscale } from './upscale.js';
+import { AbortError } from '../errors.js';
+
+const controller = new AbortController();
+let signalExit: number | null = null;
+for (const [sig, code] of [['SIGINT', EXIT.SIGINT], ['SIGTERM', EXIT.SIGTERM]] as const) {
+  process.on(sig, () => {
+    if (signalExit !== null) process.exit(code); // a second signal: stop now
+    signalExit = code;
+    controller.abort(new AbortError(`Interrupted by ${sig}`));
+  });
+}
+
+const program = new Command();
+program
+  .name('sr')
+  .description('boomerang-sr: diffusion super-resolution with Boomerang and a Patched Diffusion UNet')
+  .version('0.1.0')
+  .showHelpAfterError('(run sr --help for usage)')
+  .exitOverride();
+registerUpscale(program, controller.signal);
+registerInfo(program);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = signalExit ?? EXIT.OK;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or the help/version text)
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else {
+    process.stderr.write(describeError(err) + '\n');
+    if (process.env.SR_DEBUG && err instanceof Error) process.stderr.write((err.stack ?? '') + '\n');
+    process.exitCode = signalExit ?? exitCodeFor(err);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Turns a model session into the sampler's `denoise(x_t, t)`: reflection-pads the image to the model's
+ * `multiple`, splits it into overlapping tiles when it is larger than `tile`, runs the tiles in batches,
+ * blends the raw model outputs with the tiles' weights and crops back. The sampler calls this at every reverse
+ * step, so tiles are blended at every step and agree with each other (DESIGN.md). No ONNX here: it only
+ * calls ModelSession.run.
+ */
+import { UsageError } from '../errors.js';
+import { createImage, dims, type ImageTensor } from '../image/tensor.js';
+import {
+  accumulateTile, createAccumulator, crop, extractTile, normaliseAccumulator, padReflect, planTiles, type TilePlan,
+} from '../image/tiling.js';
+import type { ModelSession } from './session.js';
+
+export interface TilingOptions {
+  /** Tile side in pixels (a multiple of the model's `multiple`); larger images are split. Default 512. */
+  tile?: number;
+  /** Overlap between neighbouring tiles in pixels. Default 32. */
+  overlap?: number;
+  /** Tiles per model run. Default 1 on CPU (no gain there), 4 on webgpu. */
+  batch?: number;
+}
+
+export type Denoise = (xt: ImageTensor, t: number) => Promise<ImageTensor>;
+
+export interface Denoiser {
+  denoise: Denoise;
+  plan: TilePlan;
+  /** Model evaluations done so far (one per tile per step) and seconds spent inside the model. */
+  stats: { evaluations: number; runs: number; modelSeconds: number };
+}
+
+export function createDenoiser(model: ModelSession, height: number, width: number, options: TilingOptions = {}): Denoiser {
+  const m = model.manifest.multiple;
+  const tile = options.tile ?? Math.max(m, Math.floor(512 / m) * m);
+  const overlap = options.overlap ?? Math.min(32, tile / 2);
+  const batch = options.batch ?? (model.device === 'webgpu' ? 4 : 1);
+  if (!Number.isInteger(tile) || tile <= 0 || tile % m !== 0) {
+    throw new UsageError(`Expected tile to be a positive multiple of ${m} but received ${tile}`);
+  }
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
+  const plan = planTiles(height, width, tile, overlap, m);
+  const stats = { evaluations: 0, runs: 0, modelSeconds: 0 };
+  const { paddedHeight: ph, paddedWidth: pw, tiles } = plan;
+
+  const run = async (x: Float32Array, n: number, h: number, w: number, t: number): Promise<Float32Array> => {
+    const t0 = performance.now();
+    const out = await model.run(x, n, h, w, new Array<number>(n).fill(t));
+    stats.modelSeconds += (performance.now() - t0) / 1000;
+    stats.runs += 1;
+    stats.evaluations += n;
+    return out;
+  };
+
+  const denoise: Denoise = async (xt, t) => {
+    const { channels, height: h, width: w } = dims(xt);
+    if (channels !== 3 || h !== height || w !== width) {
+      throw new UsageError(`Expected a 3x${height}x${width} image but received ${channels}x${h}x${w}`);
+    }
+    const padded = ph === h && pw === w ? xt : padReflect(xt, ph - h, pw - w);
+    if (tiles.length === 1) {
+      const out = createImage(3, ph, pw, await run(padded.data, 1, ph, pw, t));
+      return ph === h && pw === w ? out : crop(out, 0, 0, h, w);
+    }
+    const acc = createAccumulator(3, ph, pw);
+    for (let i = 0; i < tiles.length; i += batch) {
+      const group = tiles.slice(i, i + batch);
+      const th = group[0]!.height;
+      const tw = group[0]!.width;
+      const size = 3 * th * tw;
+      const x = new Float32Array(size * group.length);
+      group.forEach((tl, k) => x.set(extractTile(padded, tl).data, k * size));
+      const out = await run(x, group.length, th, tw, t);
+      group.forEach((tl, k) => accumulateTile(acc, createImage(3, th, tw, out.subarray(k * size, (k + 1) * size)), tl));
+    }
+    const blended = normaliseAccumulator(acc);
+    return ph === h && pw === w ? blended : crop(blended, 0, 0, h, w);
+  };
+  return { denoise, plan, stats };
+}

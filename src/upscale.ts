@@ -1,0 +1,244 @@
+/**
+ * The library API: super-resolve an image with Boomerang and a Patched Diffusion UNet.
+ *
+ *   upsample (centre-aligned) → Boomerang_t (noise to t in one shot, reverse diffusion to 0) × N passes
+ *
+ * Options are public and optional (`UpscaleOptions`), resolved once against the model's manifest into complete
+ * settings (`UpscaleSettings`), validated with one-line UsageErrors. Long work takes `{ signal, onProgress }`.
+ * The CLI is a thin layer over `upscale` and `upscaleFile`.
+ */
+import { UsageError, throwIfAborted } from './errors.js';
+import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
+import { createRng } from './diffusion/rng.js';
+import { makeSchedule } from './diffusion/schedule.js';
+import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
+import { decodeImage, encodeImage, type DecodeOptions } from './image/io.js';
+import { createImage, dims, type ImageTensor } from './image/tensor.js';
+import { KERNELS, upsample, type Kernel } from './image/upsample.js';
+import { createDenoiser, type TilingOptions } from './model/denoiser.js';
+import type { PresetSettings } from './model/manifest.js';
+import { loadModel, type Device, type DeviceRequest, type ModelSession } from './model/session.js';
+import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
+
+export type Consistency = 'none' | 'ddnm';
+export type Reduce = 'mean' | 'median' | 'none';
+
+export interface UpscaleOptions {
+  /** Integer enlargement factor. Default 4. */
+  factor?: number;
+  /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
+  preset?: string;
+  /** Diffusion step to noise to, 1..T−1 (per pass). Default: the model's default t. */
+  t?: number;
+  /** Number of Boomerang passes N (each at t), or an explicit list of t per pass. Default 1. */
+  cascade?: number | readonly number[];
+  /** Reverse steps per pass (evenly spaced, FastDPM STEP); capped at t. Default: the model's default steps. */
+  steps?: number;
+  /** Upsampler feeding the model. Default bicubic. */
+  upsampler?: Kernel;
+  /** Reverse update: DDPM ancestral (default) or DDIM. */
+  sampler?: SamplerKind;
+  /** DDIM η in 0..1. Default 0. */
+  eta?: number;
+  /** DDNM-style projection of each x̂0 onto the images whose average-pooled version is the input. Default ddnm. */
+  consistency?: Consistency;
+  /** Seed for repeatable noise; random (and reported) when omitted. */
+  seed?: number;
+  /** Independent samples K and how to combine them. Default 1, mean. */
+  samples?: number;
+  reduce?: Reduce;
+  /** A model folder or shipped model name, or an already loaded model. Default: the shipped default model. */
+  model?: string | ModelSession;
+  /** Execution device when `model` is a name or folder. Default cpu. */
+  device?: DeviceRequest;
+  /** Tiling of large images (tile, overlap, batch). */
+  tiling?: TilingOptions;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** One progress event type for everything long: which stage, pass, step, sample. */
+export interface ProgressEvent {
+  stage: 'load' | 'upsample' | 'boomerang' | 'done';
+  pass: number;
+  passes: number;
+  step: number;
+  totalSteps: number;
+  sample: number;
+  samples: number;
+  t: number;
+}
+
+/** The complete settings a run used (what to print and record to repeat it). */
+export interface UpscaleSettings {
+  model: string;
+  device: Device;
+  factor: number;
+  passes: number[];
+  steps: number;
+  upsampler: Kernel;
+  sampler: SamplerKind;
+  eta: number;
+  consistency: Consistency;
+  seed: number;
+  samples: number;
+  reduce: Reduce;
+  preset: string | null;
+}
+
+export interface UpscaleResult {
+  /** The super-resolved image (the reduced one when samples > 1). */
+  image: ImageTensor;
+  /** Every sample, when reduce is none or samples > 1. */
+  samples: ImageTensor[];
+  /** The upsampler's output that Boomerang started from. */
+  upsampled: ImageTensor;
+  settings: UpscaleSettings;
+  stats: { seconds: number; modelSeconds: number; evaluations: number };
+}
+
+const REDUCE: readonly Reduce[] = ['mean', 'median', 'none'];
+const CONSISTENCY: readonly Consistency[] = ['none', 'ddnm'];
+
+/** Resolves and validates options against a model (presets, defaults), before any work. */
+export function resolveSettings(options: UpscaleOptions, model: ModelSession): UpscaleSettings {
+  const m = model.manifest;
+  let preset: PresetSettings = {};
+  if (options.preset !== undefined) {
+    const names = Object.keys(m.presets);
+    if (!names.includes(options.preset)) {
+      throw new UsageError(`Unknown preset ${JSON.stringify(options.preset)} for model ${m.name}; it has: ${names.join(', ') || 'none'}`);
+    }
+    preset = m.presets[options.preset]!;
+  }
+  const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
+    (options[k] !== undefined ? options[k] : preset[k]) as UpscaleOptions[K] | undefined;
+  const factor = positiveInteger('factor', options.factor ?? 4);
+  const t = integerInRange('t', pick('t') ?? m.defaults.t, 1, m.T - 1);
+  const c = pick('cascade') ?? 1;
+  let passes: number[];
+  if (typeof c === 'number') passes = new Array<number>(positiveInteger('cascade', c)).fill(t);
+  else {
+    if (!Array.isArray(c) || c.length === 0) throw new UsageError(`Expected a positive integer or a non-empty list of t for cascade but received ${JSON.stringify(c)}`);
+    passes = c.map((v) => integerInRange('t', v, 1, m.T - 1));
+  }
+  const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
+  const seed = options.seed ?? createRng().seed;
+  integerInRange('seed', seed, 0, 0xffffffff);
+  return {
+    model: m.name,
+    device: model.device,
+    factor,
+    passes,
+    steps: positiveInteger('steps', pick('steps') ?? m.defaults.steps),
+    upsampler: oneOf('upsampler', pick('upsampler') ?? 'bicubic', KERNELS),
+    sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
+    eta: numberInRange('eta', pick('eta') ?? 0, 0, 1),
+    consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY),
+    seed,
+    samples,
+    reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE),
+    preset: options.preset ?? null,
+  };
+}
+
+/** Super-resolves an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes). */
+export async function upscale(input: ImageTensor | string | Buffer, options: UpscaleOptions = {}): Promise<UpscaleResult> {
+  const lr = typeof input === 'string' || Buffer.isBuffer(input) ? (await decodeImage(input)).rgb : input;
+  return withModel(options, (model) => upscaleWith(lr, model, options));
+}
+
+/** Loads the model named in options (or uses the one given), runs `fn`, and releases a model it loaded. */
+export async function withModel<R>(options: Pick<UpscaleOptions, 'model' | 'device'>, fn: (m: ModelSession) => Promise<R>): Promise<R> {
+  if (typeof options.model === 'object') return fn(options.model);
+  const model = await loadModel(options.model, { device: options.device ?? 'cpu' });
+  try {
+    return await fn(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function upscaleWith(lr: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
+  const started = performance.now();
+  const s = resolveSettings(options, model);
+  const { channels, height, width } = dims(lr);
+  if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
+  const { signal, onProgress } = options;
+  throwIfAborted(signal);
+  const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0 };
+  onProgress?.({ ...base, stage: 'upsample' });
+  const up = upsample(lr, s.factor, s.upsampler);
+  const schedule = makeSchedule(model.manifest.T, model.manifest.betas);
+  const denoiser = createDenoiser(model, height * s.factor, width * s.factor, options.tiling);
+  const rng = createRng(s.seed);
+  const outputs: ImageTensor[] = [];
+  for (let k = 0; k < s.samples; k++) {
+    outputs.push(await runCascade(up, {
+      schedule,
+      prediction: model.manifest.prediction,
+      passes: s.passes,
+      steps: s.steps,
+      sampler: s.sampler,
+      eta: s.eta,
+      consistency: s.consistency === 'ddnm' ? { y: lr, factor: s.factor } : null,
+      rng,
+      denoise: denoiser.denoise,
+      ...(signal ? { signal } : {}),
+      onProgress: (e: BoomerangProgress) => onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
+    }));
+  }
+  const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
+  onProgress?.({ ...base, stage: 'done', sample: s.samples });
+  return {
+    image,
+    samples: outputs,
+    upsampled: up,
+    settings: s,
+    stats: { seconds: (performance.now() - started) / 1000, modelSeconds: denoiser.stats.modelSeconds, evaluations: denoiser.stats.evaluations },
+  };
+}
+
+/** Per-pixel mean or median of K images of one size. */
+export function reduceSamples(images: readonly ImageTensor[], how: 'mean' | 'median'): ImageTensor {
+  const first = images[0]!;
+  const { channels, height, width } = dims(first);
+  const out = createImage(channels, height, width);
+  const n = images.length;
+  const buf = new Float64Array(n);
+  for (let i = 0; i < out.data.length; i++) {
+    if (how === 'mean') {
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += images[k]!.data[i]!;
+      out.data[i] = sum / n;
+    } else {
+      for (let k = 0; k < n; k++) buf[k] = images[k]!.data[i]!;
+      buf.sort();
+      out.data[i] = n % 2 ? buf[(n - 1) / 2]! : (buf[n / 2 - 1]! + buf[n / 2]!) / 2;
+    }
+  }
+  return out;
+}
+
+export interface UpscaleFileOptions extends UpscaleOptions {
+  /** Passed to the decoder (e.g. limitInputPixels). */
+  decode?: DecodeOptions;
+  /** JPEG/WebP/AVIF quality. */
+  quality?: number;
+}
+
+/**
+ * Reads `input`, super-resolves it and writes `output` (format by extension; written to a temporary file and
+ * renamed, so no half-written file is left). Alpha is enlarged with the upsampler and re-attached; 16-bit inputs
+ * give 16-bit outputs where the format allows.
+ */
+export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
+  const decoded = await decodeImage(input, options.decode);
+  const result = await withModel(options, (model) => upscaleWith(decoded.rgb, model, options));
+  throwIfAborted(options.signal);
+  const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
+  const fmt = output.toLowerCase();
+  const bitDepth = decoded.bitDepth === 16 && /\.(png|tiff?)$/.test(fmt) ? 16 : 8;
+  await encodeImage({ rgb: result.image, alpha }, output, { bitDepth, ...(options.quality ? { quality: options.quality } : {}) });
+  return result;
+}
