@@ -1,0 +1,241 @@
+/**
+ * Image decoding and encoding: the only module that uses sharp. Decoding turns any file sharp reads into
+ * an RGB ImageTensor in [-1, 1] (+ optional alpha), with EXIF orientation applied, CMYK/greyscale converted
+ * to sRGB, the first frame of animations, and 16-bit PNG/TIFF read at 16 bits. Encoding writes
+ * PNG/JPEG/WebP/TIFF/AVIF by the output extension, through a temp file + rename, so a failed write never
+ * leaves a half-written output (or the temp file) behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { InputError, OutputError, UsageError } from '../errors.js';
+import { cloneImage, createImage, dims, type ImageTensor } from './tensor.js';
+
+export interface DecodedImage {
+  /** 3 channels, [-1, 1]. */
+  rgb: ImageTensor;
+  /** 1 channel, [-1, 1] (−1 transparent, 1 opaque), or null when the source has no alpha. */
+  alpha: ImageTensor | null;
+  width: number;
+  height: number;
+  /** The container format sharp reports: 'png', 'jpeg', 'webp', 'tiff', 'heif', 'gif', … */
+  format: string;
+  /** 16 when the source samples are 16-bit (PNG/TIFF) and were read without loss; otherwise 8. */
+  bitDepth: 8 | 16;
+  /** Channels in the source (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA or CMYK). */
+  channels: number;
+}
+
+export interface DecodeOptions {
+  /** Largest width×height accepted; false for no limit (sharp's default 268402689 when omitted). */
+  limitInputPixels?: number | false;
+}
+
+export type OutputFormat = 'png' | 'jpeg' | 'webp' | 'tiff' | 'avif';
+
+export interface EncodeOptions {
+  /** Sample depth: 16 only for PNG and TIFF. Default 8. */
+  bitDepth?: 8 | 16;
+  /** Quality 1..100 for JPEG, WebP and AVIF (ignored by the lossless PNG/TIFF). Defaults are sharp's. */
+  quality?: number;
+}
+
+export interface EncodableImage {
+  rgb: ImageTensor;
+  alpha?: ImageTensor | null;
+}
+
+const EXTENSIONS: Readonly<Record<string, OutputFormat>> = {
+  '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.avif': 'avif',
+};
+
+/** The output format for a path's extension (case-insensitive); UsageError for an unknown one. */
+export function formatFromPath(outPath: string): OutputFormat {
+  const ext = extname(outPath).toLowerCase();
+  const format = EXTENSIONS[ext];
+  if (format === undefined) {
+    throw new UsageError(
+      `Expected an output extension among ${Object.keys(EXTENSIONS).join(', ')} but received '${ext || outPath}'`);
+  }
+  return format;
+}
+
+/** sharp's reasons can span lines or end in a dangling colon; make them one tidy line. */
+function reason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const lines = [...new Set(text.split(/\r?\n/).map((s) => s.trim().replace(/[:;,\s]+$/, '')).filter(Boolean))];
+  return lines.join('; ') || 'unknown error';
+}
+
+function validateLimit(limit: number | false | undefined): number | false | undefined {
+  if (limit === undefined || limit === false) return limit;
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new UsageError(`Expected positive integer or false for limitInputPixels but received ${String(limit)}`);
+  }
+  return limit;
+}
+
+/**
+ * Decodes an image file (path) or encoded bytes (Buffer). Throws InputError naming the file when it
+ * cannot be read or decoded, UsageError for bad options.
+ */
+export async function decodeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  const limitInputPixels = validateLimit(opts.limitInputPixels);
+  const name = typeof input === 'string' ? input : 'input buffer';
+  let bytes: Buffer;
+  if (typeof input === 'string') {
+    try {
+      bytes = await readFile(input);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : reason(err);
+      throw new InputError(`Cannot read ${name}: ${why}`, { cause: err });
+    }
+  } else {
+    bytes = input;
+  }
+  if (bytes.length === 0) throw new InputError(`Cannot decode ${name}: file is empty`);
+
+  const sharpOpts = { limitInputPixels: limitInputPixels ?? true };
+  try {
+    const meta = await sharp(bytes, sharpOpts).metadata();
+    const sixteen = meta.depth === 'ushort';
+    const pipeline = sharp(bytes, sharpOpts).rotate();
+    const { data, info } = sixteen
+      ? await pipeline.toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
+      : await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const samples = sixteen
+      ? (data.byteOffset % 2 === 0
+        ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
+        : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)))
+      : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const { width, height, channels: outChannels } = info;
+    const half = sixteen ? 32767.5 : 127.5;
+    const plane = width * height;
+    const rgb = createImage(3, height, width);
+    const alpha = outChannels === 4 || outChannels === 2 ? createImage(1, height, width) : null;
+    const colourBands = outChannels >= 3 ? 3 : 1; // 1 only if sharp kept grey; expand it to RGB
+    for (let p = 0; p < plane; p++) {
+      const base = p * outChannels;
+      for (let c = 0; c < 3; c++) rgb.data[c * plane + p] = samples[base + (colourBands === 3 ? c : 0)]! / half - 1;
+      if (alpha) alpha.data[p] = samples[base + outChannels - 1]! / half - 1;
+    }
+    return {
+      rgb, alpha, width, height,
+      format: meta.format ?? 'unknown',
+      bitDepth: sixteen ? 16 : 8,
+      channels: meta.channels ?? outChannels,
+    };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`Cannot decode ${name}: ${reason(err)}`, { cause: err });
+  }
+}
+
+function validateEncode(image: EncodableImage, format: OutputFormat, opts: EncodeOptions): { bitDepth: 8 | 16 } {
+  const bitDepth = opts.bitDepth ?? 8;
+  if (bitDepth !== 8 && bitDepth !== 16) {
+    throw new UsageError(`Expected 8 or 16 for bitDepth but received ${String(bitDepth)}`);
+  }
+  if (bitDepth === 16 && format !== 'png' && format !== 'tiff') {
+    throw new UsageError(`Expected bitDepth 8 for ${format} (16 only for png and tiff) but received 16`);
+  }
+  if (opts.quality !== undefined && (!Number.isInteger(opts.quality) || opts.quality < 1 || opts.quality > 100)) {
+    throw new UsageError(`Expected integer between 1 and 100 for quality but received ${String(opts.quality)}`);
+  }
+  const { channels, height, width } = dims(image.rgb);
+  if (channels !== 3) throw new UsageError(`Expected 3 channels for rgb but received ${channels}`);
+  if (image.alpha) {
+    const a = dims(image.alpha);
+    if (a.channels !== 1 || a.height !== height || a.width !== width) {
+      throw new UsageError(
+        `Expected alpha of shape 1x${height}x${width} but received ${a.channels}x${a.height}x${a.width}`);
+    }
+  }
+  return { bitDepth };
+}
+
+const FORMAT_ENCODERS: Readonly<Record<OutputFormat, (s: Sharp, quality: number | undefined) => Sharp>> = {
+  png: (s) => s.png(),
+  jpeg: (s, quality) => s.jpeg(quality === undefined ? {} : { quality }),
+  webp: (s, quality) => s.webp(quality === undefined ? {} : { quality }),
+  tiff: (s) => s.tiff({ compression: 'deflate' }),
+  avif: (s, quality) => s.avif(quality === undefined ? {} : { quality }),
+};
+
+/** The tensor's values in [C,H,W] order (its own buffer when already contiguous, else a copy). */
+function planarData(image: ImageTensor): Float32Array {
+  const { channels, height, width } = dims(image);
+  const [s0, s1, s2] = image.stride as [number, number, number];
+  const contiguous = image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
+    && image.data.length === channels * height * width;
+  return contiguous ? image.data : cloneImage(image).data;
+}
+
+/** Interleaves planar [-1, 1] planes into rounded, clamped 8- or 16-bit samples (pixel-major). */
+function interleave(planes: Float32Array[], plane: number, bitDepth: 8 | 16): Uint8Array | Uint16Array {
+  const n = planes.length;
+  const max = bitDepth === 16 ? 65535 : 255;
+  const half = max / 2;
+  const out = bitDepth === 16 ? new Uint16Array(plane * n) : new Uint8Array(plane * n);
+  for (let c = 0; c < n; c++) {
+    const src = planes[c]!;
+    for (let p = 0; p < plane; p++) {
+      const q = Math.round((src[p]! + 1) * half);
+      out[p * n + c] = q < 0 ? 0 : q > max ? max : q;
+    }
+  }
+  return out;
+}
+
+/**
+ * Encodes to the given format in memory. Rounding: v in [-1, 1] → round((v + 1)·127.5) clamped to 0..255
+ * (or round((v + 1)·32767.5) for 16 bits). JPEG cannot hold alpha, so alpha is dropped there.
+ * TIFF is written with lossless deflate compression.
+ */
+export async function encodeImageToBuffer(
+  image: EncodableImage, format: OutputFormat, opts: EncodeOptions = {},
+): Promise<Buffer> {
+  if (!Object.hasOwn(FORMAT_ENCODERS, format)) {
+    throw new UsageError(`Expected one of ${Object.keys(FORMAT_ENCODERS).join(', ')} for format but received '${String(format)}'`);
+  }
+  const { bitDepth } = validateEncode(image, format, opts);
+  const { height, width } = dims(image.rgb);
+  const withAlpha = image.alpha != null && format !== 'jpeg';
+  const plane = height * width;
+  const rgb = planarData(image.rgb);
+  const planes = [rgb.subarray(0, plane), rgb.subarray(plane, 2 * plane), rgb.subarray(2 * plane, 3 * plane)];
+  if (withAlpha) planes.push(planarData(image.alpha!));
+  const samples = interleave(planes, height * width, bitDepth);
+  let pipeline = sharp(samples, { raw: { width, height, channels: planes.length as 3 | 4 } });
+  if (bitDepth === 16) pipeline = pipeline.toColourspace('rgb16');
+  return FORMAT_ENCODERS[format](pipeline, opts.quality).toBuffer();
+}
+
+/**
+ * Encodes and writes `outPath`, choosing the format by its extension. The bytes go to a temp file in the
+ * same folder, renamed over `outPath` only once complete; the temp file is removed on any failure.
+ * UsageError for an unknown extension or bad options, OutputError when the file cannot be written.
+ */
+export async function encodeImage(image: EncodableImage, outPath: string, opts: EncodeOptions = {}): Promise<void> {
+  const format = formatFromPath(outPath);
+  let bytes: Buffer;
+  try {
+    bytes = await encodeImageToBuffer(image, format, opts);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new OutputError(`Cannot encode ${outPath}: ${reason(err)}`, { cause: err });
+  }
+  const temp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, bytes, { flag: 'wx' });
+    await rename(temp, outPath);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied'
+      : code === 'EISDIR' ? 'is a directory' : reason(err);
+    throw new OutputError(`Cannot write ${outPath}: ${why}`, { cause: err });
+  }
+}
