@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDenoiser } from '../src/model/denoiser.js';
+import type { ModelSession } from '../src/model/session.js';
+import { validateManifest } from '../src/model/manifest.js';
+import { createImage } from '../src/image/tensor.js';
+
+/** A fake model whose output at each pixel depends only on that pixel: out = 0.5·x + t/1000. */
+function pointwiseModel(multiple: number, device: 'cpu' | 'webgpu' = 'cpu') {
+  const calls: Array<{ batch: number; height: number; width: number }> = [];
+  const manifest = validateManifest({
+    name: 'fake', version: '1', T: 1000, betas: { kind: 'linear', start: 1e-4, end: 0.02 }, prediction: 'eps',
+    patch: 4, multiple, sha256: '0'.repeat(64),
+  }, 'fake');
+  const session: ModelSession = {
+    dir: '/fake', manifest, device,
+    async run(x, batch, height, width, t) {
+      assert.equal(height % multiple, 0);
+      assert.equal(width % multiple, 0);
+      calls.push({ batch, height, width });
+      const per = 3 * height * width;
+      return x.map((v, i) => 0.5 * v + t[Math.floor(i / per)]! / 1000);
+    },
+    async dispose() {},
+  };
+  return { session, calls };
+}
+
+const ramp = (h: number, w: number) => createImage(3, h, w, new Float32Array(3 * h * w).map((_, i) => Math.sin(i * 0.01)));
+
+test('an image smaller than a tile runs once, padded to the multiple and cropped back', async () => {
+  const { session, calls } = pointwiseModel(16);
+  const d = createDenoiser(session, 37, 50);
+  const x = ramp(37, 50);
+  const out = await d.denoise(x, 100);
+  assert.deepEqual(out.shape, [3, 37, 50]);
+  assert.deepEqual(calls, [{ batch: 1, height: 48, width: 64 }]);
+  for (let i = 0; i < x.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * x.data[i]! + 0.1)) < 1e-6);
+  assert.equal(d.stats.evaluations, 1);
+});
+
+test('tiles are batched and their blend reproduces a pointwise model exactly', async () => {
+  const { session, calls } = pointwiseModel(16);
+  const d = createDenoiser(session, 100, 90, { tile: 32, overlap: 16, batch: 4 });
+  assert.ok(d.plan.tiles.length > 4);
+  const x = ramp(100, 90);
+  const out = await d.denoise(x, 40);
+  for (let i = 0; i < x.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * x.data[i]! + 0.04)) < 1e-5);
+  assert.equal(calls.reduce((s, c) => s + c.batch, 0), d.plan.tiles.length);
+  assert.ok(calls.every((c) => c.batch <= 4 && c.height === 32 && c.width === 32));
+  assert.equal(calls.length, Math.ceil(d.plan.tiles.length / 4));
+});
+
+test('bad tiling options and wrong image sizes are usage errors', async () => {
+  const { session } = pointwiseModel(16);
+  assert.throws(() => createDenoiser(session, 64, 64, { tile: 40 }), /Expected tile to be a positive multiple of 16 but received 40/);
+  assert.throws(() => createDenoiser(session, 64, 64, { batch: 0 }), /Expected positive integer for batch but received 0/);
+  const d = createDenoiser(session, 64, 64);
+  await assert.rejects(d.denoise(ramp(32, 64), 10), /Expected a 3x64x64 image but received 3x32x64/);
+});

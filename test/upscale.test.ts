@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { upscale, resolveSettings, reduceSamples } from '../src/upscale.js';
+import { loadModel } from '../src/model/session.js';
+import { createImage, type ImageTensor } from '../src/image/tensor.js';
+import { averagePool } from '../src/diffusion/consistency.js';
+import { UsageError } from '../src/errors.js';
+
+const model = await loadModel('fixture');
+test.after(() => model.dispose());
+
+function lrImage(h: number, w: number): ImageTensor {
+  const img = createImage(3, h, w);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) img.data[(c * h + y) * w + x] = 0.8 * Math.sin(0.7 * x + 0.3 * y + c) * Math.cos(0.2 * x * y / (h + 1));
+  return img;
+}
+const fast = { model, t: 20, steps: 2 } as const;
+const maxDiff = (a: ImageTensor, b: ImageTensor) => a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i]!)), 0);
+
+test('output size is factor × input for odd sizes and factors', async () => {
+  for (const [h, w, f] of [[7, 5, 3], [16, 12, 2], [1, 1, 4]] as const) {
+    const r = await upscale(lrImage(h, w), { ...fast, factor: f, seed: 1 });
+    assert.deepEqual(r.image.shape, [3, h * f, w * f]);
+    assert.ok(r.image.data.every((v) => v >= -1 && v <= 1));
+  }
+});
+
+test('the same seed repeats a run exactly; another seed differs', async () => {
+  const lr = lrImage(12, 12);
+  const a = await upscale(lr, { ...fast, seed: 7 });
+  const b = await upscale(lr, { ...fast, seed: 7 });
+  const c = await upscale(lr, { ...fast, seed: 8 });
+  assert.equal(maxDiff(a.image, b.image), 0);
+  assert.ok(maxDiff(a.image, c.image) > 1e-3);
+  assert.equal(a.settings.seed, 7);
+  const d = await upscale(lr, { ...fast });
+  assert.ok(Number.isInteger(d.settings.seed), 'a random seed is reported');
+});
+
+test('a cascade runs N passes of `steps` model evaluations each, reporting progress per pass', async () => {
+  const passes = new Set<number>();
+  let events = 0;
+  const r = await upscale(lrImage(8, 8), {
+    ...fast, cascade: 3, steps: 4, seed: 1,
+    onProgress: (e) => { if (e.stage === 'boomerang') { passes.add(e.pass); events++; assert.equal(e.passes, 3); } },
+  });
+  assert.deepEqual([...passes], [1, 2, 3]);
+  assert.equal(events, 12);
+  assert.equal(r.stats.evaluations, 12);
+  assert.deepEqual(r.settings.passes, [20, 20, 20]);
+  const list = await upscale(lrImage(8, 8), { ...fast, cascade: [30, 10], steps: 5, seed: 1 });
+  assert.deepEqual(list.settings.passes, [30, 10]);
+  assert.equal(list.stats.evaluations, 10);
+});
+
+test('with ddnm consistency the output average-pools back to the input', async () => {
+  const lr = lrImage(10, 10);
+  const r = await upscale(lr, { model, t: 60, steps: 3, factor: 4, seed: 2, consistency: 'ddnm' });
+  const pooled = averagePool(r.image, 4);
+  assert.ok(maxDiff(pooled, lr) < 0.02, `max |A·x − y| = ${maxDiff(pooled, lr)}`);
+  const v = await upscale(lr, { model, t: 60, steps: 3, factor: 4, seed: 2, consistency: 'none' });
+  assert.ok(maxDiff(averagePool(v.image, 4), lr) > maxDiff(pooled, lr));
+});
+
+test('samples: mean and median combine K runs; none keeps them all', async () => {
+  const lr = lrImage(8, 8);
+  const r = await upscale(lr, { ...fast, t: 80, seed: 3, samples: 3, reduce: 'median' });
+  assert.equal(r.samples.length, 3);
+  assert.deepEqual(r.image.data, reduceSamples(r.samples, 'median').data);
+  const i = 5;
+  const vals = r.samples.map((s) => s.data[i]!).sort((a, b) => a - b);
+  assert.equal(r.image.data[i], vals[1]);
+  const m = await upscale(lr, { ...fast, t: 80, seed: 3, samples: 2, reduce: 'mean' });
+  assert.ok(Math.abs(m.image.data[i]! - (m.samples[0]!.data[i]! + m.samples[1]!.data[i]!) / 2) < 1e-6);
+  assert.ok(maxDiff(m.image, m.samples[0]!) > 0);
+});
+
+test('options are validated once with one-line messages', () => {
+  const cases: Array<[object, string]> = [
+    [{ t: 0 }, 'Expected integer t in 1..999 but received 0'],
+    [{ t: 1000 }, 'Expected integer t in 1..999 but received 1000'],
+    [{ cascade: 0 }, 'Expected positive integer for cascade but received 0'],
+    [{ steps: 0 }, 'Expected positive integer for steps but received 0'],
+    [{ factor: 2.5 }, 'Expected positive integer for factor but received 2.5'],
+    [{ upsampler: 'area' }, 'Expected one of nearest, bilinear, bicubic, lanczos for upsampler but received "area"'],
+    [{ consistency: 'yes' }, 'Expected one of none, ddnm for consistency but received "yes"'],
+    [{ eta: 2 }, 'Expected number eta in 0..1 but received 2'],
+    [{ preset: 'nope' }, 'Unknown preset "nope" for model fixture; it has: none'],
+    [{ cascade: [100, 0] }, 'Expected integer t in 1..999 but received 0'],
+  ];
+  for (const [o, msg] of cases) {
+    assert.throws(() => resolveSettings(o, model), (e: unknown) => e instanceof UsageError && e.message === msg, msg);
+  }
+});
+
+test('an aborted signal stops the work with an AbortError', async () => {
+  const ac = new AbortController();
+  let n = 0;
+  await assert.rejects(upscale(lrImage(8, 8), {
+    ...fast, steps: 10, seed: 1, signal: ac.signal, onProgress: (e) => { if (e.stage === 'boomerang' && ++n === 2) ac.abort(); },
+  }), { name: 'AbortError' });
+  assert.equal(n, 2);
+});
