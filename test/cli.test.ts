@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'index.js');
+const fixture = join(root, 'fixtures', 'flowers-32.png');
+const sr = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root });
+
+test('sr upscale writes an 8x image with the fixture model and reports its settings', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
+  const r = sr('upscale', fixture, '-o', out, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture');
+  assert.equal(r.status, 0, r.stderr);
+  const meta = await sharp(out).metadata();
+  assert.equal(meta.width, 256);
+  assert.equal(meta.height, 256);
+  assert.match(r.stderr, /wrote .*out\.png \(256x256, x8, t=40,40, 3 steps, ancestral, consistency ddnm, seed 5\)/);
+  // the same seed gives the same file content
+  const out2 = join(dirname(out), 'out2.png');
+  assert.equal(sr('upscale', fixture, '-o', out2, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture').status, 0);
+  const [a, b] = await Promise.all([sharp(out).raw().toBuffer(), sharp(out2).raw().toBuffer()]);
+  assert.ok(a.equals(b));
+});
+
+test('bad flags are one-line usage errors with exit code 2 and no output', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
+  const cases: Array<[string[], string]> = [
+    [['--t', '0'], 'sr: Expected integer t in 1..999 but received 0'],
+    [['--cascade', '0'], 'sr: Expected positive integer for cascade but received 0'],
+    [['--steps', '0'], 'sr: Expected positive integer for steps but received 0'],
+    [['--factor', '2.5'], 'sr: Expected positive integer for factor but received 2.5'],
+    [['--factor', 'x'], 'sr: Expected a number for --factor but received "x"'],
+    [['--device', 'tpu'], 'sr: Expected one of cpu, webgpu, auto for --device but received "tpu"'],
+  ];
+  for (const [flags, message] of cases) {
+    const r = sr('upscale', fixture, '-o', out, '--model', 'fixture', ...flags);
+    assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), message);
+    assert.equal(existsSync(out), false);
+  }
+});
+
+test('a missing input is an input error (3); a missing model is a model error (4)', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
+  const a = sr('upscale', join(root, 'fixtures', 'nope.png'), '-o', out, '--model', 'fixture');
+  assert.equal(a.status, 3);
+  assert.match(a.stderr, /nope\.png/);
+  const b = sr('upscale', fixture, '-o', out, '--model', './no-such-model');
+  assert.equal(b.status, 4);
+  assert.match(b.stderr, /^sr: Cannot read model manifest .*no-such-model\/manifest\.json/);
+  assert.equal(b.stderr.trim().split('\n').length, 1);
+});
+
+test('sr info prints the manifest and what t means', () => {
+  const r = sr('info', '--model', 'fixture');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /model\s+fixture/);
+  assert.match(r.stdout, /t=\s+100\s+0\.342/);
+  assert.match(r.stdout, /t=\s+400\s+2\.041/);
+  const j = sr('info', '--model', 'fixture', '--json');
+  assert.equal(JSON.parse(j.stdout).name, 'fixture');
+});
