@@ -1,0 +1,56 @@
+"""Smoke test of the training recipe on the CPU: train a few seconds, resume, export, check the manifest.
+
+  /usr/bin/python3 models/train/smoke_test.py        (needs python3-torch and python3-onnx; run by .ci/run when present)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
+
+
+def run(*args):
+    r = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f'FAILED: {" ".join(args)}\n{r.stdout}\n{r.stderr}')
+    return r.stdout
+
+
+def main():
+    from PIL import Image
+    import numpy as np
+    tmp = tempfile.mkdtemp(prefix='sr-train-smoke-')
+    data = os.path.join(tmp, 'data')
+    os.makedirs(data)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)).save(os.path.join(data, f'img{i}.png'))
+    run_dir = os.path.join(tmp, 'run')
+    common = [os.path.join(HERE, 'train.py'), '--data', data, '--run', run_dir, '--preset', 'fixture',
+              '--batch', '4', '--crop', '32', '--threads', '1', '--val-fraction', '0']
+    run(*common, '--minutes', '0.05')
+    import torch
+    first = torch.load(os.path.join(run_dir, 'ckpt.pt'))['counters']
+    run(*common, '--minutes', '0.05')
+    second = torch.load(os.path.join(run_dir, 'ckpt.pt'))['counters']
+    assert second['steps'] > first['steps'] > 0, (first, second)
+    assert len(second['sessions']) == 2, second['sessions']
+    out = os.path.join(tmp, 'model')
+    run(os.path.join(HERE, 'export.py'), '--run', run_dir, '--name', 'smoke', '--out', out, '--fp16-weights', '--ship-checkpoint')
+    m = json.load(open(os.path.join(out, 'manifest.json')))
+    import hashlib
+    assert m['sha256'] == hashlib.sha256(open(os.path.join(out, 'model.onnx'), 'rb').read()).hexdigest()
+    assert m['training']['steps'] == second['steps'] and m['multiple'] == 8 and m['prediction'] == 'eps'
+    # resume from the shipped float16 checkpoint
+    run(*common[:4], os.path.join(tmp, 'run2'), '--preset', 'fixture', '--batch', '4', '--crop', '32', '--threads', '1',
+        '--val-fraction', '0', '--minutes', '0.05', '--resume', os.path.join(out, 'checkpoint'))
+    third = torch.load(os.path.join(tmp, 'run2', 'ckpt.pt'))['counters']
+    assert third['steps'] > second['steps'], (second, third)
+    print(f"training recipe smoke test: 3 passed, 0 failed (steps {first['steps']} -> {second['steps']} -> {third['steps']})")
+
+
+if __name__ == '__main__':
+    main()
