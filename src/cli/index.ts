@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
+import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerUpscale } from './upscale.js';
 import { AbortError } from '../errors.js';
@@ -29,6 +30,7 @@ program
   .exitOverride();
 registerUpscale(program, controller.signal);
 registerInfo(program);
+registerEval(program, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,167 @@
+/**
+ * `sr eval --hr DIR (--sr DIR | --lr DIR | --factor F) [method flags] [--json FILE] [--csv FILE]`: score SR outputs
+ * against ground truth, or make them first (Boomerang or a baseline) from given LR images or from LR made by
+ * MATLAB-bicubic downsampling. Parses and validates the flags, then calls the library's `evaluate`.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { evaluate, type EvaluateOptions, type Evaluation } from '../eval/evaluate.js';
+import { BASELINE_NAMES, baselineMethod, type Method } from '../eval/methods.js';
+import type { ImageScore, MeanScore } from '../eval/score.js';
+import { fmt, metricColumns, textTable, type Column } from '../eval/table.js';
+import { toCsv, toJson, writeTextAtomic } from '../eval/write.js';
+import type { SamplerKind } from '../diffusion/samplers.js';
+import type { Kernel } from '../image/upsample.js';
+import type { UpscaleOptions } from '../upscale.js';
+import { parseCascade, parseNumber } from './parse.js';
+import { createProgressLine } from './progress.js';
+
+interface Flags {
+  hr: string;
+  sr?: string;
+  lr?: string;
+  factor?: string;
+  shave?: string;
+  method: string;
+  t?: string;
+  cascade?: string;
+  steps?: string;
+  upsampler?: string;
+  sampler?: string;
+  eta?: string;
+  consistency?: string;
+  seed?: string;
+  samples?: string;
+  reduce?: string;
+  preset?: string;
+  model?: string;
+  device?: string;
+  tile?: string;
+  limit?: string;
+  save?: string;
+  json?: string;
+  csv?: string;
+  quiet?: boolean;
+}
+
+const METHOD_FLAGS = ['t', 'cascade', 'steps', 'upsampler', 'sampler', 'eta', 'consistency', 'seed', 'samples', 'reduce', 'preset', 'model', 'device', 'tile'] as const;
+
+export function registerEval(program: Command, signal: AbortSignal): void {
+  program
+    .command('eval')
+    .description('score SR outputs against ground truth, or make them (Boomerang or a baseline) from LR images and score them')
+    .requiredOption('--hr <dir>', 'folder of ground-truth images (names matched with the others; _HR/_LR/_SR suffixes ignored)')
+    .option('--sr <dir>', 'folder of finished SR outputs to score (needs --factor or --shave)')
+    .option('--lr <dir>', 'folder of LR inputs to enlarge (the factor is inferred from the sizes unless given)')
+    .option('-f, --factor <n>', 'enlargement factor; alone, LR is made from HR by MATLAB-compatible bicubic imresize')
+    .option('--shave <px>', 'pixels removed from each border before measuring (default: the factor)')
+    .option('--method <name>', `boomerang | ${BASELINE_NAMES.join(' | ')}`, 'boomerang')
+    .option('--t <step>', "diffusion step to noise to (default: the model's)")
+    .option('--cascade <n|list>', 'Boomerang passes N at t, or a list of t per pass')
+    .option('--steps <n>', "reverse steps per pass (default: the model's)")
+    .option('--upsampler <kind>', 'nearest | bilinear | bicubic | lanczos (centre-aligned)')
+    .option('--sampler <kind>', 'ancestral | ddim')
+    .option('--eta <x>', 'DDIM eta in 0..1')
+    .option('--consistency <kind>', 'none | ddnm')
+    .option('--seed <n>', 'seed for every image (default: random, printed)')
+    .option('--samples <k>', 'independent samples per image')
+    .option('--reduce <how>', 'mean | median | none (none: each sample scored, scores averaged)')
+    .option('--preset <name>', "a preset from the model's manifest")
+    .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
+    .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
+    .option('--tile <px>', 'tile size for large images')
+    .option('--limit <n>', 'only the first N images by name')
+    .option('--save <dir>', 'write the outputs here as <name>_SR.png')
+    .option('--json <file>', 'write the per-image and mean figures as JSON')
+    .option('--csv <file>', 'write the per-image figures and the mean as CSV')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (flags: Flags, cmd: Command) => {
+      const options = toOptions(flags, (name) => cmd.getOptionValueSource(name) === 'cli');
+      const line = createProgressLine({ quiet: flags.quiet ?? false });
+      options.signal = signal;
+      options.onProgress = (e) => {
+        if (e.stage !== 'boomerang') return;
+        const within = (((e.sample - 1) * e.passes + (e.pass - 1)) * e.totalSteps + e.step) / Math.max(1, e.samples * e.passes * e.totalSteps);
+        line.update(e.index + within, e.total, `${e.name} pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps}`);
+      };
+      options.onImage = (e) => line.update(e.index + 1, e.total, `${e.score.name} ${fmt.db(e.score.psnrY)} dB`);
+      const r = await evaluate(options);
+      line.done();
+      process.stdout.write(formatEvaluation(r) + '\n');
+      if (flags.json) await writeTextAtomic(flags.json, toJson(r));
+      if (flags.csv) await writeTextAtomic(flags.csv, evaluationCsv(r));
+    });
+}
+
+function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions {
+  const o: EvaluateOptions = { hr: f.hr };
+  if (f.sr !== undefined) o.sr = f.sr;
+  if (f.lr !== undefined) o.lr = f.lr;
+  if (f.factor !== undefined) o.factor = parseNumber('--factor', f.factor);
+  if (f.shave !== undefined) o.shave = parseNumber('--shave', f.shave);
+  if (f.limit !== undefined) o.limit = parseNumber('--limit', f.limit);
+  if (f.save !== undefined) o.saveDir = f.save;
+  if (f.sr !== undefined && f.lr !== undefined) throw new UsageError('Expected --sr or --lr, not both');
+  if (f.sr === undefined && f.lr === undefined && f.factor === undefined) throw new UsageError('Expected --sr DIR, --lr DIR or --factor F');
+  const methodFlags = METHOD_FLAGS.filter((k) => given(k));
+  if (f.sr !== undefined) {
+    if (methodFlags.length || given('method') || f.save !== undefined) {
+      throw new UsageError(`--sr scores finished outputs; ${[...methodFlags, ...(given('method') ? ['method'] : []), ...(f.save ? ['save'] : [])].map((k) => '--' + k).join(', ')} need --lr or --factor`);
+    }
+    return o;
+  }
+  if (f.method !== 'boomerang') {
+    const extra = methodFlags.filter((k) => k !== 'model' && k !== 'device');
+    if (extra.length) throw new UsageError(`--method ${f.method} is a baseline; ${extra.map((k) => '--' + k).join(', ')} only apply to --method boomerang`);
+    o.method = baselineMethod(f.method);
+    return o;
+  }
+  const u: Method & { kind: 'boomerang' } = { kind: 'boomerang', options: {} };
+  const m: Omit<UpscaleOptions, 'factor' | 'model' | 'signal' | 'onProgress'> = u.options;
+  if (f.t !== undefined) m.t = parseNumber('--t', f.t);
+  if (f.cascade !== undefined) m.cascade = parseCascade(f.cascade);
+  if (f.steps !== undefined) m.steps = parseNumber('--steps', f.steps);
+  if (f.upsampler !== undefined) m.upsampler = f.upsampler as Kernel;
+  if (f.sampler !== undefined) m.sampler = f.sampler as SamplerKind;
+  if (f.eta !== undefined) m.eta = parseNumber('--eta', f.eta);
+  if (f.consistency !== undefined) m.consistency = f.consistency as 'none' | 'ddnm';
+  if (f.seed !== undefined) m.seed = parseNumber('--seed', f.seed);
+  if (f.samples !== undefined) m.samples = parseNumber('--samples', f.samples);
+  if (f.reduce !== undefined) m.reduce = f.reduce as 'mean' | 'median' | 'none';
+  if (f.preset !== undefined) m.preset = f.preset;
+  if (f.tile !== undefined) m.tiling = { tile: parseNumber('--tile', f.tile) };
+  if (f.device !== undefined) {
+    if (!['cpu', 'webgpu', 'auto'].includes(f.device)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(f.device)}`);
+    o.device = f.device as 'cpu' | 'webgpu' | 'auto';
+  }
+  if (f.model !== undefined) o.model = f.model;
+  o.method = u;
+  return o;
+}
+
+type Row = (ImageScore | (MeanScore & { name: string; width?: number; height?: number }));
+
+/** The per-image table, the mean, the method and the protocol, as printed by `sr eval`. */
+export function formatEvaluation(r: Evaluation): string {
+  const cols: Column<Row>[] = [
+    { header: 'image', value: (x) => x.name, right: false },
+    { header: 'size', value: (x) => (x.width ? `${x.width}x${x.height}` : '') },
+    ...metricColumns<Row>(),
+    { header: 's', value: (x) => fmt.seconds(x.seconds) },
+  ];
+  const rows: Row[] = [...r.images, { ...r.mean, name: `mean of ${r.mean.images}` }];
+  const s = r.settings;
+  const how = s ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}, ${s.sampler}, consistency ${s.consistency}, seed ${s.seed}` +
+    (s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : '') : r.method;
+  return [
+    `${how}; ${r.sourceText}${r.factor ? `; x${r.factor}` : ''}`,
+    ...r.notes.map((n) => `note: ${n}`),
+    textTable(rows, cols),
+    r.protocol,
+  ].join('\n');
+}
+
+export function evaluationCsv(r: Evaluation): string {
+  const cols = ['name', 'width', 'height', 'psnrY', 'ssimY', 'psnrRgb', 'detailRatio', 'gmsd', 'seconds', 'evaluations'];
+  return toCsv([...r.images, { ...r.mean, name: 'mean' }], cols);
+}

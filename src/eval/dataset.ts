@@ -1,0 +1,117 @@
+/**
+ * A test set in memory: HR images cropped to a multiple of the factor, with their LR inputs, either given (the
+ * classic benchmark pairs) or made from the HR by MATLAB-compatible bicubic downsampling (`matlabImresize`,
+ * antialiased Keys a = −0.5, uint8 rounding, as the classic LR files were made).
+ */
+import { InputError, UsageError } from '../errors.js';
+import { decodeImage } from '../image/io.js';
+import { createImage, dims, type ImageTensor } from '../image/tensor.js';
+import { matlabImresize } from '../image/upsample.js';
+import { positiveInteger } from '../validate.js';
+import { listImages, matchFolders } from './match.js';
+
+export type LrSource = 'given' | 'matlab-bicubic';
+
+export const LR_SOURCE_TEXT: Readonly<Record<LrSource, string>> = {
+  given: 'LR images given',
+  'matlab-bicubic': 'LR made from HR by MATLAB-compatible bicubic imresize (antialiased, a = -0.5, uint8)',
+};
+
+export interface TestImage {
+  name: string;
+  /** HR cropped (top-left kept) to a multiple of the factor. */
+  hr: ImageTensor;
+  lr: ImageTensor;
+  hrPath: string;
+  lrPath: string | null;
+}
+
+export interface TestSet {
+  factor: number;
+  lrSource: LrSource;
+  images: TestImage[];
+  /** Things a person should know (unmatched files, crops). */
+  notes: string[];
+}
+
+/** The top-left part of an image whose height and width are multiples of `multiple` (MATLAB's modcrop). */
+export function cropToMultiple(image: ImageTensor, multiple: number): ImageTensor {
+  positiveInteger('multiple', multiple);
+  const { channels, height, width } = dims(image);
+  const h = height - (height % multiple);
+  const w = width - (width % multiple);
+  if (h === 0 || w === 0) throw new UsageError(`Expected an image of at least ${multiple}x${multiple} but received ${width}x${height}`);
+  if (h === height && w === width) return image;
+  return cropImage(image, 0, 0, h, w);
+}
+
+/** A contiguous copy of the h×w window at (top, left). */
+export function cropImage(image: ImageTensor, top: number, left: number, h: number, w: number): ImageTensor {
+  const { channels, height, width } = dims(image);
+  if (top < 0 || left < 0 || top + h > height || left + w > width) {
+    throw new UsageError(`Expected a crop inside ${width}x${height} but received ${w}x${h} at (${left}, ${top})`);
+  }
+  const out = createImage(channels, h, w);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) out.data[(c * h + y) * w + x] = image.get(c, top + y, left + x);
+    }
+  }
+  return out;
+}
+
+export interface LoadSetOptions {
+  hr: string;
+  /** Folder of LR images matched by name; when absent, LR is made from HR. */
+  lr?: string;
+  /** Required without `lr`; with `lr`, inferred from the sizes when absent (and checked when given). */
+  factor?: number;
+  /** Only the first N images (by name). */
+  limit?: number;
+}
+
+/** Loads a test set: matched HR/LR pairs, or HR images with MATLAB-bicubic LR made here. */
+export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
+  if (options.factor !== undefined) positiveInteger('factor', options.factor);
+  if (options.limit !== undefined) positiveInteger('limit', options.limit);
+  const notes: string[] = [];
+  let entries: { name: string; hr: string; lr: string | null }[];
+  if (options.lr !== undefined) {
+    const m = await matchFolders(options.hr, options.lr, 'lr');
+    if (m.onlyHr.length) notes.push(`no LR image for ${m.onlyHr.join(', ')} (skipped)`);
+    if (m.onlyOther.length) notes.push(`no HR image for ${m.onlyOther.join(', ')} (skipped)`);
+    entries = m.pairs.map((p) => ({ name: p.name, hr: p.hr, lr: p.other }));
+    if (entries.length === 0) throw new InputError(`No images of ${options.hr} and ${options.lr} match by name`);
+  } else {
+    if (options.factor === undefined) throw new UsageError('Expected a factor (or an LR folder) to make the LR images');
+    entries = [...(await listImages(options.hr, 'hr'))].map(([name, hr]) => ({ name, hr, lr: null }));
+    if (entries.length === 0) throw new InputError(`No images in ${options.hr}`);
+  }
+  if (options.limit !== undefined) entries = entries.slice(0, options.limit);
+  let factor = options.factor;
+  const images: TestImage[] = [];
+  const cropped: string[] = [];
+  for (const e of entries) {
+    const hrFull = (await decodeImage(e.hr)).rgb;
+    const { height: hh, width: hw } = dims(hrFull);
+    if (hh % (factor ?? 1) !== 0 || hw % (factor ?? 1) !== 0) cropped.push(e.name);
+    if (e.lr === null) {
+      const hr = cropToMultiple(hrFull, factor!);
+      images.push({ name: e.name, hr, lr: matlabImresize(hr, 1 / factor!), hrPath: e.hr, lrPath: null });
+      continue;
+    }
+    const lr = (await decodeImage(e.lr)).rgb;
+    const H = dims(hrFull);
+    const L = dims(lr);
+    const f = factor ?? Math.round(H.width / L.width);
+    if (f < 1 || Math.floor(H.width / f) !== L.width || Math.floor(H.height / f) !== L.height) {
+      throw new InputError(`LR ${e.lr} is ${L.width}x${L.height}, expected ${Math.floor(H.width / f)}x${Math.floor(H.height / f)} ` +
+        `(HR ${H.width}x${H.height} / ${f})`);
+    }
+    if (factor === undefined && (H.height % f !== 0 || H.width % f !== 0)) cropped.push(e.name);
+    factor = f;
+    images.push({ name: e.name, hr: cropToMultiple(hrFull, f), lr, hrPath: e.hr, lrPath: e.lr });
+  }
+  if (cropped.length) notes.push(`HR cropped to a multiple of ${factor}: ${cropped.join(', ')}`);
+  return { factor: factor!, lrSource: options.lr !== undefined ? 'given' : 'matlab-bicubic', images, notes };
+}
