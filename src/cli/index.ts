@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
+import { registerSweep } from './sweep.js';
 import { registerUpscale } from './upscale.js';
 import { AbortError } from '../errors.js';
 
@@ -31,6 +32,7 @@ program
 registerUpscale(program, controller.signal);
 registerInfo(program);
 registerEval(program, controller.signal);
+registerSweep(program, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

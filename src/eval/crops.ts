@@ -1,0 +1,96 @@
+/**
+ * A strip of example crops for the report: the same window of one image from the LR input (shown enlarged by
+ * pixel replication), the upsampler, each recommended setting and the ground truth, side by side. The window is
+ * the most textured part of the HR image (largest gradient energy), aligned to the factor.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeImage } from '../image/io.js';
+import { createImage, dims, type ImageTensor } from '../image/tensor.js';
+import { replicateNearest } from '../image/upsample.js';
+import { cropImage } from './dataset.js';
+
+export interface CropWindow { top: number; left: number; size: number }
+
+/** The size×size window (top/left multiples of `align`) with the most gradient energy in the image. */
+export function busiestWindow(image: ImageTensor, size: number, align: number): CropWindow {
+  const { height, width } = dims(image);
+  const s = Math.min(size, height - (height % align), width - (width % align));
+  // gradient energy of the channel mean, as an integral image
+  const g = new Float64Array((height + 1) * (width + 1));
+  const plane = height * width;
+  const v = (y: number, x: number) => (image.data[y * width + x]! + image.data[plane + y * width + x]! + image.data[2 * plane + y * width + x]!) / 3;
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    for (let x = 0; x < width; x++) {
+      const gx = x + 1 < width ? v(y, x + 1) - v(y, x) : 0;
+      const gy = y + 1 < height ? v(y + 1, x) - v(y, x) : 0;
+      row += gx * gx + gy * gy;
+      g[(y + 1) * (width + 1) + x + 1] = g[y * (width + 1) + x + 1]! + row;
+    }
+  }
+  const sum = (t: number, l: number) => g[(t + s) * (width + 1) + l + s]! - g[t * (width + 1) + l + s]! - g[(t + s) * (width + 1) + l]! + g[t * (width + 1) + l]!;
+  const stride = Math.max(align, Math.floor(s / 4 / align) * align);
+  let best = { top: 0, left: 0, size: s };
+  let bestE = -1;
+  for (let t = 0; t + s <= height; t += stride) {
+    for (let l = 0; l + s <= width; l += stride) {
+      const e = sum(t, l);
+      if (e > bestE) {
+        bestE = e;
+        best = { top: t, left: l, size: s };
+      }
+    }
+  }
+  return best;
+}
+
+export interface CropPanel { label: string; image: ImageTensor }
+
+export interface CropStrip {
+  window: CropWindow;
+  /** One file per panel (relative to the folder), and the strip of all of them. */
+  tiles: { label: string; file: string }[];
+  strip: string;
+  zoom: number;
+}
+
+/**
+ * Writes each panel's crop (zoomed by pixel replication to about `display` px) and the strip to `dir`, with
+ * names prefixed by `prefix`. `lr` is the LR input, shown enlarged; `panels` are full-size outputs; `hr` last.
+ */
+export async function writeCropStrip(dir: string, prefix: string, lr: ImageTensor, hr: ImageTensor, factor: number,
+  panels: readonly CropPanel[], options: { size?: number; display?: number } = {}): Promise<CropStrip> {
+  const window = busiestWindow(hr, options.size ?? 96, factor);
+  const zoom = Math.max(1, Math.round((options.display ?? 192) / window.size));
+  const { top, left, size } = window;
+  const lrCrop = replicateNearest(cropImage(lr, top / factor, left / factor, size / factor, size / factor), factor);
+  const all: CropPanel[] = [{ label: `LR (×${factor} pixel replication)`, image: lrCrop }, ...panels.map((p) => ({ label: p.label, image: cropImage(p.image, top, left, size, size) })), { label: 'ground truth', image: cropImage(hr, top, left, size, size) }];
+  await mkdir(dir, { recursive: true });
+  const tiles: { label: string; file: string }[] = [];
+  const zoomed = all.map((p) => (zoom > 1 ? replicateNearest(p.image, zoom) : p.image));
+  for (const [i, p] of all.entries()) {
+    const file = `${prefix}-${i}.png`;
+    await encodeImage({ rgb: zoomed[i]! }, join(dir, file));
+    tiles.push({ label: p.label, file });
+  }
+  const strip = `${prefix}-strip.png`;
+  await encodeImage({ rgb: hstack(zoomed, 6) }, join(dir, strip));
+  return { window, tiles, strip, zoom };
+}
+
+/** Images of one height side by side with white gaps. */
+export function hstack(images: readonly ImageTensor[], gap: number): ImageTensor {
+  const h = dims(images[0]!).height;
+  const widths = images.map((im) => dims(im).width);
+  const W = widths.reduce((a, b) => a + b, 0) + gap * (images.length - 1);
+  const out = createImage(3, h, W);
+  out.data.fill(1);
+  let x0 = 0;
+  for (const [i, im] of images.entries()) {
+    const w = widths[i]!;
+    for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out.data[(c * h + y) * W + x0 + x] = im.data[(c * h + y) * w + x]!;
+    x0 += w + gap;
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+/**
+ * The sweep's resume log: one JSON record per line, appended as each cell finishes an image, so an interrupted
+ * sweep loses at most the image in progress. A torn last line (a crash mid-write) is ignored when reading.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { OutputError } from '../errors.js';
+import type { SweepRecord } from './summary.js';
+
+export async function readLog(path: string): Promise<{ records: SweepRecord[]; badLines: number }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], badLines: 0 };
+    throw new OutputError(`Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  const records: SweepRecord[] = [];
+  let badLines = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v)) as SweepRecord;
+      if (typeof r.id === 'string' && typeof r.image === 'string') records.push(r);
+      else badLines++;
+    } catch {
+      badLines++;
+    }
+  }
+  return { records, badLines };
+}
+
+export async function appendRecord(path: string, record: SweepRecord): Promise<void> {
+  const line = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, line);
+  } catch (err) {
+    throw new OutputError(`Cannot append to ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+}
+
+/** Ends a torn last line (from a crash mid-write) so the next record starts on a line of its own. */
+export async function repairLog(path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  if (text.length > 0 && !text.endsWith('\n')) await appendFile(path, '\n');
+}

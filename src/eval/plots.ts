@@ -1,0 +1,118 @@
+/**
+ * The sweep's pictures, as SVG: (1) PSNR-Y and detail against t, one line per cascade N (and per other setting
+ * that varies), with the baselines as dashed horizontal lines; (2) the Pareto scatter of PSNR-Y against detail
+ * with the front joined, the baselines marked and the recommended settings starred.
+ */
+import { detailError, type DetailMeasure } from './pareto.js';
+import { RULE_TEXT, type Analysis } from './recommend.js';
+import type { SummaryRow } from './summary.js';
+import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } from './svg.js';
+
+const DASHES = [undefined, '6,3', '2,3', '8,3,2,3'];
+const BASELINE_COLOR: Record<string, string> = {
+  'matlab-bicubic': '#000000', nearest: '#8c564b', bilinear: '#7f7f7f', bicubic: '#e377c2', lanczos: '#bcbd22',
+};
+
+function baselineName(r: SummaryRow): string {
+  return r.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : `${r.upsampler} alone`;
+}
+
+/** Which settings other than t and N vary among the rows (they split the lines). */
+function varying(rows: readonly SummaryRow[]): (keyof SummaryRow)[] {
+  const keys: (keyof SummaryRow)[] = ['upsampler', 'consistency', 'steps', 'samples', 'reduce'];
+  return keys.filter((k) => new Set(rows.map((r) => r[k])).size > 1);
+}
+
+function variantLabel(r: SummaryRow, keys: readonly (keyof SummaryRow)[]): string {
+  return keys.map((k) => (k === 'steps' ? `S${r.steps}` : k === 'samples' ? `K${r.samples}` : String(r[k]))).join(' ');
+}
+
+/** The series (one per N and variant) of a metric against t. */
+export function seriesByN(rows: readonly SummaryRow[], metric: (r: SummaryRow) => number): Series[] {
+  const boom = rows.filter((r) => r.kind === 'boomerang');
+  const keys = varying(boom);
+  const Ns = [...new Set(boom.map((r) => r.cascade!))].sort((a, b) => a - b);
+  const variants = [...new Set(boom.map((r) => variantLabel(r, keys)))];
+  const out: Series[] = [];
+  for (const [ni, n] of Ns.entries()) {
+    for (const [vi, v] of variants.entries()) {
+      const pts = boom.filter((r) => r.cascade === n && variantLabel(r, keys) === v).map((r) => ({ x: r.t!, y: metric(r) }));
+      if (!pts.length) continue;
+      const dash = DASHES[vi % DASHES.length];
+      out.push({ label: `N=${n}${v ? ' ' + v : ''}`, points: pts, color: PALETTE[ni % PALETTE.length]!, ...(dash ? { dash } : {}) });
+    }
+  }
+  return out;
+}
+
+/** Baselines drawn as reference lines: MATLAB bicubic and the upsamplers the grid used. */
+function baselineLines(rows: readonly SummaryRow[], metric: (r: SummaryRow) => number): RefLine[] {
+  const used = new Set(rows.filter((r) => r.kind === 'boomerang').map((r) => r.upsampler));
+  return rows
+    .filter((r) => r.kind === 'matlab-bicubic' || (r.kind === 'upsampler' && (used.has(r.upsampler) || used.size === 0)))
+    .map((r) => ({ label: baselineName(r), value: metric(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444' }));
+}
+
+/** PSNR-Y and detail ratio against t, one line per N, for one factor. */
+export function tradeoffSvg(rows: readonly SummaryRow[], factor: number, protocolNote: string): string {
+  const mine = rows.filter((r) => r.factor === factor);
+  const w = 560;
+  const h = 420;
+  const left = panel({
+    title: `PSNR-Y against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'PSNR-Y (dB)', logX: true,
+    series: seriesByN(mine, (r) => r.psnrY), hlines: baselineLines(mine, (r) => r.psnrY),
+  }, 0, 0, w, h);
+  const right = panel({
+    title: `Detail ratio against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'detail ratio (1 = truth)', logX: true,
+    series: seriesByN(mine, (r) => r.detailRatio),
+    hlines: [...baselineLines(mine, (r) => r.detailRatio), { label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }],
+  }, w, 0, w, h);
+  return svgDocument(2 * w, h + 22, `${left}\n${right}\n${footnote(protocolNote, h + 14)}`);
+}
+
+/** The Pareto scatter of PSNR-Y against detail for one factor. */
+export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, protocolNote: string): string {
+  const mine = rows.filter((r) => r.factor === analysis.factor);
+  const detail: DetailMeasure = analysis.detail;
+  const xOf = (r: SummaryRow) => (detail === 'ratio' ? r.detailRatio : r.gmsd);
+  const boom = mine.filter((r) => r.kind === 'boomerang');
+  const frontRows = analysis.front.map((id) => boom.find((r) => r.id === id)!).filter(Boolean);
+  const markers: Marker[] = boom.filter((r) => !r.pareto).map((r) => ({ x: xOf(r), y: r.psnrY, color: '#9ecae1', shape: 'circle' as const, size: 4 }));
+  markers.push(...frontRows.map((r) => ({ x: xOf(r), y: r.psnrY, color: '#1f77b4', shape: 'circle' as const, size: 5, ring: true })));
+  const shapes: Marker['shape'][] = ['square', 'diamond', 'triangle', 'square', 'diamond'];
+  mine.filter((r) => r.kind !== 'boomerang').forEach((r, i) => markers.push({
+    x: xOf(r), y: r.psnrY, label: baselineName(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444', shape: shapes[i % shapes.length]!, size: 5,
+  }));
+  const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
+  for (const rec of analysis.recommendations) {
+    if (!rec.row) continue;
+    markers.push({ x: xOf(rec.row), y: rec.row.psnrY, label: `${short(rec.row)}`, color: recColor[rec.rule]!, shape: 'star', size: 6 });
+  }
+  const series = frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
+  const legend = [
+    { label: 'Boomerang setting', color: '#9ecae1', shape: 'circle' as const },
+    ...analysis.recommendations.filter((r) => r.row).map((r) => ({ label: RULE_TEXT[r.rule], color: recColor[r.rule]!, shape: 'star' as const })),
+  ];
+  const w = 760;
+  const h = 520;
+  const body = panel({
+    title: `Fidelity against detail (×${analysis.factor})`,
+    xLabel: detail === 'ratio' ? 'detail ratio (high-frequency energy / truth; 1 = as much detail as the truth)' : 'GMSD (lower = closer)',
+    yLabel: 'PSNR-Y (dB)', series, markers, legend,
+    ...(detail === 'ratio' ? { vlines: [{ label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }] } : {}),
+  }, 0, 0, w, h);
+  return svgDocument(w, h + 22, `${body}\n${footnote(protocolNote, h + 14)}`);
+}
+
+/** "t100 N2" plus whatever else is not the default. */
+export function short(r: SummaryRow): string {
+  if (r.kind !== 'boomerang') return baselineName(r);
+  return `t${r.t} N${r.cascade}` + (r.consistency !== 'ddnm' ? ` ${r.consistency}` : '') + (r.upsampler !== 'bicubic' ? ` ${r.upsampler}` : '') +
+    ((r.samples ?? 1) > 1 ? ` K${r.samples} ${r.reduce}` : '');
+}
+
+function footnote(text: string, y: number): string {
+  return `<text x="8" y="${y}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="9" fill="#555">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`;
+}
+
+

@@ -1,0 +1,155 @@
+/**
+ * The sweep report: plots (SVG + PNG), a strip of example crops, and one document (report.md and report.html)
+ * with the recommendations, the Pareto table, every cell's figures and the protocol.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeImage } from '../image/io.js';
+import { upsample, type Kernel } from '../image/upsample.js';
+import { matlabImresize } from '../image/upsample.js';
+import { writeCropStrip, type CropPanel } from './crops.js';
+import { loadTestSet } from './dataset.js';
+import { LR_SOURCE_TEXT } from './dataset.js';
+import { toHtml, toMarkdown, type Block } from './document.js';
+import { cellSlug } from './grid.js';
+import { paretoSvg, short, tradeoffSvg } from './plots.js';
+import { writeSvgAsPng } from './png.js';
+import { protocolLine, protocolShort } from './protocol.js';
+import { RULE_TEXT, type Analysis } from './recommend.js';
+import type { SummaryRow } from './summary.js';
+import type { SweepResult } from './sweep.js';
+import { fmt, type Column } from './table.js';
+import { writeTextAtomic } from './write.js';
+
+/** Columns for a table of per-cell means (text, Markdown and the report share them). */
+export function summaryColumns(): Column<SummaryRow>[] {
+  return [
+    { header: 'setting', value: (r) => settingText(r), right: false },
+    { header: 'PSNR-Y', value: (r) => fmt.db(r.psnrY) },
+    { header: 'SSIM-Y', value: (r) => fmt.ssim(r.ssimY) },
+    { header: 'PSNR-RGB', value: (r) => fmt.db(r.psnrRgb) },
+    { header: 'detail ratio', value: (r) => fmt.ratio(r.detailRatio) },
+    { header: 'GMSD', value: (r) => fmt.gmsd(r.gmsd) },
+    { header: 's/image', value: (r) => fmt.seconds(r.seconds) },
+    { header: 'front', value: (r) => (r.pareto ? '●' : '') },
+  ];
+}
+
+/** "Boomerang t=100 N=2 bicubic ddnm 10 steps K=1" or the baseline's name. */
+export function settingText(r: SummaryRow): string {
+  if (r.kind === 'matlab-bicubic') return 'MATLAB bicubic';
+  if (r.kind === 'upsampler') return `${r.upsampler} alone`;
+  return `t=${r.t} N=${r.cascade} ${r.upsampler} ${r.consistency} ${r.steps} steps` + ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '');
+}
+
+export function recommendationRows(a: Analysis): string[][] {
+  return a.recommendations.map((r) => [
+    RULE_TEXT[r.rule], r.row ? settingText(r.row) : '—', r.row ? fmt.db(r.row.psnrY) : '', r.row ? fmt.ssim(r.row.ssimY) : '',
+    r.row ? fmt.ratio(r.row.detailRatio) : '', r.row ? fmt.gmsd(r.row.gmsd) : '', r.row ? fmt.seconds(r.row.seconds) : '', r.why,
+  ]);
+}
+
+function tableBlock(rows: readonly SummaryRow[]): Block {
+  const cols = summaryColumns();
+  return { kind: 'table', headers: cols.map((c) => c.header), rows: rows.map((r) => cols.map((c) => c.value(r))), left: [0] };
+}
+
+export interface ReportFiles { markdown: string; html: string; plots: string[]; crops: string[] }
+
+export interface ReportOptions {
+  title?: string;
+  /** Extra paragraphs (e.g. how the sweep was run). */
+  notes?: string[];
+}
+
+/** Writes plots, crops, report.md and report.html into the sweep's folder. */
+export async function writeSweepReport(result: SweepResult, options: ReportOptions = {}): Promise<ReportFiles> {
+  const { out, meta, rows, analyses } = result;
+  const plots: string[] = [];
+  const crops: string[] = [];
+  const title = options.title ?? 'Boomerang sweep report';
+  const blocks: Block[] = [{ kind: 'heading', level: 1, text: title }];
+  blocks.push({ kind: 'paragraph', text: `**${protocolLine()}**` });
+  const facts = [
+    `Ground truth: \`${meta.hr}\`${meta.lr ? `; LR: \`${meta.lr}\`` : ''} — ${LR_SOURCE_TEXT[meta.lrSource]}; HR cropped to a multiple of the factor.`,
+    `Images: ${Object.entries(meta.images).map(([f, names]) => `×${f}: ${names.length} (${names.join(', ')})`).join('; ')}.`,
+    meta.model ? `Model: **${meta.model.name}** (sha256 ${meta.model.sha256.slice(0, 12)}…, ${meta.model.device}); seed ${meta.seed} for every run; ${meta.sampler} sampler${meta.sampler === 'ddim' ? `, η ${meta.eta}` : ''}.` : 'No model (baselines only).',
+    `Upsamplers are centre-aligned (nearest, bilinear, bicubic Keys a = −0.5, lanczos3); MATLAB bicubic is imresize's antialiased bicubic. Figures are means over the images; s/image is wall time on this machine.`,
+    `Detail axis of the trade-off: ${meta.detail === 'ratio' ? '|1 − detail ratio|' : 'GMSD'}. Last run: ${meta.run.computed} results computed, ${meta.run.skipped} taken from the log, ${meta.run.seconds.toFixed(0)} s.`,
+    ...(options.notes ?? []),
+  ];
+  blocks.push({ kind: 'list', items: facts });
+  for (const a of analyses) {
+    const f = a.factor;
+    const mine = rows.filter((r) => r.factor === f);
+    blocks.push({ kind: 'heading', level: 2, text: `×${f}` });
+    blocks.push({ kind: 'heading', level: 3, text: 'Recommended settings' });
+    blocks.push({ kind: 'table', headers: ['rule', 'setting', 'PSNR-Y', 'SSIM-Y', 'detail ratio', 'GMSD', 's/image', 'why'], rows: recommendationRows(a), left: [0, 1, 7] });
+    blocks.push({ kind: 'heading', level: 3, text: 'Pareto front and baselines' });
+    const front = a.front.map((id) => mine.find((r) => r.id === id)!).filter(Boolean);
+    blocks.push(tableBlock([...front, ...mine.filter((r) => r.kind !== 'boomerang')]));
+    blocks.push({ kind: 'paragraph', text: protocolLine(f) });
+    // plots
+    const note = protocolShort(f);
+    const tradeoff = join('plots', `tradeoff-x${f}`);
+    const pareto = join('plots', `pareto-x${f}`);
+    if (mine.some((r) => r.kind === 'boomerang')) {
+      await writeTextAtomic(join(out, tradeoff + '.svg'), tradeoffSvg(rows, f, note));
+      await writeSvgAsPng(tradeoffSvg(rows, f, note), join(out, tradeoff + '.png'));
+      plots.push(tradeoff + '.svg', tradeoff + '.png');
+      blocks.push({ kind: 'heading', level: 3, text: 'PSNR and detail against t, for each N' });
+      blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}` });
+    }
+    await writeTextAtomic(join(out, pareto + '.svg'), paretoSvg(rows, a, note));
+    await writeSvgAsPng(paretoSvg(rows, a, note), join(out, pareto + '.png'));
+    plots.push(pareto + '.svg', pareto + '.png');
+    blocks.push({ kind: 'heading', level: 3, text: 'Fidelity against detail (Pareto scatter, baselines marked)' });
+    blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}` });
+    // crops
+    const strip = await cropsFor(result, a);
+    if (strip) {
+      crops.push(strip.strip, ...strip.tiles.map((t) => t.file));
+      blocks.push({ kind: 'heading', level: 3, text: `Example crops: ${strip.name}` });
+      blocks.push({ kind: 'paragraph', text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.` });
+      blocks.push({ kind: 'figures', items: strip.tiles.map((t) => ({ src: t.file, caption: t.label })) });
+    }
+    blocks.push({ kind: 'heading', level: 3, text: 'Every setting' });
+    blocks.push(tableBlock(mine));
+    blocks.push({ kind: 'paragraph', text: protocolLine(f) });
+  }
+  blocks.push({ kind: 'paragraph', text: `Files: results.jsonl (one line per setting and image; a rerun skips what it holds), results.csv, summary.csv, summary.json, recommendations.json, plots/, crops/.` });
+  const markdown = join(out, 'report.md');
+  const html = join(out, 'report.html');
+  await writeTextAtomic(markdown, toMarkdown(blocks));
+  await writeTextAtomic(html, toHtml(blocks, title));
+  return { markdown, html, plots, crops };
+}
+
+/** The crop strip for a factor's first image: LR, the upsampler alone, each recommended setting, truth. */
+async function cropsFor(result: SweepResult, a: Analysis) {
+  const { meta, out } = result;
+  const names = meta.images[a.factor];
+  if (!names?.length) return null;
+  const set = await loadTestSet({ hr: meta.hr, ...(meta.lr ? { lr: meta.lr } : {}), factor: a.factor, limit: 1 });
+  const im = set.images[0]!;
+  const recs = a.recommendations.filter((r) => r.row);
+  const upsampler = (recs[0]?.row?.upsampler ?? 'bicubic') as Kernel;
+  const panels: CropPanel[] = [
+    { label: `${upsampler} alone`, image: upsample(im.lr, a.factor, upsampler) },
+    { label: 'MATLAB bicubic', image: matlabImresize(im.lr, a.factor) },
+  ];
+  const seen = new Set<string>();
+  for (const r of recs) {
+    const file = join(out, 'images', cellSlug(r.row!.id), `${im.name}.png`);
+    if (!existsSync(file)) continue;
+    const rules = recs.filter((q) => q.row!.id === r.row!.id).map((q) => RULE_TEXT[q.rule]).join(' = ');
+    if (seen.has(r.row!.id)) continue;
+    seen.add(r.row!.id);
+    panels.push({ label: `${rules}: ${short(r.row!)}`, image: (await decodeImage(file)).rgb });
+  }
+  const strip = await writeCropStrip(join(out, 'crops'), `x${a.factor}-${cellSlug(im.name)}`, im.lr, im.hr, a.factor, panels);
+  return {
+    name: im.name, window: strip.window, zoom: strip.zoom,
+    strip: join('crops', strip.strip), tiles: strip.tiles.map((t) => ({ label: t.label, file: join('crops', t.file) })),
+  };
+}

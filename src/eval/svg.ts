@@ -1,0 +1,212 @@
+/**
+ * Hand-written SVG charts (no plotting library): line panels and scatter panels with axes, nice ticks, legends,
+ * horizontal/vertical reference lines and labelled markers. Each panel is a <g> placed in a document by `svgDocument`.
+ */
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+
+export interface XY { x: number; y: number }
+
+export interface Series {
+  label: string;
+  points: XY[];
+  color: string;
+  dash?: string;
+}
+
+export interface RefLine {
+  label: string;
+  value: number;
+  color: string;
+  dash?: string;
+}
+
+export interface Marker extends XY {
+  label?: string;
+  color: string;
+  shape: 'circle' | 'square' | 'diamond' | 'triangle' | 'star';
+  size?: number;
+  /** Draw with a dark outline (e.g. on the Pareto front). */
+  ring?: boolean;
+}
+
+export interface PanelSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series?: Series[];
+  markers?: Marker[];
+  hlines?: RefLine[];
+  vlines?: RefLine[];
+  /** Log-2 x axis (e.g. t = 50, 100, 200, 400). */
+  logX?: boolean;
+  /** Tick values to use on x (default: nice ticks, or the distinct x values on a log axis). */
+  xTicks?: number[];
+  /** Legend entries beyond the series (markers). */
+  legend?: { label: string; color: string; shape?: Marker['shape']; dash?: string }[];
+}
+
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const num = (v: number) => (Math.round(v * 100) / 100).toString();
+
+/** About `count` round tick values covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (hi === lo) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
+  return ticks;
+}
+
+function tickText(v: number, all: number[]): string {
+  const span = Math.max(...all) - Math.min(...all);
+  const digits = span === 0 ? 2 : Math.max(0, Math.min(4, 1 - Math.floor(Math.log10(span / Math.max(1, all.length - 1)))));
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(v) : v.toFixed(digits);
+}
+
+function markerPath(m: Marker, x: number, y: number): string {
+  const r = m.size ?? 4;
+  const stroke = m.ring ? ' stroke="#222" stroke-width="1.5"' : ' stroke="#fff" stroke-width="0.8"';
+  switch (m.shape) {
+    case 'square': return `<rect x="${num(x - r)}" y="${num(y - r)}" width="${num(2 * r)}" height="${num(2 * r)}" fill="${m.color}"${stroke}/>`;
+    case 'diamond': return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.3)},${num(y)}L${num(x)},${num(y + r * 1.3)}L${num(x - r * 1.3)},${num(y)}Z" fill="${m.color}"${stroke}/>`;
+    case 'triangle': return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.2)},${num(y + r)}L${num(x - r * 1.2)},${num(y + r)}Z" fill="${m.color}"${stroke}/>`;
+    case 'star': {
+      const pts: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const a = -Math.PI / 2 + (i * Math.PI) / 5;
+        const rr = i % 2 === 0 ? r * 1.6 : r * 0.7;
+        pts.push(`${num(x + rr * Math.cos(a))},${num(y + rr * Math.sin(a))}`);
+      }
+      return `<polygon points="${pts.join(' ')}" fill="${m.color}"${stroke}/>`;
+    }
+    default: return `<circle cx="${num(x)}" cy="${num(y)}" r="${num(r)}" fill="${m.color}"${stroke}/>`;
+  }
+}
+
+/** One chart panel of size w×h at (x0, y0). */
+export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: number): string {
+  const series = spec.series ?? [];
+  const markers = spec.markers ?? [];
+  const hl = spec.hlines ?? [];
+  const vl = spec.vlines ?? [];
+  const xs = [...series.flatMap((s) => s.points.map((p) => p.x)), ...markers.map((m) => m.x), ...vl.map((v) => v.value)].filter(Number.isFinite);
+  const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...markers.map((m) => m.y), ...hl.map((v) => v.value)].filter(Number.isFinite);
+  const logX = (spec.logX ?? false) && xs.every((v) => v > 0);
+  const tx = (v: number) => (logX ? Math.log2(v) : v);
+  let [xlo, xhi] = xs.length ? [Math.min(...xs.map(tx)), Math.max(...xs.map(tx))] : [0, 1];
+  let [ylo, yhi] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+  const padX = (xhi - xlo || Math.abs(xhi) || 1) * 0.06;
+  const padY = (yhi - ylo || Math.abs(yhi) * 0.05 || 1) * 0.08;
+  xlo -= padX; xhi += padX; ylo -= padY; yhi += padY;
+  const left = 62, right = 12, top = 30, bottom = 44;
+  const legendItems = [...series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, shape: undefined as Marker['shape'] | undefined })), ...(spec.legend ?? []).map((l) => ({ ...l, dash: l.dash }))];
+  const legendRows = Math.ceil(legendItems.length / 3);
+  const plotW = w - left - right;
+  const plotH = h - top - bottom - legendRows * 16;
+  const X = (v: number) => x0 + left + ((tx(v) - xlo) / (xhi - xlo)) * plotW;
+  const Y = (v: number) => y0 + top + (1 - (v - ylo) / (yhi - ylo)) * plotH;
+  const out: string[] = [];
+  // labels are placed greedily at the first candidate spot that overlaps no earlier label
+  const boxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  const place = (text: string, size: number, candidates: { x: number; y: number; anchor: 'start' | 'end' | 'middle' }[]) => {
+    const tw = text.length * size * 0.6;
+    const boxOf = (c: { x: number; y: number; anchor: string }) => {
+      const x0 = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
+      return { x0, y0: c.y - size, x1: x0 + tw, y1: c.y + 2 };
+    };
+    const free = candidates.find((c) => {
+      const b = boxOf(c);
+      return !boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
+    }) ?? candidates[0]!;
+    boxes.push(boxOf(free));
+    return free;
+  };
+  out.push(`<g font-family="${FONT}" font-size="11">`);
+  out.push(`<text x="${num(x0 + w / 2)}" y="${num(y0 + 18)}" text-anchor="middle" font-size="13" font-weight="bold">${esc(spec.title)}</text>`);
+  out.push(`<rect x="${num(x0 + left)}" y="${num(y0 + top)}" width="${num(plotW)}" height="${num(plotH)}" fill="#fff" stroke="#888"/>`);
+  // ticks and grid
+  const yt = niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5);
+  for (const v of yt) {
+    const y = Y(v);
+    out.push(`<line x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="#eee"/>`);
+    out.push(`<text x="${num(x0 + left - 5)}" y="${num(y + 4)}" text-anchor="end">${esc(tickText(v, yt))}</text>`);
+  }
+  const xt = spec.xTicks ?? (logX ? [...new Set(xs)].sort((a, b) => a - b) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6));
+  for (const v of xt) {
+    const x = X(v);
+    out.push(`<line x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="#eee"/>`);
+    out.push(`<text x="${num(x)}" y="${num(y0 + top + plotH + 15)}" text-anchor="middle">${esc(tickText(v, xt))}</text>`);
+  }
+  out.push(`<text x="${num(x0 + left + plotW / 2)}" y="${num(y0 + top + plotH + 32)}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
+  out.push(`<text transform="translate(${num(x0 + 14)},${num(y0 + top + plotH / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
+  // reference lines, labelled at their right/top end
+  for (const r of hl) {
+    const y = Y(r.value);
+    out.push(`<line class="ref" x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
+    const xr = x0 + left + plotW - 4;
+    const at = place(r.label, 10, [
+      { x: xr, y: y - 3, anchor: 'end' }, { x: xr, y: y + 11, anchor: 'end' },
+      { x: xr - plotW * 0.35, y: y - 3, anchor: 'end' }, { x: xr - plotW * 0.35, y: y + 11, anchor: 'end' },
+      { x: xr - plotW * 0.7, y: y - 3, anchor: 'end' }, { x: xr - plotW * 0.7, y: y + 11, anchor: 'end' },
+    ]);
+    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`);
+  }
+  for (const r of vl) {
+    const x = X(r.value);
+    out.push(`<line class="ref" x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
+    const at = place(r.label, 10, [{ x: x - 3, y: y0 + top + 11, anchor: 'end' }, { x: x + 3, y: y0 + top + 11, anchor: 'start' }, { x: x - 3, y: y0 + top + plotH - 4, anchor: 'end' }]);
+    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`);
+  }
+  for (const s of series) {
+    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
+    const d = pts.map((p, i) => `${i ? 'L' : 'M'}${num(X(p.x))},${num(Y(p.y))}`).join('');
+    out.push(`<g class="series" data-label="${esc(s.label)}">`);
+    if (pts.length > 1) out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    for (const p of pts) out.push(`<circle cx="${num(X(p.x))}" cy="${num(Y(p.y))}" r="3" fill="${s.color}"/>`);
+    out.push('</g>');
+  }
+  const shown = markers.filter((m) => Number.isFinite(m.x) && Number.isFinite(m.y));
+  for (const m of shown) {
+    const x = X(m.x);
+    const y = Y(m.y);
+    out.push(markerPath(m, x, y));
+    const r = (m.size ?? 4) + 1;
+    boxes.push({ x0: x - r, y0: y - r, x1: x + r, y1: y + r });
+  }
+  for (const m of shown) {
+    if (!m.label) continue;
+    const x = X(m.x);
+    const y = Y(m.y);
+    const rightSide = x > x0 + left + plotW * 0.7;
+    const east = [{ x: x + 8, y: y - 6, anchor: 'start' as const }, { x: x + 8, y: y + 13, anchor: 'start' as const }];
+    const west = [{ x: x - 8, y: y - 6, anchor: 'end' as const }, { x: x - 8, y: y + 13, anchor: 'end' as const }];
+    const further = [{ x: x + 8, y: y - 18, anchor: 'start' as const }, { x: x + 8, y: y + 25, anchor: 'start' as const }, { x: x - 8, y: y - 18, anchor: 'end' as const }, { x: x - 8, y: y + 25, anchor: 'end' as const }];
+    const at = place(m.label, 10, rightSide ? [...west, ...east, ...further] : [...east, ...west, ...further]);
+    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" font-size="10" fill="#222">${esc(m.label)}</text>`);
+  }
+  // legend under the axis label, three per row
+  legendItems.forEach((l, i) => {
+    const col = i % 3;
+    const row = Math.floor(i / 3);
+    const lx = x0 + left + (col * plotW) / 3;
+    const ly = y0 + top + plotH + 48 + row * 16;
+    if (l.shape) out.push(markerPath({ x: 0, y: 0, color: l.color, shape: l.shape }, lx + 9, ly - 4));
+    else out.push(`<line x1="${num(lx)}" x2="${num(lx + 18)}" y1="${num(ly - 4)}" y2="${num(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}/>`);
+    out.push(`<text x="${num(lx + 23)}" y="${num(ly)}">${esc(l.label)}</text>`);
+  });
+  out.push('</g>');
+  return out.join('\n');
+}
+
+/** A standalone SVG document with a white background. */
+export function svgDocument(width: number, height: number, body: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n` +
+    `<rect width="100%" height="100%" fill="#fff"/>\n${body}\n</svg>\n`;
+}

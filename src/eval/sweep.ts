@@ -1,0 +1,306 @@
+/**
+ * The sweep runner behind `sr sweep`: every cell of the grid (and the baselines) on every image of a test set,
+ * results appended to <out>/results.jsonl per cell and image; a rerun skips what the log already holds for the
+ * same model, seed and sampler. One model run serves all reduce variants of a cell (they reduce the same K
+ * samples). Progress is reported in units of estimated work (model evaluations × pixels), over the work left.
+ * At the end: results.csv (per image), summary.csv and summary.json (per cell, Pareto flags, recommendations).
+ */
+import { resolve, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { UsageError, throwIfAborted } from '../errors.js';
+import { encodeImage } from '../image/io.js';
+import { dims, type ImageTensor } from '../image/tensor.js';
+import type { Kernel } from '../image/upsample.js';
+import type { SamplerKind } from '../diffusion/samplers.js';
+import type { TilingOptions } from '../model/denoiser.js';
+import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
+import { reduceSamples, type Consistency, type Reduce } from '../upscale.js';
+import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
+import { cellSlug, computeKey, expandGrid, type Cell, type GridSpec } from './grid.js';
+import { appendRecord, readLog, repairLog } from './log.js';
+import { runMethod, type Method } from './methods.js';
+import type { DetailMeasure } from './pareto.js';
+import { protocolLine } from './protocol.js';
+import { analyse, type Analysis } from './recommend.js';
+import { scoreImages } from './score.js';
+import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
+import { toCsv, toJson, writeTextAtomic } from './write.js';
+
+export interface SweepOptions extends GridSpec {
+  /** Ground-truth folder. */
+  hr: string;
+  /** LR folder matched by name (one factor only); otherwise LR is made by MATLAB bicubic for each factor. */
+  lr?: string;
+  /** Only the first N images by name. */
+  limit?: number;
+  /** Output folder (results, summaries, and what the report needs). */
+  out: string;
+  model?: string | ModelSession;
+  device?: DeviceRequest;
+  /** Seed for every Boomerang run (the same noise for every cell). Default 0. */
+  seed?: number;
+  sampler?: SamplerKind;
+  eta?: number;
+  tiling?: TilingOptions;
+  /** Which outputs to save as PNG under <out>/images/<cell>/: the first image's (default), all, or none. */
+  saveImages?: 'first' | 'all' | 'none';
+  /** Detail axis of the trade-off. Default ratio (|1 − detail ratio|). */
+  detail?: DetailMeasure;
+  signal?: AbortSignal;
+  onProgress?: (e: SweepProgress) => void;
+  /** After each record is appended. */
+  onRecord?: (r: SweepRecord) => void;
+}
+
+export interface SweepProgress {
+  /** Work done and total, in estimated units, over the work left at the start (skipped work is not counted). */
+  done: number;
+  total: number;
+  /** The cell and image in progress. */
+  cell: string;
+  image: string;
+  /** Records written so far in this run, and records to write. */
+  records: number;
+  recordsTotal: number;
+}
+
+export interface SweepMeta {
+  protocol: string;
+  hr: string;
+  lr: string | null;
+  lrSource: LrSource;
+  images: Record<number, string[]>;
+  model: { name: string; sha256: string; dir: string; device: string; T: number } | null;
+  seed: number;
+  sampler: SamplerKind;
+  eta: number;
+  detail: DetailMeasure;
+  grid: GridSpec;
+  /** What this run did: records found in the log for this sweep, records computed, model runs. */
+  run: { skipped: number; computed: number; modelRuns: number; seconds: number; at: string };
+}
+
+export interface SweepResult {
+  out: string;
+  meta: SweepMeta;
+  cells: Cell[];
+  records: SweepRecord[];
+  rows: SummaryRow[];
+  analyses: Analysis[];
+  files: { log: string; csv: string; summaryCsv: string; summaryJson: string; recommendations: string };
+}
+
+export const SWEEP_FILES = {
+  log: 'results.jsonl', csv: 'results.csv', summaryCsv: 'summary.csv', summaryJson: 'summary.json', recommendations: 'recommendations.json',
+} as const;
+
+/** Runs (or resumes) a sweep and writes its results. */
+export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  const factors = options.factors;
+  if (options.lr !== undefined && factors.length !== 1) {
+    throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${factors.join(',')}`);
+  }
+  const wantsModel = options.ts.length > 0;
+  const ownModel = wantsModel && typeof options.model !== 'object';
+  const model = !wantsModel ? null : typeof options.model === 'object' ? options.model : await loadModel(options.model, { device: options.device ?? 'cpu' });
+  try {
+    const cells = expandGrid(options, model ? { T: model.manifest.T, defaultSteps: model.manifest.defaults.steps } : null);
+    const seed = options.seed ?? 0;
+    const sampler = options.sampler ?? 'ancestral';
+    const eta = options.eta ?? 0;
+    const out = options.out;
+    const logPath = join(out, SWEEP_FILES.log);
+    await checkSameSweep(out, options);
+    await repairLog(logPath);
+    const { records: old } = await readLog(logPath);
+    const done = new Map(old.map((r) => [recordKey(r), r]));
+    const keyOf = (c: Cell, image: string) => recordKey(c.kind === 'boomerang'
+      ? { id: c.id, image, modelSha: model!.manifest.sha256, seed, sampler, eta }
+      : { id: c.id, image, modelSha: null, seed: null, sampler: null, eta: null });
+
+    // load each factor's images, then plan the work left
+    const sets = new Map<number, TestSet>();
+    for (const f of factors) {
+      sets.set(f, await loadTestSet({ hr: options.hr, ...(options.lr !== undefined ? { lr: options.lr } : {}), factor: f, ...(options.limit !== undefined ? { limit: options.limit } : {}) }));
+    }
+    interface Task { key: string; cells: Cell[]; imageIndex: number; factor: number; weight: number }
+    const tasks: Task[] = [];
+    const groups = new Map<string, Cell[]>();
+    for (const c of cells) {
+      const k = computeKey(c);
+      groups.set(k, [...(groups.get(k) ?? []), c]);
+    }
+    let skipped = 0;
+    let recordsTotal = 0;
+    for (const [key, group] of groups) {
+      const set = sets.get(group[0]!.factor)!;
+      set.images.forEach((im, imageIndex) => {
+        const todo = group.filter((c) => !done.has(keyOf(c, im.name)));
+        skipped += group.length - todo.length;
+        if (todo.length === 0) return;
+        recordsTotal += todo.length;
+        const { height, width } = dims(im.hr);
+        tasks.push({ key, cells: todo, imageIndex, factor: set.factor, weight: workOf(todo[0]!, height * width) });
+      });
+    }
+    const total = tasks.reduce((s, t) => s + t.weight, 0);
+    let doneWork = 0;
+    let written = 0;
+    let modelRuns = 0;
+    const fresh: SweepRecord[] = [];
+    const save = options.saveImages ?? 'first';
+    for (const task of tasks) {
+      throwIfAborted(options.signal);
+      const set = sets.get(task.factor)!;
+      const im = set.images[task.imageIndex]!;
+      const first = task.cells[0]!;
+      const progress = (frac: number) => options.onProgress?.({
+        done: doneWork + frac * task.weight, total, cell: first.id, image: im.name, records: written, recordsTotal,
+      });
+      progress(0);
+      const method = methodOf(first, { seed, sampler, eta, ...(options.tiling ? { tiling: options.tiling } : {}) });
+      const output = await runMethod(method, im.lr, set.factor, {
+        ...(model ? { model } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (e) => {
+          if (e.stage !== 'boomerang' || e.totalSteps === 0) return;
+          progress((((e.sample - 1) * e.passes + (e.pass - 1)) * e.totalSteps + e.step) / (e.samples * e.passes * e.totalSteps));
+        },
+      });
+      if (first.kind === 'boomerang') modelRuns++;
+      const { height, width } = dims(im.hr);
+      for (const c of task.cells) {
+        const kept = keptOutputs(c, output.samples);
+        const { score } = scoreImages(kept, im.hr, set.factor);
+        const record: SweepRecord = {
+          ...c, image: im.name, width, height, ...score, seconds: output.seconds, evaluations: output.evaluations,
+          model: c.kind === 'boomerang' ? model!.manifest.name : null,
+          modelSha: c.kind === 'boomerang' ? model!.manifest.sha256 : null,
+          seed: c.kind === 'boomerang' ? seed : null,
+          sampler: c.kind === 'boomerang' ? sampler : null,
+          eta: c.kind === 'boomerang' ? eta : null,
+          at: new Date().toISOString(),
+        };
+        if (c.kind === 'boomerang' && (save === 'all' || (save === 'first' && task.imageIndex === 0))) {
+          const dir = join(out, 'images', cellSlug(c.id));
+          await mkdir(dir, { recursive: true });
+          await encodeImage({ rgb: kept[0]! }, join(dir, `${im.name}.png`));
+        }
+        await appendRecord(logPath, record);
+        done.set(recordKey(record), record);
+        fresh.push(record);
+        written++;
+        options.onRecord?.(record);
+      }
+      doneWork += task.weight;
+      progress(0);
+    }
+
+    // this sweep's records: its cells on its images, with this model/seed/sampler (the log may hold others)
+    const records: SweepRecord[] = [];
+    for (const c of cells) {
+      for (const im of sets.get(c.factor)!.images) {
+        const r = done.get(keyOf(c, im.name));
+        if (r) records.push(r);
+      }
+    }
+    const rows = summarise(cells, records);
+    const detail = options.detail ?? 'ratio';
+    const analyses = analyse(rows, detail);
+    const firstSet = sets.get(factors[0]!)!;
+    const meta: SweepMeta = {
+      protocol: protocolLine(),
+      hr: resolve(options.hr),
+      lr: options.lr !== undefined ? resolve(options.lr) : null,
+      lrSource: firstSet.lrSource,
+      images: Object.fromEntries([...sets].map(([f, s]) => [f, s.images.map((i) => i.name)])),
+      model: model ? { name: model.manifest.name, sha256: model.manifest.sha256, dir: model.dir, device: model.device, T: model.manifest.T } : null,
+      seed, sampler, eta, detail,
+      grid: gridOf(options),
+      run: { skipped, computed: fresh.length, modelRuns, seconds: (performance.now() - started) / 1000, at: new Date().toISOString() },
+    };
+    const files = {
+      log: logPath,
+      csv: join(out, SWEEP_FILES.csv),
+      summaryCsv: join(out, SWEEP_FILES.summaryCsv),
+      summaryJson: join(out, SWEEP_FILES.summaryJson),
+      recommendations: join(out, SWEEP_FILES.recommendations),
+    };
+    await writeTextAtomic(files.csv, toCsv(records, RECORD_COLUMNS));
+    await writeTextAtomic(files.summaryCsv, toCsv(rows, SUMMARY_COLUMNS));
+    await writeTextAtomic(files.summaryJson, toJson({ meta, rows, analyses }));
+    await writeTextAtomic(files.recommendations, toJson({ protocol: meta.protocol, model: meta.model, analyses: analyses.map(recommendationView) }));
+    return { out, meta, cells, records, rows, analyses, files };
+  } finally {
+    if (ownModel && model) await model.dispose();
+  }
+}
+
+const CELL_COLUMNS = ['id', 'kind', 'factor', 't', 'cascade', 'upsampler', 'consistency', 'steps', 'samples', 'reduce'];
+const METRIC_COLUMNS = ['psnrY', 'ssimY', 'psnrRgb', 'detailRatio', 'gmsd', 'seconds', 'evaluations'];
+export const RECORD_COLUMNS = [...CELL_COLUMNS, 'image', 'width', 'height', ...METRIC_COLUMNS, 'model', 'modelSha', 'seed', 'sampler', 'eta', 'at'];
+export const SUMMARY_COLUMNS = [...CELL_COLUMNS, 'images', ...METRIC_COLUMNS, 'pareto'];
+
+function recommendationView(a: Analysis) {
+  return {
+    factor: a.factor, detail: a.detail, front: a.front,
+    recommendations: a.recommendations.map((r) => ({ rule: r.rule, cell: r.row?.id ?? null, why: r.why, figures: r.row ? pick(r.row) : null })),
+  };
+}
+
+function pick(r: SummaryRow) {
+  return { psnrY: r.psnrY, ssimY: r.ssimY, psnrRgb: r.psnrRgb, detailRatio: r.detailRatio, gmsd: r.gmsd, seconds: r.seconds };
+}
+
+function gridOf(o: GridSpec): GridSpec {
+  const g: GridSpec = { factors: o.factors, ts: o.ts, cascades: o.cascades };
+  if (o.upsamplers) g.upsamplers = o.upsamplers;
+  if (o.consistencies) g.consistencies = o.consistencies;
+  if (o.steps) g.steps = o.steps;
+  if (o.samples) g.samples = o.samples;
+  if (o.reduces) g.reduces = o.reduces;
+  return g;
+}
+
+/** Estimated cost of one run: model evaluations × pixels / 256² (baselines: a small constant per pixel). */
+function workOf(c: Cell, pixels: number): number {
+  const area = pixels / 65536;
+  if (c.kind !== 'boomerang') return 0.02 * area;
+  return c.cascade! * Math.min(c.steps!, c.t!) * c.samples! * area;
+}
+
+function methodOf(c: Cell, common: { seed: number; sampler: SamplerKind; eta: number; tiling?: TilingOptions }): Method {
+  if (c.kind === 'matlab-bicubic') return { kind: 'matlab-bicubic' };
+  if (c.kind === 'upsampler') return { kind: 'upsampler', kernel: c.upsampler as Kernel };
+  return {
+    kind: 'boomerang',
+    options: {
+      t: c.t!, cascade: c.cascade!, steps: c.steps!, upsampler: c.upsampler as Kernel, consistency: c.consistency as Consistency,
+      samples: c.samples!, reduce: 'none', seed: common.seed, sampler: common.sampler, eta: common.eta,
+      ...(common.tiling ? { tiling: common.tiling } : {}),
+    },
+  };
+}
+
+/** The images a cell is scored on: its reduce applied to the K samples (none: all K, scores averaged). */
+function keptOutputs(c: Cell, samples: readonly ImageTensor[]): ImageTensor[] {
+  if (samples.length === 1 || c.reduce === 'none') return [...samples];
+  return [reduceSamples(samples, c.reduce as Exclude<Reduce, 'none'>)];
+}
+
+/** Refuses to mix two data sets in one output folder (the log's image names would collide). */
+async function checkSameSweep(out: string, o: SweepOptions): Promise<void> {
+  const path = join(out, SWEEP_FILES.summaryJson);
+  let meta: { hr?: string; lr?: string | null } | undefined;
+  try {
+    meta = (JSON.parse(await readFile(path, 'utf8')) as { meta?: { hr?: string; lr?: string | null } }).meta;
+  } catch {
+    return;
+  }
+  const hr = resolve(o.hr);
+  const lr = o.lr !== undefined ? resolve(o.lr) : null;
+  if (meta && (meta.hr !== hr || (meta.lr ?? null) !== lr)) {
+    throw new UsageError(`Output folder ${out} holds a sweep of ${meta.hr}${meta.lr ? ` with LR ${meta.lr}` : ''}; use another --out for ${hr}${lr ? ` with LR ${lr}` : ''}`);
+  }
+}
