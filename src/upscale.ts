@@ -7,18 +7,20 @@
  * settings (`UpscaleSettings`), validated with one-line UsageErrors. Long work takes `{ signal, onProgress }`.
  * The CLI is a thin layer over `upscale` and `upscaleFile`.
  */
-import { UsageError, throwIfAborted } from './errors.js';
+import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
 import { createRng } from './diffusion/rng.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
-import { decodeImage, encodeImage, type DecodeOptions } from './image/io.js';
+import { decodeImage, encodeImage, formatFromPath, type DecodeOptions } from './image/io.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, type TilingOptions } from './model/denoiser.js';
 import type { PresetSettings } from './model/manifest.js';
 import { loadModel, type Device, type DeviceRequest, type ModelSession } from './model/session.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
+import { checkOutputSize } from './io-safety/limits.js';
+import { sameFile } from './io-safety/paths.js';
 
 export type Consistency = 'none' | 'ddnm';
 export type Reduce = 'mean' | 'median' | 'none';
@@ -164,6 +166,7 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   const s = resolveSettings(options, model);
   const { channels, height, width } = dims(lr);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
+  checkOutputSize(height, width, s.factor);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
   const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0 };
@@ -225,20 +228,37 @@ export interface UpscaleFileOptions extends UpscaleOptions {
   decode?: DecodeOptions;
   /** JPEG/WebP/AVIF quality. */
   quality?: number;
+  /** Replace an existing output file (default true); false makes an existing output an OutputError. */
+  overwrite?: boolean;
+  /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * Reads `input`, super-resolves it and writes `output` (format by extension; written to a temporary file and
  * renamed, so no half-written file is left). Alpha is enlarged with the upsampler and re-attached; 16-bit inputs
- * give 16-bit outputs where the format allows.
+ * give 16-bit outputs where the format allows. Of an animation only the first frame is used (onWarning says so).
+ * Refuses (OutputError) to write over the input, and (UsageError) an output beyond the supported size, before
+ * any work.
  */
 export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
+  formatFromPath(output);
+  if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
   const decoded = await decodeImage(input, options.decode);
+  checkOutputSize(decoded.height, decoded.width, options.factor ?? 4, input);
+  if (decoded.frames > 1) {
+    options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
+  }
   const result = await withModel(options, (model) => upscaleWith(decoded.rgb, model, options));
   throwIfAborted(options.signal);
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
   const fmt = output.toLowerCase();
   const bitDepth = decoded.bitDepth === 16 && /\.(png|tiff?)$/.test(fmt) ? 16 : 8;
-  await encodeImage({ rgb: result.image, alpha }, output, { bitDepth, ...(options.quality ? { quality: options.quality } : {}) });
+  await encodeImage({ rgb: result.image, alpha }, output, {
+    bitDepth,
+    ...(options.quality ? { quality: options.quality } : {}),
+    ...(options.overwrite === false ? { overwrite: false } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return result;
 }

@@ -11,12 +11,14 @@ import { registerInfo } from './info.js';
 import { registerSweep } from './sweep.js';
 import { registerUpscale } from './upscale.js';
 import { AbortError } from '../errors.js';
+import { removeTempFilesSync } from '../io-safety/temp-files.js';
 
 const controller = new AbortController();
 let signalExit: number | null = null;
+process.on('exit', removeTempFilesSync); // whatever the way out, no temp file stays behind
 for (const [sig, code] of [['SIGINT', EXIT.SIGINT], ['SIGTERM', EXIT.SIGTERM]] as const) {
   process.on(sig, () => {
-    if (signalExit !== null) process.exit(code); // a second signal: stop now
+    if (signalExit !== null) process.exit(code); // a second signal: stop now ('exit' removes temp files)
     signalExit = code;
     controller.abort(new AbortError(`Interrupted by ${sig}`));
   });

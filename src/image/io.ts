@@ -6,10 +6,11 @@
  * leaves a half-written output (or the temp file) behind.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import sharp, { type Sharp } from 'sharp';
-import { InputError, OutputError, UsageError } from '../errors.js';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { AbortError, InputError, OutputError, SrError, UsageError } from '../errors.js';
+import { trackTempFile, untrackTempFile } from '../io-safety/temp-files.js';
 import { cloneImage, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -25,6 +26,19 @@ export interface DecodedImage {
   bitDepth: 8 | 16;
   /** Channels in the source (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA or CMYK). */
   channels: number;
+  /** Frames (pages) in the source; only the first is decoded (animated GIF/WebP, multi-page TIFF). */
+  frames: number;
+}
+
+/** What the header says, without decoding pixels: cheap, and safe for decompression bombs. */
+export interface ImageInfo {
+  /** Size as displayed, i.e. after the EXIF orientation (5..8 swap width and height). */
+  width: number;
+  height: number;
+  format: string;
+  frames: number;
+  bitDepth: 8 | 16;
+  channels: number;
 }
 
 export interface DecodeOptions {
@@ -39,6 +53,11 @@ export interface EncodeOptions {
   bitDepth?: 8 | 16;
   /** Quality 1..100 for JPEG, WebP and AVIF (ignored by the lossless PNG/TIFF). Defaults are sharp's. */
   quality?: number;
+  /** Replace an existing file at the output path (default true). When false an existing file is an OutputError,
+   * checked atomically at the moment the finished file is put in place. */
+  overwrite?: boolean;
+  /** When it has fired by the time the bytes are written, the temp file is removed and AbortError thrown. */
+  signal?: AbortSignal;
 }
 
 export interface EncodableImage {
@@ -66,6 +85,70 @@ function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const lines = [...new Set(text.split(/\r?\n/).map((s) => s.trim().replace(/[:;,\s]+$/, '')).filter(Boolean))];
   return lines.join('; ') || 'unknown error';
+}
+
+/** sharp's decode failures in words a user can act on (the raw reason is kept after a colon where useful). */
+function decodeReason(err: unknown): string {
+  const r = reason(err);
+  if (/unsupported image format/i.test(r)) {
+    return 'not an image, or a format this tool cannot read (it reads PNG, JPEG, WebP, TIFF, AVIF, GIF, SVG)';
+  }
+  if (/corrupt header/i.test(r)) return 'corrupt or truncated header (not a complete image file)';
+  if (/read error|premature|truncat|end of (file|data)|invalid|corrupt|damaged|bad /i.test(r)) {
+    return `truncated or corrupt image data (${r})`;
+  }
+  return r;
+}
+
+const megapixels = (n: number): string => `${(n / 1e6).toFixed(1)} MP`;
+
+async function readInputFile(path: string): Promise<void> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.size === 0) throw new InputError(`Cannot decode ${path}: file is empty`);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory'
+      : code === 'EACCES' ? 'permission denied' : reason(err);
+    throw new InputError(`Cannot read ${path}: ${why}`, { cause: err });
+  }
+}
+
+/**
+ * Reads only the header of an image file (path) or encoded bytes: size (after EXIF orientation), format,
+ * frames, bit depth. Never decodes pixels, so it is safe on a decompression bomb; with `limitInputPixels`
+ * a larger image is an InputError naming its size.
+ */
+export async function probeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<ImageInfo> {
+  const limit = validateLimit(opts.limitInputPixels);
+  const name = typeof input === 'string' ? input : 'input buffer';
+  if (typeof input === 'string') await readInputFile(input);
+  else if (input.length === 0) throw new InputError(`Cannot decode ${name}: file is empty`);
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new InputError(`Cannot decode ${name}: ${decodeReason(err)}`, { cause: err });
+  }
+  const w = meta.width ?? 0;
+  const h = meta.pageHeight ?? meta.height ?? 0;
+  if (!(w > 0 && h > 0)) throw new InputError(`Cannot decode ${name}: the header gives no image size`);
+  const limitPixels = limit === undefined ? 268402689 : limit;
+  if (limitPixels !== false && w * h > limitPixels) {
+    throw new InputError(`Cannot decode ${name}: ${w}x${h} (${megapixels(w * h)}) is over the limit of ` +
+      `${limitPixels} pixels (${megapixels(limitPixels)}); refusing a possible decompression bomb`);
+  }
+  const swap = (meta.orientation ?? 1) >= 5;
+  return {
+    width: swap ? h : w,
+    height: swap ? w : h,
+    format: meta.format ?? 'unknown',
+    frames: meta.pages ?? 1,
+    bitDepth: meta.depth === 'ushort' ? 16 : 8,
+    channels: meta.channels ?? 0,
+  };
 }
 
 function validateLimit(limit: number | false | undefined): number | false | undefined {
@@ -126,10 +209,19 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       format: meta.format ?? 'unknown',
       bitDepth: sixteen ? 16 : 8,
       channels: meta.channels ?? outChannels,
+      frames: meta.pages ?? 1,
     };
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`Cannot decode ${name}: ${reason(err)}`, { cause: err });
+    if (/exceeds pixel limit/i.test(reason(err))) {
+      // name the size: the header alone is safe to read without the limit
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => null);
+      const size = meta?.width && meta.height ? `${meta.width}x${meta.height} (${megapixels(meta.width * meta.height)}) ` : '';
+      const lim = typeof sharpOpts.limitInputPixels === 'number' ? sharpOpts.limitInputPixels : 268402689;
+      throw new InputError(`Cannot decode ${name}: ${size}is over the limit of ${lim} pixels (${megapixels(lim)}); ` +
+        'refusing a possible decompression bomb', { cause: err });
+    }
+    throw new InputError(`Cannot decode ${name}: ${decodeReason(err)}`, { cause: err });
   }
 }
 
@@ -228,14 +320,39 @@ export async function encodeImage(image: EncodableImage, outPath: string, opts: 
     throw new OutputError(`Cannot encode ${outPath}: ${reason(err)}`, { cause: err });
   }
   const temp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  trackTempFile(temp);
   try {
     await writeFile(temp, bytes, { flag: 'wx' });
-    await rename(temp, outPath);
+    if (opts.signal?.aborted) throw new AbortError('Aborted', { cause: opts.signal.reason });
+    if (opts.overwrite === false) await placeNew(temp, outPath);
+    else await rename(temp, outPath);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
+    if (err instanceof SrError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied'
       : code === 'EISDIR' ? 'is a directory' : reason(err);
     throw new OutputError(`Cannot write ${outPath}: ${why}`, { cause: err });
+  } finally {
+    untrackTempFile(temp);
   }
+}
+
+/**
+ * Puts the finished temp file at `outPath` only if nothing is there: a hard link fails atomically with EEXIST
+ * (then the temp file goes). Where hard links are not supported, an existence check and a rename.
+ */
+async function placeNew(temp: string, outPath: string): Promise<void> {
+  const exists = () => new OutputError(`Output ${outPath} exists; refusing to overwrite it`);
+  try {
+    await link(temp, outPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw exists();
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
+    if (await stat(outPath).then(() => true, () => false)) throw exists();
+    await rename(temp, outPath);
+    return;
+  }
+  await unlink(temp);
 }
