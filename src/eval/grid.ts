@@ -67,18 +67,13 @@ export function boomerangCellId(c: Omit<Cell, 'id' | 'kind'>): string {
   return `x${c.factor} t${c.t} N${c.cascade} ${c.upsampler} ${c.consistency} S${c.steps} K${k}` + (k > 1 ? ` ${c.reduce}` : '');
 }
 
-/** The cells of a grid (baselines first, per factor), validated; duplicates removed. */
+/**
+ * The cells of a grid (baselines first, per factor), validated; duplicates removed. Without limits (no model) or
+ * with no t, only the baselines.
+ */
 export function expandGrid(spec: GridSpec, limits: GridLimits | null): Cell[] {
   const factors = nonEmpty('factor', spec.factors, []).map((f) => positiveInteger('factor', f));
   if (factors.length === 0) throw new UsageError('Expected at least one factor');
-  const boomerang = limits !== null;
-  const ts = nonEmpty('t', spec.ts, []).map((t) => (boomerang ? integerInRange('t', t, 1, limits.T - 1) : positiveInteger('t', t)));
-  const cascades = nonEmpty('cascade', spec.cascades, [1]).map((n) => positiveInteger('cascade', n));
-  const ups = nonEmpty('upsampler', spec.upsamplers, ['bicubic']).map((u) => oneOf('upsampler', u, KERNELS));
-  const cons = nonEmpty('consistency', spec.consistencies, ['ddnm']).map((c) => oneOf('consistency', c, CONSISTENCIES));
-  const steps = nonEmpty('steps', spec.steps, limits ? [limits.defaultSteps] : [1]).map((s) => positiveInteger('steps', s));
-  const samples = nonEmpty('samples', spec.samples, [1]).map((k) => positiveInteger('samples', k));
-  const reduces = nonEmpty('reduce', spec.reduces, ['mean']).map((r) => oneOf('reduce', r, REDUCES));
   const cells: Cell[] = [];
   const seen = new Set<string>();
   const add = (c: Cell) => {
@@ -87,9 +82,20 @@ export function expandGrid(spec: GridSpec, limits: GridLimits | null): Cell[] {
       cells.push(c);
     }
   };
+  if (limits === null || spec.ts.length === 0) {
+    // baselines only (no model)
+    for (const factor of factors) baselineCells(factor).forEach(add);
+    return cells;
+  }
+  const ts = nonEmpty('t', spec.ts, []).map((t) => integerInRange('t', t, 1, limits.T - 1));
+  const cascades = nonEmpty('cascade', spec.cascades, [1]).map((n) => positiveInteger('cascade', n));
+  const ups = nonEmpty('upsampler', spec.upsamplers, ['bicubic']).map((u) => oneOf('upsampler', u, KERNELS));
+  const cons = nonEmpty('consistency', spec.consistencies, ['ddnm']).map((c) => oneOf('consistency', c, CONSISTENCIES));
+  const steps = nonEmpty('steps', spec.steps, [limits.defaultSteps]).map((s) => positiveInteger('steps', s));
+  const samples = nonEmpty('samples', spec.samples, [1]).map((k) => positiveInteger('samples', k));
+  const reduces = nonEmpty('reduce', spec.reduces, ['mean']).map((r) => oneOf('reduce', r, REDUCES));
   for (const factor of factors) {
     if (spec.baselines ?? true) baselineCells(factor).forEach(add);
-    if (!boomerang) continue;
     for (const t of ts) for (const cascade of cascades) for (const upsampler of ups) for (const consistency of cons)
       for (const s of steps) for (const k of samples) for (const r of reduces) {
         const c = { factor, t, cascade, upsampler, consistency, steps: Math.min(s, t), samples: k, reduce: k === 1 ? 'mean' as const : r };
