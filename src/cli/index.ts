@@ -44,7 +44,9 @@ try {
     // commander already printed its message (or the help/version text)
     process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   } else {
-    process.stderr.write(describeError(err) + '\n');
+    // an abort caused by our own signal handler: say which signal, not just "Aborted"
+    const shown = signalExit !== null && err instanceof AbortError ? (controller.signal.reason as unknown) : err;
+    process.stderr.write(describeError(shown) + '\n');
     if (process.env.SR_DEBUG && err instanceof Error) process.stderr.write((err.stack ?? '') + '\n');
     process.exitCode = signalExit ?? exitCodeFor(err);
   }

@@ -1,14 +1,27 @@
-/** `sr upscale IN -o OUT`: parse and validate the flags, then call the library's upscaleFile. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+/**
+ * `sr upscale IN -o OUT` and `sr upscale DIR|GLOB|IN... -o OUTDIR`. Order of checks, so the cheapest and most
+ * certain error wins: flags (usage, 2) → the model's manifest, which t/preset are checked against (model, 4) →
+ * inputs: header, pixel limit, output size (input 3 / usage 2) → outputs: the input itself, existing files,
+ * the folder (output, 5) → the model file's sha256 (model, 4) → work. Batches report bad files and go on.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { OutputError, UsageError } from '../errors.js';
-import { upscaleFile, type UpscaleFileOptions } from '../upscale.js';
+import { InputError, OutputError, UsageError } from '../errors.js';
+import { formatFromPath } from '../image/io.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
+import { pathExists, sameFile } from '../io-safety/paths.js';
+import { loadManifest, type ModelManifest } from '../model/manifest.js';
+import { resolveModelDir } from '../model/locate.js';
+import { loadModel, type ModelSession } from '../model/session.js';
+import { resolveSettings, type UpscaleFileOptions } from '../upscale.js';
+import { KERNELS, type Kernel } from '../image/upsample.js';
+import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { oneOf, positiveInteger } from '../validate.js';
+import { checkJobs, ensureOutDir, planJobs, preflight, processFile, runBatch, writeJson, type BatchReport } from './batch.js';
+import { expandInputs } from './inputs.js';
 import { parseCascade, parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
-import type { DeviceRequest } from '../model/session.js';
-import type { Kernel } from '../image/upsample.js';
-import type { SamplerKind } from '../diffusion/samplers.js';
 
 interface Flags {
   output: string;
@@ -27,16 +40,22 @@ interface Flags {
   model?: string;
   device?: string;
   tile?: string;
+  maxPixels?: string;
+  format?: string;
   force?: boolean;
+  resume?: boolean;
+  json?: string;
   quiet?: boolean;
 }
+
+const FORMATS = ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'avif'];
 
 export function registerUpscale(program: Command, signal: AbortSignal): void {
   program
     .command('upscale')
-    .description('super-resolve an image with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
-    .argument('<input>', 'input image (PNG, JPEG, WebP, TIFF, AVIF, GIF)')
-    .requiredOption('-o, --output <file>', 'output image; the format follows the extension (.png .jpg .webp .tif .avif)')
+    .description('super-resolve images with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
+    .argument('<inputs...>', 'an image (PNG, JPEG, WebP, TIFF, AVIF, GIF: content is sniffed), or a folder, a glob ("photos/*.jpg", ** crosses folders), or several')
+    .requiredOption('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif); a folder for several inputs, a folder or a glob')
     .option('-f, --factor <n>', 'integer enlargement factor', '4')
     .option('--t <step>', "diffusion step to noise to, 1..T-1 (default: the model's; larger = more detail, less fidelity)")
     .option('--cascade <n|list>', 'Boomerang passes N at t, or a list of t per pass (e.g. 100,60,30)', '1')
@@ -52,52 +71,126 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
     .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)')
-    .option('--force', 'overwrite an existing output file')
+    .option('--max-pixels <n>', `largest input width*height to decode (guard against decompression bombs; default ${DEFAULT_MAX_INPUT_PIXELS} = 8192x8192)`)
+    .option('--format <ext>', `output format for folder outputs: ${FORMATS.join(' | ')} (default: the input's, or png)`)
+    .option('--force', 'overwrite existing output files')
+    .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
+    .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (input: string, flags: Flags) => {
+    .action(async (inputs: string[], flags: Flags) => {
+      // 1. flags alone
       const options = toOptions(flags);
-      if (resolve(input) === resolve(flags.output)) throw new OutputError(`Refusing to write over the input ${input}`);
-      if (!flags.force && existsSync(flags.output)) {
-        throw new OutputError(`Output ${flags.output} exists; use --force to overwrite it`);
+      const maxPixels = flags.maxPixels === undefined ? DEFAULT_MAX_INPUT_PIXELS : positiveInteger('--max-pixels', parseNumber('--max-pixels', flags.maxPixels));
+      const format = flags.format === undefined ? undefined : oneOf('--format', flags.format.toLowerCase().replace(/^\./, ''), FORMATS);
+      if (flags.force && flags.resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+      const { items, batch } = await expandInputs(inputs);
+      const outIsDir = (await stat(flags.output).catch(() => null))?.isDirectory() ?? false;
+      const toFolder = batch || outIsDir || /[\\/]$/.test(flags.output);
+      if (!toFolder) {
+        if (format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
+        formatFromPath(flags.output);
       }
-      const line = createProgressLine({ quiet: flags.quiet ?? false });
-      let total = 0;
-      options.onProgress = (e) => {
-        if (e.stage !== 'boomerang') return;
-        const perPass = e.totalSteps;
-        total = perPass * e.passes * e.samples;
-        const done = ((e.sample - 1) * e.passes + (e.pass - 1)) * perPass + e.step;
-        line.update(done, total, `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` + (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''));
-      };
-      options.signal = signal;
-      const r = await upscaleFile(input, flags.output, options);
-      const s = r.settings;
-      const { height, width } = { height: r.image.shape[1], width: r.image.shape[2] };
-      line.done(`wrote ${flags.output} (${width}x${height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-        `${s.sampler}, consistency ${s.consistency}, seed ${s.seed}${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) ` +
-        `in ${r.stats.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
+      // 2. the manifest: t, steps, cascade and preset are checked against it
+      const manifest = await loadManifest(resolveModelDir(flags.model));
+      resolveSettings(options, manifestOnly(manifest));
+      const tile = options.tiling?.tile;
+      if (tile !== undefined && tile % manifest.multiple !== 0) {
+        throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
+      }
+      const cliOptions = { ...flags, output: flags.output, inputs };
+      const command = ['sr', 'upscale', ...process.argv.slice(3)].join(' ');
+      const quiet = flags.quiet ?? false;
+      if (toFolder) {
+        // 3–5 for a batch: plan and check every output, then load the model once
+        const jobs = planJobs(items, flags.output, format);
+        const { jobs: unique, existing } = await checkJobs(jobs, { force: flags.force ?? false, resume: flags.resume ?? false });
+        await ensureOutDir(flags.output);
+        const model = await loadModel(flags.model, { device: options.device ?? 'cpu' });
+        let report: BatchReport;
+        try {
+          report = await runBatch(unique, {
+            model, options, maxPixels, force: flags.force ?? false, signal, resume: flags.resume ?? false, quiet, existing,
+            outDir: flags.output, json: flags.json, command, cliOptions,
+          });
+        } finally {
+          await model.dispose();
+        }
+        const failed = report.summary.failed;
+        if (failed > 0) {
+          throw new InputError(`${failed} of ${report.summary.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
+        }
+        return;
+      }
+      // 3. one input
+      const input = items[0]!.path;
+      const output = flags.output;
+      await preflight(input, options.factor ?? 4, maxPixels);
+      // 4. the output
+      if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
+      if (await pathExists(output)) {
+        if (flags.resume) {
+          if (!quiet) process.stderr.write(`sr: ${output} exists; skipped (--resume)\n`);
+          return;
+        }
+        if (!flags.force) throw new OutputError(`Output ${output} exists; use --force to overwrite it`);
+      }
+      const dir = dirname(output);
+      if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new OutputError(`Cannot write ${output}: no such folder ${dir}`);
+      // 5. the model file, then the work
+      const model = await loadModel(flags.model, { device: options.device ?? 'cpu' });
+      const line = createProgressLine({ quiet });
+      const started = new Date();
+      try {
+        const r = await processFile({ input, output }, {
+          model, options, maxPixels, force: flags.force ?? false, signal,
+          onWarning: (m) => process.stderr.write(`sr: warning: ${m}\n`),
+          onFileProgress: (f, label) => line.update(f, 1, label),
+        });
+        const s = r.settings!;
+        line.done(`wrote ${output} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+          `${s.sampler}, consistency ${s.consistency}, seed ${s.seed}${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) ` +
+          `in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
+        if (flags.json) {
+          await writeJson(flags.json, {
+            tool: 'boomerang-sr', command, started: started.toISOString(), seconds: r.seconds, outputDir: null, model: s.model,
+            options: cliOptions, summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 }, files: [r],
+          } satisfies BatchReport);
+        }
+      } finally {
+        line.done();
+        await model.dispose();
+      }
     });
+}
+
+/** A stand-in session carrying only the manifest, to check settings before the model file is read. */
+function manifestOnly(manifest: ModelManifest): ModelSession {
+  return {
+    dir: '', manifest, device: 'cpu',
+    run: () => Promise.reject(new Error('model not loaded')),
+    dispose: () => Promise.resolve(),
+  };
 }
 
 function toOptions(f: Flags): UpscaleFileOptions {
   const o: UpscaleFileOptions = {};
-  if (f.factor !== undefined) o.factor = parseNumber('--factor', f.factor);
+  if (f.factor !== undefined) o.factor = positiveInteger('factor', parseNumber('--factor', f.factor));
   if (f.t !== undefined) o.t = parseNumber('--t', f.t);
   if (f.cascade !== undefined) o.cascade = parseCascade(f.cascade);
   if (f.steps !== undefined) o.steps = parseNumber('--steps', f.steps);
-  if (f.upsampler !== undefined) o.upsampler = f.upsampler as Kernel;
-  if (f.sampler !== undefined) o.sampler = f.sampler as SamplerKind;
+  if (f.upsampler !== undefined) o.upsampler = oneOf('upsampler', f.upsampler, KERNELS) as Kernel;
+  if (f.sampler !== undefined) o.sampler = oneOf('sampler', f.sampler, SAMPLER_KINDS) as SamplerKind;
   if (f.eta !== undefined) o.eta = parseNumber('--eta', f.eta);
-  if (f.consistency !== undefined) o.consistency = f.consistency as 'none' | 'ddnm';
+  if (f.consistency !== undefined) o.consistency = oneOf('consistency', f.consistency, ['none', 'ddnm'] as const);
   if (f.seed !== undefined) o.seed = parseNumber('--seed', f.seed);
   if (f.samples !== undefined) o.samples = parseNumber('--samples', f.samples);
-  if (f.reduce !== undefined) o.reduce = f.reduce as 'mean' | 'median' | 'none';
+  if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, ['mean', 'median', 'none'] as const);
   if (f.preset !== undefined) o.preset = f.preset;
   if (f.model !== undefined) o.model = f.model;
   if (f.device !== undefined) {
     if (!['cpu', 'webgpu', 'auto'].includes(f.device)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(f.device)}`);
-    o.device = f.device as DeviceRequest;
+    o.device = f.device as 'cpu' | 'webgpu' | 'auto';
   }
-  if (f.tile !== undefined) o.tiling = { tile: parseNumber('--tile', f.tile) };
+  if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }

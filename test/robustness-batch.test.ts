@@ -1,0 +1,165 @@
+/**
+ * Issue 5 §5, batch jobs: a folder, a glob (with **), several inputs; one bad file does not stop the batch;
+ * summary and exit 3 when any failed; --resume skips finished outputs; --json report; the model is loaded once
+ * (runBatch is handed one session and every evaluation goes through it); interruption writes the report.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { checkJobs, planJobs, runBatch, type BatchReport } from '../src/cli/batch.js';
+import { expandInputs, glob } from '../src/cli/inputs.js';
+import { loadModel, type ModelSession } from '../src/model/session.js';
+import { FAST, rgbPng, sr, srInterrupted, tempDir } from './robustness-helpers.js';
+
+const dir = tempDir('batch');
+const photos = join(dir, 'photos');
+before(async () => {
+  mkdirSync(join(photos, 'nested', 'deeper'), { recursive: true });
+  await rgbPng(join(photos, 'a.png'), 12, 8, 1);
+  await rgbPng(join(photos, 'c.png'), 8, 8, 3);
+  await sharp({ create: { width: 8, height: 6, channels: 3, background: '#3366aa' } }).jpeg().toFile(join(photos, 'b.jpg'));
+  await sharp({ create: { width: 6, height: 6, channels: 4, background: '#ff000080' } }).gif().toFile(join(photos, 'd.gif'));
+  writeFileSync(join(photos, 'broken.png'), 'not an image');
+  writeFileSync(join(photos, 'readme.txt'), 'ignored: not an image extension');
+  writeFileSync(join(photos, '.hidden.png'), 'ignored: hidden');
+  await rgbPng(join(photos, 'nested', 'n.png'), 8, 8, 4);
+  await rgbPng(join(photos, 'nested', 'deeper', 'm.png'), 8, 8, 5);
+});
+after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+const outputs = (d: string): string[] => readdirSync(d, { recursive: true }).map(String).filter((f) => !statSync(join(d, f)).isDirectory()).sort();
+
+test('a folder: good files done, the bad one reported on one line, summary, exit 3, JSON report', () => {
+  const out = join(dir, 'out-folder');
+  const json = join(dir, 'report.json');
+  const r = sr(['upscale', photos, '-o', out, '--json', json, ...FAST]);
+  assert.equal(r.status, 3, r.stderr);
+  assert.deepEqual(outputs(out), ['a.png', 'b.jpg', 'c.png', 'd.png'], 'GIF input gives a PNG; .txt and hidden files skipped');
+  assert.match(r.stderr, /^sr: Cannot decode .*broken\.png: not an image/m);
+  assert.match(r.stderr, /^sr: 4 ok, 1 failed of 5 files in [\d.]+ s -> .*out-folder \(report .*report\.json\)$/m);
+  assert.match(r.stderr, /^sr: 1 of 5 files failed/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
+  assert.deepEqual(report.summary, { total: 5, ok: 4, failed: 1, skipped: 0, interrupted: 0, pending: 0 });
+  assert.equal(report.model, 'fixture');
+  const byName = Object.fromEntries(report.files.map((f) => [f.input.split('/').pop(), f]));
+  assert.equal(byName['broken.png']!.status, 'failed');
+  assert.equal(byName['broken.png']!.exitCode, 3);
+  assert.match(byName['broken.png']!.error!, /not an image/);
+  const a = byName['a.png']!;
+  assert.equal(a.status, 'ok');
+  assert.equal(a.output, join(out, 'a.png'));
+  assert.deepEqual([a.width, a.height], [48, 32]);
+  assert.ok(a.seconds > 0);
+  assert.equal(a.settings!.seed, 1);
+  assert.equal(a.settings!.steps, 2);
+  assert.deepEqual(a.settings!.passes, [20]);
+  assert.equal(byName['d.gif']!.output, join(out, 'd.png'));
+});
+
+test('--resume skips finished outputs; without it (or --force) existing outputs stop the batch before work', () => {
+  const out = join(dir, 'out-resume');
+  const first = sr(['upscale', join(photos, 'a.png'), join(photos, 'c.png'), '-o', out, '-q', ...FAST]);
+  assert.equal(first.status, 0, first.stderr);
+  const mtime = statSync(join(out, 'a.png')).mtimeMs;
+  const again = sr(['upscale', photos, '-o', out, ...FAST]);
+  assert.equal(again.status, 5, again.stderr);
+  assert.match(again.stderr, /^sr: 2 outputs exist \(e\.g\. .*a\.png\); use --force to overwrite them or --resume to skip them$/m);
+  const json = join(dir, 'resume.json');
+  const resumed = sr(['upscale', photos, '-o', out, '--resume', '--json', json, ...FAST]);
+  assert.equal(resumed.status, 3, resumed.stderr); // broken.png still fails
+  assert.match(resumed.stderr, /^sr: 2 ok, 1 failed, 2 skipped \(outputs exist, --resume\) of 5 files/m);
+  assert.equal(statSync(join(out, 'a.png')).mtimeMs, mtime, 'a finished output is not redone');
+  assert.deepEqual(outputs(out), ['a.png', 'b.jpg', 'c.png', 'd.png']);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
+  assert.deepEqual(report.files.filter((f) => f.status === 'skipped').map((f) => f.output).sort(), [join(out, 'a.png'), join(out, 'c.png')]);
+});
+
+test('a quoted glob, with ** keeping the folder structure; several inputs; --format', () => {
+  const out = join(dir, 'out-glob');
+  const r = sr(['upscale', `${photos}/**/*.png`, '-o', out, '-q', '--format', 'webp', ...FAST]);
+  assert.equal(r.status, 3, r.stderr); // broken.png matches the glob
+  assert.deepEqual(outputs(out), ['a.webp', 'c.webp', 'nested/deeper/m.webp', 'nested/n.webp']);
+  const flat = join(dir, 'out-flat');
+  const f = sr(['upscale', `${photos}/[ab].*`, '-o', flat, '-q', ...FAST]);
+  assert.equal(f.status, 0, f.stderr);
+  assert.deepEqual(outputs(flat), ['a.png', 'b.jpg']);
+  const none = sr(['upscale', `${photos}/*.tiff`, '-o', flat, ...FAST]);
+  assert.equal(none.status, 3);
+  assert.match(none.stderr, /^sr: No files match .*\*\.tiff$/m);
+});
+
+test('plans that would collide or write over an input are refused before work', () => {
+  const same = sr(['upscale', photos, '-o', photos, '--resume', ...FAST]);
+  assert.equal(same.status, 5, same.stderr);
+  assert.match(same.stderr, /^sr: Refusing to write over the input .*photos\/a\.png/m);
+  // two inputs with one name (even if one is missing) would share an output: a usage error, nothing written
+  const clash = sr(['upscale', join(photos, 'a.png'), join(photos, 'nested', 'n.png'), join(dir, 'x', 'a.png'), '-o', join(dir, 'out-clash'), ...FAST]);
+  assert.equal(clash.status, 2, clash.stderr);
+  assert.match(clash.stderr, /^sr: Inputs .*photos\/a\.png and .*x\/a\.png would both write .*out-clash\/a\.png/m);
+  // a missing input among several is a per-file failure
+  const missing = sr(['upscale', join(photos, 'a.png'), join(dir, 'x', 'gone.png'), '-o', join(dir, 'out-missing'), ...FAST]);
+  assert.equal(missing.status, 3, missing.stderr);
+  assert.match(missing.stderr, /^sr: Cannot read .*gone\.png: no such file$/m);
+  assert.match(missing.stderr, /^sr: 1 ok, 1 failed of 2 files/m);
+  const fmt = sr(['upscale', join(photos, 'a.png'), join(photos, 'b.jpg'), join(photos, 'nested', 'n.png'), '-o', join(dir, 'out-fmt'), ...FAST]);
+  assert.equal(fmt.status, 0, fmt.stderr);
+  mkdirSync(join(dir, 'dup'));
+  writeFileSync(join(dir, 'dup', 'a.jpg'), readFileSync(join(photos, 'b.jpg')));
+  const dup = sr(['upscale', join(photos, 'a.png'), join(dir, 'dup', 'a.jpg'), '-o', join(dir, 'out-dup'), '--format', 'png', ...FAST]);
+  assert.equal(dup.status, 2, dup.stderr);
+  assert.match(dup.stderr, /^sr: Inputs .*a\.png and .*a\.jpg would both write .*out-dup\/a\.png/m);
+});
+
+test('expandInputs and glob: folders, patterns, hidden files, literal names with brackets', async () => {
+  const e = await expandInputs([photos]);
+  assert.equal(e.batch, true);
+  assert.deepEqual(e.items.map((i) => i.rel), ['a.png', 'b.jpg', 'broken.png', 'c.png', 'd.gif']);
+  const single = await expandInputs([join(photos, 'a.png')]);
+  assert.equal(single.batch, false);
+  const g = await glob(`${photos}/**/?.png`);
+  assert.deepEqual(g.matches.map((m) => m.slice(photos.length + 1)), ['a.png', 'c.png', 'nested/deeper/m.png', 'nested/n.png']);
+  writeFileSync(join(dir, 'odd[1].png'), 'x');
+  const lit = await expandInputs([join(dir, 'odd[1].png')]);
+  assert.equal(lit.batch, false, 'an existing file with glob characters is taken literally');
+});
+
+test('runBatch uses the one model session it is given for every file (the model is loaded once)', async () => {
+  const model = await loadModel('fixture');
+  let runs = 0;
+  let disposed = false;
+  const counted: ModelSession = { ...model, run: (...a) => { runs++; return model.run(...a); }, dispose: async () => { disposed = true; } };
+  const out = join(dir, 'out-lib');
+  mkdirSync(out);
+  const items = (await expandInputs([join(photos, 'a.png'), join(photos, 'c.png'), join(photos, 'b.jpg')])).items;
+  const { jobs, existing } = await checkJobs(planJobs(items, out, undefined), { force: false, resume: false });
+  const report = await runBatch(jobs, {
+    model: counted, options: { steps: 2, t: 20, seed: 1 }, maxPixels: 1e6, force: false, signal: new AbortController().signal,
+    resume: false, quiet: true, existing, outDir: out, json: undefined, command: 'test', cliOptions: {},
+  });
+  assert.equal(report.summary.ok, 3);
+  assert.equal(runs, 3 * 2, 'one evaluation per step per file, all through the given session');
+  assert.equal(disposed, false, 'the caller owns the session');
+  await model.dispose();
+});
+
+test('SIGTERM during a batch: exit 143, the report marks the file interrupted and the rest pending, no stray files', async () => {
+  const big = join(dir, 'big');
+  mkdirSync(big);
+  await rgbPng(join(big, '1.png'), 256, 256, 1);
+  await rgbPng(join(big, '2.png'), 256, 256, 2);
+  const out = join(dir, 'out-term');
+  const json = join(dir, 'term.json');
+  const r = await srInterrupted(['upscale', big, '-o', out, '--json', json, '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
+    /step \d+\/30/, 'SIGTERM');
+  assert.ok(r.sent, r.stderr);
+  assert.equal(r.status, 143, r.stderr);
+  assert.match(r.stderr, /^sr: Interrupted by SIGTERM$/m);
+  assert.deepEqual(readdirSync(out), []);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
+  assert.deepEqual(report.files.map((f) => f.status), ['interrupted', 'pending']);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});

@@ -1,0 +1,111 @@
+/**
+ * Issue 5 §3, outputs: no overwrite without --force, never over the input (symlinks, hard links, `..` paths),
+ * temp file + rename (nothing else left in the folder, even on failure or abort), and SIGINT/SIGTERM during a
+ * run stop cleanly with 130/143 and no stray files.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { AbortError, OutputError } from '../src/errors.js';
+import { encodeImage } from '../src/image/io.js';
+import { createImage } from '../src/image/tensor.js';
+import { pendingTempFiles, removeTempFilesSync, trackTempFile } from '../src/io-safety/temp-files.js';
+import { FAST, isOneLine, rgbPng, sr, srInterrupted, tempDir } from './robustness-helpers.js';
+
+const dir = tempDir('out');
+const input = join(dir, 'in.png');
+before(async () => { await rgbPng(input, 16, 16); });
+after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+test('an existing output is not overwritten without --force (exit 5, file untouched); --force replaces it', () => {
+  const out = join(dir, 'exists.png');
+  writeFileSync(out, 'precious');
+  const r = sr(['upscale', input, '-o', out, ...FAST]);
+  assert.equal(r.status, 5, r.stderr);
+  assert.ok(isOneLine(r.stderr));
+  assert.match(r.stderr, /^sr: Output .*exists\.png exists; use --force to overwrite it/);
+  assert.equal(readFileSync(out, 'utf8'), 'precious');
+  const f = sr(['upscale', input, '-o', out, '-q', '--force', ...FAST]);
+  assert.equal(f.status, 0, f.stderr);
+  assert.notEqual(readFileSync(out, 'utf8').slice(0, 8), 'precious');
+  // --resume on one file: skipped, exit 0, untouched
+  const before = statSync(out).mtimeMs;
+  const s = sr(['upscale', input, '-o', out, '--resume', ...FAST]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stderr, /exists; skipped \(--resume\)/);
+  assert.equal(statSync(out).mtimeMs, before);
+});
+
+test('the input is never written over, whatever the path says (even with --force)', () => {
+  const original = readFileSync(input);
+  mkdirSync(join(dir, 'sub'), { recursive: true });
+  symlinkSync(input, join(dir, 'link.png'));
+  linkSync(input, join(dir, 'hard.png'));
+  for (const out of [input, join(dir, 'sub', '..', 'in.png'), join(dir, 'link.png'), join(dir, 'hard.png')]) {
+    const r = sr(['upscale', input, '-o', out, '--force', ...FAST]);
+    assert.equal(r.status, 5, `${out}: ${r.stderr}`);
+    assert.ok(isOneLine(r.stderr));
+    assert.match(r.stderr, /^sr: Refusing to write over the input/);
+  }
+  assert.ok(readFileSync(input).equals(original));
+});
+
+test('a missing output folder is an output error (5) before any work', () => {
+  const r = sr(['upscale', input, '-o', join(dir, 'no', 'such', 'out.png'), ...FAST]);
+  assert.equal(r.status, 5, r.stderr);
+  assert.match(r.stderr, /^sr: Cannot write .*out\.png: no such folder/);
+});
+
+test('a finished run leaves exactly the output (written through a temp file and renamed)', () => {
+  const folder = join(dir, 'clean');
+  mkdirSync(folder);
+  const r = sr(['upscale', input, '-o', join(folder, 'x4.webp'), '-q', ...FAST]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(folder), ['x4.webp']);
+});
+
+test('encodeImage: overwrite:false refuses atomically, an aborted signal removes the temp file', async () => {
+  const folder = join(dir, 'encode');
+  mkdirSync(folder);
+  const image = { rgb: createImage(3, 4, 4) };
+  const target = join(folder, 'a.png');
+  writeFileSync(target, 'keep');
+  await assert.rejects(encodeImage(image, target, { overwrite: false }), (e) => e instanceof OutputError && /exists/.test(e.message));
+  assert.equal(readFileSync(target, 'utf8'), 'keep');
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(encodeImage(image, join(folder, 'b.png'), { signal: ac.signal }), AbortError);
+  await encodeImage(image, join(folder, 'c.png'), { overwrite: false });
+  assert.deepEqual(readdirSync(folder).sort(), ['a.png', 'c.png']);
+  assert.deepEqual(pendingTempFiles(), []);
+});
+
+test('removeTempFilesSync removes tracked temp files (the forced-exit path)', () => {
+  const t = join(dir, '.x.png.1.tmp');
+  writeFileSync(t, 'partial');
+  trackTempFile(t);
+  removeTempFilesSync();
+  assert.equal(existsSync(t), false);
+  assert.deepEqual(pendingTempFiles(), []);
+});
+
+test('SIGINT and SIGTERM during a run stop it cleanly: exit 130/143, no output, no temp files', async () => {
+  // 256x256 x4 = 1024x1024: 9 tiles per step with the fixture, several seconds for 30 steps
+  const big = join(dir, 'big.png');
+  await rgbPng(big, 256, 256);
+  const runs = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const folder = join(dir, `sig-${sig}`);
+    mkdirSync(folder);
+    return srInterrupted(['upscale', big, '-o', join(folder, 'out.png'), '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
+      /step \d+\/30/, sig).then((r) => ({ sig, folder, ...r }));
+  });
+  for (const r of await Promise.all(runs)) {
+    assert.ok(r.sent, `${r.sig}: the run reached the sampler (${r.stderr})`);
+    assert.equal(r.status, r.sig === 'SIGINT' ? 130 : 143, `${r.sig}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^sr: Interrupted by ${r.sig}$`, 'm'));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.deepEqual(readdirSync(r.folder), [], `${r.sig}: ${basename(r.folder)} is empty`);
+  }
+});
