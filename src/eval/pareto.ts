@@ -33,8 +33,8 @@ export function paretoFront<P extends TradeoffPoint>(points: readonly P[], measu
 
 /**
  * The knee of a front: with both axes scaled to 0..1 over the front, the point farthest from the straight line
- * joining its two ends (the most balanced trade-off); with fewer than three points, the one nearest the ideal
- * corner (highest PSNR, lowest detail error). Null for an empty front.
+ * joining its two ends (the most balanced trade-off); with fewer than three points there is no knee and the
+ * best-PSNR end is returned (the conservative choice). Null for an empty front.
  */
 export function knee<P extends TradeoffPoint>(front: readonly P[], measure: DetailMeasure = 'ratio'): P | null {
   if (front.length === 0) return null;
@@ -45,10 +45,8 @@ export function knee<P extends TradeoffPoint>(front: readonly P[], measure: Deta
   const nx = (x: number) => (x1 > x0 ? (x - x0) / (x1 - x0) : 0);
   const ny = (y: number) => (y1 > y0 ? (y - y0) / (y1 - y0) : 1);
   const pts = front.map((p, i) => ({ p, x: nx(xs[i]!), y: ny(ys[i]!) }));
-  if (front.length < 3) {
-    // ideal corner: x = 0 (no detail error), y = 1 (best PSNR)
-    return pts.reduce((best, q) => (Math.hypot(q.x, 1 - q.y) < Math.hypot(best.x, 1 - best.y) ? q : best)).p;
-  }
+  // two points scaled to 0..1 are both corners: no knee, so the conservative end (best PSNR)
+  if (front.length < 3) return front[0]!;
   const a = pts[0]!;
   const b = pts[pts.length - 1]!;
   const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
