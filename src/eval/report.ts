@@ -98,13 +98,13 @@ export async function writeSweepReport(result: SweepResult, options: ReportOptio
       await writeSvgAsPng(tradeoffSvg(rows, f, note), join(out, tradeoff + '.png'));
       plots.push(tradeoff + '.svg', tradeoff + '.png');
       blocks.push({ kind: 'heading', level: 3, text: 'PSNR and detail against t, for each N' });
-      blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}` });
+      blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}`, width: 1120 });
     }
     await writeTextAtomic(join(out, pareto + '.svg'), paretoSvg(rows, a, note));
     await writeSvgAsPng(paretoSvg(rows, a, note), join(out, pareto + '.png'));
     plots.push(pareto + '.svg', pareto + '.png');
     blocks.push({ kind: 'heading', level: 3, text: 'Fidelity against detail (Pareto scatter, baselines marked)' });
-    blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}` });
+    blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}`, width: 760 });
     // crops
     const strip = await cropsFor(result, a);
     if (strip) {
