@@ -13,3 +13,4 @@ export { makeSchedule, noiseLevel, setTimesteps } from './diffusion/schedule.js'
 export { boomerang, cascade } from './diffusion/boomerang.js';
 export { createRng } from './diffusion/rng.js';
 export * from './errors.js';
+export * from './eval/index.js';
