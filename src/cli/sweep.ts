@@ -56,7 +56,7 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
     .requiredOption('--hr <dir>', 'folder of ground-truth images')
     .option('--lr <dir>', 'folder of LR inputs matched by name (one factor); default: LR made by MATLAB-compatible bicubic')
     .option('-f, --factor <list>', 'enlargement factors', '4')
-    .option('--t <list>', 'diffusion steps to noise to', '50,100,200,400')
+    .option('--t <list>', 'diffusion steps to noise to, or none (the baselines only, no model)', '50,100,200,400')
     .option('--cascade <list>', 'numbers of Boomerang passes N (each at t)', '1')
     .option('--upsampler <list>', 'upsamplers feeding the model: nearest, bilinear, bicubic, lanczos', 'bicubic')
     .option('--consistency <list>', 'none, ddnm', 'ddnm')
@@ -96,7 +96,7 @@ function toOptions(f: Flags): SweepOptions {
     hr: f.hr,
     out: f.out,
     factors: parseNumberList('--factor', f.factor),
-    ts: parseNumberList('--t', f.t),
+    ts: f.t.trim() === 'none' ? [] : parseNumberList('--t', f.t),
     cascades: parseNumberList('--cascade', f.cascade),
     upsamplers: words('--upsampler', f.upsampler) as Kernel[],
     consistencies: words('--consistency', f.consistency) as Consistency[],
