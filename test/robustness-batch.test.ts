@@ -4,7 +4,7 @@
  * (runBatch is handed one session and every evaluation goes through it); interruption writes the report.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -87,6 +87,15 @@ test('a quoted glob, with ** keeping the folder structure; several inputs; --for
   const f = sr(['upscale', `${photos}/[ab].*`, '-o', flat, '-q', ...FAST]);
   assert.equal(f.status, 0, f.stderr);
   assert.deepEqual(outputs(flat), ['a.png', 'b.jpg']);
+  // outputs inside the input tree are not taken as inputs on a rerun
+  const inside = join(photos, 'big');
+  const first = sr(['upscale', `${photos}/**/[ac].png`, '-o', inside, '-q', ...FAST]);
+  assert.equal(first.status, 0, first.stderr);
+  const rerun = sr(['upscale', `${photos}/**/[ac].png`, '-o', inside, '--resume', ...FAST]);
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stderr, /^sr: 0 ok, 2 skipped .* of 2 files/m);
+  assert.deepEqual(outputs(inside), ['a.png', 'c.png']);
+  rmSync(inside, { recursive: true });
   const none = sr(['upscale', `${photos}/*.tiff`, '-o', flat, ...FAST]);
   assert.equal(none.status, 3);
   assert.match(none.stderr, /^sr: No files match .*\*\.tiff$/m);

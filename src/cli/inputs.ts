@@ -6,7 +6,7 @@
  * output folder (the file name, or the path below the glob's fixed part).
  */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import { InputError } from '../errors.js';
 
 /** Extensions a folder argument picks up (content is still sniffed when decoding). */
@@ -17,6 +17,8 @@ export interface InputItem {
   path: string;
   /** Relative path (with the input's extension) that names its output under the output folder. */
   rel: string;
+  /** The folder `rel` is relative to (the folder argument, the glob's fixed part, or the file's folder). */
+  base: string;
 }
 
 export interface ExpandedInputs {
@@ -40,14 +42,14 @@ export async function expandInputs(args: readonly string[]): Promise<ExpandedInp
       const files: string[] = [];
       for (const n of names) if ((await exists(join(arg, n)))?.isFile()) files.push(n);
       if (files.length === 0) throw new InputError(`No image files (${IMAGE_EXTENSIONS.join(' ')}) in folder ${arg}`);
-      for (const n of files) items.push({ path: join(arg, n), rel: n });
+      for (const n of files) items.push({ path: join(arg, n), rel: n, base: arg });
     } else if (!st && isGlob(arg)) {
       batch = true;
       const { base, matches } = await glob(arg);
       if (matches.length === 0) throw new InputError(`No files match ${arg}`);
-      for (const m of matches) items.push({ path: m, rel: relative(base, m) });
+      for (const m of matches) items.push({ path: m, rel: relative(base, m), base });
     } else {
-      items.push({ path: arg, rel: basename(arg) });
+      items.push({ path: arg, rel: basename(arg), base: dirname(arg) });
     }
   }
   return { items, batch };

@@ -5,12 +5,12 @@
  * the folder (output, 5) → the model file's sha256 (model, 4) → work. Batches report bad files and go on.
  */
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { formatFromPath } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import { pathExists, sameFile } from '../io-safety/paths.js';
+import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
@@ -102,7 +102,17 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const quiet = flags.quiet ?? false;
       if (toFolder) {
         // 3–5 for a batch: plan and check every output, then load the model once
-        const jobs = planJobs(items, flags.output, format);
+        // never take earlier outputs as inputs: with the output folder inside an input tree (e.g.
+        // `sr upscale "photos/**/*.png" -o photos/big` run twice), files under it are left out
+        const outReal = await realTarget(flags.output);
+        const fresh = [];
+        for (const it of items) {
+          const base = await realTarget(it.base);
+          const nested = outReal.startsWith(base + sep) && (await realTarget(it.path)).startsWith(outReal + sep);
+          if (!nested) fresh.push(it);
+        }
+        if (fresh.length === 0) throw new InputError(`No inputs outside the output folder ${flags.output}`);
+        const jobs = planJobs(fresh, flags.output, format);
         const { jobs: unique, existing } = await checkJobs(jobs, { force: flags.force ?? false, resume: flags.resume ?? false });
         await ensureOutDir(flags.output);
         const model = await loadModel(flags.model, { device: options.device ?? 'cpu' });
