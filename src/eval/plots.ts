@@ -62,8 +62,10 @@ export function tradeoffSvg(rows: readonly SummaryRow[], factor: number, protoco
     title: `PSNR-Y against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'PSNR-Y (dB)', logX: true,
     series: seriesByN(mine, (r) => r.psnrY), hlines: baselineLines(mine, (r) => r.psnrY),
   }, 0, 0, w, h);
+  const ratios = mine.map((r) => r.detailRatio).filter((v) => v > 0 && Number.isFinite(v));
   const right = panel({
     title: `Detail ratio against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'detail ratio (1 = truth)', logX: true,
+    logY: ratios.length > 0 && Math.max(...ratios, 1) / Math.min(...ratios, 1) > 20,
     series: seriesByN(mine, (r) => r.detailRatio),
     hlines: [...baselineLines(mine, (r) => r.detailRatio), { label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }],
   }, w, 0, w, h);
@@ -84,8 +86,10 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
     x: xOf(r), y: r.psnrY, label: baselineName(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444', shape: shapes[i % shapes.length]!, size: 5,
   }));
   const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
+  const starred = new Set<string>();
   for (const rec of analysis.recommendations) {
-    if (!rec.row) continue;
+    if (!rec.row || starred.has(rec.row.id)) continue; // one star per setting, in the colour of its first rule
+    starred.add(rec.row.id);
     markers.push({ x: xOf(rec.row), y: rec.row.psnrY, label: `${short(rec.row)}`, color: recColor[rec.rule]!, shape: 'star', size: 6 });
   }
   const series = frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
@@ -95,8 +99,10 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   ];
   const w = 760;
   const h = 520;
+  const xs = mine.map(xOf).filter((v) => v > 0 && Number.isFinite(v));
   const body = panel({
     title: `Fidelity against detail (×${analysis.factor})`,
+    logX: xs.length > 0 && Math.max(...xs, 1) / Math.min(...xs, 1) > 20,
     xLabel: detail === 'ratio' ? 'detail ratio (high-frequency energy / truth; 1 = as much detail as the truth)' : 'GMSD (lower = closer)',
     yLabel: 'PSNR-Y (dB)', series, markers, legend,
     ...(detail === 'ratio' ? { vlines: [{ label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }] } : {}),

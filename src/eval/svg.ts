@@ -38,8 +38,10 @@ export interface PanelSpec {
   markers?: Marker[];
   hlines?: RefLine[];
   vlines?: RefLine[];
-  /** Log-2 x axis (e.g. t = 50, 100, 200, 400). */
+  /** Logarithmic x axis (e.g. t = 50, 100, 200, 400; ticks at the data's x values unless given). */
   logX?: boolean;
+  /** Logarithmic y axis (ticks at 1, 2, 5 × 10^k). */
+  logY?: boolean;
   /** Tick values to use on x (default: nice ticks, or the distinct x values on a log axis). */
   xTicks?: number[];
   /** Legend entries beyond the series (markers). */
@@ -62,6 +64,18 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const ticks: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
   return ticks;
+}
+
+/** Ticks at 1, 2, 5 × 10^k inside [lo, hi] (lo > 0). */
+export function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    for (const m of [1, 2, 5]) {
+      const v = +(m * 10 ** k).toPrecision(6);
+      if (v >= lo && v <= hi) out.push(v);
+    }
+  }
+  return out;
 }
 
 function tickText(v: number, all: number[]): string {
@@ -99,9 +113,11 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   const xs = [...series.flatMap((s) => s.points.map((p) => p.x)), ...markers.map((m) => m.x), ...vl.map((v) => v.value)].filter(Number.isFinite);
   const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...markers.map((m) => m.y), ...hl.map((v) => v.value)].filter(Number.isFinite);
   const logX = (spec.logX ?? false) && xs.every((v) => v > 0);
-  const tx = (v: number) => (logX ? Math.log2(v) : v);
+  const logY = (spec.logY ?? false) && ys.every((v) => v > 0);
+  const tx = (v: number) => (logX ? Math.log10(v) : v);
+  const ty = (v: number) => (logY ? Math.log10(v) : v);
   let [xlo, xhi] = xs.length ? [Math.min(...xs.map(tx)), Math.max(...xs.map(tx))] : [0, 1];
-  let [ylo, yhi] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+  let [ylo, yhi] = ys.length ? [Math.min(...ys.map(ty)), Math.max(...ys.map(ty))] : [0, 1];
   const padX = (xhi - xlo || Math.abs(xhi) || 1) * 0.06;
   const padY = (yhi - ylo || Math.abs(yhi) * 0.05 || 1) * 0.08;
   xlo -= padX; xhi += padX; ylo -= padY; yhi += padY;
@@ -111,7 +127,7 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   const plotW = w - left - right;
   const plotH = h - top - bottom - legendRows * 16;
   const X = (v: number) => x0 + left + ((tx(v) - xlo) / (xhi - xlo)) * plotW;
-  const Y = (v: number) => y0 + top + (1 - (v - ylo) / (yhi - ylo)) * plotH;
+  const Y = (v: number) => y0 + top + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH;
   const out: string[] = [];
   // labels are placed greedily at the first candidate spot that overlaps no earlier label
   const boxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
@@ -132,13 +148,14 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   out.push(`<text x="${num(x0 + w / 2)}" y="${num(y0 + 18)}" text-anchor="middle" font-size="13" font-weight="bold">${esc(spec.title)}</text>`);
   out.push(`<rect x="${num(x0 + left)}" y="${num(y0 + top)}" width="${num(plotW)}" height="${num(plotH)}" fill="#fff" stroke="#888"/>`);
   // ticks and grid
-  const yt = niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5);
+  const yt = logY ? logTicks(10 ** ylo, 10 ** yhi) : niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5);
   for (const v of yt) {
     const y = Y(v);
     out.push(`<line x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="#eee"/>`);
     out.push(`<text x="${num(x0 + left - 5)}" y="${num(y + 4)}" text-anchor="end">${esc(tickText(v, yt))}</text>`);
   }
-  const xt = spec.xTicks ?? (logX ? [...new Set(xs)].sort((a, b) => a - b) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6));
+  const distinct = [...new Set(xs)].sort((a, b) => a - b);
+  const xt = spec.xTicks ?? (logX ? (distinct.length <= 8 ? distinct : logTicks(10 ** xlo, 10 ** xhi)) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6));
   for (const v of xt) {
     const x = X(v);
     out.push(`<line x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="#eee"/>`);
