@@ -92,6 +92,7 @@ export interface SweepResult {
 
 export const SWEEP_FILES = {
   log: 'results.jsonl', csv: 'results.csv', summaryCsv: 'summary.csv', summaryJson: 'summary.json', recommendations: 'recommendations.json',
+  dataset: 'dataset.json',
 } as const;
 
 /** Runs (or resumes) a sweep and writes its results. */
@@ -289,18 +290,23 @@ function keptOutputs(c: Cell, samples: readonly ImageTensor[]): ImageTensor[] {
   return [reduceSamples(samples, c.reduce as Exclude<Reduce, 'none'>)];
 }
 
-/** Refuses to mix two data sets in one output folder (the log's image names would collide). */
+/**
+ * Refuses to mix two data sets in one output folder (the log's image names would collide): the first run writes
+ * <out>/dataset.json, and later runs must name the same HR (and LR) folders.
+ */
 async function checkSameSweep(out: string, o: SweepOptions): Promise<void> {
-  const path = join(out, SWEEP_FILES.summaryJson);
-  let meta: { hr?: string; lr?: string | null } | undefined;
-  try {
-    meta = (JSON.parse(await readFile(path, 'utf8')) as { meta?: { hr?: string; lr?: string | null } }).meta;
-  } catch {
-    return;
-  }
+  const path = join(out, SWEEP_FILES.dataset);
   const hr = resolve(o.hr);
   const lr = o.lr !== undefined ? resolve(o.lr) : null;
-  if (meta && (meta.hr !== hr || (meta.lr ?? null) !== lr)) {
+  let meta: { hr?: string; lr?: string | null } | undefined;
+  try {
+    meta = JSON.parse(await readFile(path, 'utf8')) as { hr?: string; lr?: string | null };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`Cannot read ${path}: ${String(err)}`);
+    await writeTextAtomic(path, toJson({ hr, lr }));
+    return;
+  }
+  if (meta.hr !== hr || (meta.lr ?? null) !== lr) {
     throw new UsageError(`Output folder ${out} holds a sweep of ${meta.hr}${meta.lr ? ` with LR ${meta.lr}` : ''}; use another --out for ${hr}${lr ? ` with LR ${lr}` : ''}`);
   }
 }
