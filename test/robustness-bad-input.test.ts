@@ -8,6 +8,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
+import { UsageError } from '../src/errors.js';
+import { createImage } from '../src/image/tensor.js';
+import { loadModel } from '../src/model/session.js';
+import { upscale } from '../src/upscale.js';
 import { FAST, bmp2x2, claimedSizePng, isOneLine, rgbPng, root, sr, tempDir } from './robustness-helpers.js';
 
 const dir = tempDir('bad');
@@ -87,6 +91,21 @@ test('output beyond the supported size: usage error 2 before any decoding', () =
   const big = join(dir, 'big.png');
   writeFileSync(big, claimedSizePng(8192, 8000)); // x2 → 16384x16000 = 262 MP
   fails(big, 2, /would be 16384x16000 \(262\.1 MP\) at x2/, ['--factor', '2']);
+});
+
+test('the library refuses an oversized output too, before running the model (UsageError)', async () => {
+  let runs = 0;
+  const model = await loadModel('fixture');
+  const counted = { ...model, run: (...a: Parameters<typeof model.run>) => { runs++; return model.run(...a); } };
+  try {
+    await assert.rejects(upscale(createImage(3, 10, 4097), { model: counted, steps: 1, t: 10 }),
+      (e) => e instanceof UsageError && /would be 16388x40 .*16384 px per side/.test(e.message));
+    await assert.rejects(upscale(createImage(3, 1000, 1001), { model: counted, factor: 16 }),
+      (e) => e instanceof UsageError && /would be 16016x16000 \(256\.3 MP\) at x16/.test(e.message));
+    assert.equal(runs, 0);
+  } finally {
+    await model.dispose();
+  }
 });
 
 test('model problems are model errors 4: missing folder, corrupt model file (sha256), corrupt manifest JSON', () => {

@@ -55,7 +55,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     .command('upscale')
     .description('super-resolve images with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
     .argument('<inputs...>', 'an image (PNG, JPEG, WebP, TIFF, AVIF, GIF: content is sniffed), or a folder, a glob ("photos/*.jpg", ** crosses folders), or several')
-    .requiredOption('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif); a folder for several inputs, a folder or a glob')
+    .requiredOption('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files')
     .option('-f, --factor <n>', 'integer enlargement factor', '4')
     .option('--t <step>', "diffusion step to noise to, 1..T-1 (default: the model's; larger = more detail, less fidelity)")
     .option('--cascade <n|list>', 'Boomerang passes N at t, or a list of t per pass (e.g. 100,60,30)', '1')
