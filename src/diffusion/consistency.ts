@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import { cloneImage, createImage, dims, type ImageTensor } from '../image/tensor.js';
+import { resize, upsample } from '../image/upsample.js';
 
 /** A·x: factor×factor average pooling of a [C, H, W] image (H and W multiples of factor). */
 export function averagePool(x: ImageTensor, factor: number): ImageTensor {
@@ -92,4 +93,32 @@ function contiguousData(x: ImageTensor): Float32Array {
   const [sc, sh, sw] = x.stride as [number, number, number];
   const contiguous = x.offset === 0 && x.data.length === c * h * w && sw === 1 && sh === w && sc === h * w;
   return contiguous ? x.data : cloneImage(x).data;
+}
+
+/**
+ * Back-projection through a bicubic degradation (Irani & Peleg 1991), for LR images made by bicubic downscaling
+ * (the classic benchmarks, most photos): x̂0 ← x̂0 − U(D·x̂0 − y), D = antialiased bicubic downscale by `factor`
+ * (MATLAB imresize's kernel, in float), U = centre-aligned bicubic upscale. U is not D's exact pseudo-inverse, so
+ * one iteration only moves x̂0 towards D·x̂0 = y; applied at every reverse step it converges over the pass.
+ * Measured in a calibration (2026-11-26, CPU-trained model, 8 held-out crops ×4): +0.2 dB over the average-pooling
+ * projection at the same t when the LR was made by bicubic downscaling.
+ */
+export function backProject(x0hat: ImageTensor, y: ImageTensor, factor: number, iterations = 1): ImageTensor {
+  const { channels: C, height: H, width: W } = dims(x0hat);
+  checkLowRes([C, H, W], y, factor);
+  let x = isContiguousImage(x0hat) ? x0hat : cloneImage(x0hat);
+  for (let i = 0; i < iterations; i++) {
+    const down = resize(x, H / factor, W / factor, 'bicubic', { antialias: true });
+    const lr = contiguousData(y);
+    for (let j = 0; j < down.data.length; j++) down.data[j] = down.data[j]! - lr[j]!;
+    const up = upsample(down, factor, 'bicubic');
+    const out = createImage(C, H, W);
+    for (let j = 0; j < out.data.length; j++) out.data[j] = x.data[j]! - up.data[j]!;
+    x = out;
+  }
+  return x;
+}
+
+function isContiguousImage(x: ImageTensor): boolean {
+  return contiguousData(x) === x.data;
 }
