@@ -13,11 +13,12 @@
  */
 import { ModelError, UsageError, throwIfAborted } from '../errors.js';
 import { cloneImage, createImage, type ImageTensor } from '../image/tensor.js';
-import { checkLowRes, projectConsistency } from './consistency.js';
+import { checkLowRes } from './consistency.js';
 import { addNoise } from './noise.js';
-import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
+import { PREDICTION_KINDS, type PredictionKind } from './predictions.js';
 import type { Rng } from './rng.js';
-import { SAMPLER_KINDS, step, stepNoiseStd, type SamplerKind } from './samplers.js';
+import { SAMPLER_KINDS, stepCoefficients, type SamplerKind } from './samplers.js';
+import { fusedStep } from './update.js';
 import { setTimesteps, type Schedule, type TimestepPair } from './schedule.js';
 
 /** Raw model output for one image [C, H, W] at model step t. Must not modify `xt` nor keep it after resolving. */
@@ -175,9 +176,8 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
   if (forward) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
   else xt.set(src);
   const xtImage = createImage(C, H, W, xt);
-  const x0 = new Float32Array(n);
-  const x0Image = createImage(C, H, W, x0);
   let noise: Float32Array | undefined;
+  const consistency = r.consistency ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
   for (let i = 0; i < pairs.length; i++) {
     const { t: k, prevT } = pairs[i]!;
     throwIfAborted(signal);
@@ -187,13 +187,15 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     if (out.shape.length !== 3 || out.shape[0] !== C || out.shape[1] !== H || out.shape[2] !== W) {
       throw new ModelError(`Expected denoise output of shape ${C}x${H}x${W} but received ${out.shape.join('x')}`);
     }
-    // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y.
-    toX0(r.prediction, isContiguous(out) ? out.data : cloneImage(out).data, xt, schedule.alphasCumprod[k]!, { clip: r.clip, out: x0 });
-    if (r.consistency) projectConsistency(x0Image, r.consistency.y, r.consistency.factor, x0Image);
-    // 5. The jump k → prevT, in place; noise drawn only for a stochastic jump.
-    const sigma = stepNoiseStd(schedule, r.sampler, k, prevT, r.eta);
+    // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y, 5. the jump k → prevT, in place: one fused pass,
+    //    bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump.
+    const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
     if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
-    step({ schedule, sampler: r.sampler, eta: r.eta, t: k, prevT, xt, x0, noise: sigma > 0 ? noise : undefined, out: xt });
+    fusedStep({
+      prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
+      channels: C, height: H, width: W, xt, modelOut: isContiguous(out) ? out.data : cloneImage(out).data,
+      noise: sigma > 0 ? noise : undefined, consistency,
+    });
     r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });
   }
   // 6. x_0, clamped to the image range.

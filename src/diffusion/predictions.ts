@@ -23,16 +23,7 @@ export function toX0(kind: PredictionKind, modelOut: Float32Array, xt: Float32Ar
   const n = checkLengths(modelOut, xt, options.out);
   const out = options.out ?? new Float32Array(n);
   const clip = options.clip ?? true;
-  const sa = Math.sqrt(alphaBar);
-  const s1 = Math.sqrt(1 - alphaBar);
-  // x0 = p·x_t + q·out for each kind.
-  let p: number, q: number;
-  switch (kind) {
-    case 'eps': p = 1 / sa; q = -s1 / sa; break;
-    case 'x0': p = 0; q = 1; break;
-    case 'v': p = sa; q = -s1; break;
-    default: throw new RangeError(`Unknown prediction kind ${String(kind)}`);
-  }
+  const { p, q } = x0Coefficients(kind, alphaBar);
   if (clip) {
     for (let i = 0; i < n; i++) {
       const v = p * xt[i]! + q * modelOut[i]!;
@@ -42,6 +33,18 @@ export function toX0(kind: PredictionKind, modelOut: Float32Array, xt: Float32Ar
     for (let i = 0; i < n; i++) out[i] = p * xt[i]! + q * modelOut[i]!;
   }
   return out;
+}
+
+/** x̂0 = p·x_t + q·(model output) for a model of `kind` at noise level ᾱ (before clipping). */
+export function x0Coefficients(kind: PredictionKind, alphaBar: number): { p: number; q: number } {
+  const sa = Math.sqrt(alphaBar);
+  const s1 = Math.sqrt(1 - alphaBar);
+  switch (kind) {
+    case 'eps': return { p: 1 / sa, q: -s1 / sa };
+    case 'x0': return { p: 0, q: 1 };
+    case 'v': return { p: sa, q: -s1 };
+    default: throw new RangeError(`Unknown prediction kind ${String(kind)}`);
+  }
 }
 
 /** ε̂ implied by x̂0 at x_t: (x_t − √ᾱ·x̂0)/√(1−ᾱ). */

@@ -37,10 +37,10 @@ export interface StepResult {
 
 /** The std σ of the noise the jump t → prevT adds (0 when none is drawn). */
 export function stepNoiseStd(schedule: Schedule, sampler: SamplerKind, t: number, prevT: number, eta = 0): number {
-  return coefficients(schedule, sampler, t, prevT, eta).sigma;
+  return stepCoefficients(schedule, sampler, t, prevT, eta).sigma;
 }
 
-/** x_prevT from x_t and x̂0. See the numbered steps in `coefficients`. */
+/** x_prevT from x_t and x̂0. See the numbered steps in `stepCoefficients`. */
 export function step(params: StepParams): StepResult {
   const { schedule, sampler, t, prevT, xt, x0, noise } = params;
   const n = xt.length;
@@ -48,7 +48,7 @@ export function step(params: StepParams): StepResult {
   if (x0.length !== n || out.length !== n || (noise !== undefined && noise.length !== n)) {
     throw new RangeError(`Expected xt, x0, noise and out of equal length ${n}`);
   }
-  const { cx0, cxt, sigma } = coefficients(schedule, sampler, t, prevT, params.eta ?? 0);
+  const { cx0, cxt, sigma } = stepCoefficients(schedule, sampler, t, prevT, params.eta ?? 0);
   // Final step: x_prev = cx0·x̂0 + cxt·x_t + σ·z, one fused pass.
   if (sigma > 0) {
     if (noise === undefined) throw new RangeError(`Expected noise for the stochastic step ${t} → ${prevT}`);
@@ -59,8 +59,8 @@ export function step(params: StepParams): StepResult {
   return { prevSample: out, predOriginalSample: x0 };
 }
 
-/** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z. */
-function coefficients(schedule: Schedule, sampler: SamplerKind, t: number, prevT: number, eta: number): { cx0: number; cxt: number; sigma: number } {
+/** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z (what `step` applies; exported for the fused update). */
+export function stepCoefficients(schedule: Schedule, sampler: SamplerKind, t: number, prevT: number, eta: number): { cx0: number; cxt: number; sigma: number } {
   checkTimestep(schedule, t);
   if (!Number.isInteger(prevT) || prevT < 0 || prevT >= t) {
     throw new UsageError(`Expected integer prevT in 0..${t - 1} but received ${prevT}`);

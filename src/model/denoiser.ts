@@ -15,8 +15,21 @@ export interface TilingOptions {
   tile?: number;
   /** Overlap between neighbouring tiles in pixels. Default 32. */
   overlap?: number;
-  /** Tiles per model run. Default 1 on CPU (no gain there), 4 on webgpu. */
+  /**
+   * Tiles per model run. Default 1 on CPU (no gain there); on webgpu all tiles in as few runs of at most
+   * MAX_GPU_BATCH as possible, made equal in size (25 tiles: 7, 7, 7, 4): the GPU is launch-bound at batch 1
+   * (DESIGN.md), and each new shape costs the EP a slow first run.
+   */
   batch?: number;
+}
+
+/** The most tiles per webgpu run by default. */
+export const MAX_GPU_BATCH = 8;
+
+/** The default tiles per run for a device and a number of tiles (see TilingOptions.batch). */
+export function defaultTileBatch(device: 'cpu' | 'webgpu', tiles: number): number {
+  if (device !== 'webgpu' || tiles <= 1) return 1;
+  return Math.ceil(tiles / Math.ceil(tiles / MAX_GPU_BATCH));
 }
 
 export type Denoise = (xt: ImageTensor, t: number) => Promise<ImageTensor>;
@@ -32,12 +45,12 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
   const m = model.manifest.multiple;
   const tile = options.tile ?? Math.max(m, Math.floor(512 / m) * m);
   const overlap = options.overlap ?? Math.min(32, tile / 2);
-  const batch = options.batch ?? (model.device === 'webgpu' ? 4 : 1);
   if (!Number.isInteger(tile) || tile <= 0 || tile % m !== 0) {
     throw new UsageError(`Expected tile to be a positive multiple of ${m} but received ${tile}`);
   }
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
   const plan = planTiles(height, width, tile, overlap, m);
+  const batch = options.batch ?? defaultTileBatch(model.device, plan.tiles.length);
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
   const stats = { evaluations: 0, runs: 0, modelSeconds: 0 };
   const { paddedHeight: ph, paddedWidth: pw, tiles } = plan;
 
