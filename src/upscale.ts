@@ -22,7 +22,7 @@ import { integerInRange, numberInRange, oneOf, positiveInteger } from './validat
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
 
-export type Consistency = 'none' | 'ddnm';
+export type Consistency = 'none' | 'ddnm' | 'ibp';
 export type Reduce = 'mean' | 'median' | 'none';
 
 export interface UpscaleOptions {
@@ -42,7 +42,11 @@ export interface UpscaleOptions {
   sampler?: SamplerKind;
   /** DDIM η in 0..1. Default 0. */
   eta?: number;
-  /** DDNM-style projection of each x̂0 onto the images whose average-pooled version is the input. Default ddnm. */
+  /**
+   * Keep each clean-image estimate x̂0 consistent with the input: ddnm projects it exactly onto the images whose
+   * f×f average pooling is the input; ibp back-projects through a bicubic degradation (for LR made by bicubic
+   * downscaling, as most photos and the classic benchmarks are); none is vanilla Boomerang. Default ddnm.
+   */
   consistency?: Consistency;
   /** Seed for repeatable noise; random (and reported) when omitted. */
   seed?: number;
@@ -100,7 +104,7 @@ export interface UpscaleResult {
 }
 
 const REDUCE: readonly Reduce[] = ['mean', 'median', 'none'];
-const CONSISTENCY: readonly Consistency[] = ['none', 'ddnm'];
+export const CONSISTENCY_KINDS: readonly Consistency[] = ['none', 'ddnm', 'ibp'];
 
 /** Resolves and validates options against a model (presets, defaults), before any work. */
 export function resolveSettings(options: UpscaleOptions, model: ModelSession): UpscaleSettings {
@@ -136,7 +140,7 @@ export function resolveSettings(options: UpscaleOptions, model: ModelSession): U
     upsampler: oneOf('upsampler', pick('upsampler') ?? 'bicubic', KERNELS),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
     eta: numberInRange('eta', pick('eta') ?? 0, 0, 1),
-    consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY),
+    consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY_KINDS),
     seed,
     samples,
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE),
@@ -184,7 +188,7 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
       steps: s.steps,
       sampler: s.sampler,
       eta: s.eta,
-      consistency: s.consistency === 'ddnm' ? { y: lr, factor: s.factor } : null,
+      consistency: s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency },
       rng,
       denoise: denoiser.denoise,
       ...(signal ? { signal } : {}),

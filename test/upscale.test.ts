@@ -4,6 +4,7 @@ import { upscale, resolveSettings, reduceSamples } from '../src/upscale.js';
 import { loadModel } from '../src/model/session.js';
 import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import { averagePool } from '../src/diffusion/consistency.js';
+import { resize } from '../src/image/upsample.js';
 import { UsageError } from '../src/errors.js';
 
 const model = await loadModel('fixture');
@@ -64,6 +65,16 @@ test('with ddnm consistency the output average-pools back to the input', async (
   assert.ok(maxDiff(averagePool(v.image, 4), lr) > maxDiff(pooled, lr));
 });
 
+test('with ibp consistency the output bicubic-downscales back close to the input', async () => {
+  const lr = lrImage(10, 10);
+  const down = (img: ImageTensor) => resize(img, 10, 10, 'bicubic', { antialias: true });
+  const r = await upscale(lr, { model, t: 60, steps: 6, factor: 4, seed: 2, consistency: 'ibp' });
+  const v = await upscale(lr, { model, t: 60, steps: 6, factor: 4, seed: 2, consistency: 'none' });
+  assert.equal(r.settings.consistency, 'ibp');
+  assert.ok(maxDiff(down(r.image), lr) < maxDiff(down(v.image), lr) / 2,
+    `ibp ${maxDiff(down(r.image), lr)} vs none ${maxDiff(down(v.image), lr)}`);
+});
+
 test('samples: mean and median combine K runs; none keeps them all', async () => {
   const lr = lrImage(8, 8);
   const r = await upscale(lr, { ...fast, t: 80, seed: 3, samples: 3, reduce: 'median' });
@@ -85,7 +96,7 @@ test('options are validated once with one-line messages', () => {
     [{ steps: 0 }, 'Expected positive integer for steps but received 0'],
     [{ factor: 2.5 }, 'Expected positive integer for factor but received 2.5'],
     [{ upsampler: 'area' }, 'Expected one of nearest, bilinear, bicubic, lanczos for upsampler but received "area"'],
-    [{ consistency: 'yes' }, 'Expected one of none, ddnm for consistency but received "yes"'],
+    [{ consistency: 'yes' }, 'Expected one of none, ddnm, ibp for consistency but received "yes"'],
     [{ eta: 2 }, 'Expected number eta in 0..1 but received 2'],
     [{ preset: 'nope' }, 'Unknown preset "nope" for model fixture; it has: none'],
     [{ cascade: [100, 0] }, 'Expected integer t in 1..999 but received 0'],

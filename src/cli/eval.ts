@@ -62,7 +62,7 @@ export function registerEval(program: Command, signal: AbortSignal): void {
     .option('--upsampler <kind>', 'nearest | bilinear | bicubic | lanczos (centre-aligned)')
     .option('--sampler <kind>', 'ancestral | ddim')
     .option('--eta <x>', 'DDIM eta in 0..1')
-    .option('--consistency <kind>', 'none | ddnm')
+    .option('--consistency <kind>', 'none | ddnm | ibp')
     .option('--seed <n>', 'seed for every image (default: random, printed)')
     .option('--samples <k>', 'independent samples per image')
     .option('--reduce <how>', 'mean | median | none (none: each sample scored, scores averaged)')

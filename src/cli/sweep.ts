@@ -59,7 +59,7 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
     .option('--t <list>', 'diffusion steps to noise to, or none (the baselines only, no model)', '50,100,200,400')
     .option('--cascade <list>', 'numbers of Boomerang passes N (each at t)', '1')
     .option('--upsampler <list>', 'upsamplers feeding the model: nearest, bilinear, bicubic, lanczos', 'bicubic')
-    .option('--consistency <list>', 'none, ddnm', 'ddnm')
+    .option('--consistency <list>', 'none, ddnm, ibp', 'ddnm')
     .option('--steps <list>', "reverse steps per pass, capped at t (default: the model's)")
     .option('--samples <list>', 'independent samples K per image', '1')
     .option('--reduce <list>', 'how K samples combine: mean, median, none (none: samples scored apart, averaged)', 'mean')

@@ -14,7 +14,7 @@ import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
-import { resolveSettings, type UpscaleFileOptions } from '../upscale.js';
+import { CONSISTENCY_KINDS, resolveSettings, type UpscaleFileOptions } from '../upscale.js';
 import { KERNELS, type Kernel } from '../image/upsample.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { oneOf, positiveInteger } from '../validate.js';
@@ -63,7 +63,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     .option('--upsampler <kind>', 'nearest | bilinear | bicubic | lanczos (centre-aligned)', 'bicubic')
     .option('--sampler <kind>', 'ancestral (DDPM) | ddim', 'ancestral')
     .option('--eta <x>', 'DDIM eta in 0..1 (0 = deterministic reverse pass)')
-    .option('--consistency <kind>', 'none (vanilla Boomerang) | ddnm (keep agreement with the input)', 'ddnm')
+    .option('--consistency <kind>', 'none (vanilla Boomerang) | ddnm (exact agreement with the input under average pooling) | ibp (back-projection through a bicubic degradation)', 'ddnm')
     .option('--seed <n>', 'seed for repeatable results (default: random, printed)')
     .option('--samples <k>', 'independent samples to combine')
     .option('--reduce <how>', 'mean | median | none: how to combine samples', 'mean')
@@ -191,7 +191,7 @@ function toOptions(f: Flags): UpscaleFileOptions {
   if (f.upsampler !== undefined) o.upsampler = oneOf('upsampler', f.upsampler, KERNELS) as Kernel;
   if (f.sampler !== undefined) o.sampler = oneOf('sampler', f.sampler, SAMPLER_KINDS) as SamplerKind;
   if (f.eta !== undefined) o.eta = parseNumber('--eta', f.eta);
-  if (f.consistency !== undefined) o.consistency = oneOf('consistency', f.consistency, ['none', 'ddnm'] as const);
+  if (f.consistency !== undefined) o.consistency = oneOf('consistency', f.consistency, CONSISTENCY_KINDS);
   if (f.seed !== undefined) o.seed = parseNumber('--seed', f.seed);
   if (f.samples !== undefined) o.samples = parseNumber('--samples', f.samples);
   if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, ['mean', 'median', 'none'] as const);

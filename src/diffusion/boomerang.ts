@@ -13,11 +13,11 @@
  */
 import { ModelError, UsageError, throwIfAborted } from '../errors.js';
 import { cloneImage, createImage, type ImageTensor } from '../image/tensor.js';
-import { checkLowRes } from './consistency.js';
+import { backProject, checkLowRes } from './consistency.js';
 import { addNoise } from './noise.js';
-import { PREDICTION_KINDS, type PredictionKind } from './predictions.js';
+import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
 import type { Rng } from './rng.js';
-import { SAMPLER_KINDS, stepCoefficients, type SamplerKind } from './samplers.js';
+import { SAMPLER_KINDS, step, stepCoefficients, type SamplerKind } from './samplers.js';
 import { fusedStep } from './update.js';
 import { setTimesteps, type Schedule, type TimestepPair } from './schedule.js';
 
@@ -28,6 +28,11 @@ export interface ConsistencyOptions {
   /** The LR image in [-1, 1], [C, H/factor, W/factor]. */
   y: ImageTensor;
   factor: number;
+  /**
+   * ddnm (default): exact projection onto A·x̂0 = y with A = factor×factor average pooling (consistency.ts).
+   * ibp: one back-projection step through a bicubic degradation per reverse step (LR made by bicubic downscaling).
+   */
+  kind?: 'ddnm' | 'ibp';
 }
 
 export interface BoomerangProgress {
@@ -125,7 +130,7 @@ interface Resolved {
   sampler: SamplerKind;
   eta: number;
   clip: boolean;
-  consistency: { y: ImageTensor; factor: number } | null;
+  consistency: { y: ImageTensor; factor: number; kind: 'ddnm' | 'ibp' } | null;
   rng: Rng;
   denoise: Denoise;
   signal: AbortSignal | undefined;
@@ -146,8 +151,10 @@ function resolve(x: ImageTensor, opts: BoomerangOptions): Resolved {
   let consistency: Resolved['consistency'] = null;
   if (opts.consistency) {
     const { y, factor } = opts.consistency;
+    const kind = opts.consistency.kind ?? 'ddnm';
+    if (kind !== 'ddnm' && kind !== 'ibp') throw new UsageError(`Expected consistency kind ddnm or ibp but received ${String(kind)}`);
     checkLowRes(x.shape, y, factor);
-    consistency = { y: isContiguous(y) ? y : cloneImage(y), factor };
+    consistency = { y: isContiguous(y) ? y : cloneImage(y), factor, kind };
   }
   return {
     schedule: opts.schedule,
@@ -177,7 +184,8 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
   else xt.set(src);
   const xtImage = createImage(C, H, W, xt);
   let noise: Float32Array | undefined;
-  const consistency = r.consistency ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
+  const ibp = r.consistency?.kind === 'ibp' ? r.consistency : null;
+  const consistency = r.consistency && !ibp ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
   for (let i = 0; i < pairs.length; i++) {
     const { t: k, prevT } = pairs[i]!;
     throwIfAborted(signal);
@@ -191,11 +199,18 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     //    bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump.
     const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
     if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
-    fusedStep({
-      prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
-      channels: C, height: H, width: W, xt, modelOut: isContiguous(out) ? out.data : cloneImage(out).data,
-      noise: sigma > 0 ? noise : undefined, consistency,
-    });
+    const modelOut = isContiguous(out) ? out.data : cloneImage(out).data;
+    if (ibp) {
+      // ibp cannot be fused (it resamples): x̂0, then one back-projection, then the jump (samplers.step).
+      const x0 = toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip });
+      const projected = backProject(createImage(C, H, W, x0), ibp.y, ibp.factor);
+      step({ schedule, sampler: r.sampler, eta: r.eta, t: k, prevT, xt, x0: projected.data, noise: sigma > 0 ? noise : undefined, out: xt });
+    } else {
+      fusedStep({
+        prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
+        channels: C, height: H, width: W, xt, modelOut, noise: sigma > 0 ? noise : undefined, consistency,
+      });
+    }
     r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });
   }
   // 6. x_0, clamped to the image range.

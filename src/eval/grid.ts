@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { KERNELS, type Kernel } from '../image/upsample.js';
-import type { Consistency, Reduce } from '../upscale.js';
+import { CONSISTENCY_KINDS as CONSISTENCIES, type Consistency, type Reduce } from '../upscale.js';
 import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 
 export type CellKind = 'boomerang' | 'upsampler' | 'matlab-bicubic';
@@ -45,7 +45,6 @@ export interface GridLimits {
   defaultSteps: number;
 }
 
-const CONSISTENCIES: readonly Consistency[] = ['none', 'ddnm'];
 const REDUCES: readonly Reduce[] = ['mean', 'median', 'none'];
 
 function nonEmpty<T>(name: string, v: readonly T[] | undefined, fallback: readonly T[]): readonly T[] {
