@@ -47,3 +47,21 @@ test('fusedStep rejects mismatched buffers', () => {
   assert.throws(() => fusedStep({ prediction: 'eps', alphaBar: 0.5, clip: true, cx0: 1, cxt: 0, sigma: 0.1, channels: 3, height: 2, width: 2, xt: a, modelOut: a }), RangeError);
   assert.throws(() => fusedStep({ prediction: 'eps', alphaBar: 0.5, clip: true, cx0: 1, cxt: 0, sigma: 0, channels: 3, height: 2, width: 2, xt: a, modelOut: a, consistency: { y: new Float32Array(2), factor: 2 } }), RangeError);
 });
+
+test('noise drawn from a generator inside the pass equals a pre-filled noise array', () => {
+  for (const factor of [null, 4, 8]) {
+    const C = 3, H = 64, W = 96, n = C * H * W;
+    const r = createRng(8);
+    const xt = r.fillNormal(new Float32Array(n));
+    const out = r.fillNormal(new Float32Array(n));
+    const f = factor ?? 1;
+    const y = new Float32Array(n / (f * f)).map(() => 2 * r.nextFloat() - 1);
+    const common = { prediction: 'eps' as const, alphaBar: 0.9, clip: true, cx0: 0.4, cxt: 0.6, sigma: 0.05, channels: C, height: H, width: W, modelOut: out, consistency: factor === null ? null : { y, factor } };
+    const a = Float32Array.from(xt), b = Float32Array.from(xt);
+    const g1 = createRng(21), g2 = createRng(21);
+    fusedStep({ ...common, xt: a, noise: g1.fillNormal(new Float32Array(n)) });
+    fusedStep({ ...common, xt: b, noise: g2 });
+    assert.deepEqual(Array.from(b), Array.from(a), `factor ${factor}`);
+    assert.equal(g1.nextUint32(), g2.nextUint32()); // the same amount of the stream was used
+  }
+});

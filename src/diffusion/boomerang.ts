@@ -198,17 +198,18 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y, 5. the jump k → prevT, in place: one fused pass,
     //    bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump.
     const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
-    if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
     const modelOut = isContiguous(out) ? out.data : cloneImage(out).data;
     if (ibp) {
       // ibp cannot be fused (it resamples): x̂0, then one back-projection, then the jump (samplers.step).
       const x0 = toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip });
       const projected = backProject(createImage(C, H, W, x0), ibp.y, ibp.factor);
+      if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
       step({ schedule, sampler: r.sampler, eta: r.eta, t: k, prevT, xt, x0: projected.data, noise: sigma > 0 ? noise : undefined, out: xt });
     } else {
       fusedStep({
         prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
-        channels: C, height: H, width: W, xt, modelOut, noise: sigma > 0 ? noise : undefined, consistency,
+        // the jump's noise drawn from rng inside the pass, a band at a time: the stream one array would hold
+        channels: C, height: H, width: W, xt, modelOut, noise: sigma > 0 ? rng : undefined, consistency,
       });
     }
     r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });

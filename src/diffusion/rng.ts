@@ -37,7 +37,7 @@ const INV_2_32 = 1 / 4294967296;
  * Ziggurat tables for the standard normal's unnormalised density f(x) = exp(−x²/2), 128 layers of equal area
  * V = 9.91256303526217e-3 with the base layer's edge at R = 3.442619855899 (Marsaglia & Tsang 2000, Fig. 1).
  * X[i]: right edge of layer i (X[0] = V/f(R), the base strip's virtual width; X[1] = R > X[2] > … > X[127]);
- * K[i] = 2^24·X[i+1]/X[i]: an abscissa below it lies inside the next, narrower layer's rectangle, so it is
+ * K[i] ≈ 2^24·X[i+1]/X[i]: an abscissa below it lies inside the next, narrower layer's rectangle, so it is
  * accepted at once (the base strip: K[0] = 2^24·R/X[0]); the top layer has none (K[127] = 0).
  * F[i] = f(X[i]), F[128] = f(0) = 1. Layer i spans heights F[i]..F[i+1]. (Marsaglia's arrays run the other way.)
  */
@@ -45,9 +45,10 @@ const LAYERS = 128;
 const R = 3.442619855899;
 const V = 9.91256303526217e-3;
 const X = new Float64Array(LAYERS + 1);
-const K = new Float64Array(LAYERS);
+const K = new Int32Array(LAYERS); // ⌈2^24·X[i+1]/X[i]⌉: for an integer draw j, j < it ⇔ j < 2^24·X[i+1]/X[i]
 const F = new Float64Array(LAYERS + 1);
 const W = new Float64Array(LAYERS); // X[i]/2^24: the abscissa per unit of the 24-bit draw
+const SW = new Float64Array(2 * LAYERS); // W, then −W: indexed by the draw's low 8 bits (layer and sign)
 {
   X[0] = V / Math.exp(-0.5 * R * R);
   X[1] = R;
@@ -56,8 +57,10 @@ const W = new Float64Array(LAYERS); // X[i]/2^24: the abscissa per unit of the 2
   for (let i = 0; i <= LAYERS; i++) F[i] = Math.exp(-0.5 * X[i]! * X[i]!);
   F[0] = F[1]; // the base strip's rectangle part has height f(R)
   for (let i = 0; i < LAYERS; i++) {
-    K[i] = (X[i + 1]! / X[i]!) * 16777216;
+    K[i] = Math.ceil((X[i + 1]! / X[i]!) * 16777216);
     W[i] = X[i]! / 16777216;
+    SW[i] = W[i]!;
+    SW[i + LAYERS] = -W[i]!;
   }
 }
 const INV_R = 1 / R;
@@ -110,10 +113,10 @@ class Xoshiro128 implements Rng {
 
   normal(): number {
     for (;;) {
-      const u = this.nextUint32();
+      const u = this.nextUint32() | 0; // int32 arithmetic below (V8 keeps it off doubles)
       const i = u & 127;
       const j = u >>> 8;
-      if (j < K[i]!) return u & 128 ? -j * W[i]! : j * W[i]!;
+      if (j < K[i]!) return j * SW[u & 255]!;
       const z = this.slow(i, j);
       if (z === z) return u & 128 ? -z : z; // NaN: rejected, draw again
     }
@@ -140,26 +143,27 @@ class Xoshiro128 implements Rng {
   fillNormal(out: Float32Array): Float32Array {
     const n = out.length;
     const s = this.s;
-    // The fast path inlined, with the state in locals (the same stream as nextUint32/normal).
-    let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
-    for (let k = 0; k < n; k++) {
-      const m = Math.imul(s1, 5);
-      const u = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      const i = u & 127;
-      const j = u >>> 8;
-      if (j < K[i]!) {
-        out[k] = u & 128 ? -j * W[i]! : j * W[i]!;
-        continue;
+    let k = 0;
+    while (k < n) {
+      // The fast path inlined, with the state in locals and no call inside the loop (the same stream as
+      // nextUint32/normal); it stops at the first draw that needs the slow path.
+      let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+      let u = 0;
+      for (; k < n; k++) {
+        const m = Math.imul(s1, 5);
+        u = Math.imul((m << 7) | (m >>> 25), 9); // the output as int32 (bits as nextUint32's)
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        const j = u >>> 8;
+        if (j >= K[u & 127]!) break;
+        out[k] = j * SW[u & 255]!; // ±j·W[i], the sign from bit 7 (−(j·W) = j·(−W) exactly)
       }
       s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
-      const z = this.slow(i, j);
-      out[k] = z === z ? (u & 128 ? -z : z) : this.normal();
-      s0 = s[0]!; s1 = s[1]!; s2 = s[2]!; s3 = s[3]!;
+      if (k === n) break;
+      const z = this.slow(u & 127, u >>> 8);
+      out[k++] = z === z ? (u & 128 ? -z : z) : this.normal();
     }
-    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
     return out;
   }
 }

@@ -10,6 +10,11 @@
  */
 import { x0Coefficients, type PredictionKind } from './predictions.js';
 
+/** What fusedStep needs of an Rng. */
+export interface NormalSource {
+  fillNormal(out: Float32Array): Float32Array;
+}
+
 export interface FusedStep {
   prediction: PredictionKind;
   /** ᾱ at the current step (the x̂0 conversion). */
@@ -27,8 +32,11 @@ export interface FusedStep {
   /** x_t, overwritten with x_prev. */
   xt: Float32Array;
   modelOut: Float32Array;
-  /** Standard normals, required when sigma > 0. */
-  noise?: Float32Array | undefined;
+  /**
+   * Standard normals z for sigma > 0: an array of the image's length, or a generator drawn from in flat order,
+   * a band of rows at a time (the same numbers as filling a whole array first, without the array).
+   */
+  noise?: Float32Array | NormalSource | undefined;
   /** DDNM projection target: the LR image's contiguous data [C, H/factor, W/factor] and the factor. */
   consistency?: { y: Float32Array; factor: number } | null;
 }
@@ -45,19 +53,28 @@ export function fusedStep(s: FusedStep): void {
   const { xt, modelOut, cx0, cxt, channels: C, height: H, width: W } = s;
   const n = C * H * W;
   const sigma = s.sigma > 0 ? s.sigma : 0;
-  const noise = s.noise;
-  if (xt.length !== n || modelOut.length !== n || (sigma > 0 && (noise === undefined || noise.length !== n))) {
+  const source = s.noise instanceof Float32Array ? null : s.noise;
+  const given = s.noise instanceof Float32Array ? s.noise : null;
+  if (xt.length !== n || modelOut.length !== n || (sigma > 0 && (s.noise === undefined || (given !== null && given.length !== n)))) {
     throw new RangeError(`Expected xt, modelOut${sigma > 0 ? ' and noise' : ''} of length ${n}`);
   }
   const { p, q } = x0Coefficients(s.prediction, s.alphaBar);
   const lo = s.clip ? -1 : -Infinity;
   const hi = s.clip ? 1 : Infinity;
-  const z = noise ?? ZERO_NOISE(n); // zeros when sigma = 0: σ·z then adds exactly 0 (x + 0 = x for finite x)
+  const draw = sigma > 0 && source ? source : null;
   if (!s.consistency) {
-    for (let i = 0; i < n; i++) {
-      const v = p * xt[i]! + q * modelOut[i]!;
-      const x0 = Math.fround(v < lo ? lo : v > hi ? hi : v);
-      xt[i] = cx0 * x0 + cxt * xt[i]! + sigma * z[i]!;
+    // chunks of CHUNK elements, the noise for each drawn just before it is used (or read from the given array)
+    const chunk = draw ? new Float32Array(Math.min(CHUNK, n)) : null;
+    for (let start = 0; start < n; start += CHUNK) {
+      const end = Math.min(n, start + CHUNK);
+      let z: Float32Array, zo: number;
+      if (chunk) { z = draw!.fillNormal(end - start === chunk.length ? chunk : chunk.subarray(0, end - start)); zo = -start; }
+      else { z = given ?? ZERO_NOISE(CHUNK); zo = given ? 0 : -start; } // zeros when sigma = 0: σ·0 adds exactly 0
+      for (let i = start; i < end; i++) {
+        const v = p * xt[i]! + q * modelOut[i]!;
+        const x0 = Math.fround(v < lo ? lo : v > hi ? hi : v);
+        xt[i] = cx0 * x0 + cxt * xt[i]! + sigma * z[i + zo]!;
+      }
     }
     return;
   }
@@ -69,6 +86,7 @@ export function fusedStep(s: FusedStep): void {
   }
   const inv = 1 / (f * f);
   const band = new Float32Array(f * W); // x̂0 of one band of f rows, float32 as toX0 stores it
+  const bandNoise = draw ? new Float32Array(f * W) : null;
   const sums = new Float64Array(w);
   for (let c = 0; c < C; c++) {
     for (let by = 0; by < h; by++) {
@@ -90,7 +108,11 @@ export function fusedStep(s: FusedStep): void {
         }
       }
       for (let bx = 0; bx < w; bx++) sums[bx] = sums[bx]! * inv - y[(c * h + by) * w + bx]!; // the block's error
-      // Projected x̂0 (float32) and the jump, in place.
+      // Projected x̂0 (float32) and the jump, in place. The band's f rows are contiguous in the image, so its
+      // noise is the next f·W numbers of the flat stream.
+      let z: Float32Array, zo: number;
+      if (bandNoise) { z = draw!.fillNormal(bandNoise); zo = -base; }
+      else { z = given ?? ZERO_NOISE(f * W); zo = given ? 0 : -base; }
       for (let dy = 0; dy < f; dy++) {
         const row = base + dy * W;
         const brow = dy * W;
@@ -99,10 +121,13 @@ export function fusedStep(s: FusedStep): void {
           for (let dx = 0; dx < f; dx++, x++) {
             const x0 = Math.fround(band[brow + x]! - err);
             const i = row + x;
-            xt[i] = cx0 * x0 + cxt * xt[i]! + sigma * z[i]!;
+            xt[i] = cx0 * x0 + cxt * xt[i]! + sigma * z[i + zo]!;
           }
         }
       }
     }
   }
 }
+
+/** Elements per noise chunk without the projection (fits the L1/L2 caches with the image data beside it). */
+const CHUNK = 4096;
