@@ -4,13 +4,13 @@
  *   npx tsc -p . && node dist/benchmarks/speed.js [--device cpu|webgpu] [--model default|DIR] [--out DIR] [--quick]
  *       [--label TEXT] [--note TEXT] [--batches 1,2,4,8] [--threads N] [--tile-batch N] [--reps N] [--tiled-steps N]
  *       [--fp16-onnx FILE] [--variants default,nchw,novalidation,fp16,fp16-novalidation] [--torch FILE]
- *       [--before DIR [--before-name TEXT]] [--no-cli] [--no-resident]
+ *       [--before DIR [--before-name TEXT]] [--no-cli] [--no-resident] [--as-gpu (tests: webgpu paths on the CPU)]
  *
  * 1. Latency: one 256×256 evaluation at each batch (ms per run, ms per image, images/s), the median of timed runs
  *    after warm-up. CPU: with and without ORT's thread spinning at batch 1. webgpu: per variant (EP defaults,
  *    NCHW layout, Dawn validation off, a float16-compute ONNX given by --fp16-onnx), and at batch 1 and the best
  *    batch the same evaluation with the data kept on the GPU (IO binding) and with graph capture, to show what
- *    the copies through the CPU cost.
+ *    the copies through the CPU cost. Accuracy: the device's output (and the fp16 ONNX's) against the CPU EP's.
  * 2. Jobs through the library (`upscale`, what `sr upscale` calls): ×8 32→256, t=100, cascade 3, the model's
  *    default steps; ×4 512→2048, tiled (512 tiles, overlap 32, tiles batched on webgpu), t=100, one pass, the
  *    default steps (--quick or --tiled-steps: fewer, stated in the result). Each: seconds, model seconds,
@@ -53,7 +53,10 @@ const num = (name: string): number | undefined => {
 const device = (arg('device') ?? 'cpu') as 'cpu' | 'webgpu';
 if (device !== 'cpu' && device !== 'webgpu') throw new Error(`Expected cpu or webgpu for --device but received ${device}`);
 const quick = flag('quick');
-const gpu = device === 'webgpu';
+// --as-gpu (tests only): the webgpu code paths (variants, resident timing, jobs per variant, comparison) run with
+// the CPU EP, where the WebGPU options are ignored and resident timing fails (recorded); for checking this script
+// on a machine without a GPU.
+const gpu = device === 'webgpu' || flag('as-gpu');
 const batches = (arg('batches') ?? (gpu ? '1,2,4,8,16' : '1,2,4,8')).split(',').map(Number);
 const threads = num('threads');
 const reps = num('reps') ?? (gpu ? (quick ? 3 : 5) : quick ? 1 : 2);
@@ -195,33 +198,45 @@ async function cliRuns(spec: string, input: ImageTensor, n: number): Promise<Arr
   }
 }
 
-/** Max/mean absolute and relative L2 difference of the fp16 ONNX's output against the fp32 one (same input). */
-async function fp16Accuracy(spec: string, base: LoadModelOptions): Promise<Record<string, unknown>> {
-  if (!fp16Onnx) return { skipped: 'no --fp16-onnx' };
-  const a = await loadModel(spec, base);
-  const b = await loadModel(spec, { ...base, onnxFile: fp16Onnx });
-  try {
-    const n = 3 * 256 * 256;
-    const x = new Float32Array(n);
-    for (let i = 0; i < n; i++) x[i] = 0.9 * Math.sin(0.37 * i);
-    const rows: Record<string, unknown>[] = [];
-    for (const t of [10, 100, 500]) {
-      const ya = await a.run(x, 1, 256, 256, [t]);
-      const yb = await b.run(x, 1, 256, 256, [t]);
-      let max = 0, sum = 0, num2 = 0, den2 = 0;
-      for (let i = 0; i < n; i++) {
-        const d = Math.abs(ya[i]! - yb[i]!);
-        max = Math.max(max, d); sum += d; num2 += d * d; den2 += ya[i]! * ya[i]!;
+/**
+ * Outputs against the CPU EP's float32 output on the same 256×256 input (t = 10, 100, 500): max and mean |Δ| and
+ * relative L2, for the device's float32 session (webgpu) and the float16-compute ONNX (--fp16-onnx) on the device.
+ */
+async function accuracy(spec: string, base: LoadModelOptions): Promise<Record<string, unknown>> {
+  const candidates: Array<[string, LoadModelOptions]> = [];
+  if (gpu) candidates.push(['webgpu fp32', base]);
+  if (fp16Onnx) candidates.push([`${device} fp16 ONNX`, { ...base, onnxFile: fp16Onnx }]);
+  if (!candidates.length) return { skipped: 'nothing to compare (cpu without --fp16-onnx)' };
+  const ref = await loadModel(spec, { device: 'cpu', ...(threads ? { threads } : {}) });
+  const n = 3 * 256 * 256;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = 0.9 * Math.sin(0.37 * i);
+  const ts = [10, 100, 500];
+  const refs: Float32Array[] = [];
+  for (const t of ts) refs.push(await ref.run(x, 1, 256, 256, [t]));
+  await ref.dispose();
+  const rows: Record<string, unknown>[] = [];
+  for (const [name, options] of candidates) {
+    let mv: ModelSession | null = null;
+    try {
+      mv = await loadModel(spec, options);
+      for (let k = 0; k < ts.length; k++) {
+        const ya = refs[k]!;
+        const yb = await mv.run(x, 1, 256, 256, [ts[k]!]);
+        let max = 0, sum = 0, num2 = 0, den2 = 0;
+        for (let i = 0; i < n; i++) {
+          const d = Math.abs(ya[i]! - yb[i]!);
+          max = Math.max(max, d); sum += d; num2 += d * d; den2 += ya[i]! * ya[i]!;
+        }
+        rows.push({ what: name, t: ts[k], maxAbs: round(max, 6), meanAbs: round(sum / n, 7), relL2: round(Math.sqrt(num2 / den2), 7) });
       }
-      rows.push({ t, maxAbs: round(max, 5), meanAbs: round(sum / n, 6), relL2: round(Math.sqrt(num2 / den2), 6) });
+    } catch (err) {
+      rows.push({ what: name, error: firstLine(err) });
+    } finally {
+      await mv?.dispose();
     }
-    return { device: a.device, file: fp16Onnx, rows };
-  } catch (err) {
-    return { error: firstLine(err) };
-  } finally {
-    await a.dispose();
-    await b.dispose();
   }
+  return { reference: 'CPU EP, float32 ONNX', rows };
 }
 
 interface TorchRef {
@@ -360,7 +375,13 @@ async function main(): Promise<number> {
   const jobVariants = gpu ? [...new Set(['default', bestVariant])] : ['default'];
   for (const name of jobVariants) {
     const v = vs.find((x) => x.name === name)!;
-    const mv = await loadModel(spec, v.options);
+    let mv: ModelSession;
+    try {
+      mv = await loadModel(spec, v.options);
+    } catch (err) {
+      jobs.push({ name: `jobs [${name}]`, settings: {}, first: null, runs: [], median: null, error: firstLine(err) });
+      continue;
+    }
     const suffix = gpu ? ` [${name}]` : '';
     log(`job x8 32->256${suffix} ...`);
     jobs.push(await job(`x8 32->256, t=100, cascade 3, ${m.defaults.steps} steps${suffix}`, upscale, mv, small, x8, reps, { cascade: 1, steps: 2 }));
@@ -383,7 +404,13 @@ async function main(): Promise<number> {
       const v = vs.find((x) => x.name === name);
       if (!v) continue;
       const best = okRows.filter((r) => r.variant === name).reduce<LatencyRow | null>((mx, r) => (!mx || r.imagesPerSecond! > mx.imagesPerSecond! ? r : mx), null);
-      const mv = await loadModel(spec, v.options);
+      let mv: ModelSession;
+      try {
+        mv = await loadModel(spec, v.options);
+      } catch (err) {
+        res.push({ variant: name, batch: 0, mode: 'gpu-resident', error: firstLine(err) });
+        continue;
+      }
       for (const b of [...new Set([1, best?.batch ?? 8])]) {
         for (const mode of ['gpu-resident', 'graph-capture'] as const) {
           const r = await latency(mv, name, b, mode);
@@ -395,7 +422,7 @@ async function main(): Promise<number> {
     }
     result.resident = res;
   }
-  result.fp16Accuracy = await fp16Accuracy(spec, baseOptions);
+  result.accuracy = await accuracy(spec, baseOptions).catch((err: unknown) => ({ error: firstLine(err) }));
 
   await write(result);
 
@@ -471,8 +498,9 @@ function markdown(r: Record<string, unknown>): string {
     L.push(`**Could not open the model on ${String(r.device)}: ${String(r.error)}**`, '');
     return L.join('\n');
   }
+  if (!r.complete) L.push('**Incomplete: the run stopped (or is still running) after the sections below.**', '');
   L.push('## One 256×256 evaluation', '', '| variant | batch | ms/run | ms/image | images/s |', '|---|---|---|---|---|');
-  for (const x of r.latency as LatencyRow[]) {
+  for (const x of (r.latency as LatencyRow[] | undefined) ?? []) {
     L.push(`| ${x.variant} | ${x.batch} | ${x.msPerRun ?? '—'} | ${x.msPerImage ?? '—'} | ${x.imagesPerSecond ?? (x.error ? `error: ${x.error}` : '—')} |`);
   }
   if (r.spinning) {
@@ -482,12 +510,13 @@ function markdown(r: Record<string, unknown>): string {
     L.push('', '## Data kept on the GPU (IO binding) and graph capture, vs through the CPU', '', '| variant | batch | mode | ms/run | ms/image |', '|---|---|---|---|---|');
     for (const x of r.resident as LatencyRow[]) L.push(`| ${x.variant} | ${x.batch} | ${x.mode} | ${x.msPerRun ?? `error: ${x.error ?? '?'}`} | ${x.msPerImage ?? '—'} |`);
   }
-  const acc = r.fp16Accuracy as Record<string, unknown> | undefined;
+  const acc = r.accuracy as Record<string, unknown> | undefined;
   if (acc && acc.rows) {
-    L.push('', `float16-compute ONNX vs float32 (same input, ${String(acc.device)}): ` + (acc.rows as Record<string, unknown>[]).map((a) => `t=${String(a.t)}: max |Δ| ${String(a.maxAbs)}, rel L2 ${String(a.relL2)}`).join('; '));
-  } else if (acc?.error) L.push('', `float16 accuracy: error ${String(acc.error)}`);
-  L.push('', '## Jobs through the library (`upscale`)', '', '| job | first run | median s | model s | overhead | ms/eval | evaluations | runs |', '|---|---|---|---|---|---|---|---|');
-  for (const j of r.jobs as JobResult[]) {
+    L.push('', `Outputs against the ${String(acc.reference)} (same 256×256 input): ` + (acc.rows as Record<string, unknown>[])
+      .map((a) => (a.error ? `${String(a.what)}: error ${String(a.error)}` : `${String(a.what)} t=${String(a.t)}: max |Δ| ${String(a.maxAbs)}, rel L2 ${String(a.relL2)}`)).join('; '));
+  } else if (acc?.error) L.push('', `accuracy: error ${String(acc.error)}`);
+  if (r.jobs) L.push('', '## Jobs through the library (`upscale`)', '', '| job | first run | median s | model s | overhead | ms/eval | evaluations | runs |', '|---|---|---|---|---|---|---|---|');
+  for (const j of (r.jobs as JobResult[] | undefined) ?? []) {
     if (j.error || !j.median) { L.push(`| ${j.name} | | error: ${j.error ?? '?'} | | | | | |`); continue; }
     const x = j.median;
     L.push(`| ${j.name} | ${j.first ? `${j.first.seconds} s (warm-up, short)` : '—'} | ${x.seconds} | ${x.modelSeconds} | ${(100 * x.overhead).toFixed(1)}% | ${x.msPerEvaluation} | ${x.evaluations} | ${j.runs.map((q) => q.seconds).join(', ')} |`);
@@ -513,7 +542,7 @@ function markdown(r: Record<string, unknown>): string {
     const s = (r.pytorch as Record<string, unknown>).sampler as Record<string, { seconds: number; evaluations: number }> | null;
     if (s) L.push('', 'PyTorch ×8 sampler loop (t=100, cascade 3, same steps, eager): ' + Object.entries(s).map(([k, v]) => `${k} ${v.seconds} s (${v.evaluations} evaluations)`).join('; '));
   } else if (r.pytorch) L.push('', `PyTorch reference: ${JSON.stringify(r.pytorch)}`);
-  const tg = r.targets as Record<string, unknown>;
+  const tg = (r.targets ?? targets(null)) as Record<string, unknown>;
   L.push('', `Targets: ×8 job ${String(tg.x8Seconds)} s (${String(tg.x8Target)}); overhead ${tg.x8Overhead === null ? '—' : `${(100 * Number(tg.x8Overhead)).toFixed(1)}%`} (${String(tg.overheadTarget)}). Peak RSS ${String(r.peakRssMB)} MB.`, '');
   return L.join('\n');
 }
