@@ -12,7 +12,7 @@
  * is checked between model evaluations; `onProgress` fires once per completed jump.
  */
 import { ModelError, UsageError, throwIfAborted } from '../errors.js';
-import { cloneImage, createImage, type ImageTensor } from '../image/tensor.js';
+import { cloneImage, contiguousData, createImage, isContiguous, type ImageTensor } from '../image/tensor.js';
 import { backProject, checkLowRes } from './consistency.js';
 import { addNoise } from './noise.js';
 import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
@@ -177,7 +177,7 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
   const { schedule, pairs, rng, signal } = r;
   throwIfAborted(signal);
   const n = C * H * W;
-  const src = isContiguous(x) ? x.data : cloneImage(x).data;
+  const src = contiguousData(x);
   // 1. x_t: one-shot forward noising (§3), or the given x_t for reverseFrom.
   const xt = new Float32Array(n);
   if (forward) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
@@ -198,7 +198,7 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y, 5. the jump k → prevT, in place: one fused pass,
     //    bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump.
     const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
-    const modelOut = isContiguous(out) ? out.data : cloneImage(out).data;
+    const modelOut = contiguousData(out);
     if (ibp) {
       // ibp cannot be fused (it resamples): x̂0, then one back-projection, then the jump (samplers.step).
       const x0 = toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip });
@@ -220,10 +220,4 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     xt[i] = v < -1 ? -1 : v > 1 ? 1 : v;
   }
   return xtImage;
-}
-
-function isContiguous(x: ImageTensor): boolean {
-  const [c, h, w] = x.shape as [number, number, number];
-  const [sc, sh, sw] = x.stride as [number, number, number];
-  return x.offset === 0 && x.data.length === c * h * w && sw === 1 && sh === w && sc === h * w;
 }

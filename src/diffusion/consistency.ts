@@ -5,35 +5,11 @@
  * mean error from each of its pixels. The projected image is not clipped. Plain loops over contiguous data.
  */
 import { UsageError } from '../errors.js';
-import { cloneImage, createImage, dims, type ImageTensor } from '../image/tensor.js';
-import { resize, upsample } from '../image/upsample.js';
+import { cloneImage, contiguousData, createImage, dims, isContiguous, type ImageTensor } from '../image/tensor.js';
+import { downsampleAverage, resize, upsample } from '../image/upsample.js';
 
-/** A·x: factor×factor average pooling of a [C, H, W] image (H and W multiples of factor). */
-export function averagePool(x: ImageTensor, factor: number): ImageTensor {
-  checkFactor(factor);
-  const { channels: C, height: H, width: W } = dims(x);
-  if (H % factor !== 0 || W % factor !== 0) {
-    throw new UsageError(`Expected image height and width multiples of ${factor} but received ${H}x${W}`);
-  }
-  const h = H / factor, w = W / factor;
-  const src = contiguousData(x);
-  const out = createImage(C, h, w);
-  const d = out.data;
-  const inv = 1 / (factor * factor);
-  for (let c = 0; c < C; c++) {
-    for (let by = 0; by < h; by++) {
-      for (let bx = 0; bx < w; bx++) {
-        let sum = 0;
-        for (let dy = 0; dy < factor; dy++) {
-          const row = (c * H + by * factor + dy) * W + bx * factor;
-          for (let dx = 0; dx < factor; dx++) sum += src[row + dx]!;
-        }
-        d[(c * h + by) * w + bx] = sum * inv;
-      }
-    }
-  }
-  return out;
-}
+/** A·x: factor×factor average pooling (the image stage's downsampleAverage). */
+export const averagePool = downsampleAverage;
 
 /**
  * Returns x̂0 − A⁺(A·x̂0 − y). `y` is the LR image in [-1, 1], of shape [C, H/factor, W/factor].
@@ -87,13 +63,6 @@ function checkFactor(factor: number): void {
   if (!Number.isInteger(factor) || factor < 1) throw new UsageError(`Expected positive integer for factor but received ${factor}`);
 }
 
-/** The flat data of a [C, H, W] tensor in contiguous layout (copied only when the tensor is a view). */
-function contiguousData(x: ImageTensor): Float32Array {
-  const [c, h, w] = x.shape as [number, number, number];
-  const [sc, sh, sw] = x.stride as [number, number, number];
-  const contiguous = x.offset === 0 && x.data.length === c * h * w && sw === 1 && sh === w && sc === h * w;
-  return contiguous ? x.data : cloneImage(x).data;
-}
 
 /**
  * Back-projection through a bicubic degradation (Irani & Peleg 1991), for LR images made by bicubic downscaling
@@ -106,7 +75,7 @@ function contiguousData(x: ImageTensor): Float32Array {
 export function backProject(x0hat: ImageTensor, y: ImageTensor, factor: number, iterations = 1): ImageTensor {
   const { channels: C, height: H, width: W } = dims(x0hat);
   checkLowRes([C, H, W], y, factor);
-  let x = isContiguousImage(x0hat) ? x0hat : cloneImage(x0hat);
+  let x = isContiguous(x0hat) ? x0hat : cloneImage(x0hat);
   for (let i = 0; i < iterations; i++) {
     const down = resize(x, H / factor, W / factor, 'bicubic', { antialias: true });
     const lr = contiguousData(y);
@@ -117,8 +86,4 @@ export function backProject(x0hat: ImageTensor, y: ImageTensor, factor: number, 
     x = out;
   }
   return x;
-}
-
-function isContiguousImage(x: ImageTensor): boolean {
-  return contiguousData(x) === x.data;
 }

@@ -11,7 +11,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AbortError, InputError, OutputError, SrError, UsageError } from '../errors.js';
 import { trackTempFile, untrackTempFile } from '../io-safety/temp-files.js';
-import { cloneImage, createImage, dims, type ImageTensor } from './tensor.js';
+import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
   /** 3 channels, [-1, 1]. */
@@ -256,15 +256,6 @@ const FORMAT_ENCODERS: Readonly<Record<OutputFormat, (s: Sharp, quality: number 
   avif: (s, quality) => s.avif(quality === undefined ? {} : { quality }),
 };
 
-/** The tensor's values in [C,H,W] order (its own buffer when already contiguous, else a copy). */
-function planarData(image: ImageTensor): Float32Array {
-  const { channels, height, width } = dims(image);
-  const [s0, s1, s2] = image.stride as [number, number, number];
-  const contiguous = image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
-    && image.data.length === channels * height * width;
-  return contiguous ? image.data : cloneImage(image).data;
-}
-
 /** Interleaves planar [-1, 1] planes into rounded, clamped 8- or 16-bit samples (pixel-major). */
 function interleave(planes: Float32Array[], plane: number, bitDepth: 8 | 16): Uint8Array | Uint16Array {
   const n = planes.length;
@@ -296,9 +287,9 @@ export async function encodeImageToBuffer(
   const { height, width } = dims(image.rgb);
   const withAlpha = image.alpha != null && format !== 'jpeg';
   const plane = height * width;
-  const rgb = planarData(image.rgb);
+  const rgb = contiguousData(image.rgb);
   const planes = [rgb.subarray(0, plane), rgb.subarray(plane, 2 * plane), rgb.subarray(2 * plane, 3 * plane)];
-  if (withAlpha) planes.push(planarData(image.alpha!));
+  if (withAlpha) planes.push(contiguousData(image.alpha!));
   const samples = interleave(planes, height * width, bitDepth);
   let pipeline = sharp(samples, { raw: { width, height, channels: planes.length as 3 | 4 } });
   if (bitDepth === 16) pipeline = pipeline.toColourspace('rgb16');

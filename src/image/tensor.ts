@@ -38,3 +38,16 @@ export const unitToByte = (v: number): number => {
   const b = Math.round((v + 1) * 127.5);
   return b < 0 ? 0 : b > 255 ? 255 : b;
 };
+
+/** True when the tensor's own buffer holds exactly its values in [C, H, W] order (no view, no offset). */
+export function isContiguous(image: ImageTensor): boolean {
+  const { channels, height, width } = dims(image);
+  const [s0, s1, s2] = image.stride as [number, number, number];
+  return image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
+    && image.data.length === channels * height * width;
+}
+
+/** The tensor's values in [C, H, W] order: its own buffer when contiguous, else a copy. */
+export function contiguousData(image: ImageTensor): Float32Array {
+  return isContiguous(image) ? image.data : cloneImage(image).data;
+}

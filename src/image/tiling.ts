@@ -8,7 +8,7 @@
  * Also reflection padding to the model's `multiple` and cropping back.
  */
 import { UsageError } from '../errors.js';
-import { cloneImage, createImage, dims, type ImageTensor } from './tensor.js';
+import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface Span { start: number; size: number }
 
@@ -108,14 +108,6 @@ export function planTiles(height: number, width: number, tile: number, overlap: 
   return { height, width, paddedHeight, paddedWidth, tiles };
 }
 
-function planarData(image: ImageTensor): Float32Array {
-  const { channels, height, width } = dims(image);
-  const [s0, s1, s2] = image.stride as [number, number, number];
-  const contiguous = image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
-    && image.data.length === channels * height * width;
-  return contiguous ? image.data : cloneImage(image).data;
-}
-
 /** Mirror index without repeating the edge (…c b | a b c … x y | x w…), periodic for large pads. */
 function reflectIndex(j: number, n: number): number {
   if (n === 1) return 0;
@@ -129,7 +121,7 @@ export function padReflect(image: ImageTensor, padBottom: number, padRight: numb
   checkInteger('padBottom', padBottom, 0);
   checkInteger('padRight', padRight, 0);
   const { channels, height, width } = dims(image);
-  const src = planarData(image);
+  const src = contiguousData(image);
   const oh = height + padBottom;
   const ow = width + padRight;
   const out = createImage(channels, oh, ow);
@@ -155,7 +147,7 @@ export function crop(image: ImageTensor, y: number, x: number, h: number, w: num
   if (y + h > height || x + w > width) {
     throw new UsageError(`Expected a crop inside ${height}x${width} but received ${h}x${w} at (${y}, ${x})`);
   }
-  const src = planarData(image);
+  const src = contiguousData(image);
   const out = createImage(channels, h, w);
   for (let c = 0; c < channels; c++) {
     for (let r = 0; r < h; r++) {
@@ -206,7 +198,7 @@ export function accumulateTile(acc: TileAccumulator, values: ImageTensor, tile: 
   if (tile.y + height > acc.height || tile.x + width > acc.width) {
     throw new UsageError(`Expected a tile inside ${acc.height}x${acc.width} but received ${height}x${width} at (${tile.y}, ${tile.x})`);
   }
-  const src = planarData(values);
+  const src = contiguousData(values);
   const { weightY, weightX } = tile;
   for (let r = 0; r < height; r++) {
     const wy = weightY[r]!;

@@ -10,7 +10,7 @@
  * A⁺ = `replicateNearest` (each pixel to an s×s block), with A·A⁺ = identity.
  */
 import { UsageError } from '../errors.js';
-import { byteToUnit, cloneImage, createImage, dims, type ImageTensor, unitToByte } from './tensor.js';
+import { byteToUnit, contiguousData, createImage, dims, type ImageTensor, unitToByte } from './tensor.js';
 
 export type Kernel = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
 export const KERNELS: readonly Kernel[] = ['nearest', 'bilinear', 'bicubic', 'lanczos'];
@@ -108,15 +108,6 @@ export function axisWeights(
   return { inSize, outSize, taps, index, weight };
 }
 
-/** The tensor's values in [C,H,W] order (its own buffer when already contiguous, else a copy). */
-function planarData(image: ImageTensor): Float32Array {
-  const { channels, height, width } = dims(image);
-  const [s0, s1, s2] = image.stride as [number, number, number];
-  const contiguous = image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
-    && image.data.length === channels * height * width;
-  return contiguous ? image.data : cloneImage(image).data;
-}
-
 /** Rounds half up and clamps to 0..255, as MATLAB stores an intermediate uint8 result. */
 const toUint8 = (v: number): number => {
   const b = Math.round(v);
@@ -168,7 +159,7 @@ function resampleCore(
   kernel: Kernel, antialias: boolean, edge: Edge,
 ): ImageTensor {
   const { channels, height, width } = dims(image);
-  let data = planarData(image);
+  let data = contiguousData(image);
   const identityY = outH === height && scaleY === 1;
   const identityX = outW === width && scaleX === 1;
   const ty = identityY ? null : axisWeights(height, outH, scaleY, kernel, antialias, edge);
@@ -260,7 +251,7 @@ export function matlabImresize(image: ImageTensor, scale: number, opts: MatlabIm
   if (!uint8) return resampleCore(image, outH, outW, scale, scale, 'bicubic', true, 'replicate');
   const ty = axisWeights(height, outH, scale, 'bicubic', true, 'replicate');
   const tx = axisWeights(width, outW, scale, 'bicubic', true, 'replicate');
-  const src = planarData(image);
+  const src = contiguousData(image);
   const bytes = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) bytes[i] = unitToByte(src[i]!);
   const rows = resampleRows(bytes, channels, height, width, ty, true);
@@ -277,7 +268,7 @@ export function downsampleAverage(image: ImageTensor, s: number): ImageTensor {
   if (height % s !== 0 || width % s !== 0) {
     throw new UsageError(`Expected height and width to be multiples of ${s} but received ${height}x${width}`);
   }
-  const src = planarData(image);
+  const src = contiguousData(image);
   const oh = height / s;
   const ow = width / s;
   const out = createImage(channels, oh, ow);
@@ -302,7 +293,7 @@ export function replicateNearest(image: ImageTensor, s: number): ImageTensor {
   checkImage(image);
   checkPositiveInteger('s', s);
   const { channels, height, width } = dims(image);
-  const src = planarData(image);
+  const src = contiguousData(image);
   const oh = height * s;
   const ow = width * s;
   const out = createImage(channels, oh, ow);
