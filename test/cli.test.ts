@@ -56,6 +56,14 @@ test('a missing input is an input error (3); a missing model is a model error (4
   assert.equal(b.stderr.trim().split('\n').length, 1);
 });
 
+test('--device auto says which device it found', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'auto.png');
+  const r = sr('upscale', fixture, '-o', out, '--model', 'fixture', '--device', 'auto', '--t', '20', '--steps', '2', '--seed', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /sr: --device auto: (using the WebGPU adapter|no WebGPU adapter found, using the CPU)/);
+  assert.match(r.stderr, / on (cpu|webgpu) with model fixture/);
+});
+
 test('sr info prints the manifest and what t means', () => {
   const r = sr('info', '--model', 'fixture');
   assert.equal(r.status, 0, r.stderr);

@@ -115,7 +115,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
         const jobs = planJobs(fresh, flags.output, format);
         const { jobs: unique, existing } = await checkJobs(jobs, { force: flags.force ?? false, resume: flags.resume ?? false });
         await ensureOutDir(flags.output);
-        const model = await loadModel(flags.model, { device: options.device ?? 'cpu' });
+        const model = await openModel(flags.model, options.device, quiet);
         let report: BatchReport;
         try {
           report = await runBatch(unique, {
@@ -147,7 +147,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const dir = dirname(output);
       if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new OutputError(`Cannot write ${output}: no such folder ${dir}`);
       // 5. the model file, then the work
-      const model = await loadModel(flags.model, { device: options.device ?? 'cpu' });
+      const model = await openModel(flags.model, options.device, quiet);
       const line = createProgressLine({ quiet });
       const started = new Date();
       try {
@@ -180,6 +180,15 @@ function manifestOnly(manifest: ModelManifest): ModelSession {
     run: () => Promise.reject(new Error('model not loaded')),
     dispose: () => Promise.resolve(),
   };
+}
+
+/** Loads the model once; with --device auto, says which device was found. */
+async function openModel(spec: string | undefined, device: UpscaleFileOptions['device'], quiet: boolean): Promise<ModelSession> {
+  const model = await loadModel(spec, { device: device ?? 'cpu' });
+  if (device === 'auto' && !quiet) {
+    process.stderr.write(`sr: --device auto: ${model.device === 'webgpu' ? 'using the WebGPU adapter' : 'no WebGPU adapter found, using the CPU'}\n`);
+  }
+  return model;
 }
 
 function toOptions(f: Flags): UpscaleFileOptions {
