@@ -117,8 +117,9 @@ export function resolveSettings(options: UpscaleOptions, model: ModelSession): U
     }
     preset = m.presets[options.preset]!;
   }
+  // An explicit option wins, then the preset, then the model's defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
-    (options[k] !== undefined ? options[k] : preset[k]) as UpscaleOptions[K] | undefined;
+    (options[k] !== undefined ? options[k] : preset[k] !== undefined ? preset[k] : m.defaults[k]) as UpscaleOptions[K] | undefined;
   const factor = positiveInteger('factor', options.factor ?? 4);
   const t = integerInRange('t', pick('t') ?? m.defaults.t, 1, m.T - 1);
   const c = pick('cascade') ?? 1;

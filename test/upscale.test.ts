@@ -6,6 +6,8 @@ import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import { averagePool } from '../src/diffusion/consistency.js';
 import { resize } from '../src/image/upsample.js';
 import { UsageError } from '../src/errors.js';
+import { validateManifest } from '../src/model/manifest.js';
+import type { ModelSession } from '../src/model/session.js';
 
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
@@ -113,4 +115,20 @@ test('an aborted signal stops the work with an AbortError', async () => {
     ...fast, steps: 10, seed: 1, signal: ac.signal, onProgress: (e) => { if (e.stage === 'boomerang' && ++n === 2) ac.abort(); },
   }), { name: 'AbortError' });
   assert.equal(n, 2);
+});
+
+test('settings come from the option, else the preset, else the model defaults, else the library', () => {
+  const manifest = validateManifest({
+    name: 'm', version: '1', T: 1000, betas: { kind: 'linear', start: 1e-4, end: 0.02 }, prediction: 'eps',
+    patch: 4, multiple: 16, sha256: '0'.repeat(64),
+    defaults: { t: 30, steps: 5, consistency: 'ibp' },
+    presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
+  }, 'm');
+  const fake = { dir: '', manifest, device: 'cpu', run: async () => new Float32Array(), dispose: async () => {} } as ModelSession;
+  const d = resolveSettings({ seed: 1 }, fake);
+  assert.deepEqual([d.passes, d.steps, d.consistency, d.upsampler], [[30], 5, 'ibp', 'bicubic']);
+  const p = resolveSettings({ seed: 1, preset: 'detail' }, fake);
+  assert.deepEqual([p.passes, p.steps, p.consistency, p.preset], [[200, 200], 5, 'none', 'detail']);
+  const o = resolveSettings({ seed: 1, preset: 'detail', t: 50, consistency: 'ddnm' }, fake);
+  assert.deepEqual([o.passes, o.consistency], [[50, 50], 'ddnm']);
 });

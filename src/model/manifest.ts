@@ -34,8 +34,8 @@ export interface ModelManifest {
   trainCrop: number;
   params: number;
   sha256: string;
-  /** Default sampling settings shipped with the model (t, steps). */
-  defaults: { t: number; steps: number };
+  /** Default sampling settings shipped with the model: t and steps always, and optionally any preset field. */
+  defaults: PresetSettings & { t: number; steps: number };
   /** Named presets (e.g. fidelity, detail) chosen by a sweep on held-out data. */
   presets: Record<string, PresetSettings>;
   /** Everything else in the file (training record, evaluation figures), kept for `sr info`. */
@@ -88,7 +88,7 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     trainCrop: isPosInt(m.train_crop) ? m.train_crop : 0,
     params: isPosInt(m.params) ? m.params : 0,
     sha256,
-    defaults: { t: dt as number, steps: ds as number },
+    defaults: { ...(defaults as PresetSettings), t: dt as number, steps: ds as number },
     presets,
     raw: m,
   });
