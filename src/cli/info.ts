@@ -1,7 +1,19 @@
 /** `sr info`: the model's manifest, and the noise level each t means. */
 import type { Command } from 'commander';
 import { loadModel } from '../model/session.js';
+import type { PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
+
+/** t=100 N=1 steps=10 ibp bicubic … : the settings of a preset or the defaults on one line. */
+function describe(p: PresetSettings): string {
+  const c = p.cascade;
+  return [
+    p.t !== undefined ? `t=${p.t}` : '', c !== undefined ? (Array.isArray(c) ? `passes ${c.join(',')}` : `cascade ${c}`) : '',
+    p.steps !== undefined ? `steps ${p.steps}` : '', p.consistency ? `consistency ${p.consistency}` : '',
+    p.upsampler ? `upsampler ${p.upsampler}` : '', p.sampler ? `sampler ${p.sampler}` : '',
+    p.eta !== undefined ? `eta ${p.eta}` : '', p.samples ? `samples ${p.samples}` : '',
+  ].filter(Boolean).join(', ');
+}
 
 export function registerInfo(program: Command): void {
   program
@@ -25,8 +37,11 @@ export function registerInfo(program: Command): void {
           `network     patched UNet, patch ${m.patch}, ${(m.params / 1e6).toFixed(2)}M parameters, ${raw.weights ?? 'float32'} weights, sizes multiple of ${m.multiple}`,
           `diffusion   T=${m.T}, betas ${JSON.stringify(m.betas)}, predicts ${m.prediction}`,
           `training    ${tr.steps ?? '?'} steps, ${tr.images_seen ?? '?'} crops of ${m.trainCrop}px, ${tr.seconds ?? '?'} s on ${(tr.sessions ?? []).map((x: any) => x.device).join(' + ') || '?'}`,
-          `defaults    t=${m.defaults.t}, steps=${m.defaults.steps}`,
-          `presets     ${Object.entries(m.presets).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('; ') || 'none'}`,
+          `defaults    ${describe(m.defaults)}`,
+          ...(Object.keys(m.presets).length === 0 ? ['presets     none'] : Object.entries(m.presets).flatMap(([k, v], i) => [
+            `${i === 0 ? 'presets' : ''}`.padEnd(12) + `--preset ${k}: ${describe(v)}`,
+            ...(v.description ? [' '.repeat(14) + v.description] : []),
+          ])),
           `sha256      ${m.sha256}`,
           '',
           'noise level of t (std of the added noise relative to the image, sqrt((1-abar_t)/abar_t)):',
