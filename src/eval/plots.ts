@@ -95,7 +95,11 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   const series = frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
   const legend = [
     { label: 'Boomerang setting', color: '#9ecae1', shape: 'circle' as const },
-    ...analysis.recommendations.filter((r) => r.row).map((r) => ({ label: RULE_TEXT[r.rule], color: recColor[r.rule]!, shape: 'star' as const })),
+    // one entry per star: the rules that chose that setting, in the colour of the first
+    ...[...starred].map((id) => {
+      const recs = analysis.recommendations.filter((r) => r.row?.id === id);
+      return { label: recs.map((r) => RULE_TEXT[r.rule]).join(' = '), color: recColor[recs[0]!.rule]!, shape: 'star' as const };
+    }),
   ];
   const w = 760;
   const h = 520;

@@ -78,10 +78,11 @@ export function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
+/** Tick labels with one number of decimals for the whole axis: the fewest that show every tick exactly. */
 function tickText(v: number, all: number[]): string {
-  const span = Math.max(...all) - Math.min(...all);
-  const digits = span === 0 ? 2 : Math.max(0, Math.min(4, 1 - Math.floor(Math.log10(span / Math.max(1, all.length - 1)))));
-  return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(v) : v.toFixed(digits);
+  let d = 0;
+  while (d < 4 && all.some((x) => Math.abs(+x.toFixed(d) - x) > 1e-9 * Math.max(1, Math.abs(x)))) d++;
+  return v.toFixed(d);
 }
 
 function markerPath(m: Marker, x: number, y: number): string {
@@ -123,8 +124,23 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   xlo -= padX; xhi += padX; ylo -= padY; yhi += padY;
   const left = 62, right = 12, top = 30, bottom = 44;
   const legendItems = [...series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, shape: undefined as Marker['shape'] | undefined })), ...(spec.legend ?? []).map((l) => ({ ...l, dash: l.dash }))];
-  const legendRows = Math.ceil(legendItems.length / 3);
   const plotW = w - left - right;
+  // legend entries flow left to right under the axis label, wrapping at the plot's width
+  const legendAt: { x: number; row: number }[] = [];
+  {
+    let lx = 0;
+    let row = 0;
+    for (const l of legendItems) {
+      const width = 23 + l.label.length * 6.2 + 18;
+      if (lx > 0 && lx + width > plotW) {
+        lx = 0;
+        row++;
+      }
+      legendAt.push({ x: lx, row });
+      lx += width;
+    }
+  }
+  const legendRows = legendItems.length ? legendAt[legendAt.length - 1]!.row + 1 : 0;
   const plotH = h - top - bottom - legendRows * 16;
   const X = (v: number) => x0 + left + ((tx(v) - xlo) / (xhi - xlo)) * plotW;
   const Y = (v: number) => y0 + top + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH;
@@ -210,10 +226,8 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   }
   // legend under the axis label, three per row
   legendItems.forEach((l, i) => {
-    const col = i % 3;
-    const row = Math.floor(i / 3);
-    const lx = x0 + left + (col * plotW) / 3;
-    const ly = y0 + top + plotH + 48 + row * 16;
+    const lx = x0 + left + legendAt[i]!.x;
+    const ly = y0 + top + plotH + 48 + legendAt[i]!.row * 16;
     if (l.shape) out.push(markerPath({ x: 0, y: 0, color: l.color, shape: l.shape }, lx + 9, ly - 4));
     else out.push(`<line x1="${num(lx)}" x2="${num(lx + 18)}" y1="${num(ly - 4)}" y2="${num(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}/>`);
     out.push(`<text x="${num(lx + 23)}" y="${num(ly)}">${esc(l.label)}</text>`);
