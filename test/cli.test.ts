@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,23 @@ test('--device auto says which device it found', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /sr: --device auto: (using the WebGPU adapter|no WebGPU adapter found, using the CPU)/);
   assert.match(r.stderr, / on (cpu|webgpu) with model fixture/);
+});
+
+test("flags left out take the model's defaults and presets, not the CLI's", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-cli-'));
+  const model = join(dir, 'model');
+  cpSync(join(root, 'models', 'fixture'), model, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
+  manifest.defaults = { t: 30, steps: 3, cascade: 2, consistency: 'ibp', upsampler: 'lanczos' };
+  manifest.presets = { sharp: { t: 60, cascade: 1, consistency: 'none', sampler: 'ddim' } };
+  writeFileSync(join(model, 'manifest.json'), JSON.stringify(manifest));
+  const a = sr('upscale', fixture, '-o', join(dir, 'a.png'), '--model', model, '--seed', '1');
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /t=30,30, 3 steps, ancestral, consistency ibp, seed 1/);
+  const b = sr('upscale', fixture, '-o', join(dir, 'b.png'), '--model', model, '--seed', '1', '--preset', 'sharp');
+  assert.match(b.stderr, /t=60, 3 steps, ddim, consistency none, seed 1/);
+  const c = sr('upscale', fixture, '-o', join(dir, 'c.png'), '--model', model, '--seed', '1', '--preset', 'sharp', '--consistency', 'ddnm');
+  assert.match(c.stderr, /t=60, 3 steps, ddim, consistency ddnm, seed 1/);
 });
 
 test('sr info prints the manifest and what t means', () => {
