@@ -17,7 +17,7 @@ import { backProject, checkLowRes } from './consistency.js';
 import { addNoise } from './noise.js';
 import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
 import type { Rng } from './rng.js';
-import { SAMPLER_KINDS, step, stepCoefficients, type SamplerKind } from './samplers.js';
+import { SAMPLER_KINDS, stepCoefficients, type SamplerKind } from './samplers.js';
 import { fusedStep } from './update.js';
 import { setTimesteps, type Schedule, type TimestepPair } from './schedule.js';
 
@@ -183,7 +183,6 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
   if (forward) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
   else xt.set(src);
   const xtImage = createImage(C, H, W, xt);
-  let noise: Float32Array | undefined;
   const ibp = r.consistency?.kind === 'ibp' ? r.consistency : null;
   const consistency = r.consistency && !ibp ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
   for (let i = 0; i < pairs.length; i++) {
@@ -200,11 +199,14 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
     const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
     const modelOut = contiguousData(out);
     if (ibp) {
-      // ibp cannot be fused (it resamples): x̂0, then one back-projection, then the jump (samplers.step).
-      const x0 = toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip });
-      const projected = backProject(createImage(C, H, W, x0), ibp.y, ibp.factor);
-      if (sigma > 0) rng.fillNormal((noise ??= new Float32Array(n)));
-      step({ schedule, sampler: r.sampler, eta: r.eta, t: k, prevT, xt, x0: projected.data, noise: sigma > 0 ? noise : undefined, out: xt });
+      // ibp resamples, so it cannot join the fused pass: x̂0 (into the model's output buffer), one back-projection
+      // in place, then the jump as a fused pass over that x̂0 given as an x0-prediction (no clip after projecting).
+      const x0 = createImage(C, H, W, toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip, out: modelOut }));
+      backProject(x0, ibp.y, ibp.factor, 1, x0);
+      fusedStep({
+        prediction: 'x0', alphaBar: schedule.alphasCumprod[k]!, clip: false, cx0, cxt, sigma,
+        channels: C, height: H, width: W, xt, modelOut: x0.data, noise: sigma > 0 ? rng : undefined, consistency: null,
+      });
     } else {
       fusedStep({
         prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
