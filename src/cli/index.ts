@@ -13,6 +13,14 @@ import { registerUpscale } from './upscale.js';
 import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
 
+// `sr info | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const controller = new AbortController();
 let signalExit: number | null = null;
 process.on('exit', removeTempFilesSync); // whatever the way out, no temp file stays behind

@@ -347,3 +347,12 @@ async function placeNew(temp: string, outPath: string): Promise<void> {
   }
   await unlink(temp);
 }
+
+/** Renders an SVG document to PNG bytes at `scale` × its size (librsvg through sharp). */
+export async function renderSvgToPng(svg: string, scale = 2): Promise<Buffer> {
+  try {
+    return await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  } catch (err) {
+    throw new OutputError(`Cannot render SVG: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+  }
+}
