@@ -10,33 +10,19 @@ import { BASELINE_NAMES, baselineMethod, type Method } from '../eval/methods.js'
 import type { ImageScore, MeanScore } from '../eval/score.js';
 import { fmt, metricColumns, textTable, type Column } from '../eval/table.js';
 import { toCsv, toJson, writeTextAtomic } from '../eval/write.js';
-import type { SamplerKind } from '../diffusion/samplers.js';
-import type { Kernel } from '../image/upsample.js';
-import type { UpscaleOptions } from '../upscale.js';
-import { parseCascade, parseNumber } from './parse.js';
+import { parseNumber } from './parse.js';
+import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
-interface Flags {
+interface Flags extends MethodFlags {
   hr: string;
   sr?: string;
   lr?: string;
   factor?: string;
   shave?: string;
   method: string;
-  t?: string;
-  cascade?: string;
-  steps?: string;
-  upsampler?: string;
-  sampler?: string;
-  eta?: string;
-  consistency?: string;
-  seed?: string;
-  samples?: string;
-  reduce?: string;
-  preset?: string;
   model?: string;
   device?: string;
-  tile?: string;
   limit?: string;
   save?: string;
   json?: string;
@@ -117,23 +103,8 @@ function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions 
     return o;
   }
   const u: Method & { kind: 'boomerang' } = { kind: 'boomerang', options: {} };
-  const m: Omit<UpscaleOptions, 'factor' | 'model' | 'signal' | 'onProgress'> = u.options;
-  if (f.t !== undefined) m.t = parseNumber('--t', f.t);
-  if (f.cascade !== undefined) m.cascade = parseCascade(f.cascade);
-  if (f.steps !== undefined) m.steps = parseNumber('--steps', f.steps);
-  if (f.upsampler !== undefined) m.upsampler = f.upsampler as Kernel;
-  if (f.sampler !== undefined) m.sampler = f.sampler as SamplerKind;
-  if (f.eta !== undefined) m.eta = parseNumber('--eta', f.eta);
-  if (f.consistency !== undefined) m.consistency = f.consistency as 'none' | 'ddnm';
-  if (f.seed !== undefined) m.seed = parseNumber('--seed', f.seed);
-  if (f.samples !== undefined) m.samples = parseNumber('--samples', f.samples);
-  if (f.reduce !== undefined) m.reduce = f.reduce as 'mean' | 'median' | 'none';
-  if (f.preset !== undefined) m.preset = f.preset;
-  if (f.tile !== undefined) m.tiling = { tile: parseNumber('--tile', f.tile) };
-  if (f.device !== undefined) {
-    if (!['cpu', 'webgpu', 'auto'].includes(f.device)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(f.device)}`);
-    o.device = f.device as 'cpu' | 'webgpu' | 'auto';
-  }
+  u.options = parseMethodFlags(f);
+  if (f.device !== undefined) o.device = parseDevice(f.device);
   if (f.model !== undefined) o.model = f.model;
   o.method = u;
   return o;

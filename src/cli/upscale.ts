@@ -14,32 +14,19 @@ import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
-import { CONSISTENCY_KINDS, resolveSettings, type UpscaleFileOptions } from '../upscale.js';
-import { KERNELS, type Kernel } from '../image/upsample.js';
-import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { resolveSettings, type UpscaleFileOptions } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { checkJobs, ensureOutDir, planJobs, preflight, processFile, runBatch, writeJson, type BatchReport } from './batch.js';
 import { expandInputs } from './inputs.js';
-import { parseCascade, parseNumber } from './parse.js';
+import { parseNumber } from './parse.js';
+import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
-interface Flags {
+interface Flags extends MethodFlags {
   output: string;
   factor?: string;
-  t?: string;
-  cascade?: string;
-  steps?: string;
-  upsampler?: string;
-  sampler?: string;
-  eta?: string;
-  consistency?: string;
-  seed?: string;
-  samples?: string;
-  reduce?: string;
-  preset?: string;
   model?: string;
   device?: string;
-  tile?: string;
   maxPixels?: string;
   format?: string;
   force?: boolean;
@@ -192,24 +179,9 @@ async function openModel(spec: string | undefined, device: UpscaleFileOptions['d
 }
 
 function toOptions(f: Flags): UpscaleFileOptions {
-  const o: UpscaleFileOptions = {};
+  const o: UpscaleFileOptions = parseMethodFlags(f);
   if (f.factor !== undefined) o.factor = positiveInteger('factor', parseNumber('--factor', f.factor));
-  if (f.t !== undefined) o.t = parseNumber('--t', f.t);
-  if (f.cascade !== undefined) o.cascade = parseCascade(f.cascade);
-  if (f.steps !== undefined) o.steps = parseNumber('--steps', f.steps);
-  if (f.upsampler !== undefined) o.upsampler = oneOf('upsampler', f.upsampler, KERNELS) as Kernel;
-  if (f.sampler !== undefined) o.sampler = oneOf('sampler', f.sampler, SAMPLER_KINDS) as SamplerKind;
-  if (f.eta !== undefined) o.eta = parseNumber('--eta', f.eta);
-  if (f.consistency !== undefined) o.consistency = oneOf('consistency', f.consistency, CONSISTENCY_KINDS);
-  if (f.seed !== undefined) o.seed = parseNumber('--seed', f.seed);
-  if (f.samples !== undefined) o.samples = parseNumber('--samples', f.samples);
-  if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, ['mean', 'median', 'none'] as const);
-  if (f.preset !== undefined) o.preset = f.preset;
   if (f.model !== undefined) o.model = f.model;
-  if (f.device !== undefined) {
-    if (!['cpu', 'webgpu', 'auto'].includes(f.device)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(f.device)}`);
-    o.device = f.device as 'cpu' | 'webgpu' | 'auto';
-  }
-  if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
+  if (f.device !== undefined) o.device = parseDevice(f.device);
   return o;
 }
