@@ -16,6 +16,7 @@ import { runSweep, type SweepOptions, type SweepResult } from '../eval/sweep.js'
 import { fmt, textTable } from '../eval/table.js';
 import type { Consistency, Reduce } from '../upscale.js';
 import { parseNumber, parseNumberList } from './parse.js';
+import { parseDevice } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags {
@@ -111,8 +112,7 @@ function toOptions(f: Flags): SweepOptions {
   if (f.eta !== undefined) o.eta = parseNumber('--eta', f.eta);
   if (f.limit !== undefined) o.limit = parseNumber('--limit', f.limit);
   if (f.tile !== undefined) o.tiling = { tile: parseNumber('--tile', f.tile) };
-  if (!['cpu', 'webgpu', 'auto'].includes(f.device)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(f.device)}`);
-  o.device = f.device as 'cpu' | 'webgpu' | 'auto';
+  o.device = parseDevice(f.device);
   if (f.detail !== 'ratio' && f.detail !== 'gmsd') throw new UsageError(`Expected one of ratio, gmsd for --detail but received ${JSON.stringify(f.detail)}`);
   o.detail = f.detail as DetailMeasure;
   if (!['first', 'all', 'none'].includes(f.saveImages)) throw new UsageError(`Expected one of first, all, none for --save-images but received ${JSON.stringify(f.saveImages)}`);
