@@ -9,21 +9,25 @@
  */
 import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
+import { CONSISTENCY_KINDS, backProject, type Consistency } from './diffusion/consistency.js';
 import { createRng } from './diffusion/rng.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, type DecodeOptions } from './image/io.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
-import { createDenoiser, type TilingOptions } from './model/denoiser.js';
-import type { PresetSettings } from './model/manifest.js';
+import { createDenoiser, tilePlan, type TilingOptions } from './model/denoiser.js';
+import type { ModelManifest, PresetSettings } from './model/manifest.js';
 import { loadModel, type Device, type DeviceRequest, type ModelSession } from './model/session.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
+import { extname } from 'node:path';
 
-export type Consistency = 'none' | 'ddnm' | 'ibp';
-export type Reduce = 'mean' | 'median' | 'none';
+export type { Consistency };
+/** How K samples combine into one output: mean, median, or none (every sample kept). */
+export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
+export type Reduce = (typeof REDUCE_KINDS)[number];
 
 export interface UpscaleOptions {
   /** Integer enlargement factor. Default 4. */
@@ -38,6 +42,11 @@ export interface UpscaleOptions {
   steps?: number;
   /** Upsampler feeding the model. Default bicubic. */
   upsampler?: Kernel;
+  /**
+   * Iterations of back-projection through the bicubic degradation (Irani & Peleg) applied to the upsampled image
+   * before the first pass, so Boomerang starts from an image that agrees with the input. Default 0 (off).
+   */
+  backProject?: number;
   /** Reverse update: DDPM ancestral (default) or DDIM. */
   sampler?: SamplerKind;
   /** DDIM η in 0..1. Default 0. */
@@ -83,6 +92,7 @@ export interface UpscaleSettings {
   passes: number[];
   steps: number;
   upsampler: Kernel;
+  backProject: number;
   sampler: SamplerKind;
   eta: number;
   consistency: Consistency;
@@ -97,18 +107,19 @@ export interface UpscaleResult {
   image: ImageTensor;
   /** Every sample, when reduce is none or samples > 1. */
   samples: ImageTensor[];
-  /** The upsampler's output that Boomerang started from. */
-  upsampled: ImageTensor;
   settings: UpscaleSettings;
   stats: { seconds: number; modelSeconds: number; evaluations: number };
 }
 
-const REDUCE: readonly Reduce[] = ['mean', 'median', 'none'];
-export const CONSISTENCY_KINDS: readonly Consistency[] = ['none', 'ddnm', 'ibp'];
 
-/** Resolves and validates options against a model (presets, defaults), before any work. */
-export function resolveSettings(options: UpscaleOptions, model: ModelSession): UpscaleSettings {
-  const m = model.manifest;
+/** Back-projection converges in ~10 iterations at x4 (measured on validation crops); more is a typo. */
+const MAX_BACK_PROJECT = 100;
+
+/**
+ * Resolves and validates options against a model's manifest (presets, defaults), before any work and before the
+ * model file is read; `device` is recorded in the settings.
+ */
+export function resolveSettings(options: UpscaleOptions, m: ModelManifest, device: Device = 'cpu'): UpscaleSettings {
   let preset: PresetSettings = {};
   if (options.preset !== undefined) {
     const names = Object.keys(m.presets);
@@ -134,18 +145,44 @@ export function resolveSettings(options: UpscaleOptions, model: ModelSession): U
   integerInRange('seed', seed, 0, 0xffffffff);
   return {
     model: m.name,
-    device: model.device,
+    device,
     factor,
     passes,
     steps: positiveInteger('steps', pick('steps') ?? m.defaults.steps),
     upsampler: oneOf('upsampler', pick('upsampler') ?? 'bicubic', KERNELS),
+    backProject: integerInRange('backProject', pick('backProject') ?? 0, 0, MAX_BACK_PROJECT),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
     eta: numberInRange('eta', pick('eta') ?? 0, 0, 1),
     consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY_KINDS),
     seed,
     samples,
-    reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE),
+    reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
+  };
+}
+
+/** What a job will cost, known before it starts. */
+export interface WorkEstimate {
+  /** Model evaluations per tile: passes × reverse steps × samples. */
+  evaluations: number;
+  /** Tiles the output is split into. */
+  tiles: number;
+  /** Megapixels of model input over the whole job (tile area × tiles × evaluations). */
+  megapixelEvaluations: number;
+  /** Estimated seconds on the CPU EP (the model's measured speed), or null when the model has no speed record. */
+  cpuSeconds: number | null;
+}
+
+/** The work of super-resolving a height x width input with these settings (no model file needed). */
+export function estimateWork(s: UpscaleSettings, manifest: ModelManifest, height: number, width: number, tiling?: TilingOptions): WorkEstimate {
+  const steps = s.passes.reduce((sum, t) => sum + Math.min(s.steps, t), 0);
+  const evaluations = steps * s.samples;
+  const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, tiling);
+  const tileArea = plan.tiles.reduce((a, tl) => a + tl.height * tl.width, 0);
+  const megapixelEvaluations = (tileArea * evaluations) / 1e6;
+  return {
+    evaluations, tiles: plan.tiles.length, megapixelEvaluations,
+    cpuSeconds: manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel,
   };
 }
 
@@ -168,7 +205,7 @@ export async function withModel<R>(options: Pick<UpscaleOptions, 'model' | 'devi
 
 async function upscaleWith(lr: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
   const started = performance.now();
-  const s = resolveSettings(options, model);
+  const s = resolveSettings(options, model.manifest, model.device);
   const { channels, height, width } = dims(lr);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
   checkOutputSize(height, width, s.factor);
@@ -177,8 +214,9 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0 };
   onProgress?.({ ...base, stage: 'upsample' });
   const up = upsample(lr, s.factor, s.upsampler);
+  if (s.backProject > 0) backProject(up, lr, s.factor, s.backProject, up);
   const schedule = makeSchedule(model.manifest.T, model.manifest.betas);
-  const denoiser = createDenoiser(model, height * s.factor, width * s.factor, options.tiling);
+  const denoiser = createDenoiser(model, height * s.factor, width * s.factor, { ...options.tiling, ...(signal ? { signal } : {}) });
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
   for (let k = 0; k < s.samples; k++) {
@@ -192,6 +230,8 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
       consistency: s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency },
       rng,
       denoise: denoiser.denoise,
+      // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
+      consumeInput: k === s.samples - 1,
       ...(signal ? { signal } : {}),
       onProgress: (e: BoomerangProgress) => onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
     }));
@@ -201,7 +241,6 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   return {
     image,
     samples: outputs,
-    upsampled: up,
     settings: s,
     stats: { seconds: (performance.now() - started) / 1000, modelSeconds: denoiser.stats.modelSeconds, evaluations: denoiser.stats.evaluations },
   };
@@ -240,11 +279,22 @@ export interface UpscaleFileOptions extends UpscaleOptions {
 }
 
 /**
+ * The files one output path stands for: the path itself, or with K samples kept apart (reduce none, K > 1)
+ * one file per sample, `<stem>-s1<ext>` … `<stem>-sK<ext>`.
+ */
+export function outputFiles(output: string, s: Pick<UpscaleSettings, 'samples' | 'reduce'>): string[] {
+  if (s.samples <= 1 || s.reduce !== 'none') return [output];
+  const ext = extname(output);
+  const stem = ext ? output.slice(0, -ext.length) : output;
+  return Array.from({ length: s.samples }, (_, k) => `${stem}-s${k + 1}${ext}`);
+}
+
+/**
  * Reads `input`, super-resolves it and writes `output` (format by extension; written to a temporary file and
  * renamed, so no half-written file is left). Alpha is enlarged with the upsampler and re-attached; 16-bit inputs
  * give 16-bit outputs where the format allows. Of an animation only the first frame is used (onWarning says so).
  * Refuses (OutputError) to write over the input, and (UsageError) an output beyond the supported size, before
- * any work.
+ * any work. With K samples and reduce none, every sample is written (`outputFiles` names them).
  */
 export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
   formatFromPath(output);
@@ -259,11 +309,16 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
   const fmt = output.toLowerCase();
   const bitDepth = decoded.bitDepth === 16 && /\.(png|tiff?)$/.test(fmt) ? 16 : 8;
-  await encodeImage({ rgb: result.image, alpha }, output, {
-    bitDepth,
-    ...(options.quality ? { quality: options.quality } : {}),
-    ...(options.overwrite === false ? { overwrite: false } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const files = outputFiles(output, result.settings);
+  const images = files.length === 1 ? [result.image] : result.samples;
+  for (const [k, file] of files.entries()) {
+    if (files.length > 1 && (await sameFile(input, file))) throw new OutputError(`Refusing to write over the input ${input}`);
+    await encodeImage({ rgb: images[k]!, alpha }, file, {
+      bitDepth,
+      ...(options.quality ? { quality: options.quality } : {}),
+      ...(options.overwrite === false ? { overwrite: false } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   return result;
 }

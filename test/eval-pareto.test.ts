@@ -47,7 +47,7 @@ function row(id: string, kind: SummaryRow['kind'], psnrY: number, detailRatio: n
   return {
     id, kind, factor: 4, t: kind === 'boomerang' ? 100 : null, cascade: kind === 'boomerang' ? 1 : null,
     upsampler: kind === 'matlab-bicubic' ? null : 'bicubic', consistency: kind === 'boomerang' ? 'ddnm' : null,
-    steps: null, samples: null, reduce: null, psnrY, ssimY: 0.8, psnrRgb: psnrY - 1, detailRatio, gmsd: 0.1,
+    backProject: null, steps: null, samples: null, reduce: null, psnrY, ssimY: 0.8, psnrRgb: psnrY - 1, detailRatio, gmsd: 0.1,
     images: 5, seconds: 1, evaluations: 10, pareto: false, ...extra,
   };
 }

@@ -30,7 +30,14 @@ test('manifest validation names the file and the field', () => {
     [(m) => { m.betas = { kind: 'linear', start: 0.02, end: 0.01 }; }, 'Invalid model manifest x.json: expected linear betas with 0 < start < end < 1'],
     [(m) => { m.betas = { kind: 'sigmoid' }; }, 'Invalid model manifest x.json: expected betas.kind to be linear, cosine or table but received "sigmoid"'],
     [(m) => { delete m.name; }, 'Invalid model manifest x.json: expected a non-empty string for name'],
-    [(m) => { m.defaults = { t: 1000 }; }, 'Invalid model manifest x.json: expected defaults.t in 1..999 but received 1000'],
+    [(m) => { m.defaults = { t: 1000 }; }, 'Invalid model manifest x.json: expected defaults.t to be an integer in 1..999 but received 1000'],
+    // presets are checked against the same lists the sampler accepts, at load time
+    [(m) => { m.presets = { p: { consistency: 'exact' } }; }, 'Invalid model manifest x.json: expected presets.p.consistency to be one of none, ddnm, ibp but received "exact"'],
+    [(m) => { m.presets = { p: { upsampler: 'area' } }; }, 'Invalid model manifest x.json: expected presets.p.upsampler to be one of nearest, bilinear, bicubic, lanczos but received "area"'],
+    [(m) => { m.presets = { p: { cascade: [50, 0] } }; }, 'Invalid model manifest x.json: expected presets.p.cascade to be a positive integer or a list of t in 1..999 but received [50,0]'],
+    [(m) => { m.presets = { p: { backProject: -1 } }; }, 'Invalid model manifest x.json: expected presets.p.backProject to be a non-negative integer but received -1'],
+    [(m) => { m.presets = { p: 3 }; }, 'Invalid model manifest x.json: expected presets.p to be an object'],
+    [(m) => { m.speed = { cpu_seconds_per_megapixel: 0 }; }, 'Invalid model manifest x.json: expected speed.cpu_seconds_per_megapixel to be a positive number'],
   ];
   for (const [mutate, message] of cases) {
     const m = good();
@@ -38,6 +45,9 @@ test('manifest validation names the file and the field', () => {
     assert.throws(() => validateManifest(m, 'x.json'), (e: unknown) => e instanceof ModelError && e.message === message);
   }
   assert.throws(() => validateManifest([], 'x.json'), /expected a JSON object/);
+  const ok = good();
+  ok.presets = { fidelity: { t: 5, consistency: 'ibp', backProject: 10, cascade: [20, 10] } };
+  assert.deepEqual(validateManifest(ok, 'x.json').presets.fidelity, ok.presets.fidelity);
 });
 
 test('the fixture model runs in onnxruntime and matches the PyTorch golden output', async () => {

@@ -110,6 +110,8 @@ test('the library refuses an oversized output too, before running the model (Usa
 
 test('model problems are model errors 4: missing folder, corrupt model file (sha256), corrupt manifest JSON', () => {
   fails(good, 4, /^sr: Cannot read model manifest .*no-such-model\/manifest\.json: ENOENT$/m, ['--model', join(dir, 'no-such-model')]);
+  // a bare name that is no shipped model lists the ones there are
+  fails(good, 4, /^sr: Unknown model "nosuch": the shipped models are default, fixture; or give a model folder/m, ['--model', 'nosuch']);
   const corrupt = join(dir, 'corrupt-model');
   cpSync(join(root, 'models', 'fixture'), corrupt, { recursive: true });
   const onnx = readFileSync(join(corrupt, 'model.onnx'));
@@ -120,6 +122,15 @@ test('model problems are model errors 4: missing folder, corrupt model file (sha
   cpSync(join(root, 'models', 'fixture'), badJson, { recursive: true });
   writeFileSync(join(badJson, 'manifest.json'), '{ "name": "fixture", ');
   fails(good, 4, /^sr: Invalid model manifest .*bad-manifest\/manifest\.json: not valid JSON/m, ['--model', badJson]);
+});
+
+test('sr upscale with nothing names the missing input first, then the missing -o', () => {
+  const none = sr(['upscale']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /missing required argument 'inputs'/);
+  const noOut = sr(['upscale', 'fixtures/flowers-32.png']);
+  assert.equal(noOut.status, 2);
+  assert.match(noOut.stderr, /^sr: required option '-o, --output <path>' not specified$/m);
 });
 
 test('usage errors (bad flags) are found before any file is looked at', () => {

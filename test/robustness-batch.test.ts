@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { checkJobs, planJobs, runBatch, type BatchReport } from '../src/cli/batch.js';
+import { checkJobs, fillWeights, planJobs, runBatch, type BatchReport } from '../src/cli/batch.js';
 import { expandInputs, glob } from '../src/cli/inputs.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { FAST, rgbPng, sr, srInterrupted, tempDir } from './robustness-helpers.js';
@@ -171,4 +171,9 @@ test('SIGTERM during a batch: exit 143, the report marks the file interrupted an
   const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
   assert.deepEqual(report.files.map((f) => f.status), ['interrupted', 'pending']);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('batch progress is weighted by each file\'s work; an unreadable file counts as the mean of the others', () => {
+  assert.deepEqual(fillWeights([1, NaN, 3]), [1, 2, 3]);
+  assert.deepEqual(fillWeights([NaN, NaN]), [1, 1]);
 });

@@ -1,10 +1,10 @@
 /**
- * Issue 5 §3, outputs: no overwrite without --force, never over the input (symlinks, hard links, `..` paths),
+ * Outputs: no overwrite without --force, never over the input (symlinks, hard links, `..` paths),
  * temp file + rename (nothing else left in the folder, even on failure or abort), and SIGINT/SIGTERM during a
  * run stop cleanly with 130/143 and no stray files.
  */
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -108,4 +108,19 @@ test('SIGINT and SIGTERM during a run stop it cleanly: exit 130/143, no output, 
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.deepEqual(readdirSync(r.folder), [], `${r.sig}: ${basename(r.folder)} is empty`);
   }
+});
+
+test('--samples K --reduce none writes every sample as <name>-s1 … -sK, and checks them all before work', () => {
+  const d = tempDir('samples');
+  const out = join(d, 'pic.png');
+  const r = sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(d).sort(), ['pic-s1.png', 'pic-s2.png', 'pic-s3.png']);
+  assert.notDeepEqual(readFileSync(join(d, 'pic-s1.png')), readFileSync(join(d, 'pic-s2.png')));
+  // one of them present: refused without --force, nothing rewritten; --resume skips only when all are there
+  rmSync(join(d, 'pic-s3.png'));
+  const again = sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
+  assert.equal(again.status, 5);
+  assert.match(again.stderr, /pic-s1\.png exists; use --force/);
+  assert.deepEqual(readdirSync(d).sort(), ['pic-s1.png', 'pic-s2.png']);
 });

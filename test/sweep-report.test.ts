@@ -35,7 +35,7 @@ after(async () => { await rm(dir, { recursive: true, force: true }); });
 
 function row(id: string, kind: SummaryRow['kind'], psnrY: number, detailRatio: number, extra: Partial<SummaryRow> = {}): SummaryRow {
   return {
-    id, kind, factor: 4, t: null, cascade: null, upsampler: 'bicubic', consistency: null, steps: null, samples: null, reduce: null,
+    id, kind, factor: 4, t: null, cascade: null, upsampler: 'bicubic', backProject: null, consistency: null, steps: null, samples: null, reduce: null,
     psnrY, ssimY: 0.8, psnrRgb: psnrY, detailRatio, gmsd: 0.1, images: 2, seconds: 1, evaluations: 0, pareto: false, ...extra,
   };
 }

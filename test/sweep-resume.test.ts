@@ -73,7 +73,7 @@ describe('runSweep', () => {
     assert.equal((await lines(r1.files.log)).length, 34);
     const csv = await lines(r1.files.csv);
     assert.equal(csv.length, 35);
-    assert.match(csv[0]!, /^id,kind,factor,t,cascade,upsampler,consistency,steps,samples,reduce,image,width,height,psnrY,/);
+    assert.match(csv[0]!, /^id,kind,factor,t,cascade,upsampler,backProject,consistency,steps,samples,reduce,image,width,height,psnrY,/);
     const summary = await lines(r1.files.summaryCsv);
     assert.equal(summary.length, 18);
     const json = JSON.parse(await readFile(r1.files.summaryJson, 'utf8')) as { meta: { protocol: string }; rows: unknown[]; analyses: { recommendations: { rule: string }[] }[] };

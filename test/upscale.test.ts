@@ -104,7 +104,7 @@ test('options are validated once with one-line messages', () => {
     [{ cascade: [100, 0] }, 'Expected integer t in 1..999 but received 0'],
   ];
   for (const [o, msg] of cases) {
-    assert.throws(() => resolveSettings(o, model), (e: unknown) => e instanceof UsageError && e.message === msg, msg);
+    assert.throws(() => resolveSettings(o, model.manifest), (e: unknown) => e instanceof UsageError && e.message === msg, msg);
   }
 });
 
@@ -124,11 +124,10 @@ test('settings come from the option, else the preset, else the model defaults, e
     defaults: { t: 30, steps: 5, consistency: 'ibp' },
     presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
   }, 'm');
-  const fake = { dir: '', manifest, device: 'cpu', run: async () => new Float32Array(), dispose: async () => {} } as ModelSession;
-  const d = resolveSettings({ seed: 1 }, fake);
+  const d = resolveSettings({ seed: 1 }, manifest);
   assert.deepEqual([d.passes, d.steps, d.consistency, d.upsampler], [[30], 5, 'ibp', 'bicubic']);
-  const p = resolveSettings({ seed: 1, preset: 'detail' }, fake);
+  const p = resolveSettings({ seed: 1, preset: 'detail' }, manifest);
   assert.deepEqual([p.passes, p.steps, p.consistency, p.preset], [[200, 200], 5, 'none', 'detail']);
-  const o = resolveSettings({ seed: 1, preset: 'detail', t: 50, consistency: 'ddnm' }, fake);
+  const o = resolveSettings({ seed: 1, preset: 'detail', t: 50, consistency: 'ddnm' }, manifest);
   assert.deepEqual([o.passes, o.consistency], [[50, 50], 'ddnm']);
 });

@@ -128,6 +128,8 @@ def main():
         'bytes': os.path.getsize(onnx_path),
         'evaluation': old.get('evaluation', {}),
     }
+    if 'speed' in old:  # measured by the runtime on the same architecture (sr's time estimates); kept
+        manifest['speed'] = old['speed']
     with open(manifest_path + '.tmp', 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')

@@ -1,28 +1,38 @@
 #!/usr/bin/env node
 /**
- * Writes a model's presets from a sweep on held-out validation images (never Set5/Set14):
- *   fidelity = the sweep's best-PSNR setting; detail = the most detail at PSNR ≥ the upsampler alone (issue 3's rule);
- *   balanced = the knee of the Pareto front, which also becomes the model's default.
- *   node models/train/presets.mjs --sweep <sweep-out>/recommendations.json --model models/default [--factor 4]
+ * Writes a model's presets and defaults from a sweep on held-out validation images (never Set5/Set14):
+ *   fidelity = the sweep's best-PSNR setting; detail = the most detail at PSNR ≥ the upsampler alone;
+ *   balanced = the knee of the Pareto front;
+ *   default = the most detail among the settings that score at least lanczos alone in PSNR-Y and bicubic alone
+ *     in SSIM-Y, within --max-evaluations model evaluations per image (a default must not be worse than the
+ *     interpolator a user already has, nor slow); it becomes the model's defaults.
+ *   node models/train/presets.mjs --sweep <sweep-out> --model models/default [--factor 4] [--max-evaluations 15]
  * The manifest's presets/defaults are not covered by the ONNX file's sha256, so this leaves the model file alone.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: { sweep: { type: 'string' }, model: { type: 'string' }, factor: { type: 'string', default: '4' }, note: { type: 'string', default: '' } } });
+const { values: a } = parseArgs({ options: {
+  sweep: { type: 'string' }, model: { type: 'string' }, factor: { type: 'string', default: '4' }, note: { type: 'string', default: '' },
+  'max-evaluations': { type: 'string', default: '15' },
+} });
 if (!a.sweep || !a.model) {
-  console.error('usage: node models/train/presets.mjs --sweep recommendations.json --model models/<name> [--factor 4] [--note text]');
+  console.error('usage: node models/train/presets.mjs --sweep <sweep-out> --model models/<name> [--factor 4] [--max-evaluations 15] [--note text]');
   process.exit(2);
 }
-const rec = JSON.parse(readFileSync(a.sweep, 'utf8'));
+const rec = JSON.parse(readFileSync(`${a.sweep}/recommendations.json`, 'utf8'));
+const summary = JSON.parse(readFileSync(`${a.sweep}/summary.json`, 'utf8'));
 const analysis = rec.analyses.find((x) => x.factor === Number(a.factor));
 if (!analysis) throw new Error(`no analysis for x${a.factor} in ${a.sweep}`);
 
-/** "x4 t100 N1 bicubic ibp S10 K1" → preset settings. */
+/** "x4 t100 N1 bicubic ibp S10 K1" or "x4 t5 N1 bicubic+bp20 ibp S1 K1" → preset settings. */
 function parseCell(cell) {
-  const m = /^x(\d+) t(\d+) N(\d+) (\w+) (\w+) S(\d+) K(\d+)/.exec(cell);
+  const m = /^x(\d+) t(\d+) N(\d+) (\w+)(?:\+bp(\d+))? (\w+) S(\d+) K(\d+)/.exec(cell);
   if (!m) throw new Error(`cannot read cell ${cell}`);
-  return { t: Number(m[2]), cascade: Number(m[3]), upsampler: m[4], consistency: m[5], steps: Number(m[6]), ...(Number(m[7]) > 1 ? { samples: Number(m[7]) } : {}) };
+  return {
+    t: Number(m[2]), cascade: Number(m[3]), upsampler: m[4], ...(m[5] ? { backProject: Number(m[5]) } : {}), consistency: m[6],
+    steps: Number(m[7]), ...(Number(m[8]) > 1 ? { samples: Number(m[8]) } : {}),
+  };
 }
 const rules = { fidelity: 'best-psnr', detail: 'most-detail', balanced: 'knee' };
 const presets = {};
@@ -36,11 +46,27 @@ for (const [name, rule] of Object.entries(rules)) {
       `SSIM-Y ${f.ssimY.toFixed(4)}, detail ratio ${f.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
   };
 }
+// the default: most detail among the settings at least as good as lanczos (PSNR) and bicubic (SSIM), and cheap
+const rows = summary.rows.filter((r) => r.factor === Number(a.factor));
+const alone = (k) => rows.find((r) => r.kind === 'upsampler' && r.upsampler === k && !r.backProject);
+const [lanczos, bicubic] = [alone('lanczos'), alone('bicubic')];
+if (!lanczos || !bicubic) throw new Error('the sweep has no lanczos/bicubic baselines');
+const maxEval = Number(a['max-evaluations']);
+const fit = rows.filter((r) => r.kind === 'boomerang' && r.psnrY >= lanczos.psnrY && r.ssimY >= bicubic.ssimY && r.evaluations <= maxEval);
+const best = fit.reduce((b, r) => (!b || Math.abs(1 - r.detailRatio) < Math.abs(1 - b.detailRatio) ? r : b), null);
+if (best) {
+  presets.default = {
+    ...parseCell(best.id),
+    description: `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
+      `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}) and ≤ ${maxEval} model evaluations per image; ` +
+      `PSNR-Y ${best.psnrY.toFixed(2)} dB, SSIM-Y ${best.ssimY.toFixed(4)}, detail ratio ${best.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
+  };
+} else console.error(`no setting beats lanczos in PSNR and bicubic in SSIM within ${maxEval} evaluations: defaults left as they were`);
 const path = `${a.model}/manifest.json`;
 const manifest = JSON.parse(readFileSync(path, 'utf8'));
 manifest.presets = presets;
-if (presets.balanced) {
-  const { description, ...settings } = presets.balanced;
+if (presets.default) {
+  const { description, ...settings } = presets.default;
   manifest.defaults = { ...settings };
 }
 writeFileSync(path + '.tmp', JSON.stringify(manifest, null, 2) + '\n');

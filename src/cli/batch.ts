@@ -55,7 +55,11 @@ const WRITABLE = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.avif'];
 export interface Job {
   input: string;
   output: string;
+  /** The files the job writes (one, or one per sample with reduce none); default [output]. */
+  files?: string[];
 }
+
+const filesOf = (j: Job): string[] => j.files ?? [j.output];
 
 /** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
 export function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Job[] {
@@ -86,14 +90,21 @@ export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boo
   }
   const existing = new Set<string>();
   for (const j of unique) {
-    const rout = await realTarget(j.output);
-    const prev = byOut.get(rout);
-    if (prev !== undefined) throw new UsageError(`Inputs ${prev} and ${j.input} would both write ${j.output}; use --format or separate runs`);
-    byOut.set(rout, j.input);
-    if (inputs.has(rout) || (await sameFile(j.input, j.output))) {
-      throw new OutputError(`Refusing to write over the input ${j.input}; choose another output folder or --format`);
+    for (const file of filesOf(j)) {
+      const rout = await realTarget(file);
+      const prev = byOut.get(rout);
+      if (prev !== undefined) throw new UsageError(`Inputs ${prev} and ${j.input} would both write ${file}; use --format or separate runs`);
+      byOut.set(rout, j.input);
+      if (inputs.has(rout) || (await sameFile(j.input, file))) {
+        throw new OutputError(`Refusing to write over the input ${j.input}; choose another output folder or --format`);
+      }
     }
-    if (await pathExists(j.output)) existing.add(j.output);
+    let present = 0;
+    for (const f of filesOf(j)) if (await pathExists(f)) present++;
+    if (present > 0) existing.add(j.output);
+    if (present > 0 && present < filesOf(j).length && opts.resume && !opts.force) {
+      throw new OutputError(`Some of the sample outputs of ${j.input} exist (e.g. ${filesOf(j)[0]}); use --force to write them again`);
+    }
   }
   for (const rout of byOut.keys()) {
     if (inputs.has(rout)) throw new OutputError(`Refusing to write over the input ${rout}; choose another output folder`);
@@ -173,6 +184,8 @@ export interface BatchOptions extends Omit<ProcessContext, 'onFileProgress' | 'o
   json: string | undefined;
   command: string;
   cliOptions: Record<string, unknown>;
+  /** Estimated work per job (e.g. megapixel-evaluations), NaN where unknown; default equal. */
+  work?: readonly number[];
 }
 
 /** Runs the planned jobs; returns the report (also written to `json`). Throws only for stop-the-batch errors. */
@@ -195,6 +208,11 @@ export async function runBatch(jobs: readonly Job[], b: BatchOptions): Promise<B
       outputDir: b.outDir, model: b.model.manifest.name, options: b.cliOptions, summary, files,
     };
   };
+  // progress in units of work (pixels x model evaluations per file), so that the ETA after a large file is not
+  // off by the ratio of sizes
+  const weights = fillWeights(b.work ?? jobs.map(() => 1));
+  const before = weights.map((_, i) => weights.slice(0, i).reduce((a, w) => a + w, 0));
+  const totalWork = weights.reduce((a, w) => a + w, 0);
   let stop: unknown = null;
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i]!;
@@ -205,7 +223,7 @@ export async function runBatch(jobs: readonly Job[], b: BatchOptions): Promise<B
       continue;
     }
     const label = `${i + 1}/${jobs.length} ${job.input}`;
-    line.update(i, jobs.length, label);
+    line.update(before[i]!, totalWork, label);
     const fStart = performance.now();
     try {
       if (b.outDir) await mkdir(dirname(job.output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
@@ -214,7 +232,7 @@ export async function runBatch(jobs: readonly Job[], b: BatchOptions): Promise<B
       Object.assign(file, await processFile(job, {
         ...b,
         onWarning: (m) => say(`sr: warning: ${m}`),
-        onFileProgress: (f, what) => line.update(i + f, jobs.length, `${label} ${what}`),
+        onFileProgress: (f, what) => line.update(before[i]! + f * weights[i]!, totalWork, `${label} ${what}`),
       }));
     } catch (err) {
       file.seconds = round((performance.now() - fStart) / 1000);
@@ -249,6 +267,20 @@ export async function runBatch(jobs: readonly Job[], b: BatchOptions): Promise<B
   }
   if (stop) throw stop;
   return r;
+}
+
+/** Each input's size from its header, or null when it cannot be read (that file fails when its turn comes). */
+export async function probeSizes(jobs: readonly Job[]): Promise<({ height: number; width: number } | null)[]> {
+  const sizes: ({ height: number; width: number } | null)[] = [];
+  for (const j of jobs) sizes.push(await probeImage(j.input, { limitInputPixels: false }).then((i) => ({ height: i.height, width: i.width }), () => null));
+  return sizes;
+}
+
+/** Work weights for progress: the known ones as given, an unknown one (NaN) as the mean of the others. */
+export function fillWeights(work: readonly number[]): number[] {
+  const known = work.filter((w) => Number.isFinite(w));
+  const fill = known.length ? known.reduce((a, w) => a + w, 0) / known.length : 1;
+  return work.map((w) => (Number.isFinite(w) ? w : fill));
 }
 
 /** Writes a JSON report through a temp file + rename. */

@@ -11,7 +11,7 @@ import type { ImageScore, MeanScore } from '../eval/score.js';
 import { fmt, metricColumns, textTable, type Column } from '../eval/table.js';
 import { toCsv, toJson, writeTextAtomic } from '../eval/write.js';
 import { parseNumber } from './parse.js';
-import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
+import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -30,10 +30,10 @@ interface Flags extends MethodFlags {
   quiet?: boolean;
 }
 
-const METHOD_FLAGS = ['t', 'cascade', 'steps', 'upsampler', 'sampler', 'eta', 'consistency', 'seed', 'samples', 'reduce', 'preset', 'model', 'device', 'tile'] as const;
+const METHOD_FLAGS = ['t', 'cascade', 'steps', 'upsampler', 'backProject', 'sampler', 'eta', 'consistency', 'seed', 'samples', 'reduce', 'preset', 'model', 'device', 'tile'] as const;
 
 export function registerEval(program: Command, signal: AbortSignal): void {
-  program
+  const cmd = program
     .command('eval')
     .description('score SR outputs against ground truth, or make them (Boomerang or a baseline) from LR images and score them')
     .requiredOption('--hr <dir>', 'folder of ground-truth images (names matched with the others; _HR/_LR/_SR suffixes ignored)')
@@ -41,21 +41,8 @@ export function registerEval(program: Command, signal: AbortSignal): void {
     .option('--lr <dir>', 'folder of LR inputs to enlarge (the factor is inferred from the sizes unless given)')
     .option('-f, --factor <n>', 'enlargement factor; alone, LR is made from HR by MATLAB-compatible bicubic imresize')
     .option('--shave <px>', 'pixels removed from each border before measuring (default: the factor)')
-    .option('--method <name>', `boomerang | ${BASELINE_NAMES.join(' | ')}`, 'boomerang')
-    .option('--t <step>', "diffusion step to noise to (default: the model's)")
-    .option('--cascade <n|list>', 'Boomerang passes N at t, or a list of t per pass')
-    .option('--steps <n>', "reverse steps per pass (default: the model's)")
-    .option('--upsampler <kind>', 'nearest | bilinear | bicubic | lanczos (centre-aligned)')
-    .option('--sampler <kind>', 'ancestral | ddim')
-    .option('--eta <x>', 'DDIM eta in 0..1')
-    .option('--consistency <kind>', 'none | ddnm | ibp')
-    .option('--seed <n>', 'seed for every image (default: random, printed)')
-    .option('--samples <k>', 'independent samples per image')
-    .option('--reduce <how>', 'mean | median | none (none: each sample scored, scores averaged)')
-    .option('--preset <name>', "a preset from the model's manifest")
-    .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
-    .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
-    .option('--tile <px>', 'tile size for large images')
+    .option('--method <name>', `boomerang | ${BASELINE_NAMES.join(' | ')}`, 'boomerang');
+  addMethodOptions(cmd)
     .option('--limit <n>', 'only the first N images by name')
     .option('--save <dir>', 'write the outputs here as <name>_SR.png')
     .option('--json <file>', 'write the per-image and mean figures as JSON')

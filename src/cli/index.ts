@@ -28,6 +28,8 @@ for (const [sig, code] of [['SIGINT', EXIT.SIGINT], ['SIGTERM', EXIT.SIGTERM]] a
   process.on(sig, () => {
     if (signalExit !== null) process.exit(code); // a second signal: stop now ('exit' removes temp files)
     signalExit = code;
+    // at once, so a user sees the first Ctrl-C was taken; the work stops at the next tile or phase boundary
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}sr: stopping (${sig}; press Ctrl-C again to quit at once)\n`);
     controller.abort(new AbortError(`Interrupted by ${sig}`));
   });
 }

@@ -2,19 +2,44 @@
  * The Boomerang method flags shared by `sr upscale` and `sr eval` (--t, --cascade, --steps, …): one declaration of
  * their fields and one strict parser into library options. Ranges are checked by the library (resolveSettings).
  */
-import { UsageError } from '../errors.js';
+import type { Command } from 'commander';
 import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { KERNELS } from '../image/upsample.js';
-import type { DeviceRequest } from '../model/session.js';
-import { CONSISTENCY_KINDS, type UpscaleOptions } from '../upscale.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../model/session.js';
+import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
+import { REDUCE_KINDS, type UpscaleOptions } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseCascade, parseNumber } from './parse.js';
+
+/**
+ * Declares the method flags on a command (one declaration for sr upscale and sr eval). Defaults shown are the
+ * library's; the model's manifest (sr info) and --preset come before them.
+ */
+export function addMethodOptions(cmd: Command): Command {
+  return cmd
+    .option('--t <step>', "diffusion step to noise to, 1..T-1 (default: the model's; larger = more detail, less fidelity)")
+    .option('--cascade <n|list>', "Boomerang passes N at t, or a list of t per pass (e.g. 100,60,30) (default: the model's)")
+    .option('--steps <n>', "reverse steps per pass, evenly spaced (default: the model's; capped at t)")
+    .option('--upsampler <kind>', `${KERNELS.join(' | ')}, centre-aligned (default: the model's, else bicubic)`)
+    .option('--back-project <n>', "back-projection iterations on the upsampled image before the first pass, 0 = none (default: the model's, else 0)")
+    .option('--sampler <kind>', `${SAMPLER_KINDS.join(' | ')} (default: the model's, else ancestral)`)
+    .option('--eta <x>', "DDIM eta in 0..1, 0 = deterministic reverse pass (default: the model's, else 0)")
+    .option('--consistency <kind>', "none (vanilla Boomerang) | ddnm (exact agreement with the input under average pooling) | ibp (back-projection through a bicubic degradation) (default: the model's, else ddnm)")
+    .option('--seed <n>', 'seed for repeatable results (default: random, printed)')
+    .option('--samples <k>', "independent samples (default: the model's, else 1)")
+    .option('--reduce <how>', `${REDUCE_KINDS.join(' | ')}: how samples combine (none: every sample kept, written as <name>-s1 … -sK) (default: mean)`)
+    .option('--preset <name>', "a preset from the model's manifest (see sr info); explicit flags override it")
+    .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
+    .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
+    .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)');
+}
 
 export interface MethodFlags {
   t?: string;
   cascade?: string;
   steps?: string;
   upsampler?: string;
+  backProject?: string;
   sampler?: string;
   eta?: string;
   consistency?: string;
@@ -33,18 +58,18 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.cascade !== undefined) o.cascade = parseCascade(f.cascade);
   if (f.steps !== undefined) o.steps = parseNumber('--steps', f.steps);
   if (f.upsampler !== undefined) o.upsampler = oneOf('upsampler', f.upsampler, KERNELS);
+  if (f.backProject !== undefined) o.backProject = parseNumber('--back-project', f.backProject);
   if (f.sampler !== undefined) o.sampler = oneOf('sampler', f.sampler, SAMPLER_KINDS);
   if (f.eta !== undefined) o.eta = parseNumber('--eta', f.eta);
   if (f.consistency !== undefined) o.consistency = oneOf('consistency', f.consistency, CONSISTENCY_KINDS);
   if (f.seed !== undefined) o.seed = parseNumber('--seed', f.seed);
   if (f.samples !== undefined) o.samples = parseNumber('--samples', f.samples);
-  if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, ['mean', 'median', 'none'] as const);
+  if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, REDUCE_KINDS);
   if (f.preset !== undefined) o.preset = f.preset;
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }
 
 export function parseDevice(value: string): DeviceRequest {
-  if (!['cpu', 'webgpu', 'auto'].includes(value)) throw new UsageError(`Expected one of cpu, webgpu, auto for --device but received ${JSON.stringify(value)}`);
-  return value as DeviceRequest;
+  return oneOf('--device', value, DEVICE_REQUESTS);
 }

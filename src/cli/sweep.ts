@@ -14,7 +14,8 @@ import { RULE_TEXT } from '../eval/recommend.js';
 import { settingText, summaryColumns, writeSweepReport } from '../eval/report.js';
 import { runSweep, type SweepOptions, type SweepResult } from '../eval/sweep.js';
 import { fmt, textTable } from '../eval/table.js';
-import type { Consistency, Reduce } from '../upscale.js';
+import type { Consistency } from '../diffusion/consistency.js';
+import type { Reduce } from '../upscale.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { parseDevice } from './method-flags.js';
 import { createProgressLine } from './progress.js';
@@ -24,9 +25,10 @@ interface Flags {
   lr?: string;
   factor: string;
   t: string;
-  cascade: string;
-  upsampler: string;
-  consistency: string;
+  cascade?: string;
+  upsampler?: string;
+  backProject?: string;
+  consistency?: string;
   steps?: string;
   samples: string;
   reduce: string;
@@ -58,15 +60,16 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
     .option('--lr <dir>', 'folder of LR inputs matched by name (one factor); default: LR made by MATLAB-compatible bicubic')
     .option('-f, --factor <list>', 'enlargement factors', '4')
     .option('--t <list>', 'diffusion steps to noise to, or none (the baselines only, no model)', '50,100,200,400')
-    .option('--cascade <list>', 'numbers of Boomerang passes N (each at t)', '1')
-    .option('--upsampler <list>', 'upsamplers feeding the model: nearest, bilinear, bicubic, lanczos', 'bicubic')
-    .option('--consistency <list>', 'none, ddnm, ibp', 'ddnm')
+    .option('--cascade <list>', "numbers of Boomerang passes N (each at t) (default: the model's, as sr upscale)")
+    .option('--upsampler <list>', "upsamplers feeding the model: nearest, bilinear, bicubic, lanczos (default: the model's)")
+    .option('--back-project <list>', "back-projection iterations on the upsampled start, 0 = none; each also measured alone, without the model (default: the model's, else 0)")
+    .option('--consistency <list>', "none, ddnm, ibp (default: the model's, as sr upscale)")
     .option('--steps <list>', "reverse steps per pass, capped at t (default: the model's)")
     .option('--samples <list>', 'independent samples K per image', '1')
     .option('--reduce <list>', 'how K samples combine: mean, median, none (none: samples scored apart, averaged)', 'mean')
     .option('--sampler <kind>', 'ancestral | ddim')
     .option('--eta <x>', 'DDIM eta in 0..1')
-    .option('--seed <n>', 'seed for every run (the same noise in every cell)', '0')
+    .option('--seed <n>', 'seed of the sweep: each image draws its own noise from it and its name, the same in every cell', '0')
     .option('--limit <n>', 'only the first N images by name')
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
@@ -98,14 +101,15 @@ function toOptions(f: Flags): SweepOptions {
     out: f.out,
     factors: parseNumberList('--factor', f.factor),
     ts: f.t.trim() === 'none' ? [] : parseNumberList('--t', f.t),
-    cascades: parseNumberList('--cascade', f.cascade),
-    upsamplers: words('--upsampler', f.upsampler) as Kernel[],
-    consistencies: words('--consistency', f.consistency) as Consistency[],
     samples: parseNumberList('--samples', f.samples),
     reduces: words('--reduce', f.reduce) as Reduce[],
     seed: parseNumber('--seed', f.seed),
     model: f.model,
   };
+  if (f.cascade !== undefined) o.cascades = parseNumberList('--cascade', f.cascade);
+  if (f.upsampler !== undefined) o.upsamplers = words('--upsampler', f.upsampler) as Kernel[];
+  if (f.backProject !== undefined) o.backProjects = parseNumberList('--back-project', f.backProject);
+  if (f.consistency !== undefined) o.consistencies = words('--consistency', f.consistency) as Consistency[];
   if (f.lr !== undefined) o.lr = f.lr;
   if (f.steps !== undefined) o.steps = parseNumberList('--steps', f.steps);
   if (f.sampler !== undefined) o.sampler = f.sampler as SamplerKind;

@@ -14,16 +14,16 @@ import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
-import { resolveSettings, type UpscaleFileOptions } from '../upscale.js';
+import { estimateWork, outputFiles, resolveSettings, type UpscaleFileOptions, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
-import { checkJobs, ensureOutDir, planJobs, preflight, processFile, runBatch, writeJson, type BatchReport } from './batch.js';
+import { checkJobs, ensureOutDir, planJobs, preflight, probeSizes, processFile, runBatch, writeJson, type BatchReport } from './batch.js';
 import { expandInputs } from './inputs.js';
 import { parseNumber } from './parse.js';
-import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
+import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
-  output: string;
+  output?: string;
   factor?: string;
   model?: string;
   device?: string;
@@ -33,39 +33,32 @@ interface Flags extends MethodFlags {
   resume?: boolean;
   json?: string;
   quiet?: boolean;
+  yes?: boolean;
 }
+
+/** Jobs estimated to take longer than this on the CPU EP need --yes. */
+const LARGE_JOB_SECONDS = 600;
 
 const FORMATS = ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'avif'];
 
 export function registerUpscale(program: Command, signal: AbortSignal): void {
-  program
+  const cmd = program
     .command('upscale')
     .description('super-resolve images with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
     .argument('<inputs...>', 'an image (PNG, JPEG, WebP, TIFF, AVIF, GIF: content is sniffed), or a folder, a glob ("photos/*.jpg", ** crosses folders), or several')
-    .requiredOption('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files')
-    .option('-f, --factor <n>', 'integer enlargement factor', '4')
-    .option('--t <step>', "diffusion step to noise to, 1..T-1 (default: the model's; larger = more detail, less fidelity)")
-    .option('--cascade <n|list>', "Boomerang passes N at t, or a list of t per pass (e.g. 100,60,30) (default: the model's)")
-    .option('--steps <n>', "reverse steps per pass, evenly spaced (default: the model's; capped at t)")
-    .option('--upsampler <kind>', "nearest | bilinear | bicubic | lanczos, centre-aligned (default: the model's, else bicubic)")
-    .option('--sampler <kind>', "ancestral (DDPM) | ddim (default: the model's, else ancestral)")
-    .option('--eta <x>', 'DDIM eta in 0..1 (0 = deterministic reverse pass)')
-    .option('--consistency <kind>', "none (vanilla Boomerang) | ddnm (exact agreement with the input under average pooling) | ibp (back-projection through a bicubic degradation) (default: the model's, else ddnm)")
-    .option('--seed <n>', 'seed for repeatable results (default: random, printed)')
-    .option('--samples <k>', 'independent samples to combine')
-    .option('--reduce <how>', 'mean | median | none: how to combine samples', 'mean')
-    .option('--preset <name>', "a preset from the model's manifest (see sr info); explicit flags override it")
-    .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
-    .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
-    .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)')
+    .option('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files')
+    .option('-f, --factor <n>', 'integer enlargement factor', '4');
+  addMethodOptions(cmd)
     .option('--max-pixels <n>', `largest input width*height to decode (guard against decompression bombs; default ${DEFAULT_MAX_INPUT_PIXELS} = 8192x8192)`)
     .option('--format <ext>', `output format for folder outputs: ${FORMATS.join(' | ')} (default: the input's, or png)`)
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
     .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
+    .option('-y, --yes', `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes on the CPU (without it, such a job is refused with its estimate)`)
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
-      // 1. flags alone
+      // 1. flags alone (the input is checked first, by commander: it names what is missing in the order given)
+      if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
       const options = toOptions(flags);
       const maxPixels = flags.maxPixels === undefined ? DEFAULT_MAX_INPUT_PIXELS : positiveInteger('--max-pixels', parseNumber('--max-pixels', flags.maxPixels));
       const format = flags.format === undefined ? undefined : oneOf('--format', flags.format.toLowerCase().replace(/^\./, ''), FORMATS);
@@ -79,7 +72,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       }
       // 2. the manifest: t, steps, cascade and preset are checked against it
       const manifest = await loadManifest(resolveModelDir(flags.model));
-      resolveSettings(options, manifestOnly(manifest));
+      const resolved = resolveSettings(options, manifest);
       const tile = options.tiling?.tile;
       if (tile !== undefined && tile % manifest.multiple !== 0) {
         throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
@@ -99,15 +92,18 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
           if (!nested) fresh.push(it);
         }
         if (fresh.length === 0) throw new InputError(`No inputs outside the output folder ${flags.output}`);
-        const jobs = planJobs(fresh, flags.output, format);
+        const jobs = planJobs(fresh, flags.output, format).map((j) => ({ ...j, files: outputFiles(j.output, resolved) }));
         const { jobs: unique, existing } = await checkJobs(jobs, { force: flags.force ?? false, resume: flags.resume ?? false });
+        const sizes = await probeSizes(unique);
+        const estimates = sizes.map((sz) => (sz ? estimateWork(resolved, manifest, sz.height, sz.width, options.tiling) : null));
+        confirmLarge(estimates, `${unique.length} files`, flags);
         await ensureOutDir(flags.output);
         const model = await openModel(flags.model, options.device, quiet);
         let report: BatchReport;
         try {
           report = await runBatch(unique, {
             model, options, maxPixels, force: flags.force ?? false, signal, resume: flags.resume ?? false, quiet, existing,
-            outDir: flags.output, json: flags.json, command, cliOptions,
+            outDir: flags.output, json: flags.json, command, cliOptions, work: estimates.map((e) => e?.megapixelEvaluations ?? NaN),
           });
         } finally {
           await model.dispose();
@@ -121,15 +117,19 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       // 3. one input
       const input = items[0]!.path;
       const output = flags.output;
-      await preflight(input, options.factor ?? 4, maxPixels);
+      const info = await preflight(input, options.factor ?? 4, maxPixels);
+      confirmLarge([estimateWork(resolved, manifest, info.height, info.width, options.tiling)], input, flags);
       // 4. the output
-      if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
-      if (await pathExists(output)) {
-        if (flags.resume) {
-          if (!quiet) process.stderr.write(`sr: ${output} exists; skipped (--resume)\n`);
+      const files = outputFiles(output, resolved);
+      for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
+      const present = [];
+      for (const file of files) if (await pathExists(file)) present.push(file);
+      if (present.length > 0) {
+        if (flags.resume && present.length === files.length) {
+          if (!quiet) process.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
           return;
         }
-        if (!flags.force) throw new OutputError(`Output ${output} exists; use --force to overwrite it`);
+        if (!flags.force) throw new OutputError(`Output ${present[0]} exists; use --force to overwrite it`);
       }
       const dir = dirname(output);
       if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new OutputError(`Cannot write ${output}: no such folder ${dir}`);
@@ -144,7 +144,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
           onFileProgress: (f, label) => line.update(f, 1, label),
         });
         const s = r.settings!;
-        line.done(`wrote ${output} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+        line.done(`wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
           `${s.sampler}, consistency ${s.consistency}, seed ${s.seed}${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) ` +
           `in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
         if (flags.json) {
@@ -160,14 +160,23 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     });
 }
 
-/** A stand-in session carrying only the manifest, to check settings before the model file is read. */
-function manifestOnly(manifest: ModelManifest): ModelSession {
-  return {
-    dir: '', manifest, device: 'cpu',
-    run: () => Promise.reject(new Error('model not loaded')),
-    dispose: () => Promise.resolve(),
-  };
+/**
+ * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
+ * cost; with --yes, says the estimate and goes on.
+ */
+function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string, flags: Flags): void {
+  const known = estimates.filter((e): e is WorkEstimate => e !== null);
+  const seconds = known.reduce((a, e) => a + (e.cpuSeconds ?? 0), 0);
+  if (seconds <= LARGE_JOB_SECONDS) return;
+  const tiles = known.reduce((a, e) => a + e.tiles, 0);
+  const evals = known.reduce((a, e) => a + e.tiles * e.evaluations, 0);
+  const text = `${what}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
+    `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
+  if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
+  if (!flags.quiet) process.stderr.write(`sr: ${text}; starting (--yes)\n`);
 }
+
+const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 /** Loads the model once; with --device auto, says which device was found. */
 async function openModel(spec: string | undefined, device: UpscaleFileOptions['device'], quiet: boolean): Promise<ModelSession> {

@@ -79,6 +79,12 @@ export interface CascadePass {
 export interface CascadeOptions extends Omit<BoomerangOptions, 't'> {
   /** Model step t of each pass, in order (see `cascadeTs`). */
   passes: readonly number[];
+  /**
+   * The caller gives up the input image: the first pass noises it in place instead of into a copy (later passes
+   * always work in place on the previous pass's output). Saves one image of memory. Default false.
+   */
+  consumeInput?: boolean;
+  /** After each pass; `output` is valid during the call only (the next pass noises it in place): copy it to keep it. */
   onPass?: (event: CascadePass) => void;
 }
 
@@ -106,7 +112,7 @@ export async function cascade(x: ImageTensor, opts: CascadeOptions): Promise<Ima
   const resolved = passes.map((t) => resolve(x, { ...opts, t })); // validate every pass before any work
   let cur = x;
   for (let k = 0; k < passes.length; k++) {
-    cur = await runPass(cur, resolved[k]!, passes[k]!, k + 1, passes.length, true);
+    cur = await runPass(cur, resolved[k]!, passes[k]!, k + 1, passes.length, true, k > 0 || (opts.consumeInput ?? false));
     opts.onPass?.({ pass: k + 1, passes: passes.length, t: passes[k]!, output: cur });
   }
   return cur;
@@ -171,17 +177,41 @@ function resolve(x: ImageTensor, opts: BoomerangOptions): Resolved {
   };
 }
 
+/**
+ * Above this many elements (a ~2500x2500 image) the whole-image work between model runs takes seconds, so the
+ * pass lets pending events (a Ctrl-C handler) run between its phases and checks the signal again.
+ */
+const YIELD_ELEMENTS = 3 * 2048 * 2048;
+
+/** Normals drawn at a time when noising in place. */
+const NOISE_BAND = 1 << 16;
+
+async function yieldToEvents(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  throwIfAborted(signal);
+}
+
 /** One Boomerang pass over a private working buffer; returns a new image clamped to [-1, 1]. */
-async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, passes: number, forward: boolean): Promise<ImageTensor> {
+async function runPass(
+  x: ImageTensor, r: Resolved, t: number, pass: number, passes: number, forward: boolean, inPlace = false,
+): Promise<ImageTensor> {
   const [C, H, W] = x.shape as [number, number, number];
   const { schedule, pairs, rng, signal } = r;
   throwIfAborted(signal);
   const n = C * H * W;
   const src = contiguousData(x);
-  // 1. x_t: one-shot forward noising (§3), or the given x_t for reverseFrom.
-  const xt = new Float32Array(n);
-  if (forward) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
-  else xt.set(src);
+  // 1. x_t: one-shot forward noising (§3), or the given x_t for reverseFrom. In place, the noise is drawn a band
+  //    at a time (the same stream as one array).
+  const xt = inPlace ? src : new Float32Array(n);
+  if (forward && !inPlace) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
+  else if (forward) {
+    const band = new Float32Array(Math.min(n, NOISE_BAND));
+    for (let a = 0; a < n; a += band.length) {
+      const b = Math.min(n, a + band.length);
+      const noise = rng.fillNormal(b - a === band.length ? band : band.subarray(0, b - a));
+      addNoise(schedule, src.subarray(a, b), t, noise, xt.subarray(a, b));
+    }
+  } else if (!inPlace) xt.set(src);
   const xtImage = createImage(C, H, W, xt);
   const ibp = r.consistency?.kind === 'ibp' ? r.consistency : null;
   const consistency = r.consistency && !ibp ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
@@ -203,6 +233,7 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
       // in place, then the jump as a fused pass over that x̂0 given as an x0-prediction (no clip after projecting).
       const x0 = createImage(C, H, W, toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip, out: modelOut }));
       backProject(x0, ibp.y, ibp.factor, 1, x0);
+      if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);
       fusedStep({
         prediction: 'x0', alphaBar: schedule.alphasCumprod[k]!, clip: false, cx0, cxt, sigma,
         channels: C, height: H, width: W, xt, modelOut: x0.data, noise: sigma > 0 ? rng : undefined, consistency: null,
@@ -214,6 +245,7 @@ async function runPass(x: ImageTensor, r: Resolved, t: number, pass: number, pas
         channels: C, height: H, width: W, xt, modelOut, noise: sigma > 0 ? rng : undefined, consistency,
       });
     }
+    if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);
     r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });
   }
   // 6. x_0, clamped to the image range.

@@ -6,7 +6,11 @@
  */
 import { UsageError } from '../errors.js';
 import { contiguousData, createImage, dims, isContiguous, type ImageTensor } from '../image/tensor.js';
-import { downsampleAverage, resize, upsample } from '../image/upsample.js';
+import { downsampleAverage, resize, subtractUpsampled } from '../image/upsample.js';
+
+/** The consistency steps a reverse pass can apply: none (vanilla Boomerang), ddnm (average pooling), ibp (bicubic). */
+export const CONSISTENCY_KINDS = ['none', 'ddnm', 'ibp'] as const;
+export type Consistency = (typeof CONSISTENCY_KINDS)[number];
 
 /** A·x: factor×factor average pooling (the image stage's downsampleAverage). */
 export const averagePool = downsampleAverage;
@@ -82,9 +86,9 @@ export function backProject(x0hat: ImageTensor, y: ImageTensor, factor: number, 
   for (let i = 0; i < iterations; i++) {
     const down = resize(x, H / factor, W / factor, 'bicubic', { antialias: true });
     for (let j = 0; j < down.data.length; j++) down.data[j] = down.data[j]! - lr[j]!;
-    const up = upsample(down, factor, 'bicubic');
     const src = contiguousData(x);
-    for (let j = 0; j < src.length; j++) target.data[j] = src[j]! - up.data[j]!; // element-wise: target may alias x
+    if (src !== target.data) target.data.set(src);
+    subtractUpsampled(target.data, down, factor, 'bicubic'); // in place: no full-size temporary
     x = target;
   }
   if (iterations === 0 && x !== target) target.data.set(contiguousData(x));

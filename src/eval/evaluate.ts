@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage, encodeImage } from '../image/io.js';
 import { dims, type ImageTensor } from '../image/tensor.js';
-import { createRng } from '../diffusion/rng.js';
+import { createRng, itemSeed } from '../diffusion/rng.js';
 import type { ModelSession } from '../model/session.js';
 import { withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';
 import { positiveInteger } from '../validate.js';
@@ -121,25 +121,30 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
   const method: Method = options.method ?? { kind: 'boomerang', options: {} };
   const shave = options.shave ?? set.factor;
   const run = async (model: ModelSession | undefined): Promise<Evaluation> => {
-    // one seed for the whole set (random when not given), so the run can be repeated
-    const m: Method = method.kind === 'boomerang'
-      ? { kind: 'boomerang', options: { ...method.options, seed: method.options.seed ?? createRng().seed } }
+    // one seed for the set (random when not given), so the run can be repeated; each image draws its own noise
+    // from it (itemSeed), so that a mean over images averages over noise draws
+    const setSeed = method.kind === 'boomerang' ? method.options.seed ?? createRng().seed : null;
+    const methodFor = (name: string): Method => method.kind === 'boomerang'
+      ? { kind: 'boomerang', options: { ...method.options, seed: itemSeed(setSeed!, name) } }
       : method;
     const images: ImageScore[] = [];
     let settings: UpscaleSettings | null = null;
     const total = set.images.length;
     for (const [index, im] of set.images.entries()) {
       throwIfAborted(options.signal);
-      const out = await runMethod(m, im.lr, set.factor, {
+      const out = await runMethod(methodFor(im.name), im.lr, set.factor, {
         ...(model ? { model } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!({ ...e, index, total, name: im.name }) } : {}),
       });
-      settings ??= out.settings;
+      settings ??= out.settings && { ...out.settings, seed: setSeed! };
       const kept = out.settings?.reduce === 'none' ? out.samples : [out.image];
       const { score, perSample } = scoreImages(kept, im.hr, shave);
       const { height, width } = dims(im.hr);
-      const s: ImageScore = { name: im.name, width, height, ...score, seconds: out.seconds, evaluations: out.evaluations, ...(perSample ? { perSample } : {}) };
+      const s: ImageScore = {
+        name: im.name, width, height, ...score, seconds: out.seconds, evaluations: out.evaluations,
+        ...(out.settings ? { seed: out.settings.seed } : {}), ...(perSample ? { perSample } : {}),
+      };
       images.push(s);
       if (options.saveDir !== undefined) {
         if (kept.length === 1) await encodeImage({ rgb: out.image }, join(options.saveDir, `${im.name}_SR.png`));
@@ -149,7 +154,7 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
     }
     return {
       protocol: protocolLine(shave), factor: set.factor, shave, source: set.lrSource, sourceText: LR_SOURCE_TEXT[set.lrSource],
-      method: methodName(m), settings, images, mean: meanScore(images), notes: set.notes,
+      method: methodName(method), settings, images, mean: meanScore(images), notes: set.notes,
     };
   };
   if (method.kind !== 'boomerang') return run(undefined);

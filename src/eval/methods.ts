@@ -3,13 +3,14 @@
  * bicubic imresize (the classic published baseline), or Boomerang through the library's `upscale`.
  */
 import { UsageError } from '../errors.js';
+import { backProject as backProjectImage } from '../diffusion/consistency.js';
 import { KERNELS, matlabImresize, upsample, type Kernel } from '../image/upsample.js';
 import type { ImageTensor } from '../image/tensor.js';
 import type { ModelSession } from '../model/session.js';
 import { upscale, type ProgressEvent, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
 
 export type Method =
-  | { kind: 'upsampler'; kernel: Kernel }
+  | { kind: 'upsampler'; kernel: Kernel; backProject?: number }
   | { kind: 'matlab-bicubic' }
   | { kind: 'boomerang'; options: Omit<UpscaleOptions, 'factor' | 'model' | 'signal' | 'onProgress'> };
 
@@ -25,7 +26,7 @@ export function baselineMethod(name: string): Method {
 
 /** A short label: "bicubic (alone)", "MATLAB bicubic", "Boomerang". */
 export function methodName(m: Method): string {
-  return m.kind === 'upsampler' ? `${m.kernel} (alone)` : m.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : 'Boomerang';
+  return m.kind === 'upsampler' ? `${m.kernel}${m.backProject ? ` back-projected ${m.backProject}x` : ''} (alone)` : m.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : 'Boomerang';
 }
 
 export interface MethodOutput {
@@ -51,6 +52,7 @@ export async function runMethod(method: Method, lr: ImageTensor, factor: number,
   const t0 = performance.now();
   if (method.kind !== 'boomerang') {
     const image = method.kind === 'upsampler' ? upsample(lr, factor, method.kernel) : matlabImresize(lr, factor);
+    if (method.kind === 'upsampler' && method.backProject) backProjectImage(image, lr, factor, method.backProject, image);
     return { image, samples: [image], seconds: (performance.now() - t0) / 1000, evaluations: 0, settings: null };
   }
   if (!opts.model) throw new UsageError('Expected a loaded model for a Boomerang evaluation');

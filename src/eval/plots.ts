@@ -3,6 +3,7 @@
  * that varies), with the baselines as dashed horizontal lines; (2) the Pareto scatter of PSNR-Y against detail
  * with the front joined, the baselines marked and the recommended settings starred.
  */
+import { startName } from './grid.js';
 import { detailError, type DetailMeasure } from './pareto.js';
 import { RULE_TEXT, type Analysis } from './recommend.js';
 import type { SummaryRow } from './summary.js';
@@ -14,7 +15,7 @@ const BASELINE_COLOR: Record<string, string> = {
 };
 
 function baselineName(r: SummaryRow): string {
-  return r.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : `${r.upsampler} alone`;
+  return r.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : `${startName(r.upsampler, r.backProject)} alone`;
 }
 
 /** Which settings other than t and N vary among the rows (they split the lines). */
@@ -117,7 +118,7 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
 /** "t100 N2" plus whatever else is not the default. */
 export function short(r: SummaryRow): string {
   if (r.kind !== 'boomerang') return baselineName(r);
-  return `t${r.t} N${r.cascade}` + (r.consistency !== 'ddnm' ? ` ${r.consistency}` : '') + (r.upsampler !== 'bicubic' ? ` ${r.upsampler}` : '') +
+  return `t${r.t} N${r.cascade}` + (r.consistency !== 'ddnm' ? ` ${r.consistency}` : '') + (r.upsampler !== 'bicubic' ? ` ${r.upsampler}` : '') + (r.backProject ? ` bp${r.backProject}` : '') +
     ((r.samples ?? 1) > 1 ? ` K${r.samples} ${r.reduce}` : '');
 }
 

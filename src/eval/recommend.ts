@@ -55,7 +55,8 @@ export function recommend(rows: readonly SummaryRow[], detail: DetailMeasure = '
   const best = boom.reduce<SummaryRow | null>((b, r) => (!b || r.psnrY > b.psnrY || (r.psnrY === b.psnrY && r.seconds < b.seconds) ? r : b), null);
   out.push({ rule: 'best-psnr', factor, row: best, why: best ? `highest PSNR-Y ${best.psnrY.toFixed(2)} dB` : 'no Boomerang results' });
 
-  const alone = new Map(rows.filter((r) => r.kind === 'upsampler').map((r) => [r.upsampler, r.psnrY]));
+  // the interpolator a user already has: the plain upsampler (not a back-projected baseline)
+  const alone = new Map(rows.filter((r) => r.kind === 'upsampler' && !r.backProject).map((r) => [r.upsampler, r.psnrY]));
   const eligible = boom.filter((r) => alone.has(r.upsampler) && r.psnrY >= alone.get(r.upsampler)!);
   const detailed = eligible.reduce<SummaryRow | null>((b, r) => (!b || err(r) < err(b) || (err(r) === err(b) && r.psnrY > b.psnrY) ? r : b), null);
   out.push({

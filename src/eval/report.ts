@@ -11,7 +11,7 @@ import { writeCropStrip, type CropPanel } from './crops.js';
 import { loadTestSet } from './dataset.js';
 import { LR_SOURCE_TEXT } from './dataset.js';
 import { toHtml, toMarkdown, type Block } from './document.js';
-import { cellSlug } from './grid.js';
+import { cellSlug, startName } from './grid.js';
 import { paretoSvg, short, tradeoffSvg } from './plots.js';
 import { writeSvgAsPng } from './png.js';
 import { protocolLine, protocolShort } from './protocol.js';
@@ -38,8 +38,8 @@ export function summaryColumns(): Column<SummaryRow>[] {
 /** "Boomerang t=100 N=2 bicubic ddnm 10 steps K=1" or the baseline's name. */
 export function settingText(r: SummaryRow): string {
   if (r.kind === 'matlab-bicubic') return 'MATLAB bicubic';
-  if (r.kind === 'upsampler') return `${r.upsampler} alone`;
-  return `t=${r.t} N=${r.cascade} ${r.upsampler} ${r.consistency} ${r.steps} steps` + ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '');
+  if (r.kind === 'upsampler') return `${startName(r.upsampler, r.backProject)} alone`;
+  return `t=${r.t} N=${r.cascade} ${startName(r.upsampler, r.backProject)} ${r.consistency} ${r.steps} steps` + ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '');
 }
 
 export function recommendationRows(a: Analysis): string[][] {

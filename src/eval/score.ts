@@ -13,6 +13,8 @@ export interface ImageScore extends Measurements {
   height: number;
   seconds: number;
   evaluations: number;
+  /** The seed of this image's Boomerang run (itemSeed of the set's seed and its name); absent for baselines. */
+  seed?: number;
   /** Per-sample scores when samples were kept apart (reduce none, K > 1). */
   perSample?: Measurements[];
 }

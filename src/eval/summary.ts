@@ -16,6 +16,8 @@ export interface SweepRecord extends Cell, Measurements {
   model: string | null;
   modelSha: string | null;
   seed: number | null;
+  /** The seed the image's runs used: itemSeed(seed, image); `sr upscale --seed` with it repeats the run. */
+  noiseSeed: number | null;
   sampler: string | null;
   eta: number | null;
   /** ISO time the record was written. */
@@ -31,8 +33,10 @@ export interface SummaryRow extends Cell, Measurements {
 }
 
 /** The resume key of a record: the same cell on the same image with the same model, seed and sampler. */
-export function recordKey(r: Pick<SweepRecord, 'id' | 'image' | 'modelSha' | 'seed' | 'sampler' | 'eta'>): string {
-  return [r.id, r.image, r.modelSha ?? '', r.seed ?? '', r.sampler ?? '', r.eta ?? ''].join('|');
+export function recordKey(r: Pick<SweepRecord, 'id' | 'image' | 'modelSha' | 'seed' | 'noiseSeed' | 'sampler' | 'eta'>): string {
+  // noiseSeed is in the key so that records of runs that shared one seed across images are not resumed into
+  // a sweep whose images draw their own noise
+  return [r.id, r.image, r.modelSha ?? '', r.seed ?? '', r.noiseSeed ?? '', r.sampler ?? '', r.eta ?? ''].join('|');
 }
 
 /** Per-cell means over the images, in the order of `cells` (cells without records are left out). */

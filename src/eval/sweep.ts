@@ -8,15 +8,17 @@
 import { resolve, join } from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
 import { UsageError, throwIfAborted } from '../errors.js';
+import { itemSeed } from '../diffusion/rng.js';
 import { encodeImage } from '../image/io.js';
 import { dims, type ImageTensor } from '../image/tensor.js';
 import type { Kernel } from '../image/upsample.js';
 import type { SamplerKind } from '../diffusion/samplers.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
-import { reduceSamples, type Consistency, type Reduce } from '../upscale.js';
+import type { Consistency } from '../diffusion/consistency.js';
+import { reduceSamples, type Reduce } from '../upscale.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
-import { cellSlug, computeKey, expandGrid, type Cell, type GridSpec } from './grid.js';
+import { cellSlug, computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
 import { appendRecord, readLog, repairLog } from './log.js';
 import { runMethod, type Method } from './methods.js';
 import type { DetailMeasure } from './pareto.js';
@@ -37,7 +39,7 @@ export interface SweepOptions extends GridSpec {
   out: string;
   model?: string | ModelSession;
   device?: DeviceRequest;
-  /** Seed for every Boomerang run (the same noise for every cell). Default 0. */
+  /** Seed of the sweep: every cell on an image uses that image's itemSeed(seed, name), so cells compare on the same noise and images differ. Default 0. */
   seed?: number;
   sampler?: SamplerKind;
   eta?: number;
@@ -106,7 +108,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const ownModel = wantsModel && typeof options.model !== 'object';
   const model = !wantsModel ? null : typeof options.model === 'object' ? options.model : await loadModel(options.model, { device: options.device ?? 'cpu' });
   try {
-    const cells = expandGrid(options, model ? { T: model.manifest.T, defaultSteps: model.manifest.defaults.steps } : null);
+    const cells = expandGrid(options, model ? gridLimits(model) : null);
     const seed = options.seed ?? 0;
     const sampler = options.sampler ?? 'ancestral';
     const eta = options.eta ?? 0;
@@ -117,8 +119,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     const { records: old } = await readLog(logPath);
     const done = new Map(old.map((r) => [recordKey(r), r]));
     const keyOf = (c: Cell, image: string) => recordKey(c.kind === 'boomerang'
-      ? { id: c.id, image, modelSha: model!.manifest.sha256, seed, sampler, eta }
-      : { id: c.id, image, modelSha: null, seed: null, sampler: null, eta: null });
+      ? { id: c.id, image, modelSha: model!.manifest.sha256, seed, noiseSeed: itemSeed(seed, image), sampler, eta }
+      : { id: c.id, image, modelSha: null, seed: null, noiseSeed: null, sampler: null, eta: null });
 
     // load each factor's images, then plan the work left
     const sets = new Map<number, TestSet>();
@@ -160,7 +162,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
         done: doneWork + frac * task.weight, total, cell: first.id, image: im.name, records: written, recordsTotal,
       });
       progress(0);
-      const method = methodOf(first, { seed, sampler, eta, ...(options.tiling ? { tiling: options.tiling } : {}) });
+      const method = methodOf(first, { seed: itemSeed(seed, im.name), sampler, eta, ...(options.tiling ? { tiling: options.tiling } : {}) });
       const output = await runMethod(method, im.lr, set.factor, {
         ...(model ? { model } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
@@ -179,6 +181,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           model: c.kind === 'boomerang' ? model!.manifest.name : null,
           modelSha: c.kind === 'boomerang' ? model!.manifest.sha256 : null,
           seed: c.kind === 'boomerang' ? seed : null,
+          noiseSeed: c.kind === 'boomerang' ? itemSeed(seed, im.name) : null,
           sampler: c.kind === 'boomerang' ? sampler : null,
           eta: c.kind === 'boomerang' ? eta : null,
           at: new Date().toISOString(),
@@ -238,9 +241,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   }
 }
 
-const CELL_COLUMNS = ['id', 'kind', 'factor', 't', 'cascade', 'upsampler', 'consistency', 'steps', 'samples', 'reduce'];
+const CELL_COLUMNS = ['id', 'kind', 'factor', 't', 'cascade', 'upsampler', 'backProject', 'consistency', 'steps', 'samples', 'reduce'];
 const METRIC_COLUMNS = ['psnrY', 'ssimY', 'psnrRgb', 'detailRatio', 'gmsd', 'seconds', 'evaluations'];
-export const RECORD_COLUMNS = [...CELL_COLUMNS, 'image', 'width', 'height', ...METRIC_COLUMNS, 'model', 'modelSha', 'seed', 'sampler', 'eta', 'at'];
+export const RECORD_COLUMNS = [...CELL_COLUMNS, 'image', 'width', 'height', ...METRIC_COLUMNS, 'model', 'modelSha', 'seed', 'noiseSeed', 'sampler', 'eta', 'at'];
 export const SUMMARY_COLUMNS = [...CELL_COLUMNS, 'images', ...METRIC_COLUMNS, 'pareto'];
 
 function recommendationView(a: Analysis) {
@@ -254,9 +257,23 @@ function pick(r: SummaryRow) {
   return { psnrY: r.psnrY, ssimY: r.ssimY, psnrRgb: r.psnrRgb, detailRatio: r.detailRatio, gmsd: r.gmsd, seconds: r.seconds };
 }
 
+/** The model's T and the defaults a sweep uses for the axes it is not given (the same as `sr upscale`'s). */
+function gridLimits(model: ModelSession): GridLimits {
+  const d = model.manifest.defaults;
+  return {
+    T: model.manifest.T, defaultSteps: d.steps,
+    ...(typeof d.cascade === 'number' ? { defaultCascade: d.cascade } : {}),
+    ...(d.upsampler ? { defaultUpsampler: d.upsampler } : {}),
+    ...(d.backProject !== undefined ? { defaultBackProject: d.backProject } : {}),
+    ...(d.consistency ? { defaultConsistency: d.consistency } : {}),
+  };
+}
+
 function gridOf(o: GridSpec): GridSpec {
-  const g: GridSpec = { factors: o.factors, ts: o.ts, cascades: o.cascades };
+  const g: GridSpec = { factors: o.factors, ts: o.ts };
+  if (o.cascades) g.cascades = o.cascades;
   if (o.upsamplers) g.upsamplers = o.upsamplers;
+  if (o.backProjects) g.backProjects = o.backProjects;
   if (o.consistencies) g.consistencies = o.consistencies;
   if (o.steps) g.steps = o.steps;
   if (o.samples) g.samples = o.samples;
@@ -273,11 +290,11 @@ function workOf(c: Cell, pixels: number): number {
 
 function methodOf(c: Cell, common: { seed: number; sampler: SamplerKind; eta: number; tiling?: TilingOptions }): Method {
   if (c.kind === 'matlab-bicubic') return { kind: 'matlab-bicubic' };
-  if (c.kind === 'upsampler') return { kind: 'upsampler', kernel: c.upsampler as Kernel };
+  if (c.kind === 'upsampler') return { kind: 'upsampler', kernel: c.upsampler as Kernel, ...(c.backProject ? { backProject: c.backProject } : {}) };
   return {
     kind: 'boomerang',
     options: {
-      t: c.t!, cascade: c.cascade!, steps: c.steps!, upsampler: c.upsampler as Kernel, consistency: c.consistency as Consistency,
+      t: c.t!, cascade: c.cascade!, steps: c.steps!, upsampler: c.upsampler as Kernel, backProject: c.backProject ?? 0, consistency: c.consistency as Consistency,
       samples: c.samples!, reduce: 'none', seed: common.seed, sampler: common.sampler, eta: common.eta,
       ...(common.tiling ? { tiling: common.tiling } : {}),
     },

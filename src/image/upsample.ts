@@ -114,12 +114,16 @@ const toUint8 = (v: number): number => {
   return b < 0 ? 0 : b > 255 ? 255 : b;
 };
 
-/** Resamples the H axis: [C, H, W] → [C, outH, W], whole rows at a time (bytes: round to uint8). */
+/**
+ * Resamples the H axis: [C, H, W] → [C, outH, W], whole rows at a time (bytes: round to uint8). With `from`, the
+ * result is subtracted from it in place (from − result, each value rounded to float32 first, as a separate
+ * array would hold it) instead of written to a new array.
+ */
 function resampleRows(
-  src: Float32Array, channels: number, height: number, width: number, t: AxisWeights, bytes = false,
+  src: Float32Array, channels: number, height: number, width: number, t: AxisWeights, bytes = false, from?: Float32Array,
 ): Float32Array {
   const { outSize, taps, index, weight } = t;
-  const dst = new Float32Array(channels * outSize * width);
+  const dst = from ?? new Float32Array(channels * outSize * width);
   const acc = new Float64Array(width);
   for (let c = 0; c < channels; c++) {
     for (let oy = 0; oy < outSize; oy++) {
@@ -131,16 +135,18 @@ function resampleRows(
         for (let x = 0; x < width; x++) acc[x] += w * src[row + x]!;
       }
       if (bytes) for (let x = 0; x < width; x++) acc[x] = toUint8(acc[x]!);
-      dst.set(acc, (c * outSize + oy) * width);
+      const at = (c * outSize + oy) * width;
+      if (from) for (let x = 0; x < width; x++) dst[at + x] = dst[at + x]! - Math.fround(acc[x]!);
+      else dst.set(acc, at);
     }
   }
   return dst;
 }
 
-/** Resamples the W axis: [C, H, W] → [C, H, outW] (bytes: round to uint8). */
-function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWeights, bytes = false): Float32Array {
+/** Resamples the W axis: [C, H, W] → [C, H, outW] (bytes: round to uint8; `from`: as resampleRows). */
+function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWeights, bytes = false, from?: Float32Array): Float32Array {
   const { outSize, taps, index, weight } = t;
-  const dst = new Float32Array(rows * outSize);
+  const dst = from ?? new Float32Array(rows * outSize);
   for (let r = 0; r < rows; r++) {
     const base = r * width;
     const out = r * outSize;
@@ -148,7 +154,8 @@ function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWei
       let s = 0;
       const t0 = ox * taps;
       for (let k = 0; k < taps; k++) s += weight[t0 + k]! * src[base + index[t0 + k]!]!;
-      dst[out + ox] = bytes ? toUint8(s) : s;
+      if (from) dst[out + ox] = dst[out + ox]! - Math.fround(s);
+      else dst[out + ox] = bytes ? toUint8(s) : s;
     }
   }
   return dst;
@@ -156,7 +163,7 @@ function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWei
 
 function resampleCore(
   image: ImageTensor, outH: number, outW: number, scaleY: number, scaleX: number,
-  kernel: Kernel, antialias: boolean, edge: Edge,
+  kernel: Kernel, antialias: boolean, edge: Edge, from?: Float32Array,
 ): ImageTensor {
   const { channels, height, width } = dims(image);
   let data = contiguousData(image);
@@ -167,13 +174,16 @@ function resampleCore(
   // Separable passes commute; do the cheaper order first.
   const costYFirst = (ty ? outH * width * ty.taps : 0) + (tx ? outH * outW * tx.taps : 0);
   const costXFirst = (tx ? height * outW * tx.taps : 0) + (ty ? outH * outW * ty.taps : 0);
+  // with `from`, the last pass subtracts its result from it (no full-size temporary)
   if (costYFirst <= costXFirst) {
-    if (ty) data = resampleRows(data, channels, height, width, ty);
-    if (tx) data = resampleCols(data, channels * outH, width, tx);
+    if (ty) data = resampleRows(data, channels, height, width, ty, false, tx ? undefined : from);
+    if (tx) data = resampleCols(data, channels * outH, width, tx, false, from);
   } else {
-    if (tx) data = resampleCols(data, channels * height, width, tx);
-    if (ty) data = resampleRows(data, channels, height, outW, ty);
+    if (tx) data = resampleCols(data, channels * height, width, tx, false, ty ? undefined : from);
+    if (ty) data = resampleRows(data, channels, height, outW, ty, false, from);
   }
+  if (from && !tx && !ty) for (let i = 0; i < from.length; i++) from[i] = from[i]! - data[i]!;
+  if (from) return createImage(channels, outH, outW, from);
   if (data === image.data) data = data.slice();
   return createImage(channels, outH, outW, data);
 }
@@ -204,6 +214,19 @@ export function upsample(image: ImageTensor, factor: number, kernel: Kernel): Im
   checkKernel(kernel);
   const { height, width } = dims(image);
   return resampleCore(image, height * factor, width * factor, factor, factor, kernel, false, 'replicate');
+}
+
+/**
+ * `target` ← `target` − upsample(image, factor, kernel), in place and without a full-size temporary; the same
+ * values as subtracting upsample's result. `target` is a contiguous [C, H·factor, W·factor] array.
+ */
+export function subtractUpsampled(target: Float32Array, image: ImageTensor, factor: number, kernel: Kernel): void {
+  checkImage(image);
+  checkPositiveInteger('factor', factor);
+  checkKernel(kernel);
+  const { channels, height, width } = dims(image);
+  if (target.length !== channels * height * factor * width * factor) throw new RangeError('Expected a target of the upsampled size');
+  resampleCore(image, height * factor, width * factor, factor, factor, kernel, false, 'replicate', target);
 }
 
 /** Centre-aligned resize to outH×outW (per-axis scale out/in); antialiased when shrinking unless told not to. */

@@ -5,7 +5,7 @@
  * step, so tiles are blended at every step and agree with each other (DESIGN.md). No ONNX here: it only
  * calls ModelSession.run.
  */
-import { UsageError } from '../errors.js';
+import { UsageError, throwIfAborted } from '../errors.js';
 import { createImage, dims, type ImageTensor } from '../image/tensor.js';
 import { crop, extractTile, padReflect, planTiles, type Tile, type TilePlan } from '../image/tiling.js';
 import type { ModelSession } from './session.js';
@@ -21,6 +21,8 @@ export interface TilingOptions {
    * (DESIGN.md), and each new shape costs the EP a slow first run.
    */
   batch?: number;
+  /** Checked before every model run (every tile group), so a stop takes effect within one tile's time. */
+  signal?: AbortSignal;
 }
 
 /** The most tiles per webgpu run by default. */
@@ -41,22 +43,29 @@ export interface Denoiser {
   stats: { evaluations: number; runs: number; modelSeconds: number };
 }
 
-export function createDenoiser(model: ModelSession, height: number, width: number, options: TilingOptions = {}): Denoiser {
-  const m = model.manifest.multiple;
+/** The tiles a height x width image is split into for a model of this `multiple` (defaults as createDenoiser's). */
+export function tilePlan(multiple: number, height: number, width: number, options: TilingOptions = {}): TilePlan {
+  const m = multiple;
   const tile = options.tile ?? Math.max(m, Math.floor(512 / m) * m);
   const overlap = options.overlap ?? Math.min(32, tile / 2);
   if (!Number.isInteger(tile) || tile <= 0 || tile % m !== 0) {
     throw new UsageError(`Expected tile to be a positive multiple of ${m} but received ${tile}`);
   }
-  const plan = planTiles(height, width, tile, overlap, m);
+  return planTiles(height, width, tile, overlap, m);
+}
+
+export function createDenoiser(model: ModelSession, height: number, width: number, options: TilingOptions = {}): Denoiser {
+  const plan = tilePlan(model.manifest.multiple, height, width, options);
   const batch = options.batch ?? defaultTileBatch(model.device, plan.tiles.length);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
   const stats = { evaluations: 0, runs: 0, modelSeconds: 0 };
   const { paddedHeight: ph, paddedWidth: pw, tiles } = plan;
 
   const run = async (x: Float32Array, n: number, h: number, w: number, t: number): Promise<Float32Array> => {
+    throwIfAborted(options.signal);
     const t0 = performance.now();
     const out = await model.run(x, n, h, w, new Array<number>(n).fill(t));
+    throwIfAborted(options.signal);
     stats.modelSeconds += (performance.now() - t0) / 1000;
     stats.runs += 1;
     stats.evaluations += n;

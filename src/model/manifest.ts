@@ -4,6 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ModelError } from '../errors.js';
+import { CONSISTENCY_KINDS, type Consistency } from '../diffusion/consistency.js';
+import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { KERNELS, type Kernel } from '../image/upsample.js';
 
 export type Prediction = 'eps' | 'x0' | 'v';
 export type BetaSpec =
@@ -15,10 +18,12 @@ export interface PresetSettings {
   t?: number;
   cascade?: number | number[];
   steps?: number;
-  sampler?: 'ancestral' | 'ddim';
+  sampler?: SamplerKind;
   eta?: number;
-  consistency?: 'none' | 'ddnm';
-  upsampler?: 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+  consistency?: Consistency;
+  upsampler?: Kernel;
+  /** Back-projection iterations applied to the upsampled image before the first pass (0: none). */
+  backProject?: number;
   samples?: number;
   description?: string;
 }
@@ -36,6 +41,11 @@ export interface ModelManifest {
   sha256: string;
   /** Default sampling settings shipped with the model: t and steps always, and optionally any preset field. */
   defaults: PresetSettings & { t: number; steps: number };
+  /**
+   * Measured CPU time per megapixel of model input per evaluation (CPU EP, the reference machine named in the
+   * manifest's speed record), for estimating a job's time before it starts; null when not measured.
+   */
+  cpuSecondsPerMegapixel: number | null;
   /** Named presets (e.g. fidelity, detail) chosen by a sweep on held-out data. */
   presets: Record<string, PresetSettings>;
   /** Everything else in the file (training record, evaluation figures), kept for `sr info`. */
@@ -71,12 +81,17 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
   const sha256 = str('sha256');
   if (!/^[0-9a-f]{64}$/.test(sha256)) fail('expected sha256 to be 64 lowercase hex digits');
   const betas = validateBetas(m.betas, T, fail);
-  const defaults = isObj(m.defaults) ? m.defaults : {};
+  const defaults = isObj(m.defaults) ? validatePreset(m.defaults, 'defaults', T, fail) : {};
   const dt = defaults.t ?? 100;
   const ds = defaults.steps ?? 20;
   if (!isPosInt(dt) || dt >= T) fail(`expected defaults.t in 1..${T - 1} but received ${JSON.stringify(dt)}`);
   if (!isPosInt(ds)) fail(`expected defaults.steps to be a positive integer but received ${JSON.stringify(ds)}`);
-  const presets = isObj(m.presets) ? (m.presets as Record<string, PresetSettings>) : {};
+  if (m.presets !== undefined && !isObj(m.presets)) fail('expected presets to be an object of named settings');
+  const presets: Record<string, PresetSettings> = {};
+  for (const [k, v] of Object.entries(isObj(m.presets) ? m.presets : {})) {
+    if (!isObj(v)) fail(`expected presets.${k} to be an object`);
+    presets[k] = validatePreset(v as Record<string, unknown>, `presets.${k}`, T, fail);
+  }
   return Object.freeze({
     name,
     version,
@@ -89,9 +104,38 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     params: isPosInt(m.params) ? m.params : 0,
     sha256,
     defaults: { ...(defaults as PresetSettings), t: dt as number, steps: ds as number },
+    cpuSecondsPerMegapixel: speedOf(m.speed, fail),
     presets,
     raw: m,
   });
+}
+
+function speedOf(v: unknown, fail: (what: string) => never): number | null {
+  if (v === undefined) return null;
+  const s = isObj(v) ? v.cpu_seconds_per_megapixel : undefined;
+  if (typeof s !== 'number' || !(s > 0)) return fail('expected speed.cpu_seconds_per_megapixel to be a positive number');
+  return s;
+}
+
+/** Checks every field of a preset (or the defaults) against the lists the sampler accepts. */
+function validatePreset(p: Record<string, unknown>, where: string, T: number, fail: (what: string) => never): PresetSettings {
+  const bad = (k: string, want: string): never => fail(`expected ${where}.${k} to be ${want} but received ${JSON.stringify(p[k])}`);
+  const isStep = (v: unknown) => isPosInt(v) && (v as number) < T;
+  const among = (k: string, allowed: readonly string[]) => {
+    if (p[k] !== undefined && !allowed.includes(p[k] as string)) bad(k, `one of ${allowed.join(', ')}`);
+  };
+  if (p.t !== undefined && !isStep(p.t)) bad('t', `an integer in 1..${T - 1}`);
+  if (p.cascade !== undefined && !isPosInt(p.cascade) && !(Array.isArray(p.cascade) && p.cascade.length > 0 && p.cascade.every(isStep))) {
+    bad('cascade', `a positive integer or a list of t in 1..${T - 1}`);
+  }
+  for (const k of ['steps', 'samples']) if (p[k] !== undefined && !isPosInt(p[k])) bad(k, 'a positive integer');
+  if (p.backProject !== undefined && !(Number.isInteger(p.backProject) && (p.backProject as number) >= 0)) bad('backProject', 'a non-negative integer');
+  if (p.eta !== undefined && !(typeof p.eta === 'number' && p.eta >= 0 && p.eta <= 1)) bad('eta', 'a number in 0..1');
+  among('sampler', SAMPLER_KINDS);
+  among('consistency', CONSISTENCY_KINDS);
+  among('upsampler', KERNELS);
+  if (p.description !== undefined && typeof p.description !== 'string') bad('description', 'a string');
+  return p as PresetSettings;
 }
 
 function validateBetas(b: unknown, T: number, fail: (what: string) => never): BetaSpec {

@@ -11,7 +11,9 @@ import { DeviceError, ModelError } from '../errors.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
 
-export type DeviceRequest = 'cpu' | 'webgpu' | 'auto';
+/** What a caller may ask for: a device, or auto (webgpu when a hardware adapter is found, else cpu). */
+export const DEVICE_REQUESTS = ['cpu', 'webgpu', 'auto'] as const;
+export type DeviceRequest = (typeof DEVICE_REQUESTS)[number];
 export type Device = 'cpu' | 'webgpu';
 
 export interface LoadModelOptions {
