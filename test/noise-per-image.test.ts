@@ -72,3 +72,34 @@ test('a sweep without --consistency/--cascade/--upsampler uses the model default
   const plain = expandGrid({ factors: [4], ts: [50] }, { T: 1000, defaultSteps: 10 });
   assert.deepEqual(plain.filter((c) => c.kind === 'boomerang').map((c) => c.id), ['x4 t50 N1 bicubic ddnm S10 K1']);
 });
+
+test('each cascade pass draws fresh forward noise (none reused or correlated between passes)', async () => {
+  const { cascade } = await import('../src/diffusion/boomerang.js');
+  const { createRng } = await import('../src/diffusion/rng.js');
+  const { makeSchedule } = await import('../src/diffusion/schedule.js');
+  const { createImage } = await import('../src/image/tensor.js');
+  const schedule = makeSchedule(1000, { kind: 'linear', start: 1e-4, end: 0.02 });
+  const n = 3 * 32 * 32;
+  const x = createImage(3, 32, 32, new Float32Array(n).fill(0.25));
+  const firstInputs: Float32Array[] = [];
+  const outputs: Float32Array[] = [];
+  // a denoiser whose x̂0 is always 0 (eps = x_t / √(1−ᾱ)), so each pass ends on a known image; one step per pass,
+  // so its input is the pass's x_t = √ᾱ·start + √(1−ᾱ)·ε and ε can be read back
+  const denoise = async (xt: typeof x, t: number) => {
+    firstInputs.push(xt.data.slice());
+    const o = createImage(3, 32, 32);
+    const s = Math.sqrt(1 - schedule.alphasCumprod[t]!);
+    o.data.forEach((_, i) => { o.data[i] = xt.data[i]! / s; });
+    return o;
+  };
+  await cascade(x, { schedule, prediction: 'eps', passes: [40, 40], steps: 1, rng: createRng(1), denoise, onPass: (p) => outputs.push(p.output.data.slice()) });
+  const a = schedule.alphasCumprod[40]!;
+  const eps = (xt: Float32Array, start: Float32Array) => xt.map((v, i) => (v - Math.sqrt(a) * start[i]!) / Math.sqrt(1 - a));
+  const e1 = eps(firstInputs[0]!, x.data);
+  const e2 = eps(firstInputs[1]!, outputs[0]!);
+  let dot = 0, n1 = 0, n2 = 0;
+  for (let i = 0; i < n; i++) { dot += e1[i]! * e2[i]!; n1 += e1[i]! ** 2; n2 += e2[i]! ** 2; }
+  const corr = dot / Math.sqrt(n1 * n2);
+  assert.ok(Math.abs(corr) < 4 / Math.sqrt(n), `pass noises correlate: ${corr}`);
+  assert.ok(Math.abs(n1 / n - 1) < 0.1 && Math.abs(n2 / n - 1) < 0.1, 'each pass noise is standard normal');
+});
