@@ -8,7 +8,7 @@ import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AbortError, InputError, OutputError, SrError, UsageError } from '../errors.js';
-import { probeImage, type ImageInfo } from '../image/io.js';
+import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
 import { checkOutputSize } from '../io-safety/limits.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { trackTempFile, untrackTempFile } from '../io-safety/temp-files.js';
@@ -49,8 +49,6 @@ export interface BatchReport {
   files: FileReport[];
 }
 
-/** Output formats by extension; inputs in other formats (GIF, HEIF) get .png outputs. */
-const WRITABLE = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.avif'];
 
 export interface Job {
   input: string;
@@ -66,7 +64,7 @@ export function planJobs(items: readonly InputItem[], outDir: string, format: st
   return items.map(({ path, rel }) => {
     const ext = extname(rel);
     const stem = ext ? rel.slice(0, -ext.length) : rel;
-    const outExt = format ? `.${format}` : WRITABLE.includes(ext.toLowerCase()) ? ext : '.png';
+    const outExt = format ? `.${format}` : OUTPUT_EXTENSIONS.includes(ext.toLowerCase()) ? ext : '.png';
     return { input: path, output: join(outDir, stem + outExt) };
   });
 }

@@ -8,9 +8,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import { InputError } from '../errors.js';
+import { INPUT_EXTENSIONS } from '../image/io.js';
 
 /** Extensions a folder argument picks up (content is still sniffed when decoding). */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif'];
+const IMAGE_EXTENSIONS = INPUT_EXTENSIONS;
 
 export interface InputItem {
   /** The file to read, as the user gave it or as found. */

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, OutputError, UsageError } from '../errors.js';
-import { formatFromPath } from '../image/io.js';
+import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
@@ -39,7 +39,7 @@ interface Flags extends MethodFlags {
 /** Jobs estimated to take longer than this on the CPU EP need --yes. */
 const LARGE_JOB_SECONDS = 600;
 
-const FORMATS = ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'avif'];
+const FORMATS = OUTPUT_EXTENSIONS.map((e) => e.slice(1));
 
 export function registerUpscale(program: Command, signal: AbortSignal): void {
   const cmd = program

@@ -9,7 +9,8 @@ import { InputError } from '../errors.js';
 
 export type Role = 'hr' | 'lr' | 'sr';
 
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.avif', '.gif'];
+export { INPUT_EXTENSIONS as IMAGE_EXTENSIONS } from '../image/io.js';
+import { INPUT_EXTENSIONS as IMAGE_EXTENSIONS } from '../image/io.js';
 
 const ROLE_SUFFIX = /[_-](hr|gt|lr|sr|test)$/i;
 const ROLE_OF: Readonly<Record<string, Role>> = { hr: 'hr', gt: 'hr', lr: 'lr', sr: 'sr', test: 'sr' };

@@ -1,5 +1,5 @@
 /**
- * The evaluation protocol (DESIGN.md), as text to print beside every number: what `measure` computes.
+ * The evaluation protocol (docs/evaluation.md), as text to print beside every number: what `measure` computes.
  */
 export const PROTOCOL = Object.freeze({
   colour: 'Y of ITU-R BT.601 (Y = 16 + (65.481 R + 128.553 G + 24.966 B)/255 on 0..255), float64, after rounding to 8 bits',

@@ -69,6 +69,16 @@ const EXTENSIONS: Readonly<Record<string, OutputFormat>> = {
   '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.avif': 'avif',
 };
 
+/** The extensions an output may have (its format follows the extension). */
+export const OUTPUT_EXTENSIONS: readonly string[] = Object.keys(EXTENSIONS);
+
+/**
+ * The extensions taken as images when a folder is listed (inputs are sniffed by content, so this only decides
+ * which files of a folder are tried): the output formats, .jpe, and GIF (first frame). HEIC/HEIF is not among
+ * them: sharp's prebuilt libvips does not decode it.
+ */
+export const INPUT_EXTENSIONS: readonly string[] = [...OUTPUT_EXTENSIONS, '.jpe', '.gif'];
+
 /** The output format for a path's extension (case-insensitive); UsageError for an unknown one. */
 export function formatFromPath(outPath: string): OutputFormat {
   const ext = extname(outPath).toLowerCase();

@@ -1,6 +1,6 @@
 /**
  * Image quality metrics for super-resolution, pure TypeScript on float64 planes of 0..255 values.
- * `measure` applies the evaluation protocol (DESIGN.md) to two RGB ImageTensors: BT.601 Y in float64,
+ * `measure` applies the evaluation protocol (docs/evaluation.md) to two RGB ImageTensors: BT.601 Y in float64,
  * `shave` pixels removed from each border, PSNR with peak 255, SSIM with an 11×11 Gaussian window
  * σ = 1.5, K1 = 0.01, K2 = 0.03 — plus PSNR over RGB, the detail ratio and GMSD on Y.
  */

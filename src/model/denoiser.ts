@@ -2,7 +2,7 @@
  * Turns a model session into the sampler's `denoise(x_t, t)`: reflection-pads the image to the model's
  * `multiple`, splits it into overlapping tiles when it is larger than `tile`, runs the tiles in batches,
  * blends the raw model outputs with the tiles' weights and crops back. The sampler calls this at every reverse
- * step, so tiles are blended at every step and agree with each other (DESIGN.md). No ONNX here: it only
+ * step, so tiles are blended at every step and agree with each other. No ONNX here: it only
  * calls ModelSession.run.
  */
 import { UsageError, throwIfAborted } from '../errors.js';
@@ -18,7 +18,7 @@ export interface TilingOptions {
   /**
    * Tiles per model run. Default 1 on CPU (no gain there); on webgpu all tiles in as few runs of at most
    * MAX_GPU_BATCH as possible, made equal in size (25 tiles: 7, 7, 7, 4): the GPU is launch-bound at batch 1
-   * (DESIGN.md), and each new shape costs the EP a slow first run.
+   * (one run per tile costs about as much as a run of 8), and each new shape costs the EP a slow first run.
    */
   batch?: number;
   /** Checked before every model run (every tile group), so a stop takes effect within one tile's time. */

@@ -1,5 +1,5 @@
 /**
- * The model contract between training and inference (DESIGN.md): read `models/<name>/manifest.json`, validate
+ * The model contract between training (models/train/export.py) and inference: read `models/<name>/manifest.json`, validate
  * every field once, and hand back a complete, typed, frozen manifest. Knows nothing of ONNX.
  */
 import { readFile } from 'node:fs/promises';
