@@ -1,8 +1,11 @@
 """Quick PyTorch evaluation of a checkpoint on the held-out validation split (never Set5/Set14): x4 super-resolution
 with Boomerang (+ DDNM consistency or vanilla) against bicubic, Y-PSNR (BT.601, shave = scale).
 
-For monitoring training and for the GPU run, where Node.js is not needed. LR here is torch's antialiased bicubic
-downscale (close to MATLAB's imresize); the project's reference figures come from `sr eval` / benchmarks/quality.
+For monitoring training and for the GPU run, where Node.js is not needed. Its timesteps and x0 rule are the
+product's (schedule.py's set_timesteps and x0_coefficients, checked against the TypeScript sampler through
+sampler-golden.json); its consistency step is DDNM's average-pooling projection and its LR torch's antialiased bicubic
+downscale (close to MATLAB's imresize), so its figures are for monitoring; presets and the published figures come from
+`sr sweep` / `sr eval` / benchmarks/learning-curve.ts, the TypeScript pipeline itself.
 
   python3 models/train/evaluate.py --checkpoint models/train/runs/default/ckpt.pt --data ../shared/data/train
 """
@@ -19,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckpt import load  # noqa: E402
 from data import ImageBank  # noqa: E402
 from patched_unet import PatchedUNet  # noqa: E402
-from schedule import linear_alphas_cumprod  # noqa: E402
+from schedule import linear_alphas_cumprod, set_timesteps, x0_coefficients  # noqa: E402
 
 
 def y_psnr(a, b, shave):
@@ -34,15 +37,14 @@ def y_psnr(a, b, shave):
 
 
 @torch.no_grad()
-def boomerang(model, ab, x, t, steps, y, factor, gen, consistency=True):
-    ks = sorted({round(i * t / steps) for i in range(1, steps + 1)}, reverse=True)
+def boomerang(model, ab, x, t, steps, y, factor, gen, consistency=True, prediction='eps'):
     a = ab[t]
     xt = a.sqrt() * x + (1 - a).sqrt() * torch.randn(x.shape, generator=gen).to(x.device)
-    for i, k in enumerate(ks):
-        prev = ks[i + 1] if i + 1 < len(ks) else 0
+    for k, prev in set_timesteps(t, steps):
         a_k, a_p = ab[k], (ab[prev] if prev > 0 else torch.tensor(1.0, dtype=ab.dtype, device=ab.device))
-        eps = model(xt, torch.full((x.shape[0],), float(k), device=x.device))
-        x0 = ((xt - (1 - a_k).sqrt() * eps) / a_k.sqrt()).clamp(-1, 1)
+        out = model(xt, torch.full((x.shape[0],), float(k), device=x.device))
+        p, q = x0_coefficients(prediction, float(a_k))
+        x0 = (p * xt + q * out).clamp(-1, 1)
         if consistency:
             x0 = x0 - F.interpolate(F.avg_pool2d(x0, factor) - y, scale_factor=factor, mode='nearest')
         if prev == 0:
@@ -55,7 +57,7 @@ def boomerang(model, ab, x, t, steps, y, factor, gen, consistency=True):
     return xt
 
 
-def evaluate(model, data, val_fraction, ts=(50, 100, 200), steps=20, factor=4, limit=24, crop=128, device='cpu'):
+def evaluate(model, data, val_fraction, ts=(50, 100, 200), steps=20, factor=4, limit=24, crop=128, device='cpu', prediction='eps'):
     bank = ImageBank(data, 'val', val_fraction)
     hr = torch.stack([im[:, :crop, :crop] for im in bank.images[:limit]]).float().div(127.5).sub(1).to(device)
     lr = F.interpolate(hr, scale_factor=1 / factor, mode='bicubic', antialias=True, align_corners=False).clamp(-1, 1)
@@ -67,7 +69,7 @@ def evaluate(model, data, val_fraction, ts=(50, 100, 200), steps=20, factor=4, l
     for cons in (True, False):
         for t in ts:
             gen = torch.Generator().manual_seed(0)
-            out = torch.cat([boomerang(model, ab, up[i:i + 8], t, steps, lr[i:i + 8], factor, gen, cons)
+            out = torch.cat([boomerang(model, ab, up[i:i + 8], t, steps, lr[i:i + 8], factor, gen, cons, prediction)
                              for i in range(0, hr.shape[0], 8)])
             res[f"{'ddnm' if cons else 'vanilla'}_t{t}"] = sum(y_psnr(out, hr, factor)) / hr.shape[0]
     return res
@@ -90,7 +92,8 @@ def main():
     model.load_state_dict(state['ema'])
     model.eval()
     t0 = time.time()
-    res = evaluate(model, a.data, state['config']['val_fraction'], steps=a.steps, limit=a.limit, device=dev)
+    res = evaluate(model, a.data, state['config']['val_fraction'], steps=a.steps, limit=a.limit, device=dev,
+                   prediction=state['config']['prediction'])
     res['checkpoint_steps'] = state['counters']['steps']
     res['seconds'] = round(time.time() - t0, 1)
     print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}))

@@ -49,7 +49,12 @@ def main():
         '--val-fraction', '0', '--minutes', '0.05', '--resume', os.path.join(out, 'checkpoint'))
     third = torch.load(os.path.join(tmp, 'run2', 'ckpt.pt'))['counters']
     assert third['steps'] > second['steps'], (second, third)
-    print(f"training recipe smoke test: 3 passed, 0 failed (steps {first['steps']} -> {second['steps']} -> {third['steps']})")
+    # the sampler rules agree with the committed golden file that the TypeScript test checks too
+    sys.path.insert(0, HERE)
+    from schedule import golden
+    committed = json.load(open(os.path.join(HERE, 'sampler-golden.json')))
+    assert json.loads(json.dumps(golden())) == committed, 'schedule.py no longer matches sampler-golden.json'
+    print(f"training recipe smoke test: 4 passed, 0 failed (steps {first['steps']} -> {second['steps']} -> {third['steps']})")
 
 
 if __name__ == '__main__':
