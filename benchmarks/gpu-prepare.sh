@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares issue 6's GPU run here (no GPU needed) and checks that it can travel:
+# Prepares the GPU benchmark run here (no GPU needed) and checks that it can travel:
 #   bash benchmarks/gpu-prepare.sh [--slim]
 # 1. builds dist/ (npx tsc -p .);
 # 2. makes .devicekit/ if it is missing (../shared/tools/device-kit.sh, or benchmarks/gpu-kit.sh with --slim);

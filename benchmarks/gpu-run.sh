@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6's GPU measurements in one call (≈ 4–6 minutes of GPU time, each step bounded by `timeout`):
+# The GPU measurements in one call (≈ 4–6 minutes of GPU time, each step bounded by `timeout`):
 #   1. PyTorch reference of the same model and sampler (benchmarks/torch_reference.py): fp32 / tf32 / fp16-autocast
 #      latency at batch 1..16 and the ×8 t=100 cascade-3 sampler loop, eager;
 #   2. a float16-compute ONNX of the model (benchmarks/gpu-fp16.py), for the fp16 lever;

@@ -8,8 +8,11 @@
  *
  *   npx tsc -p . && node dist/benchmarks/quality.js [--sets Set5,Set14] [--scales 4,8] [--t 50,100 | --t none]
  *       [--cascade 1] [--steps N] [--samples 1] [--reduce mean] [--consistency ddnm] [--upsampler bicubic]
- *       [--limit N] [--model default|DIR] [--seed 0] [--data DIR] [--work DIR] [--label text]
+ *       [--back-project 0] [--limit N] [--model default|DIR] [--seed 0] [--data DIR] [--work DIR] [--label text]
+ *   or  node dist/benchmarks/quality.js --presets fidelity,detail,default [--sets …] [--scales …] [--model …]
  *
+ * --presets measures the named presets of the model's manifest (each one setting: its t, cascade, steps,
+ * back-projection, consistency, upsampler), with the baselines, instead of a grid.
  * --t none measures the baselines only (no model; seconds). Without --model: models/default when present, else
  * /tmp/probe-model, else the fixture (the report says which). On a 2-core CPU a 256×256 model evaluation of the
  * default model takes ~0.15–0.25 s; a Set5 ×4 image is up to 512×512: keep the grid small there.
@@ -29,18 +32,20 @@ import { fmt } from '../src/eval/table.js';
 import { toMarkdown, type Block } from '../src/eval/document.js';
 import { toJson, writeTextAtomic } from '../src/eval/write.js';
 import type { Consistency, Reduce } from '../src/upscale.js';
+import { loadManifest, type PresetSettings } from '../src/model/manifest.js';
+import { resolveModelDir } from '../src/model/locate.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Figures quoted from DESIGN.md and ../shared/data/pairs/README.md (same protocol), by set and scale. */
+/** Figures quoted from the published bicubic tables and the data set's README (UpscalerJS, same protocol), by set and scale. */
 export const QUOTED: Readonly<Record<string, { label: string; psnrY: number; ssimY: number | null; note: string }[]>> = {
   'Set5 x4': [
-    { label: 'bicubic, published (MATLAB)', psnrY: 28.42, ssimY: 0.8104, note: 'DESIGN.md' },
+    { label: 'bicubic, published (MATLAB)', psnrY: 28.42, ssimY: 0.8104, note: 'published' },
     { label: 'UpscalerJS esrgan-thick', psnrY: 29.94, ssimY: 0.8522, note: 'pairs/README.md; ~6.3 s/image on one core (tfjs wasm)' },
     { label: 'UpscalerJS esrgan-slim', psnrY: 28.60, ssimY: null, note: 'pairs/README.md' },
   ],
   'Set14 x4': [
-    { label: 'bicubic, published (MATLAB)', psnrY: 26.00, ssimY: 0.7027, note: 'DESIGN.md; pairs/README.md measures 26.09 on these files' },
+    { label: 'bicubic, published (MATLAB)', psnrY: 26.00, ssimY: 0.7027, note: 'published; these files give 26.09' },
     { label: 'UpscalerJS esrgan-thick', psnrY: 27.16, ssimY: 0.7408, note: 'pairs/README.md' },
     { label: 'UpscalerJS esrgan-slim', psnrY: 26.27, ssimY: null, note: 'pairs/README.md' },
   ],
@@ -68,6 +73,8 @@ const { values: a } = parseArgs({
     reduce: { type: 'string', default: 'mean' },
     consistency: { type: 'string', default: 'ddnm' },
     upsampler: { type: 'string', default: 'bicubic' },
+    'back-project': { type: 'string', default: '0' },
+    presets: { type: 'string' },
     limit: { type: 'string' },
     model: { type: 'string' },
     seed: { type: 'string', default: '0' },
@@ -97,9 +104,26 @@ interface SetResult {
   report: string | null;
 }
 
+/** One single-cell grid per named preset of the model's manifest. */
+async function presetGridsOf(spec: string, names: string[]) {
+  const manifest = await loadManifest(resolveModelDir(spec));
+  return names.map((name) => {
+    const p: PresetSettings | undefined = name === 'defaults' ? manifest.defaults : manifest.presets[name];
+    if (!p) throw new Error(`model ${manifest.name} has no preset ${name} (it has ${Object.keys(manifest.presets).join(', ')})`);
+    if (Array.isArray(p.cascade)) throw new Error(`preset ${name} has a list of t per pass; give it as a grid instead`);
+    return {
+      name, ts: [p.t ?? manifest.defaults.t], cascades: [p.cascade ?? 1], steps: [p.steps ?? manifest.defaults.steps],
+      upsamplers: [p.upsampler ?? 'bicubic'] as Kernel[], consistencies: [p.consistency ?? 'ddnm'] as Consistency[], backProjects: [p.backProject ?? 0],
+    };
+  });
+}
+
+let presetGrids: Awaited<ReturnType<typeof presetGridsOf>> | null = null;
+
 async function main(): Promise<number> {
   const ts = a.t === 'none' ? [] : nums(a.t);
-  const model = ts.length ? pickModel() : null;
+  const model = ts.length || a.presets ? pickModel() : null;
+  if (a.presets) presetGrids = await presetGridsOf(model!.spec, list(a.presets));
   const started = performance.now();
   const results: SetResult[] = [];
   for (const set of list(a.sets)) {
@@ -109,27 +133,36 @@ async function main(): Promise<number> {
       const out = join(a.work, `${set}-x${scale}`);
       process.stderr.write(`${set} x${scale}: ${dir} -> ${out}\n`);
       let last = 0;
-      const r = await runSweep({
-        hr: dir, lr: dir, factors: [scale], ts, cascades: nums(a.cascade),
-        upsamplers: list(a.upsampler) as Kernel[], consistencies: list(a.consistency) as Consistency[],
-        samples: nums(a.samples), reduces: list(a.reduce) as Reduce[],
-        ...(a.steps ? { steps: nums(a.steps) } : {}),
-        ...(a.limit ? { limit: Number(a.limit) } : {}),
-        ...(model ? { model: model.spec } : {}),
-        seed: Number(a.seed), out,
-        onProgress: (e) => {
-          const now = performance.now();
-          if (now - last < 10000) return;
-          last = now;
-          process.stderr.write(`  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`);
-        },
-      });
-      const report = await writeSweepReport(r, { title: `Quality: ${set} ×${scale}` });
-      const an = r.analyses[0]!;
+      // a grid, or one single-setting sweep per preset (rows gathered, baselines once)
+      const grids = presetGrids ?? [{
+        name: null, ts, cascades: nums(a.cascade), upsamplers: list(a.upsampler) as Kernel[], consistencies: list(a.consistency) as Consistency[],
+        backProjects: nums(a['back-project']), ...(a.steps ? { steps: nums(a.steps) } : {}),
+      }];
+      const rows = new Map<string, SummaryRow>();
+      let r: Awaited<ReturnType<typeof runSweep>> | null = null;
+      for (const { name, ...grid } of grids) {
+        if (name) process.stderr.write(`  preset ${name}: ${JSON.stringify(grid)}\n`);
+        r = await runSweep({
+          hr: dir, lr: dir, factors: [scale], ...grid,
+          samples: nums(a.samples), reduces: list(a.reduce) as Reduce[],
+          ...(a.limit ? { limit: Number(a.limit) } : {}),
+          ...(model ? { model: model.spec } : {}),
+          seed: Number(a.seed), out,
+          onProgress: (e) => {
+            const now = performance.now();
+            if (now - last < 10000) return;
+            last = now;
+            process.stderr.write(`  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`);
+          },
+        });
+        for (const row of r.rows) rows.set(row.id, name && row.kind === 'boomerang' ? { ...row, id: `${row.id} (preset ${name})` } : row);
+      }
+      const report = presetGrids ? null : await writeSweepReport(r!, { title: `Quality: ${set} ×${scale}` });
+      const an = r!.analyses[0]!;
       results.push({
-        set, scale, images: r.meta.images[scale] ?? [], rows: r.rows,
-        recommendations: an.recommendations.map((x) => ({ rule: x.rule, cell: x.row?.id ?? null, why: x.why })),
-        quoted: QUOTED[`${set} x${scale}`] ?? [], report: report.markdown,
+        set, scale, images: r!.meta.images[scale] ?? [], rows: [...rows.values()],
+        recommendations: presetGrids ? [] : an.recommendations.map((x) => ({ rule: x.rule, cell: x.row?.id ?? null, why: x.why })),
+        quoted: QUOTED[`${set} x${scale}`] ?? [], report: report?.markdown ?? null,
       });
     }
   }
@@ -141,7 +174,7 @@ async function main(): Promise<number> {
   const date = new Date().toISOString().slice(0, 10);
   const name = `quality-${date}${a.label ? '-' + a.label.replace(/[^A-Za-z0-9.-]+/g, '_') : ''}`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-  const config = { sets: a.sets, scales: a.scales, t: a.t, cascade: a.cascade, steps: a.steps ?? "model's default", samples: a.samples, reduce: a.reduce, consistency: a.consistency, upsampler: a.upsampler, limit: a.limit ?? 'all', seed: a.seed };
+  const config = { ...(a.presets ? { presets: a.presets } : {}), sets: a.sets, scales: a.scales, t: a.t, backProject: a['back-project'], cascade: a.cascade, steps: a.steps ?? "model's default", samples: a.samples, reduce: a.reduce, consistency: a.consistency, upsampler: a.upsampler, limit: a.limit ?? 'all', seed: a.seed };
   const json = { date: new Date().toISOString(), protocol: protocolLine(), machine, model, config, check, results, seconds: (performance.now() - started) / 1000 };
   const blocks = document(json);
   await writeTextAtomic(join(root, 'benchmarks', 'results', `${name}.json`), toJson(json));
@@ -161,7 +194,7 @@ function document(j: {
     'Data: ../shared/data/pairs (HR cropped to a multiple of the scale; LR by MATLAB bicubic imresize, as distributed / bit-exact re-implementation).',
     'Baselines: nearest, bilinear, bicubic (Keys a = −0.5), lanczos3, all centre-aligned (no half-pixel shift), and MATLAB bicubic imresize (the published baseline).',
     `Boomerang: ${j.model ? `model ${j.model.spec} (${j.model.note})` : 'not run (--t none)'}; grid ${Object.entries(j.config).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    'Rows marked "quoted" are copied from DESIGN.md and ../shared/data/pairs/README.md, not measured here.',
+    'Rows marked "quoted" are copied from the data set\'s README (published bicubic figures and UpscalerJS\'s, same protocol), not measured here.',
     `Machine: ${j.machine}; s/image is wall time per image; total ${j.seconds.toFixed(0)} s.`,
     j.check ? `Check: MATLAB bicubic Set5 ×4 measured ${j.check.measured.toFixed(3)} dB, published ${j.check.psnrY} ± ${j.check.tolerance}: **${j.check.pass ? 'PASS' : 'FAIL'}**.`
       : `Check: not made (${j.config.limit !== 'all' ? '--limit: not the whole set' : 'Set5 ×4 not in this run'}).`,
@@ -173,7 +206,8 @@ function document(j: {
     for (const x of r.rows.filter((x) => x.kind !== 'boomerang')) rows.push([settingText(x), fmt.db(x.psnrY), fmt.ssim(x.ssimY), fmt.db(x.psnrRgb), fmt.ratio(x.detailRatio), fmt.gmsd(x.gmsd), fmt.seconds(x.seconds), 'measured']);
     for (const x of r.rows.filter((x) => x.kind === 'boomerang')) {
       const recs = r.recommendations.filter((q) => q.cell === x.id).map((q) => RULE_TEXT[q.rule as keyof typeof RULE_TEXT]);
-      rows.push([`Boomerang ${settingText(x)}`, fmt.db(x.psnrY), fmt.ssim(x.ssimY), fmt.db(x.psnrRgb), fmt.ratio(x.detailRatio), fmt.gmsd(x.gmsd), fmt.seconds(x.seconds),
+      const preset = /\(preset \w+\)/.exec(x.id)?.[0];
+      rows.push([`Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`, fmt.db(x.psnrY), fmt.ssim(x.ssimY), fmt.db(x.psnrRgb), fmt.ratio(x.detailRatio), fmt.gmsd(x.gmsd), fmt.seconds(x.seconds),
         ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; ')]);
     }
     b.push({ kind: 'table', headers: ['method', 'PSNR-Y', 'SSIM-Y', 'PSNR-RGB', 'detail ratio', 'GMSD', 's/image', 'source'], rows, left: [0, 7] });

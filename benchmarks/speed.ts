@@ -350,7 +350,7 @@ async function main(): Promise<number> {
         const cmp = compare(torch, rows);
         result.pytorch = { file: torchFile, gpu: torch.gpu ?? null, torch: torch.torch ?? null, latency: torch.latency ?? null, sampler: torch.sampler ?? null };
         result.comparison = cmp;
-        const headline = cmp['default_vs_tf32'] as { latency_b1: number | null; throughput: number | null } | undefined;
+        const headline = cmp.default_vs_tf32 as { latency_b1: number | null; throughput: number | null } | undefined;
         result.webgpu_vs_pytorch_latency_b1 = headline?.latency_b1 ?? null;
         result.webgpu_vs_pytorch_throughput = headline?.throughput ?? null;
         const best = cmp[`${bestVariant}_vs_tf32`] as { latency_b1: number | null; throughput: number | null } | undefined;
@@ -511,7 +511,7 @@ function markdown(r: Record<string, unknown>): string {
     for (const x of r.resident as LatencyRow[]) L.push(`| ${x.variant} | ${x.batch} | ${x.mode} | ${x.msPerRun ?? `error: ${x.error ?? '?'}`} | ${x.msPerImage ?? '—'} |`);
   }
   const acc = r.accuracy as Record<string, unknown> | undefined;
-  if (acc && acc.rows) {
+  if (acc?.rows) {
     L.push('', `Outputs against the ${String(acc.reference)} (same 256×256 input): ` + (acc.rows as Record<string, unknown>[])
       .map((a) => (a.error ? `${String(a.what)}: error ${String(a.error)}` : `${String(a.what)} t=${String(a.t)}: max |Δ| ${String(a.maxAbs)}, rel L2 ${String(a.relL2)}`)).join('; '));
   } else if (acc?.error) L.push('', `accuracy: error ${String(acc.error)}`);

@@ -1,16 +1,28 @@
-/** boomerang-sr's public API. */
-export { upscale, upscaleFile, resolveSettings, reduceSamples, withModel } from './upscale.js';
-export type { UpscaleOptions, UpscaleFileOptions, UpscaleResult, UpscaleSettings, ProgressEvent, Consistency, Reduce } from './upscale.js';
+/**
+ * boomerang-sr's public API: the pipeline (upscale one image, a file, a batch; load a model once) and the
+ * evaluator (score against ground truth, sweep settings). Everything else is internal.
+ *
+ * @example
+ *   const model = await loadModel('default', { device: 'auto' });
+ *   const { image, settings } = await upscale('in.png', { model, factor: 4, t: 50, cascade: 2, seed: 1 });
+ *   await model.dispose();
+ */
+export { upscale, upscaleFile, estimateWork, outputFiles } from './upscale.js';
+export type {
+  Consistency, ProgressEvent, Reduce, UpscaleFileOptions, UpscaleOptions, UpscaleResult, UpscaleSettings, WorkEstimate,
+} from './upscale.js';
+export { upscaleBatch } from './batch/batch.js';
+export type { BatchEvents, BatchOptions, BatchOutcome, BatchReport, FileReport, FileStatus } from './batch/batch.js';
 export { loadModel } from './model/session.js';
-export type { ModelSession, DeviceRequest, Device, LoadModelOptions } from './model/session.js';
-export { loadManifest, validateManifest } from './model/manifest.js';
-export type { ModelManifest } from './model/manifest.js';
-export { decodeImage, encodeImage } from './image/io.js';
-export { upsample, matlabImresize } from './image/upsample.js';
+export type { Device, DeviceRequest, LoadModelOptions, ModelSession } from './model/session.js';
+export type { ModelManifest, PresetSettings } from './model/manifest.js';
 export type { Kernel } from './image/upsample.js';
-export { createImage, type ImageTensor } from './image/tensor.js';
-export { makeSchedule, noiseLevel, setTimesteps } from './diffusion/schedule.js';
-export { boomerang, cascade } from './diffusion/boomerang.js';
-export { createRng } from './diffusion/rng.js';
-export * from './errors.js';
-export * from './eval/index.js';
+export type { ImageTensor } from './image/tensor.js';
+export { measure } from './metrics/index.js';
+export type { Measurements, MeasureOptions } from './metrics/index.js';
+export { evaluate } from './eval/evaluate.js';
+export type { EvaluateOptions, Evaluation } from './eval/evaluate.js';
+export { runSweep } from './eval/sweep.js';
+export type { SweepOptions, SweepProgress, SweepResult } from './eval/sweep.js';
+export { writeSweepReport } from './eval/report.js';
+export { AbortError, DeviceError, InputError, ModelError, OutputError, SrError, UsageError } from './errors.js';

@@ -84,6 +84,13 @@ export interface ProgressEvent {
   t: number;
 }
 
+/** How much of a run's reverse steps are done, 0..1, from one of its progress events (samples × passes × steps). */
+export function progressFraction(e: Pick<ProgressEvent, 'sample' | 'samples' | 'pass' | 'passes' | 'step' | 'totalSteps'>): number {
+  const total = e.samples * e.passes * e.totalSteps;
+  if (total <= 0) return 0;
+  return (((Math.max(1, e.sample) - 1) * e.passes + (Math.max(1, e.pass) - 1)) * e.totalSteps + e.step) / total;
+}
+
 /** The complete settings a run used (what to print and record to repeat it). */
 export interface UpscaleSettings {
   model: string;

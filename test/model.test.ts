@@ -22,7 +22,7 @@ test('a complete manifest validates, with defaults filled in', () => {
 });
 
 test('manifest validation names the file and the field', () => {
-  const cases: Array<[(m: any) => void, string]> = [
+  const cases: Array<[(m: Record<string, unknown>) => void, string]> = [
     [(m) => { m.prediction = 'score'; }, 'Invalid model manifest x.json: expected prediction to be one of eps, x0, v but received "score"'],
     [(m) => { m.T = 0; }, 'Invalid model manifest x.json: expected a positive integer for T but received 0'],
     [(m) => { m.multiple = 6; }, 'Invalid model manifest x.json: expected multiple (6) to be a multiple of patch (4)'],
@@ -53,7 +53,7 @@ test('manifest validation names the file and the field', () => {
 test('the fixture model runs in onnxruntime and matches the PyTorch golden output', async () => {
   const model = await loadModel('fixture');
   try {
-    const g = (model.manifest.raw as any).golden as { shape: number[]; t: number; out_sum: number; out_abs_sum: number; out_first: number[] };
+    const g = (model.manifest.raw as { golden: { shape: number[]; t: number; out_sum: number; out_abs_sum: number; out_first: number[] } }).golden;
     const [b, c, h, w] = g.shape as [number, number, number, number];
     const n = b * c * h * w;
     const x = new Float32Array(n);
@@ -65,7 +65,7 @@ test('the fixture model runs in onnxruntime and matches the PyTorch golden outpu
     for (const v of out) { sum += v; abs += Math.abs(v); }
     assert.ok(Math.abs(abs - g.out_abs_sum) < 1e-4 * g.out_abs_sum, `abs sum ${abs} vs ${g.out_abs_sum}`);
     assert.ok(Math.abs(sum - g.out_sum) < 1e-3, `sum ${sum} vs ${g.out_sum}`);
-    g.out_first.forEach((v, i) => assert.ok(Math.abs(out[i]! - v) < 1e-4, `out[${i}] ${out[i]} vs ${v}`));
+    for (const [i, v] of g.out_first.entries()) assert.ok(Math.abs(out[i]! - v) < 1e-4, `out[${i}] ${out[i]} vs ${v}`);
     assert.equal(model.device, 'cpu');
   } finally {
     await model.dispose();

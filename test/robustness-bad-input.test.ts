@@ -1,5 +1,5 @@
 /**
- * Issue 5 §2, bad input, through the built CLI: each case gives one stderr line naming the file and the problem,
+ * Bad input, through the built CLI: each case gives one stderr line naming the file and the problem,
  * no stack trace, no output file, and its documented exit code (2 usage, 3 input, 4 model).
  */
 import assert from 'node:assert/strict';

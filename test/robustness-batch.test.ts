@@ -1,5 +1,5 @@
 /**
- * Issue 5 §5, batch jobs: a folder, a glob (with **), several inputs; one bad file does not stop the batch;
+ * Batch jobs: a folder, a glob (with **), several inputs; one bad file does not stop the batch;
  * summary and exit 3 when any failed; --resume skips finished outputs; --json report; the model is loaded once
  * (runBatch is handed one session and every evaluation goes through it); interruption writes the report.
  */
@@ -9,8 +9,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { checkJobs, fillWeights, planJobs, runBatch, type BatchReport } from '../src/cli/batch.js';
-import { expandInputs, glob } from '../src/cli/inputs.js';
+import { fillWeights, upscaleBatch, type BatchReport } from '../src/batch/batch.js';
+import { expandInputs, glob } from '../src/batch/inputs.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { FAST, rgbPng, sr, srInterrupted, tempDir } from './robustness-helpers.js';
 
@@ -136,22 +136,33 @@ test('expandInputs and glob: folders, patterns, hidden files, literal names with
   assert.equal(lit.batch, false, 'an existing file with glob characters is taken literally');
 });
 
-test('runBatch uses the one model session it is given for every file (the model is loaded once)', async () => {
+test('upscaleBatch (the library) uses the one model session it is given for every file, and writes nothing to stderr', async () => {
   const model = await loadModel('fixture');
   let runs = 0;
   let disposed = false;
   const counted: ModelSession = { ...model, run: (...a) => { runs++; return model.run(...a); }, dispose: async () => { disposed = true; } };
   const out = join(dir, 'out-lib');
-  mkdirSync(out);
-  const items = (await expandInputs([join(photos, 'a.png'), join(photos, 'c.png'), join(photos, 'b.jpg')])).items;
-  const { jobs, existing } = await checkJobs(planJobs(items, out, undefined), { force: false, resume: false });
-  const report = await runBatch(jobs, {
-    model: counted, options: { steps: 2, t: 20, seed: 1 }, maxPixels: 1e6, force: false, signal: new AbortController().signal,
-    resume: false, quiet: true, existing, outDir: out, json: undefined, command: 'test', cliOptions: {},
-  });
-  assert.equal(report.summary.ok, 3);
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  const files: string[] = [];
+  let outcome: Awaited<ReturnType<typeof upscaleBatch>>;
+  try {
+    outcome = await upscaleBatch([join(photos, 'a.png'), join(photos, 'c.png'), join(photos, 'b.jpg'), join(photos, 'broken.png')], out, counted,
+      { steps: 2, t: 20, seed: 1 }, { onFile: (f) => files.push(`${f.status} ${f.errorCode ?? ''}`.trim()) });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(written, []);
+  assert.equal(outcome.stoppedBy, null);
+  assert.deepEqual(outcome.report.summary, { total: 4, ok: 3, failed: 1, skipped: 0, interrupted: 0, pending: 0 });
+  assert.deepEqual(files, ['ok', 'ok', 'ok', 'failed INPUT']);
   assert.equal(runs, 3 * 2, 'one evaluation per step per file, all through the given session');
   assert.equal(disposed, false, 'the caller owns the session');
+  // a rerun with resume skips the finished files (and still fails the broken one)
+  const again = await upscaleBatch([join(photos, 'a.png'), join(photos, 'broken.png')], out, counted, { steps: 2, t: 20, seed: 1, resume: true });
+  assert.deepEqual(again.report.files.map((f) => f.status), ['skipped', 'failed']);
+  assert.equal(runs, 3 * 2);
   await model.dispose();
 });
 

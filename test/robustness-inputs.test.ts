@@ -1,5 +1,5 @@
 /**
- * Issue 5 §1, input handling, through the library's upscaleFile with the fixture model (loaded once):
+ * Input handling, through the library's upscaleFile with the fixture model (loaded once):
  * grayscale, 16-bit, RGBA, EXIF orientation, CMYK, animated GIF/WebP (first frame + warning), tiny images.
  */
 import assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ test('grayscale PNG: expanded to RGB, every channel keeps the grey levels (ddnm 
   assert.deepEqual([info.width, info.height, info.channels], [32, 32, 3]);
   for (let c = 0; c < 3; c++) {
     const means = blockMeans(data, 32, 32, 3, c, 4);
-    means.forEach((m, i) => assert.ok(Math.abs(m - grey[i]!) <= 1.5, `channel ${c} block ${i}: ${m} vs ${grey[i]}`));
+    for (const [i, m] of means.entries()) assert.ok(Math.abs(m - grey[i]!) <= 1.5, `channel ${c} block ${i}: ${m} vs ${grey[i]}`);
   }
 });
 
@@ -68,7 +68,7 @@ test('16-bit PNG in, 16-bit PNG out, with more than 8 bits of precision; 8-bit J
   assert.ok(notByteAligned > out16.length / 2, 'values are real 16-bit, not 8-bit scaled up');
   // ddnm keeps the 4x4 block means at the input's 16-bit values
   const means = blockMeans(out16, 32, 32, 3, 0, 4);
-  means.forEach((m, i) => assert.ok(Math.abs(m - samples[i * 3]!) <= 64, `block ${i}: ${m} vs ${samples[i * 3]}`));
+  for (const [i, m] of means.entries()) assert.ok(Math.abs(m - samples[i * 3]!) <= 64, `block ${i}: ${m} vs ${samples[i * 3]}`);
   const jpg = join(dir, 'deep-x4.jpg');
   await upscaleFile(input, jpg, fast());
   assert.equal((await sharp(jpg).metadata()).depth, 'uchar');
@@ -181,8 +181,9 @@ for (const [w, h, factor] of [[1, 1, 4], [1, 1, 1], [3, 5, 4], [5, 3, 1], [1, 7,
     assert.deepEqual([info.width, info.height], [w * factor, h * factor]);
     // ddnm: each factor×factor block averages back to its input pixel
     for (let c = 0; c < 3; c++) {
-      blockMeans(data, w * factor, h * factor, 3, c, factor).forEach((m, i) =>
-        assert.ok(Math.abs(m - rgb[i * 3 + c]!) <= 1.5, `pixel ${i} channel ${c}: ${m} vs ${rgb[i * 3 + c]}`));
+      for (const [i, m] of blockMeans(data, w * factor, h * factor, 3, c, factor).entries()) {
+        assert.ok(Math.abs(m - rgb[i * 3 + c]!) <= 1.5, `pixel ${i} channel ${c}: ${m} vs ${rgb[i * 3 + c]}`);
+      }
     }
   });
 }

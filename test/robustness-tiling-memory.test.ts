@@ -1,5 +1,5 @@
 /**
- * Issue 5 §4: the denoiser blends tiles straight into one float32 image (1/Σw computed once per plan) instead of
+ * The denoiser blends tiles straight into one float32 image (1/Σw computed once per plan) instead of
  * float64 Σw·v and Σw planes per step. Check it against the reference blend built from tiling.ts's accumulator,
  * with a model whose output depends on the whole tile (so overlaps really disagree and weights matter).
  */

@@ -78,7 +78,9 @@ describe('blendWeights1d', () => {
         return w;
       });
       const normalised = new Float64Array(length);
-      spans.forEach((s, i) => parts[i]!.forEach((v, p) => { normalised[s.start + p]! += v / sum[s.start + p]!; }));
+      for (const [i, s] of spans.entries()) {
+        for (const [p, v] of parts[i]!.entries()) normalised[s.start + p]! += v / sum[s.start + p]!;
+      }
       for (const v of normalised) assert.ok(Math.abs(v - 1) < 1e-12);
     }
   });

@@ -7,7 +7,6 @@ import { averagePool } from '../src/diffusion/consistency.js';
 import { resize } from '../src/image/upsample.js';
 import { UsageError } from '../src/errors.js';
 import { validateManifest } from '../src/model/manifest.js';
-import type { ModelSession } from '../src/model/session.js';
 
 const model = await loadModel('fixture');
 test.after(() => model.dispose());

@@ -10,6 +10,7 @@ import { BASELINE_NAMES, baselineMethod, type Method } from '../eval/methods.js'
 import type { ImageScore, MeanScore } from '../eval/score.js';
 import { fmt, metricColumns, textTable, type Column } from '../eval/table.js';
 import { toCsv, toJson, writeTextAtomic } from '../eval/write.js';
+import { progressFraction } from '../upscale.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
@@ -54,7 +55,7 @@ export function registerEval(program: Command, signal: AbortSignal): void {
       options.signal = signal;
       options.onProgress = (e) => {
         if (e.stage !== 'boomerang') return;
-        const within = (((e.sample - 1) * e.passes + (e.pass - 1)) * e.totalSteps + e.step) / Math.max(1, e.samples * e.passes * e.totalSteps);
+        const within = progressFraction(e);
         line.update(e.index + within, e.total, `${e.name} pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps}`);
       };
       options.onImage = (e) => line.update(e.index + 1, e.total, `${e.score.name} ${fmt.db(e.score.psnrY)} dB`);

@@ -19,6 +19,11 @@ export function exitCodeFor(err: unknown): number {
   return err instanceof SrError ? BY_CODE[err.code] : EXIT.INTERNAL;
 }
 
+/** The exit code of an error kind (as the library's reports record it). */
+export function exitCodeForKind(code: ErrorCode): number {
+  return BY_CODE[code];
+}
+
 /** One line for stderr: the message of a known error; for an unknown one, the message and a hint. */
 export function describeError(err: unknown): string {
   if (err instanceof SrError) return `sr: ${err.message}`;

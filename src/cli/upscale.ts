@@ -5,22 +5,24 @@
  * the folder (output, 5) → the model file's sha256 (model, 4) → work. Batches report bad files and go on.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, sep } from 'node:path';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { ensureOutDir, planBatch, preflight, processFile, runPlan, type BatchOptions, type BatchOutcome, type BatchReport } from '../batch/batch.js';
+import { expandInputs } from '../batch/inputs.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
+import { writeFileAtomic } from '../io-safety/atomic.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
-import { loadManifest, type ModelManifest } from '../model/manifest.js';
+import { pathExists, sameFile } from '../io-safety/paths.js';
+import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
 import { estimateWork, outputFiles, resolveSettings, type UpscaleFileOptions, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
-import { checkJobs, ensureOutDir, planJobs, preflight, probeSizes, processFile, runBatch, writeJson, type BatchReport } from './batch.js';
-import { expandInputs } from './inputs.js';
+import { exitCodeForKind } from './exit-codes.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
-import { createProgressLine } from './progress.js';
+import { createProgressLine, type ProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -59,67 +61,66 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     .action(async (inputs: string[], flags: Flags) => {
       // 1. flags alone (the input is checked first, by commander: it names what is missing in the order given)
       if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
+      const output = flags.output;
       const options = toOptions(flags);
-      const maxPixels = flags.maxPixels === undefined ? DEFAULT_MAX_INPUT_PIXELS : positiveInteger('--max-pixels', parseNumber('--max-pixels', flags.maxPixels));
-      const format = flags.format === undefined ? undefined : oneOf('--format', flags.format.toLowerCase().replace(/^\./, ''), FORMATS);
       if (flags.force && flags.resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-      const { items, batch } = await expandInputs(inputs);
-      const outIsDir = (await stat(flags.output).catch(() => null))?.isDirectory() ?? false;
-      const toFolder = batch || outIsDir || /[\\/]$/.test(flags.output);
+      const { batch } = await expandInputs(inputs);
+      const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
+      const toFolder = batch || outIsDir || /[\\/]$/.test(output);
       if (!toFolder) {
-        if (format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
-        formatFromPath(flags.output);
+        if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
+        formatFromPath(output);
       }
-      // 2. the manifest: t, steps, cascade and preset are checked against it
+      // 2. the manifest: t, steps, cascade and preset are checked against it, once
       const manifest = await loadManifest(resolveModelDir(flags.model));
       const resolved = resolveSettings(options, manifest);
       const tile = options.tiling?.tile;
       if (tile !== undefined && tile % manifest.multiple !== 0) {
         throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
       }
-      const cliOptions = { ...flags, output: flags.output, inputs };
-      const command = ['sr', 'upscale', ...process.argv.slice(3)].join(' ');
       const quiet = flags.quiet ?? false;
+      const meta = { command: ['sr', 'upscale', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs } };
       if (toFolder) {
-        // 3–5 for a batch: plan and check every output, then load the model once
-        // never take earlier outputs as inputs: with the output folder inside an input tree (e.g.
-        // `sr upscale "photos/**/*.png" -o photos/big` run twice), files under it are left out
-        const outReal = await realTarget(flags.output);
-        const fresh = [];
-        for (const it of items) {
-          const base = await realTarget(it.base);
-          const nested = outReal.startsWith(base + sep) && (await realTarget(it.path)).startsWith(outReal + sep);
-          if (!nested) fresh.push(it);
-        }
-        if (fresh.length === 0) throw new InputError(`No inputs outside the output folder ${flags.output}`);
-        const jobs = planJobs(fresh, flags.output, format).map((j) => ({ ...j, files: outputFiles(j.output, resolved) }));
-        const { jobs: unique, existing } = await checkJobs(jobs, { force: flags.force ?? false, resume: flags.resume ?? false });
-        const sizes = await probeSizes(unique);
-        const estimates = sizes.map((sz) => (sz ? estimateWork(resolved, manifest, sz.height, sz.width, options.tiling) : null));
-        confirmLarge(estimates, `${unique.length} files`, flags);
-        await ensureOutDir(flags.output);
+        // 3–5 for a batch: plan and check every output (the library), then load the model once
+        const plan = await planBatch(inputs, output, resolved, manifest, options);
+        confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
+        await ensureOutDir(output);
         const model = await openModel(flags.model, options.device, quiet);
-        let report: BatchReport;
+        let outcome: BatchOutcome;
+        const line = createProgressLine({ quiet });
         try {
-          report = await runBatch(unique, {
-            model, options, maxPixels, force: flags.force ?? false, signal, resume: flags.resume ?? false, quiet, existing,
-            outDir: flags.output, json: flags.json, command, cliOptions, work: estimates.map((e) => e?.megapixelEvaluations ?? NaN),
+          outcome = await runPlan(plan, model, options, {
+            signal,
+            onProgress: (e) => line.update(e.done, e.total, e.label),
+            onWarning: (m) => say(line, `sr: warning: ${m}`),
+            onFile: (f) => {
+              if (f.status === 'failed') say(line, `sr: ${f.error}`);
+            },
           });
         } finally {
+          line.done();
           await model.dispose();
         }
-        const failed = report.summary.failed;
-        if (failed > 0) {
-          throw new InputError(`${failed} of ${report.summary.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
+        const { report, stoppedBy } = outcome;
+        if (flags.json) await writeReport(flags.json, report, meta);
+        const s = report.summary;
+        if (!quiet || s.failed > 0) {
+          const parts = [`${s.ok} ok`];
+          if (s.failed) parts.push(`${s.failed} failed`);
+          if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
+          if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
+          process.stderr.write(`sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
+            (flags.json ? ` (report ${flags.json})` : '') + '\n');
         }
+        if (stoppedBy) throw stoppedBy;
+        if (s.failed > 0) throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
         return;
       }
       // 3. one input
-      const input = items[0]!.path;
-      const output = flags.output;
-      const info = await preflight(input, options.factor ?? 4, maxPixels);
+      const input = inputs[0]!;
+      const info = await preflight(input, resolved.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
       confirmLarge([estimateWork(resolved, manifest, info.height, info.width, options.tiling)], input, flags);
-      // 4. the output
+      // 4. the output(s)
       const files = outputFiles(output, resolved);
       for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
       const present = [];
@@ -138,26 +139,39 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const line = createProgressLine({ quiet });
       const started = new Date();
       try {
-        const r = await processFile({ input, output }, {
-          model, options, maxPixels, force: flags.force ?? false, signal,
-          onWarning: (m) => process.stderr.write(`sr: warning: ${m}\n`),
-          onFileProgress: (f, label) => line.update(f, 1, label),
+        const r = await processFile({ input, output, files }, model, options, {
+          signal,
+          onWarning: (m) => say(line, `sr: warning: ${m}`),
+          onFraction: (f, label) => line.update(f, 1, label),
         });
         const s = r.settings!;
         line.done(`wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-          `${s.sampler}, consistency ${s.consistency}, seed ${s.seed}${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) ` +
-          `in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
+          `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
+          `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
         if (flags.json) {
-          await writeJson(flags.json, {
-            tool: 'boomerang-sr', command, started: started.toISOString(), seconds: r.seconds, outputDir: null, model: s.model,
-            options: cliOptions, summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 }, files: [r],
-          } satisfies BatchReport);
+          await writeReport(flags.json, {
+            tool: 'boomerang-sr', started: started.toISOString(), seconds: r.seconds, outputDir: null, model: s.model,
+            summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 }, files: [r],
+          }, meta);
         }
       } finally {
         line.done();
         await model.dispose();
       }
     });
+}
+
+/** A line on stderr that does not tear the progress bar. */
+function say(line: ProgressLine, text: string): void {
+  line.done();
+  process.stderr.write(text + '\n');
+}
+
+/** The --json report: the library's, with the command line and each failed file's exit code added. */
+async function writeReport(path: string, report: BatchReport, meta: { command: string; options: Record<string, unknown> }): Promise<void> {
+  const files = report.files.map((f) => ({ ...f, exitCode: f.errorCode === null ? null : exitCodeForKind(f.errorCode) }));
+  const body = { ...report, command: meta.command, options: meta.options, files };
+  await writeFileAtomic(path, JSON.stringify(body, null, 2) + '\n', { what: 'report' });
 }
 
 /**
@@ -187,10 +201,14 @@ async function openModel(spec: string | undefined, device: UpscaleFileOptions['d
   return model;
 }
 
-function toOptions(f: Flags): UpscaleFileOptions {
-  const o: UpscaleFileOptions = parseMethodFlags(f);
+function toOptions(f: Flags): BatchOptions {
+  const o: BatchOptions = parseMethodFlags(f);
   if (f.factor !== undefined) o.factor = positiveInteger('factor', parseNumber('--factor', f.factor));
   if (f.model !== undefined) o.model = f.model;
   if (f.device !== undefined) o.device = parseDevice(f.device);
+  if (f.maxPixels !== undefined) o.maxPixels = positiveInteger('--max-pixels', parseNumber('--max-pixels', f.maxPixels));
+  if (f.format !== undefined) o.format = oneOf('--format', f.format.toLowerCase().replace(/^\./, ''), FORMATS);
+  if (f.force) o.force = true;
+  if (f.resume) o.resume = true;
   return o;
 }

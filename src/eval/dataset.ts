@@ -37,7 +37,7 @@ export interface TestSet {
 /** The top-left part of an image whose height and width are multiples of `multiple` (MATLAB's modcrop). */
 export function cropToMultiple(image: ImageTensor, multiple: number): ImageTensor {
   positiveInteger('multiple', multiple);
-  const { channels, height, width } = dims(image);
+  const { height, width } = dims(image);
   const h = height - (height % multiple);
   const w = width - (width % multiple);
   if (h === 0 || w === 0) throw new UsageError(`Expected an image of at least ${multiple}x${multiple} but received ${width}x${height}`);

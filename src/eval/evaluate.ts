@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage, encodeImage } from '../image/io.js';
-import { dims, type ImageTensor } from '../image/tensor.js';
+import { dims, } from '../image/tensor.js';
 import { createRng, itemSeed } from '../diffusion/rng.js';
 import type { ModelSession } from '../model/session.js';
 import { withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';

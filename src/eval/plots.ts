@@ -4,7 +4,7 @@
  * with the front joined, the baselines marked and the recommended settings starred.
  */
 import { startName } from './grid.js';
-import { detailError, type DetailMeasure } from './pareto.js';
+import type { DetailMeasure } from './pareto.js';
 import { RULE_TEXT, type Analysis } from './recommend.js';
 import type { SummaryRow } from './summary.js';
 import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } from './svg.js';
@@ -83,9 +83,11 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   const markers: Marker[] = boom.filter((r) => !r.pareto).map((r) => ({ x: xOf(r), y: r.psnrY, color: '#9ecae1', shape: 'circle' as const, size: 4 }));
   markers.push(...frontRows.map((r) => ({ x: xOf(r), y: r.psnrY, color: '#1f77b4', shape: 'circle' as const, size: 5, ring: true })));
   const shapes: Marker['shape'][] = ['square', 'diamond', 'triangle', 'square', 'diamond'];
-  mine.filter((r) => r.kind !== 'boomerang').forEach((r, i) => markers.push({
-    x: xOf(r), y: r.psnrY, label: baselineName(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444', shape: shapes[i % shapes.length]!, size: 5,
-  }));
+  mine.filter((r) => r.kind !== 'boomerang').forEach((r, i) => {
+    markers.push({
+      x: xOf(r), y: r.psnrY, label: baselineName(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444', shape: shapes[i % shapes.length]!, size: 5,
+    });
+  });
   const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
   const starred = new Set<string>();
   for (const rec of analysis.recommendations) {

@@ -16,7 +16,7 @@ import type { SamplerKind } from '../diffusion/samplers.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
 import type { Consistency } from '../diffusion/consistency.js';
-import { reduceSamples, type Reduce } from '../upscale.js';
+import { progressFraction, reduceSamples, type Reduce } from '../upscale.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
 import { cellSlug, computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
 import { appendRecord, readLog, repairLog } from './log.js';
@@ -97,6 +97,105 @@ export const SWEEP_FILES = {
   dataset: 'dataset.json',
 } as const;
 
+/** The identity of a run: with cell and image, what a record's resume key is made of. */
+interface RunKey { modelSha: string | null; seed: number; sampler: SamplerKind; eta: number }
+
+/** One unit of work: the cells that one model run on one image serves (they differ only in how K samples reduce). */
+export interface SweepTask {
+  cells: Cell[];
+  factor: number;
+  imageIndex: number;
+  /** Estimated work (model evaluations × pixels / 256²). */
+  weight: number;
+}
+
+/** The resume key of a cell on an image under this run. */
+function keyOf(c: Cell, image: string, run: RunKey): string {
+  return recordKey(c.kind === 'boomerang'
+    ? { id: c.id, image, modelSha: run.modelSha, seed: run.seed, noiseSeed: itemSeed(run.seed, image), sampler: run.sampler, eta: run.eta }
+    : { id: c.id, image, modelSha: null, seed: null, noiseSeed: null, sampler: null, eta: null });
+}
+
+/**
+ * The work left (pure): for each group of cells one model run serves, each image of its factor's set whose
+ * records the log lacks. Also counts what the log already holds.
+ */
+export function planSweep(cells: readonly Cell[], sets: ReadonlyMap<number, TestSet>, done: ReadonlyMap<string, SweepRecord>, run: RunKey):
+  { tasks: SweepTask[]; skipped: number; recordsTotal: number } {
+  const groups = new Map<string, Cell[]>();
+  for (const c of cells) {
+    const k = computeKey(c);
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  const tasks: SweepTask[] = [];
+  let skipped = 0;
+  let recordsTotal = 0;
+  for (const group of groups.values()) {
+    const set = sets.get(group[0]!.factor)!;
+    set.images.forEach((im, imageIndex) => {
+      const todo = group.filter((c) => !done.has(keyOf(c, im.name, run)));
+      skipped += group.length - todo.length;
+      if (todo.length === 0) return;
+      recordsTotal += todo.length;
+      const { height, width } = dims(im.hr);
+      tasks.push({ cells: todo, imageIndex, factor: set.factor, weight: workOf(todo[0]!, height * width) });
+    });
+  }
+  return { tasks, skipped, recordsTotal };
+}
+
+interface TaskContext {
+  model: ModelSession | null;
+  set: TestSet;
+  run: RunKey;
+  out: string;
+  logPath: string;
+  save: 'first' | 'all' | 'none';
+  tiling: TilingOptions | undefined;
+  signal: AbortSignal | undefined;
+  onFraction: (frac: number) => void;
+}
+
+/** Runs one task (one model run) and appends one record per cell to the log; returns the records. */
+async function runTask(task: SweepTask, ctx: TaskContext): Promise<SweepRecord[]> {
+  const im = ctx.set.images[task.imageIndex]!;
+  const first = task.cells[0]!;
+  const { seed, sampler, eta } = ctx.run;
+  const method = methodOf(first, { seed: itemSeed(seed, im.name), sampler, eta, ...(ctx.tiling ? { tiling: ctx.tiling } : {}) });
+  const output = await runMethod(method, im.lr, ctx.set.factor, {
+    ...(ctx.model ? { model: ctx.model } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (e) => {
+      if (e.stage === 'boomerang' && e.totalSteps > 0) ctx.onFraction(progressFraction(e));
+    },
+  });
+  const { height, width } = dims(im.hr);
+  const records: SweepRecord[] = [];
+  for (const c of task.cells) {
+    const kept = keptOutputs(c, output.samples);
+    const { score } = scoreImages(kept, im.hr, ctx.set.factor);
+    const boom = c.kind === 'boomerang';
+    const record: SweepRecord = {
+      ...c, image: im.name, width, height, ...score, seconds: output.seconds, evaluations: output.evaluations,
+      model: boom ? ctx.model!.manifest.name : null,
+      modelSha: boom ? ctx.model!.manifest.sha256 : null,
+      seed: boom ? seed : null,
+      noiseSeed: boom ? itemSeed(seed, im.name) : null,
+      sampler: boom ? sampler : null,
+      eta: boom ? eta : null,
+      at: new Date().toISOString(),
+    };
+    if (boom && (ctx.save === 'all' || (ctx.save === 'first' && task.imageIndex === 0))) {
+      const dir = join(ctx.out, 'images', cellSlug(c.id));
+      await mkdir(dir, { recursive: true });
+      await encodeImage({ rgb: kept[0]! }, join(dir, `${im.name}.png`));
+    }
+    await appendRecord(ctx.logPath, record);
+    records.push(record);
+  }
+  return records;
+}
+
 /** Runs (or resumes) a sweep and writes its results. */
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
@@ -109,136 +208,77 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const model = !wantsModel ? null : typeof options.model === 'object' ? options.model : await loadModel(options.model, { device: options.device ?? 'cpu' });
   try {
     const cells = expandGrid(options, model ? gridLimits(model) : null);
-    const seed = options.seed ?? 0;
-    const sampler = options.sampler ?? 'ancestral';
-    const eta = options.eta ?? 0;
-    const out = options.out;
-    const logPath = join(out, SWEEP_FILES.log);
-    await checkSameSweep(out, options);
+    const run: RunKey = { modelSha: model?.manifest.sha256 ?? null, seed: options.seed ?? 0, sampler: options.sampler ?? 'ancestral', eta: options.eta ?? 0 };
+    const logPath = join(options.out, SWEEP_FILES.log);
+    await checkSameSweep(options.out, options);
     await repairLog(logPath);
-    const { records: old } = await readLog(logPath);
-    const done = new Map(old.map((r) => [recordKey(r), r]));
-    const keyOf = (c: Cell, image: string) => recordKey(c.kind === 'boomerang'
-      ? { id: c.id, image, modelSha: model!.manifest.sha256, seed, noiseSeed: itemSeed(seed, image), sampler, eta }
-      : { id: c.id, image, modelSha: null, seed: null, noiseSeed: null, sampler: null, eta: null });
-
-    // load each factor's images, then plan the work left
+    const done = new Map((await readLog(logPath)).records.map((r) => [recordKey(r), r]));
     const sets = new Map<number, TestSet>();
     for (const f of factors) {
       sets.set(f, await loadTestSet({ hr: options.hr, ...(options.lr !== undefined ? { lr: options.lr } : {}), factor: f, ...(options.limit !== undefined ? { limit: options.limit } : {}) }));
     }
-    interface Task { key: string; cells: Cell[]; imageIndex: number; factor: number; weight: number }
-    const tasks: Task[] = [];
-    const groups = new Map<string, Cell[]>();
-    for (const c of cells) {
-      const k = computeKey(c);
-      groups.set(k, [...(groups.get(k) ?? []), c]);
-    }
-    let skipped = 0;
-    let recordsTotal = 0;
-    for (const [key, group] of groups) {
-      const set = sets.get(group[0]!.factor)!;
-      set.images.forEach((im, imageIndex) => {
-        const todo = group.filter((c) => !done.has(keyOf(c, im.name)));
-        skipped += group.length - todo.length;
-        if (todo.length === 0) return;
-        recordsTotal += todo.length;
-        const { height, width } = dims(im.hr);
-        tasks.push({ key, cells: todo, imageIndex, factor: set.factor, weight: workOf(todo[0]!, height * width) });
-      });
-    }
+    const { tasks, skipped, recordsTotal } = planSweep(cells, sets, done, run);
     const total = tasks.reduce((s, t) => s + t.weight, 0);
     let doneWork = 0;
-    let written = 0;
+    let computed = 0;
     let modelRuns = 0;
-    const fresh: SweepRecord[] = [];
-    const save = options.saveImages ?? 'first';
     for (const task of tasks) {
       throwIfAborted(options.signal);
       const set = sets.get(task.factor)!;
-      const im = set.images[task.imageIndex]!;
-      const first = task.cells[0]!;
+      const image = set.images[task.imageIndex]!.name;
       const progress = (frac: number) => options.onProgress?.({
-        done: doneWork + frac * task.weight, total, cell: first.id, image: im.name, records: written, recordsTotal,
+        done: doneWork + frac * task.weight, total, cell: task.cells[0]!.id, image, records: computed, recordsTotal,
       });
       progress(0);
-      const method = methodOf(first, { seed: itemSeed(seed, im.name), sampler, eta, ...(options.tiling ? { tiling: options.tiling } : {}) });
-      const output = await runMethod(method, im.lr, set.factor, {
-        ...(model ? { model } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (e) => {
-          if (e.stage !== 'boomerang' || e.totalSteps === 0) return;
-          progress((((e.sample - 1) * e.passes + (e.pass - 1)) * e.totalSteps + e.step) / (e.samples * e.passes * e.totalSteps));
-        },
+      const fresh = await runTask(task, {
+        model, set, run, out: options.out, logPath, save: options.saveImages ?? 'first', tiling: options.tiling, signal: options.signal, onFraction: progress,
       });
-      if (first.kind === 'boomerang') modelRuns++;
-      const { height, width } = dims(im.hr);
-      for (const c of task.cells) {
-        const kept = keptOutputs(c, output.samples);
-        const { score } = scoreImages(kept, im.hr, set.factor);
-        const record: SweepRecord = {
-          ...c, image: im.name, width, height, ...score, seconds: output.seconds, evaluations: output.evaluations,
-          model: c.kind === 'boomerang' ? model!.manifest.name : null,
-          modelSha: c.kind === 'boomerang' ? model!.manifest.sha256 : null,
-          seed: c.kind === 'boomerang' ? seed : null,
-          noiseSeed: c.kind === 'boomerang' ? itemSeed(seed, im.name) : null,
-          sampler: c.kind === 'boomerang' ? sampler : null,
-          eta: c.kind === 'boomerang' ? eta : null,
-          at: new Date().toISOString(),
-        };
-        if (c.kind === 'boomerang' && (save === 'all' || (save === 'first' && task.imageIndex === 0))) {
-          const dir = join(out, 'images', cellSlug(c.id));
-          await mkdir(dir, { recursive: true });
-          await encodeImage({ rgb: kept[0]! }, join(dir, `${im.name}.png`));
-        }
-        await appendRecord(logPath, record);
-        done.set(recordKey(record), record);
-        fresh.push(record);
-        written++;
-        options.onRecord?.(record);
+      if (task.cells[0]!.kind === 'boomerang') modelRuns++;
+      for (const r of fresh) {
+        done.set(recordKey(r), r);
+        computed++;
+        options.onRecord?.(r);
       }
       doneWork += task.weight;
       progress(0);
     }
-
     // this sweep's records: its cells on its images, with this model/seed/sampler (the log may hold others)
-    const records: SweepRecord[] = [];
-    for (const c of cells) {
-      for (const im of sets.get(c.factor)!.images) {
-        const r = done.get(keyOf(c, im.name));
-        if (r) records.push(r);
-      }
-    }
+    const records = cells.flatMap((c) => sets.get(c.factor)!.images.map((im) => done.get(keyOf(c, im.name, run))).filter((r): r is SweepRecord => r !== undefined));
     const rows = summarise(cells, records);
     const detail = options.detail ?? 'ratio';
     const analyses = analyse(rows, detail);
-    const firstSet = sets.get(factors[0]!)!;
     const meta: SweepMeta = {
       protocol: protocolLine(),
       hr: resolve(options.hr),
       lr: options.lr !== undefined ? resolve(options.lr) : null,
-      lrSource: firstSet.lrSource,
+      lrSource: sets.get(factors[0]!)!.lrSource,
       images: Object.fromEntries([...sets].map(([f, s]) => [f, s.images.map((i) => i.name)])),
       model: model ? { name: model.manifest.name, sha256: model.manifest.sha256, dir: model.dir, device: model.device, T: model.manifest.T } : null,
-      seed, sampler, eta, detail,
+      seed: run.seed, sampler: run.sampler, eta: run.eta, detail,
       grid: gridOf(options),
-      run: { skipped, computed: fresh.length, modelRuns, seconds: (performance.now() - started) / 1000, at: new Date().toISOString() },
+      run: { skipped, computed, modelRuns, seconds: (performance.now() - started) / 1000, at: new Date().toISOString() },
     };
-    const files = {
-      log: logPath,
-      csv: join(out, SWEEP_FILES.csv),
-      summaryCsv: join(out, SWEEP_FILES.summaryCsv),
-      summaryJson: join(out, SWEEP_FILES.summaryJson),
-      recommendations: join(out, SWEEP_FILES.recommendations),
-    };
-    await writeTextAtomic(files.csv, toCsv(records, RECORD_COLUMNS));
-    await writeTextAtomic(files.summaryCsv, toCsv(rows, SUMMARY_COLUMNS));
-    await writeTextAtomic(files.summaryJson, toJson({ meta, rows, analyses }));
-    await writeTextAtomic(files.recommendations, toJson({ protocol: meta.protocol, model: meta.model, analyses: analyses.map(recommendationView) }));
-    return { out, meta, cells, records, rows, analyses, files };
+    const files = await writeSweepData(options.out, logPath, { meta, records, rows, analyses });
+    return { out: options.out, meta, cells, records, rows, analyses, files };
   } finally {
     if (ownModel && model) await model.dispose();
   }
+}
+
+/** results.csv, summary.csv, summary.json and recommendations.json of a finished (or resumed) sweep. */
+async function writeSweepData(out: string, logPath: string, d: { meta: SweepMeta; records: SweepRecord[]; rows: SummaryRow[]; analyses: Analysis[] }): Promise<SweepResult['files']> {
+  const files = {
+    log: logPath,
+    csv: join(out, SWEEP_FILES.csv),
+    summaryCsv: join(out, SWEEP_FILES.summaryCsv),
+    summaryJson: join(out, SWEEP_FILES.summaryJson),
+    recommendations: join(out, SWEEP_FILES.recommendations),
+  };
+  await writeTextAtomic(files.csv, toCsv(d.records, RECORD_COLUMNS));
+  await writeTextAtomic(files.summaryCsv, toCsv(d.rows, SUMMARY_COLUMNS));
+  await writeTextAtomic(files.summaryJson, toJson({ meta: d.meta, rows: d.rows, analyses: d.analyses }));
+  await writeTextAtomic(files.recommendations, toJson({ protocol: d.meta.protocol, model: d.meta.model, analyses: d.analyses.map(recommendationView) }));
+  return files;
 }
 
 const CELL_COLUMNS = ['id', 'kind', 'factor', 't', 'cascade', 'upsampler', 'backProject', 'consistency', 'steps', 'samples', 'reduce'];

@@ -2,10 +2,7 @@
  * Writers for results: CSV (RFC 4180 quoting), JSON, and an atomic text write (temp file + rename, so a reader
  * never sees half a file).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { OutputError } from '../errors.js';
+import { writeFileAtomic } from '../io-safety/atomic.js';
 
 
 function cell(v: unknown): string {
@@ -25,15 +22,7 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n';
 }
 
-/** Writes text to `path` through a temporary file and a rename; creates the folder. OutputError on failure. */
+/** Writes text to `path` atomically (io-safety/atomic.ts), creating the folder. OutputError on failure. */
 export async function writeTextAtomic(path: string, text: string | Buffer): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, text, { flag: 'wx' });
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw new OutputError(`Cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-  }
+  await writeFileAtomic(path, text, { mkdir: true });
 }

@@ -5,12 +5,11 @@
  * PNG/JPEG/WebP/TIFF/AVIF by the output extension, through a temp file + rename, so a failed write never
  * leaves a half-written output (or the temp file) behind.
  */
-import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { AbortError, InputError, OutputError, SrError, UsageError } from '../errors.js';
-import { trackTempFile, untrackTempFile } from '../io-safety/temp-files.js';
+import { InputError, OutputError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io-safety/atomic.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -320,42 +319,10 @@ export async function encodeImage(image: EncodableImage, outPath: string, opts: 
     if (err instanceof UsageError) throw err;
     throw new OutputError(`Cannot encode ${outPath}: ${reason(err)}`, { cause: err });
   }
-  const temp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  trackTempFile(temp);
-  try {
-    await writeFile(temp, bytes, { flag: 'wx' });
-    if (opts.signal?.aborted) throw new AbortError('Aborted', { cause: opts.signal.reason });
-    if (opts.overwrite === false) await placeNew(temp, outPath);
-    else await rename(temp, outPath);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    if (err instanceof SrError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied'
-      : code === 'EISDIR' ? 'is a directory' : reason(err);
-    throw new OutputError(`Cannot write ${outPath}: ${why}`, { cause: err });
-  } finally {
-    untrackTempFile(temp);
-  }
-}
-
-/**
- * Puts the finished temp file at `outPath` only if nothing is there: a hard link fails atomically with EEXIST
- * (then the temp file goes). Where hard links are not supported, an existence check and a rename.
- */
-async function placeNew(temp: string, outPath: string): Promise<void> {
-  const exists = () => new OutputError(`Output ${outPath} exists; refusing to overwrite it`);
-  try {
-    await link(temp, outPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw exists();
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
-    if (await stat(outPath).then(() => true, () => false)) throw exists();
-    await rename(temp, outPath);
-    return;
-  }
-  await unlink(temp);
+  await writeFileAtomic(outPath, bytes, {
+    ...(opts.overwrite === false ? { overwrite: false } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
 }
 
 /** Renders an SVG document to PNG bytes at `scale` × its size (librsvg through sharp). */

@@ -102,9 +102,11 @@ export function planTiles(height: number, width: number, tile: number, overlap: 
   const wys = ys.map((_, i) => blendWeights1d(ys, i));
   const wxs = xs.map((_, i) => blendWeights1d(xs, i));
   const tiles: Tile[] = [];
-  ys.forEach((sy, row) => xs.forEach((sx, col) => tiles.push({
-    y: sy.start, x: sx.start, height: sy.size, width: sx.size, row, col, weightY: wys[row]!, weightX: wxs[col]!,
-  })));
+  for (const [row, sy] of ys.entries()) {
+    for (const [col, sx] of xs.entries()) {
+      tiles.push({ y: sy.start, x: sx.start, height: sy.size, width: sx.size, row, col, weightY: wys[row]!, weightX: wxs[col]! });
+    }
+  }
   return { height, width, paddedHeight, paddedWidth, tiles };
 }
 

@@ -6,6 +6,7 @@
  * output folder (the file name, or the path below the glob's fixed part).
  */
 import { readdir, stat } from 'node:fs/promises';
+import { glob as globFiles } from 'tinyglobby';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { INPUT_EXTENSIONS } from '../image/io.js';
@@ -56,60 +57,18 @@ export async function expandInputs(args: readonly string[]): Promise<ExpandedInp
   return { items, batch };
 }
 
-function segmentRegex(seg: string): RegExp {
-  let re = '';
-  for (let i = 0; i < seg.length; i++) {
-    const ch = seg[i]!;
-    if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else if (ch === '[') {
-      const end = seg.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let body = seg.slice(i + 1, end);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = end;
-      }
-    } else re += ch.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** Expands a glob pattern into sorted existing files; `base` is the folder before the first wildcard. */
+/**
+ * Expands a glob pattern into sorted existing files (tinyglobby: `*`, `?`, `[abc]`, `**`; a leading dot is only
+ * matched by a pattern that names it); `base` is the folder before the first wildcard.
+ */
 export async function glob(pattern: string): Promise<{ base: string; matches: string[] }> {
   const parts = pattern.split(/[\\/]+/);
   const first = parts.findIndex(isGlob);
   const fixed = parts.slice(0, first);
   const base = fixed.length === 0 ? '.' : fixed.join(sep) || sep;
-  const rest = parts.slice(first).filter((p) => p !== '');
-  const found = new Set<string>();
-  const walk = async (dir: string, idx: number): Promise<void> => {
-    const seg = rest[idx]!;
-    const last = idx === rest.length - 1;
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    if (seg === '**') {
-      if (last) return; // a trailing ** names folders, not files
-      await walk(dir, idx + 1);
-      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) await walk(join(dir, e.name), idx);
-      return;
-    }
-    const re = segmentRegex(seg);
-    for (const e of entries) {
-      if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
-      if (!re.test(e.name)) continue;
-      const p = dir === '.' && !isAbsolute(pattern) ? e.name : join(dir, e.name);
-      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await exists(p))?.isDirectory());
-      if (last) {
-        if (!isDir && (await exists(p))?.isFile()) found.add(p);
-      } else if (isDir) await walk(p, idx + 1);
-    }
-  };
-  await walk(base, 0);
-  return { base, matches: [...found].sort() };
+  const rest = parts.slice(first).filter((p) => p !== '').join('/');
+  if (rest.endsWith('**')) return { base, matches: [] }; // a trailing ** names folders, not files
+  const found = await globFiles(rest, { cwd: base, onlyFiles: true, dot: false, expandDirectories: false, followSymbolicLinks: true });
+  const matches = found.map((m) => (base === '.' && !isAbsolute(pattern) ? m : join(base, m))).sort();
+  return { base, matches };
 }

@@ -1,0 +1,320 @@
+/**
+ * Many images in one job, as a library: expand the inputs (folders, globs, files), plan every output first
+ * (collisions, the input itself, existing files, the work of each), then process the files in order with one
+ * model. A bad file is reported and the batch goes on; a model or device failure, or an interruption, stops it.
+ * Nothing here writes to stderr: progress, per-file results and warnings are events, and the result is the report
+ * (per file: input, outputs, status, error, seconds, settings). The CLI renders these and maps errors to exit codes.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, extname, join, sep } from 'node:path';
+import { AbortError, InputError, OutputError, SrError, UsageError, type ErrorCode } from '../errors.js';
+import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
+import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
+import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
+import type { ModelManifest } from '../model/manifest.js';
+import type { ModelSession } from '../model/session.js';
+import { estimateWork, outputFiles, progressFraction, resolveSettings, upscaleFile, type UpscaleFileOptions, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import { expandInputs, type InputItem } from './inputs.js';
+
+export type FileStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'pending';
+
+export interface FileReport {
+  input: string;
+  output: string;
+  /** Every file written for this input (one, or one per sample with reduce none). */
+  outputs: string[];
+  status: FileStatus;
+  /** One-line reason for failed/skipped, else null. */
+  error: string | null;
+  /** The kind of error (USAGE, INPUT, MODEL, OUTPUT, DEVICE, ABORTED, INTERNAL), else null. */
+  errorCode: ErrorCode | null;
+  seconds: number;
+  /** Output size, when written. */
+  width: number | null;
+  height: number | null;
+  /** The complete settings used (seed included), when processed. */
+  settings: UpscaleSettings | null;
+}
+
+export interface BatchSummary extends Record<FileStatus, number> { total: number }
+
+export interface BatchReport {
+  tool: 'boomerang-sr';
+  started: string;
+  seconds: number;
+  outputDir: string | null;
+  model: string;
+  summary: BatchSummary;
+  files: FileReport[];
+}
+
+export interface Job {
+  input: string;
+  output: string;
+  /** The files the job writes (one, or one per sample with reduce none); default [output]. */
+  files?: string[];
+}
+
+const filesOf = (j: Job): string[] => j.files ?? [j.output];
+
+export interface BatchOptions extends UpscaleFileOptions {
+  /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
+  format?: string;
+  /** Overwrite existing outputs. */
+  force?: boolean;
+  /** Skip inputs whose outputs all exist. */
+  resume?: boolean;
+  /** Largest input width × height to decode (decompression-bomb guard). */
+  maxPixels?: number;
+}
+
+export interface BatchEvents {
+  signal?: AbortSignal;
+  /** Work done over the total, in estimated units (pixels × model evaluations), and what is running. */
+  onProgress?: (e: { done: number; total: number; label: string }) => void;
+  /** After each file, whatever became of it. */
+  onFile?: (file: FileReport, index: number, total: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface BatchPlan {
+  outDir: string;
+  jobs: Job[];
+  /** Outputs that exist already (skipped with resume). */
+  existing: Set<string>;
+  /** Each job's work, or null where the input's header could not be read (it fails in its turn). */
+  estimates: (WorkEstimate | null)[];
+}
+
+/** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
+export function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Job[] {
+  return items.map(({ path, rel }) => {
+    const ext = extname(rel);
+    const stem = ext ? rel.slice(0, -ext.length) : rel;
+    const outExt = format ? `.${format}` : OUTPUT_EXTENSIONS.includes(ext.toLowerCase()) ? ext : '.png';
+    return { input: path, output: join(outDir, stem + outExt) };
+  });
+}
+
+/**
+ * Checks a plan before any work: the same input twice is dropped; two inputs to one output is a UsageError;
+ * an output that is an input is an OutputError; existing outputs are an OutputError unless `force` (overwrite)
+ * or `resume` (skip: returned in `existing`).
+ */
+export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boolean }): Promise<{ jobs: Job[]; existing: Set<string> }> {
+  const seenIn = new Set<string>();
+  const byOut = new Map<string, string>();
+  const inputs = new Set<string>();
+  const unique: Job[] = [];
+  for (const j of jobs) {
+    const rin = await realTarget(j.input);
+    if (seenIn.has(rin)) continue;
+    seenIn.add(rin);
+    inputs.add(rin);
+    unique.push(j);
+  }
+  const existing = new Set<string>();
+  for (const j of unique) {
+    for (const file of filesOf(j)) {
+      const rout = await realTarget(file);
+      const prev = byOut.get(rout);
+      if (prev !== undefined) throw new UsageError(`Inputs ${prev} and ${j.input} would both write ${file}; use --format or separate runs`);
+      byOut.set(rout, j.input);
+      if (inputs.has(rout) || (await sameFile(j.input, file))) {
+        throw new OutputError(`Refusing to write over the input ${j.input}; choose another output folder or --format`);
+      }
+    }
+    let present = 0;
+    for (const f of filesOf(j)) if (await pathExists(f)) present++;
+    if (present > 0) existing.add(j.output);
+    if (present > 0 && present < filesOf(j).length && opts.resume && !opts.force) {
+      throw new OutputError(`Some of the sample outputs of ${j.input} exist (e.g. ${filesOf(j)[0]}); use --force to write them again`);
+    }
+  }
+  if (existing.size > 0 && !opts.force && !opts.resume) {
+    const first = [...existing][0]!;
+    throw new OutputError(existing.size === 1
+      ? `Output ${first} exists; use --force to overwrite it or --resume to skip it`
+      : `${existing.size} outputs exist (e.g. ${first}); use --force to overwrite them or --resume to skip them`);
+  }
+  return { jobs: unique, existing };
+}
+
+/**
+ * Expands `inputs` and plans the batch into `outDir`, before any model is loaded: inputs under the output folder
+ * (earlier outputs, with `-o` inside an input tree) are left out, outputs checked, each job's work estimated from
+ * its header with the settings resolved from the manifest.
+ */
+export async function planBatch(inputs: readonly string[], outDir: string, settings: UpscaleSettings, manifest: ModelManifest, options: BatchOptions = {}): Promise<BatchPlan> {
+  const { items } = await expandInputs(inputs);
+  const outReal = await realTarget(outDir);
+  const fresh: InputItem[] = [];
+  for (const it of items) {
+    const base = await realTarget(it.base);
+    const nested = outReal.startsWith(base + sep) && (await realTarget(it.path)).startsWith(outReal + sep);
+    if (!nested) fresh.push(it);
+  }
+  if (fresh.length === 0) throw new InputError(`No inputs outside the output folder ${outDir}`);
+  const planned = planJobs(fresh, outDir, options.format).map((j) => ({ ...j, files: outputFiles(j.output, settings) }));
+  const { jobs, existing } = await checkJobs(planned, { force: options.force ?? false, resume: options.resume ?? false });
+  const estimates: (WorkEstimate | null)[] = [];
+  for (const j of jobs) {
+    const info = await probeImage(j.input, { limitInputPixels: false }).catch(() => null);
+    estimates.push(info ? estimateWork(settings, manifest, info.height, info.width, options.tiling) : null);
+  }
+  return { outDir, jobs, existing, estimates };
+}
+
+/** The output folder: created when missing; an OutputError when it is a file or cannot be made. */
+export async function ensureOutDir(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new OutputError(`Output ${dir} is a file; with several inputs, a folder or a glob, -o names a folder`);
+  if (!st) {
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new OutputError(`Cannot create output folder ${dir}: ${err.code ?? err.message}`, { cause: err });
+    });
+  }
+}
+
+/** The input checks done before the model runs: header, pixel limit, output size. */
+export async function preflight(input: string, factor: number, maxPixels: number): Promise<ImageInfo> {
+  const info = await probeImage(input, { limitInputPixels: false });
+  const px = info.width * info.height;
+  if (px > maxPixels) {
+    throw new InputError(`Cannot decode ${input}: ${info.width}x${info.height} (${(px / 1e6).toFixed(1)} MP) is over the limit ` +
+      `of ${maxPixels} pixels (${(maxPixels / 1e6).toFixed(1)} MP); refusing a possible decompression bomb (raise it with --max-pixels)`);
+  }
+  checkOutputSize(info.height, info.width, factor, input);
+  return info;
+}
+
+/** One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file. */
+export async function processFile(
+  job: Job, model: ModelSession, options: BatchOptions, events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+): Promise<FileReport> {
+  const started = performance.now();
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  await preflight(job.input, options.factor ?? 4, maxPixels);
+  const r = await upscaleFile(job.input, job.output, {
+    ...options,
+    model,
+    decode: { limitInputPixels: maxPixels },
+    overwrite: options.force ?? false,
+    ...(events.signal ? { signal: events.signal } : {}),
+    ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+    onProgress: (e) => {
+      if (e.stage !== 'boomerang' || !events.onFraction) return;
+      events.onFraction(progressFraction(e), `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` +
+        (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''));
+    },
+  });
+  return {
+    input: job.input, output: job.output, outputs: outputFiles(job.output, r.settings), status: 'ok', error: null, errorCode: null,
+    seconds: round((performance.now() - started) / 1000), width: r.image.shape[2]!, height: r.image.shape[1]!, settings: r.settings,
+  };
+}
+
+const round = (s: number): number => Math.round(s * 1000) / 1000;
+
+/** The error as one line, naming the file when the message does not already. */
+export function oneLine(err: unknown, file: string): string {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  const named = msg.includes(file) ? msg : `${file}: ${msg}`;
+  return err instanceof SrError ? named : `internal error: ${named} (set SR_DEBUG=1 for the stack trace)`;
+}
+
+/** Work weights for progress: the known ones as given, an unknown one (NaN) as the mean of the others. */
+export function fillWeights(work: readonly number[]): number[] {
+  const known = work.filter((w) => Number.isFinite(w));
+  const fill = known.length ? known.reduce((a, w) => a + w, 0) / known.length : 1;
+  return work.map((w) => (Number.isFinite(w) ? w : fill));
+}
+
+/** A batch's report and, when it stopped early (interrupted, model or device failure), why. */
+export interface BatchOutcome {
+  report: BatchReport;
+  /** The error that stopped the batch (the remaining files are pending), or null. */
+  stoppedBy: unknown;
+}
+
+/** Runs a planned batch with a loaded model; never throws for one file's failure (see the report). */
+export async function runPlan(plan: BatchPlan, model: ModelSession, options: BatchOptions = {}, events: BatchEvents = {}): Promise<BatchOutcome> {
+  const { jobs } = plan;
+  const started = new Date();
+  const t0 = performance.now();
+  const files: FileReport[] = jobs.map((j) => ({
+    input: j.input, output: j.output, outputs: filesOf(j), status: 'pending', error: null, errorCode: null, seconds: 0, width: null, height: null, settings: null,
+  }));
+  // progress in units of work (pixels x model evaluations per file), so that the ETA after a large file is not off
+  // by the ratio of sizes
+  const weights = fillWeights(plan.estimates.map((e) => e?.megapixelEvaluations ?? NaN));
+  const before = weights.map((_, i) => weights.slice(0, i).reduce((a, w) => a + w, 0));
+  const total = weights.reduce((a, w) => a + w, 0);
+  let stoppedBy: unknown = null;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
+    const file = files[i]!;
+    if (options.resume && (plan.existing.has(job.output) || (await allExist(filesOf(job))))) {
+      file.status = 'skipped';
+      file.error = 'output exists (--resume)';
+      events.onFile?.(file, i, jobs.length);
+      continue;
+    }
+    const label = `${i + 1}/${jobs.length} ${job.input}`;
+    events.onProgress?.({ done: before[i]!, total, label });
+    const fStart = performance.now();
+    try {
+      await mkdir(dirname(job.output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw new OutputError(`Cannot create folder ${dirname(job.output)}: ${err.code ?? err.message}`);
+      });
+      Object.assign(file, await processFile(job, model, options, {
+        ...(events.signal ? { signal: events.signal } : {}),
+        ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+        onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
+      }));
+    } catch (err) {
+      file.seconds = round((performance.now() - fStart) / 1000);
+      if (err instanceof AbortError || events.signal?.aborted) {
+        file.status = 'interrupted';
+        file.error = 'interrupted';
+        file.errorCode = 'ABORTED';
+        stoppedBy = err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
+        events.onFile?.(file, i, jobs.length);
+        break;
+      }
+      file.status = 'failed';
+      file.error = oneLine(err, job.input);
+      file.errorCode = err instanceof SrError ? err.code : 'INTERNAL';
+      if (err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE')) {
+        stoppedBy = err; // every other file would fail the same way
+        events.onFile?.(file, i, jobs.length);
+        break;
+      }
+    }
+    events.onFile?.(file, i, jobs.length);
+  }
+  const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
+  for (const f of files) summary[f.status] += 1;
+  const report: BatchReport = {
+    tool: 'boomerang-sr', started: started.toISOString(), seconds: round((performance.now() - t0) / 1000),
+    outputDir: plan.outDir, model: model.manifest.name, summary, files,
+  };
+  return { report, stoppedBy };
+}
+
+async function allExist(paths: readonly string[]): Promise<boolean> {
+  for (const p of paths) if (!(await pathExists(p))) return false;
+  return true;
+}
+
+/**
+ * Super-resolves every image of `inputs` (files, folders, quoted globs) into `outDir`, loading nothing: the model
+ * is given (load it once with loadModel). Returns the report; a stop (interruption, model or device failure) is
+ * in `stoppedBy`, with the files not done marked pending.
+ */
+export async function upscaleBatch(inputs: readonly string[], outDir: string, model: ModelSession, options: BatchOptions = {}, events: BatchEvents = {}): Promise<BatchOutcome> {
+  const settings = resolveSettings(options, model.manifest, model.device);
+  const plan = await planBatch(inputs, outDir, settings, model.manifest, options);
+  await ensureOutDir(outDir);
+  return runPlan(plan, model, options, events);
+}
