@@ -1,8 +1,20 @@
-/** `sr info`: the model's manifest, and the noise level each t means. */
+/** `sr info`: the model's manifest, its presets with what each costs, and the noise level each t means. */
 import type { Command } from 'commander';
 import { loadModel } from '../model/session.js';
-import type { PresetSettings } from '../model/manifest.js';
+import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
+import { estimateWork, resolveSettings } from '../upscale.js';
+
+interface TrainingRecord { steps?: number; images_seen?: number; seconds?: number; sessions?: { device?: string }[] }
+
+/** What a setting costs: model evaluations per image, and the CPU time of a 256x256 -> 1024x1024 x4 job. */
+function cost(m: ModelManifest, preset: string | undefined): string {
+  const s = resolveSettings({ factor: 4, seed: 0, ...(preset ? { preset } : {}) }, m);
+  const w = estimateWork(s, m, 256, 256);
+  const per = w.evaluations;
+  return `${per} model evaluation${per === 1 ? '' : 's'} per tile` +
+    (w.cpuSeconds === null ? '' : `; 256x256 x4: ~${w.cpuSeconds < 10 ? w.cpuSeconds.toFixed(1) : Math.round(w.cpuSeconds)} s on the CPU EP (2-core reference)`);
+}
 
 /** t=100 N=1 steps=10 ibp bicubic … : the settings of a preset or the defaults on one line. */
 function describe(p: PresetSettings): string {
@@ -11,7 +23,7 @@ function describe(p: PresetSettings): string {
     p.t !== undefined ? `t=${p.t}` : '', c !== undefined ? (Array.isArray(c) ? `passes ${c.join(',')}` : `cascade ${c}`) : '',
     p.steps !== undefined ? `steps ${p.steps}` : '', p.consistency ? `consistency ${p.consistency}` : '',
     p.upsampler ? `upsampler ${p.upsampler}` : '', p.sampler ? `sampler ${p.sampler}` : '',
-    p.eta !== undefined ? `eta ${p.eta}` : '', p.samples ? `samples ${p.samples}` : '',
+    p.backProject ? `back-project ${p.backProject}` : '', p.eta !== undefined ? `eta ${p.eta}` : '', p.samples ? `samples ${p.samples}` : '',
   ].filter(Boolean).join(', ');
 }
 
@@ -30,16 +42,18 @@ export function registerInfo(program: Command): void {
           return;
         }
         const s = makeSchedule(m.T, m.betas);
-        const raw = m.raw as Record<string, any>;
-        const tr = raw.training ?? {};
+        const raw = m.raw as { weights?: string; training?: TrainingRecord; evaluation?: Record<string, unknown> };
+        const tr: TrainingRecord = raw.training ?? {};
         const lines = [
           `model       ${m.name} v${m.version}  (${model.dir})`,
           `network     patched UNet, patch ${m.patch}, ${(m.params / 1e6).toFixed(2)}M parameters, ${raw.weights ?? 'float32'} weights, sizes multiple of ${m.multiple}`,
           `diffusion   T=${m.T}, betas ${JSON.stringify(m.betas)}, predicts ${m.prediction}`,
-          `training    ${tr.steps ?? '?'} steps, ${tr.images_seen ?? '?'} crops of ${m.trainCrop}px, ${tr.seconds ?? '?'} s on ${(tr.sessions ?? []).map((x: any) => x.device).join(' + ') || '?'}`,
+          `training    ${tr.steps ?? '?'} steps, ${tr.images_seen ?? '?'} crops of ${m.trainCrop}px, ${tr.seconds ?? '?'} s on ${(tr.sessions ?? []).map((x) => x.device).join(' + ') || '?'}`,
           `defaults    ${describe(m.defaults)}`,
+          ' '.repeat(12) + cost(m, undefined),
           ...(Object.keys(m.presets).length === 0 ? ['presets     none'] : Object.entries(m.presets).flatMap(([k, v], i) => [
             `${i === 0 ? 'presets' : ''}`.padEnd(12) + `--preset ${k}: ${describe(v)}`,
+            ' '.repeat(14) + cost(m, k),
             ...(v.description ? [' '.repeat(14) + v.description] : []),
           ])),
           `sha256      ${m.sha256}`,
