@@ -5,14 +5,19 @@
  * here (whole-image arrays and the tiles do not grow with steps). Target: within 2 GB resident.
  *
  *   npx tsc -p . && node dist/benchmarks/memory.js [--model default|DIR] [--size 1024] [--factor 4]
- *                                                  [--t 20] [--steps 2] [--tile 512] [--label text]
+ *                                                  [--t 20] [--steps 2] [--cascade N] [--tile 512] [--label text]
+ *                                                  [--interrupt-after S]
+ *
+ * --interrupt-after S sends SIGINT S seconds into the run and records how long the CLI took to exit after it, its
+ * status (130 expected) and whether anything was left in the output folder (the 9600x9600 case:
+ * --size 32 --factor 300; such a job is past the 10-minute estimate, so --yes is passed).
  *
  * Without --model: models/default when present, else /tmp/probe-model, else the fixture (the report says which).
  * Writes benchmarks/results/memory-<date>.json and .md.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +59,7 @@ async function makeInput(path: string, size: number): Promise<void> {
 
 interface Run { peakKB: number; source: string; wallSeconds: number; status: number | null; stderr: string }
 
-async function run(args: string[]): Promise<Run> {
+async function run(args: string[], interruptAfter = 0): Promise<Run & { stopSeconds: number | null }> {
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
   const full = useTime ? ['-v', process.execPath, cli, ...args] : [cli, ...args];
@@ -75,12 +80,21 @@ async function run(args: string[]): Promise<Run> {
       // not started yet or already gone
     }
   }, 100);
+  let signalled = 0;
+  const timer = interruptAfter > 0 ? setTimeout(() => {
+    signalled = performance.now();
+    // the node process itself (under /usr/bin/time it is time's child), as a terminal's Ctrl-C reaches it
+    const pids = useTime ? readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/) : [String(child.pid)];
+    for (const pid of pids) process.kill(Number(pid), 'SIGINT');
+  }, interruptAfter * 1000) : null;
   const status = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const stopSeconds = signalled ? (performance.now() - signalled) / 1000 : null;
+  if (timer) clearTimeout(timer);
   clearInterval(poll);
   const wallSeconds = (performance.now() - t0) / 1000;
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  if (m) return { peakKB: Number(m[1]), source: '/usr/bin/time -v (ru_maxrss of the node process)', wallSeconds, status, stderr };
-  return { peakKB: polled, source: 'VmHWM from /proc, polled every 100 ms', wallSeconds, status, stderr };
+  if (m) return { peakKB: Number(m[1]), source: '/usr/bin/time -v (ru_maxrss of the node process)', wallSeconds, status, stderr, stopSeconds };
+  return { peakKB: polled, source: 'VmHWM from /proc, polled every 100 ms', wallSeconds, status, stderr, stopSeconds };
 }
 
 const size = Number(arg('size', '1024'));
@@ -88,6 +102,8 @@ const factor = Number(arg('factor', '4'));
 const t = arg('t', '20');
 const steps = arg('steps', '2');
 const tile = arg('tile', '');
+const cascade = arg('cascade', '');
+const interruptAfter = Number(arg('interrupt-after', '0'));
 const label = arg('label', '');
 const { spec, note } = pickModel();
 const dir = await mkdtemp(join(tmpdir(), 'sr-memory-'));
@@ -96,21 +112,23 @@ try {
   const output = join(dir, `out-${size * factor}.png`);
   await makeInput(input, size);
   const args = ['upscale', input, '-o', output, '--factor', String(factor), '--model', spec, '--device', 'cpu',
-    '--t', t, '--steps', steps, '--seed', '1', '-q', ...(tile ? ['--tile', tile] : [])];
+    '--t', t, '--steps', steps, '--seed', '1', '-q', '--yes', ...(tile ? ['--tile', tile] : []), ...(cascade ? ['--cascade', cascade] : [])];
   process.stderr.write(`memory benchmark: ${size}x${size} x${factor} with model ${spec} (${note}), t=${t}, steps=${steps}${tile ? `, tile ${tile}` : ''} ...\n`);
-  const r = await run(args);
-  if (r.status !== 0) {
+  const r = await run(args, interruptAfter);
+  if (r.status !== 0 && !interruptAfter) {
     process.stderr.write(r.stderr);
     throw new Error(`the upscale exited with status ${r.status}`);
   }
-  const meta = await sharp(output).metadata();
+  const left = (await readdir(dir)).filter((f) => f !== `in-${size}.png`);
+  const meta = interruptAfter ? { width: size * factor, height: size * factor } : await sharp(output).metadata();
   const manifest = JSON.parse(await readFile(join(spec.includes('/') ? spec : join(root, 'models', spec), 'manifest.json'), 'utf8')) as Record<string, unknown>;
   const peakMB = r.peakKB / 1024;
   const result = {
     date: new Date().toISOString(),
     label: label || null,
     model: { spec, note, name: manifest.name, params: manifest.params, multiple: manifest.multiple, weights: manifest.weights ?? 'float32' },
-    settings: { input: `${size}x${size}`, output: `${meta.width}x${meta.height}`, factor, t: Number(t), steps: Number(steps), tile: tile ? Number(tile) : 'default (512)', device: 'cpu', seed: 1 },
+    settings: { input: `${size}x${size}`, output: `${meta.width}x${meta.height}`, factor, t: Number(t), steps: Number(steps), cascade: cascade ? Number(cascade) : "model's default", tile: tile ? Number(tile) : 'default (512)', device: 'cpu', seed: 1 },
+    interrupt: interruptAfter ? { after: interruptAfter, exitSecondsAfterSigint: r.stopSeconds, status: r.status, leftInOutputFolder: left } : null,
     peakRssMB: Math.round(peakMB),
     peakSource: r.source,
     targetMB: TARGET_MB,
@@ -127,6 +145,7 @@ try {
     `# Memory: ${result.settings.input} x${factor} -> ${result.settings.output} on the CPU (${stamp})`,
     '',
     `Peak resident memory: **${result.peakRssMB} MB** (target ${TARGET_MB} MB: ${result.withinTarget ? 'within' : 'OVER'}), from ${r.source}.`,
+    ...(result.interrupt ? ['', `Interrupted: SIGINT ${interruptAfter} s into the run; exited **${result.interrupt.exitSecondsAfterSigint?.toFixed(2)} s** later with status ${r.status}; left in the output folder: ${left.length ? left.join(', ') : 'nothing'}.`] : []),
     '',
     `- model: ${spec} — ${note} (${String(manifest.name)}, ${String(manifest.params)} parameters, ${String(result.model.weights)} weights)`,
     `- settings: t=${t}, steps=${steps} (few steps on purpose: memory does not grow with steps; 2 rather than 1 so the ancestral sampler's noise buffer is included), tile ${result.settings.tile}, seed 1`,
