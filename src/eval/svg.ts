@@ -105,14 +105,51 @@ function markerPath(m: Marker, x: number, y: number): string {
   }
 }
 
-/** One chart panel of size w×h at (x0, y0). */
-export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: number): string {
+type Anchor = 'start' | 'end' | 'middle';
+interface Spot { x: number; y: number; anchor: Anchor }
+interface LegendItem { label: string; color: string; dash?: string | undefined; shape?: Marker['shape'] | undefined }
+
+/** The geometry of one panel: the data-to-pixel maps, the plot box, the legend layout and the label placer. */
+interface Frame {
+  x0: number; y0: number; w: number; left: number; top: number; plotW: number; plotH: number;
+  X: (v: number) => number;
+  Y: (v: number) => number;
+  xt: number[];
+  yt: number[];
+  legend: { item: LegendItem; x: number; row: number }[];
+  /** Places a label at the first candidate spot that overlaps no earlier label or marker. */
+  place: (text: string, size: number, candidates: Spot[]) => Spot;
+  /** Keeps a box free of later labels (a drawn marker). */
+  reserve: (box: { x0: number; y0: number; x1: number; y1: number }) => void;
+}
+
+const LEFT = 62;
+const RIGHT = 12;
+const TOP = 30;
+const BOTTOM = 44;
+
+/** Legend entries flow left to right under the axis label, wrapping at the plot's width. */
+function layoutLegend(items: LegendItem[], plotW: number): Frame['legend'] {
+  const out: Frame['legend'] = [];
+  let lx = 0;
+  let row = 0;
+  for (const item of items) {
+    const width = 23 + item.label.length * 6.2 + 18;
+    if (lx > 0 && lx + width > plotW) {
+      lx = 0;
+      row++;
+    }
+    out.push({ item, x: lx, row });
+    lx += width;
+  }
+  return out;
+}
+
+function frameOf(spec: PanelSpec, x0: number, y0: number, w: number, h: number): Frame {
   const series = spec.series ?? [];
   const markers = spec.markers ?? [];
-  const hl = spec.hlines ?? [];
-  const vl = spec.vlines ?? [];
-  const xs = [...series.flatMap((s) => s.points.map((p) => p.x)), ...markers.map((m) => m.x), ...vl.map((v) => v.value)].filter(Number.isFinite);
-  const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...markers.map((m) => m.y), ...hl.map((v) => v.value)].filter(Number.isFinite);
+  const xs = [...series.flatMap((s) => s.points.map((p) => p.x)), ...markers.map((m) => m.x), ...(spec.vlines ?? []).map((v) => v.value)].filter(Number.isFinite);
+  const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...markers.map((m) => m.y), ...(spec.hlines ?? []).map((v) => v.value)].filter(Number.isFinite);
   const logX = (spec.logX ?? false) && xs.every((v) => v > 0);
   const logY = (spec.logY ?? false) && ys.every((v) => v > 0);
   const tx = (v: number) => (logX ? Math.log10(v) : v);
@@ -121,37 +158,22 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
   let [ylo, yhi] = ys.length ? [Math.min(...ys.map(ty)), Math.max(...ys.map(ty))] : [0, 1];
   const padX = (xhi - xlo || Math.abs(xhi) || 1) * 0.06;
   const padY = (yhi - ylo || Math.abs(yhi) * 0.05 || 1) * 0.08;
-  xlo -= padX; xhi += padX; ylo -= padY; yhi += padY;
-  const left = 62, right = 12, top = 30, bottom = 44;
-  const legendItems = [...series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, shape: undefined as Marker['shape'] | undefined })), ...(spec.legend ?? []).map((l) => ({ ...l, dash: l.dash }))];
-  const plotW = w - left - right;
-  // legend entries flow left to right under the axis label, wrapping at the plot's width
-  const legendAt: { x: number; row: number }[] = [];
-  {
-    let lx = 0;
-    let row = 0;
-    for (const l of legendItems) {
-      const width = 23 + l.label.length * 6.2 + 18;
-      if (lx > 0 && lx + width > plotW) {
-        lx = 0;
-        row++;
-      }
-      legendAt.push({ x: lx, row });
-      lx += width;
-    }
-  }
-  const legendRows = legendItems.length ? legendAt[legendAt.length - 1]!.row + 1 : 0;
-  const plotH = h - top - bottom - legendRows * 16;
-  const X = (v: number) => x0 + left + ((tx(v) - xlo) / (xhi - xlo)) * plotW;
-  const Y = (v: number) => y0 + top + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH;
-  const out: string[] = [];
-  // labels are placed greedily at the first candidate spot that overlaps no earlier label
+  xlo -= padX;
+  xhi += padX;
+  ylo -= padY;
+  yhi += padY;
+  const plotW = w - LEFT - RIGHT;
+  const items: LegendItem[] = [...series.map((s) => ({ label: s.label, color: s.color, dash: s.dash })), ...(spec.legend ?? [])];
+  const legend = layoutLegend(items, plotW);
+  const legendRows = legend.length ? legend[legend.length - 1]!.row + 1 : 0;
+  const plotH = h - TOP - BOTTOM - legendRows * 16;
+  const distinct = [...new Set(xs)].sort((a, b) => a - b);
   const boxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
-  const place = (text: string, size: number, candidates: { x: number; y: number; anchor: 'start' | 'end' | 'middle' }[]) => {
+  const place = (text: string, size: number, candidates: Spot[]): Spot => {
     const tw = text.length * size * 0.6;
-    const boxOf = (c: { x: number; y: number; anchor: string }) => {
-      const x0 = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
-      return { x0, y0: c.y - size, x1: x0 + tw, y1: c.y + 2 };
+    const boxOf = (c: Spot) => {
+      const bx = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
+      return { x0: bx, y0: c.y - size, x1: bx + tw, y1: c.y + 2 };
     };
     const free = candidates.find((c) => {
       const b = boxOf(c);
@@ -160,80 +182,119 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
     boxes.push(boxOf(free));
     return free;
   };
-  out.push(`<g font-family="${FONT}" font-size="11">`);
-  out.push(`<text x="${num(x0 + w / 2)}" y="${num(y0 + 18)}" text-anchor="middle" font-size="13" font-weight="bold">${esc(spec.title)}</text>`);
-  out.push(`<rect x="${num(x0 + left)}" y="${num(y0 + top)}" width="${num(plotW)}" height="${num(plotH)}" fill="#fff" stroke="#888"/>`);
-  // ticks and grid
-  const yt = logY ? logTicks(10 ** ylo, 10 ** yhi) : niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5);
-  for (const v of yt) {
-    const y = Y(v);
+  return {
+    x0, y0, w, left: LEFT, top: TOP, plotW, plotH, legend, place, reserve: (b) => boxes.push(b),
+    X: (v) => x0 + LEFT + ((tx(v) - xlo) / (xhi - xlo)) * plotW,
+    Y: (v) => y0 + TOP + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH,
+    yt: logY ? logTicks(10 ** ylo, 10 ** yhi) : niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5),
+    xt: spec.xTicks ?? (logX ? (distinct.length <= 8 ? distinct : logTicks(10 ** xlo, 10 ** xhi)) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6)),
+  };
+}
+
+/** Title, plot box, grid with tick labels, axis labels. */
+function drawAxes(f: Frame, spec: PanelSpec): string[] {
+  const { x0, y0, left, top, plotW, plotH } = f;
+  const out = [
+    `<text x="${num(x0 + f.w / 2)}" y="${num(y0 + 18)}" text-anchor="middle" font-size="13" font-weight="bold">${esc(spec.title)}</text>`,
+    `<rect x="${num(x0 + left)}" y="${num(y0 + top)}" width="${num(plotW)}" height="${num(plotH)}" fill="#fff" stroke="#888"/>`,
+  ];
+  for (const v of f.yt) {
+    const y = f.Y(v);
     out.push(`<line x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="#eee"/>`);
-    out.push(`<text x="${num(x0 + left - 5)}" y="${num(y + 4)}" text-anchor="end">${esc(tickText(v, yt))}</text>`);
+    out.push(`<text x="${num(x0 + left - 5)}" y="${num(y + 4)}" text-anchor="end">${esc(tickText(v, f.yt))}</text>`);
   }
-  const distinct = [...new Set(xs)].sort((a, b) => a - b);
-  const xt = spec.xTicks ?? (logX ? (distinct.length <= 8 ? distinct : logTicks(10 ** xlo, 10 ** xhi)) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6));
-  for (const v of xt) {
-    const x = X(v);
+  for (const v of f.xt) {
+    const x = f.X(v);
     out.push(`<line x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="#eee"/>`);
-    out.push(`<text x="${num(x)}" y="${num(y0 + top + plotH + 15)}" text-anchor="middle">${esc(tickText(v, xt))}</text>`);
+    out.push(`<text x="${num(x)}" y="${num(y0 + top + plotH + 15)}" text-anchor="middle">${esc(tickText(v, f.xt))}</text>`);
   }
   out.push(`<text x="${num(x0 + left + plotW / 2)}" y="${num(y0 + top + plotH + 32)}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(${num(x0 + 14)},${num(y0 + top + plotH / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
-  // reference lines, labelled at their right/top end
+  return out;
+}
+
+/** Reference lines, labelled at their right (horizontal) or top (vertical) end. */
+function drawRefLines(f: Frame, hl: readonly RefLine[], vl: readonly RefLine[]): string[] {
+  const { x0, y0, left, top, plotW, plotH } = f;
+  const out: string[] = [];
+  const label = (at: Spot, r: RefLine) => `<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`;
   for (const r of hl) {
-    const y = Y(r.value);
+    const y = f.Y(r.value);
     out.push(`<line class="ref" x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
     const xr = x0 + left + plotW - 4;
-    const at = place(r.label, 10, [
-      { x: xr, y: y - 3, anchor: 'end' }, { x: xr, y: y + 11, anchor: 'end' },
-      { x: xr - plotW * 0.35, y: y - 3, anchor: 'end' }, { x: xr - plotW * 0.35, y: y + 11, anchor: 'end' },
-      { x: xr - plotW * 0.7, y: y - 3, anchor: 'end' }, { x: xr - plotW * 0.7, y: y + 11, anchor: 'end' },
-    ]);
-    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`);
+    const spots = [0, 0.35, 0.7].flatMap((k): Spot[] => [{ x: xr - plotW * k, y: y - 3, anchor: 'end' }, { x: xr - plotW * k, y: y + 11, anchor: 'end' }]);
+    out.push(label(f.place(r.label, 10, spots), r));
   }
   for (const r of vl) {
-    const x = X(r.value);
+    const x = f.X(r.value);
     out.push(`<line class="ref" x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
-    const at = place(r.label, 10, [{ x: x - 3, y: y0 + top + 11, anchor: 'end' }, { x: x + 3, y: y0 + top + 11, anchor: 'start' }, { x: x - 3, y: y0 + top + plotH - 4, anchor: 'end' }]);
-    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`);
+    out.push(label(f.place(r.label, 10, [{ x: x - 3, y: y0 + top + 11, anchor: 'end' }, { x: x + 3, y: y0 + top + 11, anchor: 'start' }, { x: x - 3, y: y0 + top + plotH - 4, anchor: 'end' }]), r));
   }
+  return out;
+}
+
+function drawSeries(f: Frame, series: readonly Series[]): string[] {
+  const out: string[] = [];
   for (const s of series) {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
-    const d = pts.map((p, i) => `${i ? 'L' : 'M'}${num(X(p.x))},${num(Y(p.y))}`).join('');
+    const d = pts.map((p, i) => `${i ? 'L' : 'M'}${num(f.X(p.x))},${num(f.Y(p.y))}`).join('');
     out.push(`<g class="series" data-label="${esc(s.label)}">`);
     if (pts.length > 1) out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    for (const p of pts) out.push(`<circle cx="${num(X(p.x))}" cy="${num(Y(p.y))}" r="3" fill="${s.color}"/>`);
+    for (const p of pts) out.push(`<circle cx="${num(f.X(p.x))}" cy="${num(f.Y(p.y))}" r="3" fill="${s.color}"/>`);
     out.push('</g>');
   }
+  return out;
+}
+
+/** Markers first (they keep their place free), then their labels on the side with room. */
+function drawMarkers(f: Frame, markers: readonly Marker[]): string[] {
+  const out: string[] = [];
   const shown = markers.filter((m) => Number.isFinite(m.x) && Number.isFinite(m.y));
   for (const m of shown) {
-    const x = X(m.x);
-    const y = Y(m.y);
+    const x = f.X(m.x);
+    const y = f.Y(m.y);
     out.push(markerPath(m, x, y));
     const r = (m.size ?? 4) + 1;
-    boxes.push({ x0: x - r, y0: y - r, x1: x + r, y1: y + r });
+    f.reserve({ x0: x - r, y0: y - r, x1: x + r, y1: y + r });
   }
   for (const m of shown) {
     if (!m.label) continue;
-    const x = X(m.x);
-    const y = Y(m.y);
-    const rightSide = x > x0 + left + plotW * 0.7;
-    const east = [{ x: x + 8, y: y - 6, anchor: 'start' as const }, { x: x + 8, y: y + 13, anchor: 'start' as const }];
-    const west = [{ x: x - 8, y: y - 6, anchor: 'end' as const }, { x: x - 8, y: y + 13, anchor: 'end' as const }];
-    const further = [{ x: x + 8, y: y - 18, anchor: 'start' as const }, { x: x + 8, y: y + 25, anchor: 'start' as const }, { x: x - 8, y: y - 18, anchor: 'end' as const }, { x: x - 8, y: y + 25, anchor: 'end' as const }];
-    const at = place(m.label, 10, rightSide ? [...west, ...east, ...further] : [...east, ...west, ...further]);
+    const x = f.X(m.x);
+    const y = f.Y(m.y);
+    const rightSide = x > f.x0 + f.left + f.plotW * 0.7;
+    const east: Spot[] = [{ x: x + 8, y: y - 6, anchor: 'start' }, { x: x + 8, y: y + 13, anchor: 'start' }];
+    const west: Spot[] = [{ x: x - 8, y: y - 6, anchor: 'end' }, { x: x - 8, y: y + 13, anchor: 'end' }];
+    const further: Spot[] = [{ x: x + 8, y: y - 18, anchor: 'start' }, { x: x + 8, y: y + 25, anchor: 'start' }, { x: x - 8, y: y - 18, anchor: 'end' }, { x: x - 8, y: y + 25, anchor: 'end' }];
+    const at = f.place(m.label, 10, rightSide ? [...west, ...east, ...further] : [...east, ...west, ...further]);
     out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" font-size="10" fill="#222">${esc(m.label)}</text>`);
   }
-  // legend under the axis label, three per row
-  legendItems.forEach((l, i) => {
-    const lx = x0 + left + legendAt[i]!.x;
-    const ly = y0 + top + plotH + 48 + legendAt[i]!.row * 16;
+  return out;
+}
+
+function drawLegend(f: Frame): string[] {
+  const out: string[] = [];
+  for (const { item: l, x, row } of f.legend) {
+    const lx = f.x0 + f.left + x;
+    const ly = f.y0 + f.top + f.plotH + 48 + row * 16;
     if (l.shape) out.push(markerPath({ x: 0, y: 0, color: l.color, shape: l.shape }, lx + 9, ly - 4));
     else out.push(`<line x1="${num(lx)}" x2="${num(lx + 18)}" y1="${num(ly - 4)}" y2="${num(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}/>`);
     out.push(`<text x="${num(lx + 23)}" y="${num(ly)}">${esc(l.label)}</text>`);
-  });
-  out.push('</g>');
-  return out.join('\n');
+  }
+  return out;
+}
+
+/** One chart panel of size w×h at (x0, y0): axes, reference lines, series, labelled markers, legend. */
+export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: number): string {
+  const f = frameOf(spec, x0, y0, w, h);
+  return [
+    `<g font-family="${FONT}" font-size="11">`,
+    ...drawAxes(f, spec),
+    ...drawRefLines(f, spec.hlines ?? [], spec.vlines ?? []),
+    ...drawSeries(f, spec.series ?? []),
+    ...drawMarkers(f, spec.markers ?? []),
+    ...drawLegend(f),
+    '</g>',
+  ].join('\n');
 }
 
 /** A standalone SVG document with a white background. */
