@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
+import { registerDevices } from './devices.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerSweep } from './sweep.js';
@@ -45,6 +46,7 @@ registerUpscale(program, controller.signal);
 registerInfo(program);
 registerEval(program, controller.signal);
 registerSweep(program, controller.signal);
+registerDevices(program);
 
 try {
   await program.parseAsync(process.argv);

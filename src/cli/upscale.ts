@@ -192,13 +192,19 @@ function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string,
 
 const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
-/** Loads the model once; with --device auto, says which device was found. */
+/**
+ * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a
+ * software WebGPU adapter is skipped); with --device webgpu on a software adapter, a warning that it is slow
+ * (printed even with --quiet, as other warnings).
+ */
 async function openModel(spec: string | undefined, device: UpscaleFileOptions['device'], quiet: boolean): Promise<ModelSession> {
-  const model = await loadModel(spec, { device: device ?? 'cpu' });
-  if (device === 'auto' && !quiet) {
-    process.stderr.write(`sr: --device auto: ${model.device === 'webgpu' ? 'using the WebGPU adapter' : 'no WebGPU adapter found, using the CPU'}\n`);
-  }
-  return model;
+  return loadModel(spec, {
+    device: device ?? 'cpu',
+    onNote: (n) => {
+      if (n.level === 'warning') process.stderr.write(`sr: warning: ${n.message}\n`);
+      else if (!quiet) process.stderr.write(`sr: ${n.message}\n`);
+    },
+  });
 }
 
 function toOptions(f: Flags): BatchOptions {

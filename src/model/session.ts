@@ -10,15 +10,34 @@ import ort from 'onnxruntime-node';
 import { DeviceError, ModelError } from '../errors.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
+import {
+  decideAuto, describeAdapter, hardwareAdapters, scanDevices, softwareAdapters, softwareWarning, webgpuBlocker,
+  type Adapter, type DeviceScan,
+} from './devices.js';
 
-/** What a caller may ask for: a device, or auto (webgpu when a hardware adapter is found, else cpu). */
+export type { Adapter, AdapterType, DeviceScan, Gpu, VulkanDriver } from './devices.js';
+export { scanDevices } from './devices.js';
+
+/**
+ * What a caller may ask for: a device, or auto: webgpu only on a hardware adapter (a GPU), else cpu. A software
+ * adapter (lavapipe/llvmpipe, SwiftShader: any CPU-type Vulkan device) is skipped by auto, with a note: it runs
+ * the model 20-50x slower than the CPU EP. --device webgpu still uses one, with a warning. How adapters are
+ * found: devices.ts (onnxruntime-node does not report the adapter Dawn picks).
+ */
 export const DEVICE_REQUESTS = ['cpu', 'webgpu', 'auto'] as const;
 export type DeviceRequest = (typeof DEVICE_REQUESTS)[number];
 export type Device = 'cpu' | 'webgpu';
 
 export interface LoadModelOptions {
-  /** cpu (default), webgpu, or auto (webgpu when an adapter is found, else cpu). */
+  /** cpu (default), webgpu, or auto (webgpu on a hardware adapter, else cpu). */
   device?: DeviceRequest;
+  /**
+   * Called with each note about the device (auto's choice and why; webgpu on a software adapter: a warning). The
+   * library writes nothing to stderr itself; the same notes are in ModelSession.notes.
+   */
+  onNote?: (note: DeviceNote) => void;
+  /** The adapter scan to decide with (default: scanDevices() at load time); for tests and callers that scanned. */
+  deviceScan?: DeviceScan;
   /** CPU threads for the CPU execution provider (default: all cores). */
   threads?: number;
   /** Check model.onnx against the manifest's sha256 (default true). */
@@ -47,10 +66,24 @@ export interface WebGpuOptions {
   graphCapture?: boolean;
 }
 
+/** A line about the device choice, without the "sr: " prefix. */
+export interface DeviceNote {
+  level: 'info' | 'warning';
+  message: string;
+}
+
 export interface ModelSession {
   readonly dir: string;
   readonly manifest: ModelManifest;
   readonly device: Device;
+  /**
+   * The WebGPU adapter as far as it is known (devices.ts: from the Vulkan drivers and GPUs, which Dawn chooses
+   * among; not reported by Dawn itself); null on the CPU or where it cannot be told. Absent on sessions that
+   * were not made by loadModel.
+   */
+  readonly adapter?: Adapter | null;
+  /** Notes about the device choice, in order (also given to LoadModelOptions.onNote). */
+  readonly notes?: readonly DeviceNote[];
   /** Runs the UNet on x = [batch, 3, height, width] (flat, row-major) at steps t (one per image). */
   run(x: Float32Array, batch: number, height: number, width: number, t: ArrayLike<number>): Promise<Float32Array>;
   dispose(): Promise<void>;
@@ -92,23 +125,59 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
   };
   const gpuOptions = webgpuSessionOptions(options.webgpu ?? {});
   let session: ort.InferenceSession;
-  let device: Device;
+  let device: Device = 'cpu';
   let used = cpuOptions;
+  let adapter: Adapter | null = null;
+  const notes: DeviceNote[] = [];
+  const note = (level: DeviceNote['level'], message: string) => {
+    const n = { level, message };
+    notes.push(n);
+    options.onNote?.(n);
+  };
   if (request === 'cpu') {
     session = await createSession(bytes, cpuOptions, onnxPath);
-    device = 'cpu';
-  } else {
-    try {
-      session = await ort.InferenceSession.create(bytes, gpuOptions);
+  } else if (request === 'auto') {
+    const scan = options.deviceScan ?? scanDevices();
+    const decision = decideAuto(scan);
+    let gpuSession: ort.InferenceSession | null = null;
+    let failure = '';
+    if (decision.tryWebgpu) {
+      try {
+        gpuSession = await openWebgpu(bytes, gpuOptions, autoDrivers(scan));
+      } catch (err) {
+        failure = firstLine(err);
+      }
+    }
+    if (gpuSession !== null) {
+      session = gpuSession;
       device = 'webgpu';
       used = gpuOptions;
-    } catch (err) {
-      if (request === 'webgpu') {
-        throw new DeviceError(`WebGPU is not available here: ${firstLine(err)} (use --device cpu or auto)`, { cause: err });
-      }
+      adapter = decision.adapter;
+      note('info', `--device auto: using the WebGPU adapter ${adapter ? describeAdapter(adapter) : `(${scan.checked ? 'not identified' : `adapters are not checked on ${scan.platform}`})`}`);
+    } else {
       session = await createSession(bytes, cpuOptions, onnxPath);
-      device = 'cpu';
+      const why = decision.tryWebgpu
+        ? `no WebGPU adapter found, using the CPU (${decision.adapter ? `${decision.adapter.name} did not open: ` : ''}${failure})`
+        : decision.cpuNote;
+      note('info', `--device auto: ${why}`);
     }
+  } else {
+    const scan = options.deviceScan ?? scanDevices();
+    // certain that Dawn would find nothing (no loader, no driver): say so in one line, before Dawn prints its own
+    // warnings on stderr
+    const missing = webgpuBlocker(scan);
+    if (missing !== null) throw new DeviceError(`WebGPU is not available here: ${missing} (use --device cpu or auto)`);
+    try {
+      session = await openWebgpu(bytes, gpuOptions, null);
+    } catch (err) {
+      throw new DeviceError(`WebGPU is not available here: ${firstLine(err)} (use --device cpu or auto)`, { cause: err });
+    }
+    device = 'webgpu';
+    used = gpuOptions;
+    // Dawn asks for a high-performance adapter: a GPU when Vulkan lists one, the software one only without
+    adapter = hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null;
+    const warning = softwareWarning(scan);
+    if (warning !== null) note('warning', warning);
   }
   const inputNames = session.inputNames;
   if (!inputNames.includes('x') || !inputNames.includes('t')) {
@@ -120,6 +189,8 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
     dir,
     manifest,
     device,
+    adapter: device === 'webgpu' ? adapter : null,
+    notes,
     async run(x, batch, height, width, t) {
       if (height % manifest.multiple !== 0 || width % manifest.multiple !== 0) {
         throw new RangeError(`Model input ${height}x${width} is not a multiple of ${manifest.multiple}`);
@@ -148,6 +219,8 @@ function webgpuSessionOptions(o: WebGpuOptions): ort.InferenceSession.SessionOpt
   return {
     executionProviders: [ep as unknown as ort.InferenceSession.ExecutionProviderConfig],
     graphOptimizationLevel: 'all',
+    // errors only: ORT warns on every webgpu session that shape ops stay on the CPU (by design, not a problem)
+    logSeverityLevel: 3,
     // not among the node binding's named WebGPU options; the EP reads it from the session config
     ...(o.graphCapture ? { extra: { 'ep.webgpuexecutionprovider.enableGraphCapture': '1' } } : {}),
   };
@@ -242,6 +315,135 @@ function summarise(times: number[], resident: boolean, graphCapture: boolean): T
   return { msPerRun: sorted[Math.floor(sorted.length / 2)]!, minMsPerRun: sorted[0]!, runs: times.length, resident, graphCapture };
 }
 
+/**
+ * Whether this process has asked Dawn for an adapter yet. Dawn enumerates the Vulkan drivers once per process
+ * (measured: after a first attempt, changing VK_* variables changes nothing, and a failed first attempt makes
+ * every later one fail too), so only the first WebGPU session decides which drivers Dawn sees.
+ */
+let dawnStarted = false;
+
+/**
+ * Opens a WebGPU session. With `onlyDrivers` (ICD manifest paths), and when Dawn has not started in this process,
+ * the Vulkan loader is shown only those drivers while Dawn starts (VK_DRIVER_FILES, and VK_ICD_FILENAMES for
+ * loaders older than 1.3.207), then the environment is put back.
+ */
+async function openWebgpu(bytes: Buffer, options: ort.InferenceSession.SessionOptions, onlyDrivers: readonly string[] | null): Promise<ort.InferenceSession> {
+  const restore = !dawnStarted && onlyDrivers !== null ? showOnlyDrivers(onlyDrivers) : null;
+  dawnStarted = true;
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } finally {
+    restore?.();
+  }
+}
+
+/**
+ * The drivers auto lets Dawn see: the hardware adapters' drivers when software ones are installed too. Dawn
+ * prefers a GPU to a CPU-type adapter, so this only matters when the GPU's driver fails (e.g. a container without
+ * the GPU's device nodes, a driver/kernel mismatch): then Dawn would quietly take lavapipe and auto would be 20x
+ * slower, the bug auto exists to avoid. null: leave the drivers as they are.
+ */
+function autoDrivers(scan: DeviceScan): string[] | null {
+  if (!scan.checked || softwareAdapters(scan).length === 0) return null;
+  const hw = [...new Set(hardwareAdapters(scan).map((a) => a.driver))];
+  return hw.length > 0 ? hw : null;
+}
+
+function showOnlyDrivers(files: readonly string[]): () => void {
+  const keys = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES'] as const;
+  const saved = keys.map((k) => [k, process.env[k]] as const);
+  process.env.VK_DRIVER_FILES = files.join(':');
+  process.env.VK_ICD_FILENAMES = files.join(':');
+  delete process.env.VK_ADD_DRIVER_FILES;
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+export interface DeviceReport {
+  /** What was found: loader, drivers, GPUs, adapters (devices.ts). */
+  scan: DeviceScan;
+  /** What --device auto would choose, and its note. */
+  auto: { device: Device; adapter: Adapter | null; note: string };
+  /** What --device webgpu would use (the adapter as known), or null where it would fail. */
+  webgpu: { adapter: Adapter | null; warning: string | null } | null;
+  /**
+   * The in-process check: a one-node graph opened and run on the WebGPU EP (absent with check: false). With a
+   * hardware adapter and software ones beside it, the check runs the way auto would (hardware drivers only).
+   */
+  check?: { ok: boolean; seconds: number; error?: string; drivers: 'all' | 'hardware' };
+}
+
+/**
+ * Lists the WebGPU adapters and what auto and webgpu would do with them. With check (default true) and an
+ * adapter listed (or a platform that cannot be scanned), also opens the WebGPU EP in this process and runs a
+ * tiny graph on it: this starts Dawn for the process (see openWebgpu).
+ */
+export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan } = {}): Promise<DeviceReport> {
+  const scan = o.deviceScan ?? scanDevices();
+  const decision = decideAuto(scan);
+  const missing = webgpuBlocker(scan);
+  let check: DeviceReport['check'];
+  if (o.check !== false && missing === null) {
+    const drivers = decision.tryWebgpu ? autoDrivers(scan) : null;
+    const t0 = performance.now();
+    try {
+      await runProbeGraph(drivers);
+      check = { ok: true, seconds: (performance.now() - t0) / 1000, drivers: drivers ? 'hardware' : 'all' };
+    } catch (err) {
+      check = { ok: false, seconds: (performance.now() - t0) / 1000, error: firstLine(err), drivers: drivers ? 'hardware' : 'all' };
+    }
+  }
+  const autoGpu = decision.tryWebgpu && (check === undefined || check.ok);
+  const auto = autoGpu
+    ? { device: 'webgpu' as const, adapter: decision.adapter, note: `using the WebGPU adapter ${decision.adapter ? describeAdapter(decision.adapter) : '(not identified)'}` }
+    : {
+        device: 'cpu' as const, adapter: null,
+        note: decision.tryWebgpu ? `no WebGPU adapter found, using the CPU (${check?.error ?? 'it did not open'})` : decision.cpuNote,
+      };
+  const webgpuWorks = missing === null && (check === undefined || check.ok || check.drivers === 'hardware');
+  const webgpu = webgpuWorks
+    ? { adapter: hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null, warning: softwareWarning(scan) }
+    : null;
+  return { scan, auto, webgpu, ...(check ? { check } : {}) };
+}
+
+/** y = x + x on four floats, on the WebGPU EP only; throws unless it opens and gives 2x. */
+async function runProbeGraph(drivers: readonly string[] | null): Promise<void> {
+  const session = await openWebgpu(probeModel(), { executionProviders: ['webgpu'], graphOptimizationLevel: 'disabled' }, drivers);
+  try {
+    const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]);
+    const y = (await session.run({ x })).y!;
+    const data = y.data as Float32Array;
+    if (![2, 4, 6, 8].every((v, i) => data[i] === v)) throw new Error(`the WebGPU EP computed ${Array.from(data).join(',')} for 2x(1,2,3,4)`);
+  } finally {
+    await session.release();
+  }
+}
+
+/** The ONNX bytes (protobuf) of a one-node model, y = Add(x, x) on float[4], opset 13. */
+function probeModel(): Buffer {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    while (n > 127) { out.push((n & 127) | 128); n = Math.floor(n / 128); }
+    out.push(n);
+    return out;
+  };
+  const int = (field: number, n: number) => [...varint(field << 3), ...varint(n)];
+  const bytes = (field: number, b: number[]) => [...varint((field << 3) | 2), ...varint(b.length), ...b];
+  const str = (field: number, s: string) => bytes(field, [...Buffer.from(s, 'utf8')]);
+  const tensor4 = (name: string) => [
+    ...str(1, name), // ValueInfoProto.name
+    ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, bytes(1, int(1, 4)))])), // type.tensor_type{float, shape [4]}
+  ];
+  const node = [...str(1, 'x'), ...str(1, 'x'), ...str(2, 'y'), ...str(3, 'probe'), ...str(4, 'Add')];
+  const graph = [...bytes(1, node), ...str(2, 'webgpu-probe'), ...bytes(11, tensor4('x')), ...bytes(12, tensor4('y'))];
+  return Buffer.from([...int(1, 8), ...bytes(7, graph), ...bytes(8, [...str(1, ''), ...int(2, 13)])]);
+}
+
 async function createSession(bytes: Buffer, options: ort.InferenceSession.SessionOptions, path: string): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, options);
@@ -252,6 +454,7 @@ async function createSession(bytes: Buffer, options: ort.InferenceSession.Sessio
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  const m = /Failed to get a WebGPU adapter[^\n.]*|[^\n]+/.exec(msg);
+  // ORT's message starts with its source location and check; Dawn's reason is at the end
+  const m = /Failed to get a WebGPU adapter[^\n]*/.exec(msg) ?? /[^\n]+/.exec(msg);
   return (m?.[0] ?? msg).trim().slice(0, 200);
 }
