@@ -13,6 +13,8 @@ export type {
 } from './upscale.js';
 export { upscaleBatch } from './batch/batch.js';
 export type { BatchEvents, BatchOptions, BatchOutcome, BatchReport, FileReport, FileStatus } from './batch/batch.js';
+export { vary, varyDataset, analyseVary, writeVaryReport } from './vary/index.js';
+export type { VaryDatasetOptions, VaryEvents, VaryImageOptions, VaryOutcome, VaryRecord, VaryReport, VaryResult } from './vary/index.js';
 export { loadModel } from './model/session.js';
 export type { Device, DeviceRequest, LoadModelOptions, ModelSession } from './model/session.js';
 export type { ModelManifest, PresetSettings } from './model/manifest.js';

@@ -61,5 +61,6 @@ test('the packed package runs: upscale with its fixture model, errors by class, 
   assert.deepEqual(out.shape, [3, 16, 16]);
   assert.equal(out.usage, true);
   assert.deepEqual(out.names, ['AbortError', 'DeviceError', 'InputError', 'ModelError', 'OutputError', 'SrError', 'UsageError',
-    'estimateWork', 'evaluate', 'loadModel', 'measure', 'outputFiles', 'runSweep', 'upscale', 'upscaleBatch', 'upscaleFile', 'writeSweepReport']);
+    'analyseVary', 'estimateWork', 'evaluate', 'loadModel', 'measure', 'outputFiles', 'runSweep', 'upscale', 'upscaleBatch', 'upscaleFile',
+    'vary', 'varyDataset', 'writeSweepReport', 'writeVaryReport']);
 });

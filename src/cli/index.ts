@@ -11,6 +11,7 @@ import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerSweep } from './sweep.js';
 import { registerUpscale } from './upscale.js';
+import { registerVary } from './vary.js';
 import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
 
@@ -46,6 +47,7 @@ registerUpscale(program, controller.signal);
 registerInfo(program);
 registerEval(program, controller.signal);
 registerSweep(program, controller.signal);
+registerVary(program, controller.signal);
 registerDevices(program);
 
 try {

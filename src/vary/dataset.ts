@@ -1,0 +1,340 @@
+/**
+ * Varying a dataset, with the batch engine's conventions (src/batch/batch.ts): plan first, one model, files in order;
+ * a bad file is reported and the run goes on; a model or device failure, or an interruption, stops it. Nothing here
+ * writes to stderr: progress, per-file results and warnings are events, and the result is the report.
+ *
+ * Per sample: write the image (atomic; never over an existing file without force), then append its record. With
+ * resume, a sample whose output exists is not redone: a record missing for it (a crash between the two writes) is
+ * made from the file.
+ */
+import { mkdir } from 'node:fs/promises';
+import { ensureOutDir, fillWeights, oneLine, preflight, type BatchSummary, type FileStatus } from '../batch/batch.js';
+import { AbortError, OutputError, SrError, throwIfAborted, type ErrorCode } from '../errors.js';
+import { repairLog } from '../eval/log.js';
+import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
+import type { ImageTensor } from '../image/tensor.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
+import { pathExists, realTarget } from '../io-safety/paths.js';
+import { loadManifest } from '../model/manifest.js';
+import { resolveModelDir } from '../model/locate.js';
+import type { ModelSession } from '../model/session.js';
+import { withModel } from '../upscale.js';
+import { distanceToSource } from './distance.js';
+import { folderOf, planVary, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
+import { appendRecord, compactRecords, type VaryRecord } from './records.js';
+import { reproduceArgs, resolveVarySettings, stepsAt, type VaryOptions, type VarySettings } from './settings.js';
+import { varySample } from './vary.js';
+
+export interface VaryDatasetOptions extends VaryOptions {
+  /** Overwrite existing outputs (and replace their records). */
+  force?: boolean;
+  /** Skip samples whose output exists. */
+  resume?: boolean;
+  /** Largest input width × height to decode (decompression-bomb guard). */
+  maxPixels?: number;
+}
+
+export interface VaryEvents {
+  signal?: AbortSignal;
+  /** Work done over the total, in estimated units (pixels × model evaluations), and what is running. */
+  onProgress?: (e: { done: number; total: number; label: string }) => void;
+  /** After each source file, whatever became of it. */
+  onFile?: (file: VaryFileReport, index: number, total: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface VaryFileReport {
+  input: string;
+  source: string;
+  status: FileStatus;
+  error: string | null;
+  errorCode: ErrorCode | null;
+  seconds: number;
+  /** Samples computed and written in this run. */
+  written: number;
+  /** Samples left as they were (output exists, --resume). */
+  skipped: number;
+  /** Of the skipped, those whose missing record was made from the existing file. */
+  recovered: number;
+  /** Every output of this source (relative to the output folder). */
+  outputs: string[];
+}
+
+export interface VarySummary extends BatchSummary {
+  samplesWritten: number;
+  samplesSkipped: number;
+}
+
+export interface VaryReport {
+  tool: 'boomerang-sr';
+  kind: 'vary';
+  started: string;
+  seconds: number;
+  outputDir: string;
+  records: string;
+  settings: VarySettings;
+  summary: VarySummary;
+  files: VaryFileReport[];
+}
+
+export interface VaryOutcome {
+  report: VaryReport;
+  /** The error that stopped the run (the remaining files are pending), or null. */
+  stoppedBy: unknown;
+}
+
+/** What one run shares between its files. */
+interface RunContext {
+  plan: VaryPlan;
+  model: ModelSession;
+  options: VaryDatasetOptions;
+  events: VaryEvents;
+  /** Outputs recorded by this run (a second record for one of them asks for compaction). */
+  recorded: Map<string, VaryRecord>;
+  compact: boolean;
+  progress: (done: number, label: string) => void;
+}
+
+const round = (s: number): number => Math.round(s * 1000) / 1000;
+
+/** Decodes a source after the header checks, warning about frames beyond the first. */
+async function loadSource(job: SourceJob, ctx: RunContext): Promise<DecodedImage> {
+  const maxPixels = ctx.options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  await preflight(job.input, 1, maxPixels);
+  const decoded = await decodeImage(job.input, { limitInputPixels: maxPixels });
+  if (decoded.frames > 1) {
+    ctx.events.onWarning?.(`${job.input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
+  }
+  return decoded;
+}
+
+/** The record of a written sample. */
+async function makeRecord(
+  job: SourceJob,
+  sj: SampleJob,
+  image: ImageTensor,
+  src: DecodedImage,
+  s: VarySettings,
+  seconds: number,
+): Promise<VaryRecord> {
+  const [, height, width] = image.shape as [number, number, number];
+  const cmd = ['sr', 'upscale', quote(job.input), '-o', quote(sj.path), ...reproduceArgs(s, sj.t, sj.seed)].join(' ');
+  return {
+    output: sj.output,
+    source: job.source,
+    input: await realTarget(job.input),
+    t: sj.t,
+    sample: sj.sample,
+    seed: sj.seed,
+    runSeed: s.seed,
+    steps: stepsAt(s, sj.t),
+    cascade: s.cascade,
+    sampler: s.sampler,
+    eta: s.eta,
+    model: { name: s.model, sha256: s.sha256 },
+    width,
+    height,
+    distance: distanceToSource(image, src.rgb),
+    seconds: round(seconds),
+    reproduce: cmd,
+  };
+}
+
+const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+
+async function record(ctx: RunContext, rec: VaryRecord): Promise<void> {
+  await appendRecord(ctx.plan.recordsPath, rec);
+  if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
+  ctx.recorded.set(rec.output, rec);
+}
+
+/** Computes, writes and records one sample. */
+async function writeSample(
+  job: SourceJob,
+  sj: SampleJob,
+  src: DecodedImage,
+  ctx: RunContext,
+  label: string,
+  before: number,
+): Promise<void> {
+  const { plan, model, options, events } = ctx;
+  const started = performance.now();
+  const weight = job.work.get(sj.t)!;
+  const { image } = await varySample(src.rgb, model, plan.settings, sj.t, sj.seed, {
+    ...(options.tiling ? { tiling: options.tiling } : {}),
+    ...(events.signal ? { signal: events.signal } : {}),
+    onProgress: (e) => {
+      if (e.stage === 'boomerang') {
+        ctx.progress(
+          before + (weight * ((e.pass - 1) * e.totalSteps + e.step)) / (e.passes * e.totalSteps),
+          `${label} step ${e.step}/${e.totalSteps}`,
+        );
+      }
+    },
+  });
+  throwIfAborted(events.signal);
+  await mkdir(folderOf(sj), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new OutputError(`Cannot create folder ${folderOf(sj)}: ${err.code ?? err.message}`);
+  });
+  const bitDepth = src.bitDepth === 16 ? 16 : 8; // as upscaleFile writes a PNG, so `reproduce` gives the same bytes
+  await encodeImage({ rgb: image, alpha: src.alpha }, sj.path, {
+    bitDepth,
+    overwrite: plan.force,
+    ...(events.signal ? { signal: events.signal } : {}),
+  });
+  await record(ctx, await makeRecord(job, sj, image, src, plan.settings, (performance.now() - started) / 1000));
+}
+
+/** With resume, an existing output is left; its record is made from the file when missing. True when skipped. */
+async function skipExisting(job: SourceJob, sj: SampleJob, src: DecodedImage, ctx: RunContext, file: VaryFileReport): Promise<boolean> {
+  if (!ctx.plan.resume || !(await pathExists(sj.path))) return false;
+  file.skipped++;
+  if (!ctx.plan.log.records.has(sj.output) && !ctx.recorded.has(sj.output)) {
+    const written = await decodeImage(sj.path);
+    await record(ctx, await makeRecord(job, sj, written.rgb, src, ctx.plan.settings, 0));
+    file.recovered++;
+  }
+  return true;
+}
+
+/** One source: every sample it still needs. Throws what went wrong. */
+async function varySource(job: SourceJob, ctx: RunContext, file: VaryFileReport, index: number, offsets: number[]): Promise<void> {
+  const src = await loadSource(job, ctx);
+  for (const [n, sj] of job.samples.entries()) {
+    throwIfAborted(ctx.events.signal);
+    if (await skipExisting(job, sj, src, ctx, file)) continue;
+    const label = `${index + 1}/${ctx.plan.sources.length} ${job.input} t=${sj.t} sample ${sj.sample}/${ctx.plan.settings.samples}`;
+    ctx.progress(offsets[n]!, label);
+    await writeSample(job, sj, src, ctx, label, offsets[n]!);
+    file.written++;
+  }
+}
+
+/** Progress weights: every sample still to do, in order (a known-unreadable header counts as the mean); 0 when skipped. */
+function sampleWeights(plan: VaryPlan): number[][] {
+  const todo = (sj: SampleJob) => !(plan.resume && plan.existing.has(sj.output));
+  const filled = fillWeights(plan.sources.flatMap((j) => j.samples.filter(todo).map((sj) => j.work.get(sj.t)!)));
+  let i = 0;
+  return plan.sources.map((j) => j.samples.map((sj) => (todo(sj) ? filled[i++]! : 0)));
+}
+
+/** How a file's error ends it: interrupted and stop, failed and stop (model, device), or failed and go on. */
+function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefined): unknown {
+  if (err instanceof AbortError || signal?.aborted) {
+    Object.assign(file, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
+    return err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
+  }
+  Object.assign(file, { status: 'failed', error: oneLine(err, file.input), errorCode: err instanceof SrError ? err.code : 'INTERNAL' });
+  return err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null;
+}
+
+function emptyReport(job: SourceJob): VaryFileReport {
+  return {
+    input: job.input,
+    source: job.source,
+    status: 'pending',
+    error: null,
+    errorCode: null,
+    seconds: 0,
+    written: 0,
+    skipped: 0,
+    recovered: 0,
+    outputs: job.samples.map((sj) => sj.output),
+  };
+}
+
+function summarise(files: readonly VaryFileReport[]): VarySummary {
+  const s: VarySummary = {
+    total: files.length,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    interrupted: 0,
+    pending: 0,
+    samplesWritten: 0,
+    samplesSkipped: 0,
+  };
+  for (const f of files) {
+    s[f.status] += 1;
+    s.samplesWritten += f.written;
+    s.samplesSkipped += f.skipped;
+  }
+  return s;
+}
+
+/** Runs a planned vary with a loaded model; never throws for one file's failure (see the report). */
+export async function runVaryPlan(
+  plan: VaryPlan,
+  model: ModelSession,
+  options: VaryDatasetOptions = {},
+  events: VaryEvents = {},
+): Promise<VaryOutcome> {
+  const started = new Date();
+  const t0 = performance.now();
+  await repairLog(plan.recordsPath);
+  const weights = sampleWeights(plan);
+  const total = weights.flat().reduce((a, w) => a + w, 0);
+  const ctx: RunContext = {
+    plan,
+    model,
+    options,
+    events,
+    recorded: new Map(),
+    compact: plan.log.duplicates > 0 || plan.log.badLines > 0,
+    progress: (done, label) => events.onProgress?.({ done, total, label }),
+  };
+  const files = plan.sources.map(emptyReport);
+  let stoppedBy: unknown = null;
+  let before = 0;
+  try {
+    for (const [i, job] of plan.sources.entries()) {
+      const file = files[i]!;
+      const fStart = performance.now();
+      const offsets = weights[i]!.map((_, n) => before + weights[i]!.slice(0, n).reduce((a, w) => a + w, 0));
+      before += weights[i]!.reduce((a, w) => a + w, 0);
+      try {
+        await varySource(job, ctx, file, i, offsets);
+        file.status = file.written === 0 && file.skipped > 0 ? 'skipped' : 'ok';
+      } catch (err) {
+        stoppedBy = settle(err, file, events.signal);
+      }
+      file.seconds = round((performance.now() - fStart) / 1000);
+      events.onFile?.(file, i, files.length);
+      if (stoppedBy) break;
+    }
+  } finally {
+    if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
+  }
+  const report: VaryReport = {
+    tool: 'boomerang-sr',
+    kind: 'vary',
+    started: started.toISOString(),
+    seconds: round((performance.now() - t0) / 1000),
+    outputDir: plan.outDir,
+    records: plan.recordsPath,
+    settings: plan.settings,
+    summary: summarise(files),
+    files,
+  };
+  return { report, stoppedBy };
+}
+
+/**
+ * Varies every image of `inputs` (files, folders walked recursively, quoted globs) into `outDir`: K samples per t
+ * each, in the input tree's layout, with one record per sample in `outDir/records.jsonl`. Loads the model once
+ * (or uses the one given). A stop (interruption, model or device failure) is in `stoppedBy`.
+ */
+export async function varyDataset(
+  inputs: readonly string[],
+  outDir: string,
+  options: VaryDatasetOptions = {},
+  events: VaryEvents = {},
+): Promise<VaryOutcome> {
+  const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
+  const settings = resolveVarySettings(options, manifest, typeof options.model === 'object' ? options.model.device : 'cpu');
+  const plan = await planVary(inputs, outDir, settings, manifest, options);
+  await ensureOutDir(outDir);
+  return withModel(options, async (model) =>
+    runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),
+  );
+}
