@@ -17,13 +17,20 @@ import { upscale } from '../src/upscale.js';
 
 const { values: a } = parseArgs({
   options: {
-    hr: { type: 'string' }, factor: { type: 'string', default: '4' }, presets: { type: 'string', default: 'default,detail' },
-    model: { type: 'string', default: 'default' }, out: { type: 'string', default: 'docs/images' }, name: { type: 'string' },
-    size: { type: 'string', default: '96' }, seed: { type: 'string', default: '0' },
+    hr: { type: 'string' },
+    factor: { type: 'string', default: '4' },
+    presets: { type: 'string', default: 'default,detail' },
+    model: { type: 'string', default: 'default' },
+    out: { type: 'string', default: 'docs/images' },
+    name: { type: 'string' },
+    size: { type: 'string', default: '96' },
+    seed: { type: 'string', default: '0' },
   },
 });
 if (!a.hr) {
-  console.error('usage: node dist/benchmarks/crop-strip.js --hr IMAGE [--factor 4] [--presets default,detail] [--out docs/images] [--name NAME]');
+  console.error(
+    'usage: node dist/benchmarks/crop-strip.js --hr IMAGE [--factor 4] [--presets default,detail] [--out docs/images] [--name NAME]',
+  );
   process.exit(2);
 }
 const factor = Number(a.factor);
@@ -33,12 +40,20 @@ const model = await loadModel(a.model);
 const panels = [{ label: 'bicubic', image: upsample(lr, factor, 'bicubic') }];
 for (const p of a.presets.split(',')) {
   const r = await upscale(lr, { model, factor, seed: Number(a.seed), ...(p === 'default' ? {} : { preset: p }) });
-  panels.push({ label: `${p} (${r.settings.passes.length}x t=${r.settings.passes[0]}, ${r.stats.evaluations} evaluations)`, image: r.image });
+  panels.push({
+    label: `${p} (${r.settings.passes.length}x t=${r.settings.passes[0]}, ${r.stats.evaluations} evaluations)`,
+    image: r.image,
+  });
 }
 await model.dispose();
 const name = a.name ?? `${basename(a.hr).replace(/\.[^.]+$/, '')}-x${factor}`;
 const strip = await writeCropStrip(a.out, name, lr, hr, factor, panels, { size: Number(a.size), display: 192 });
 const labels = ['LR', ...panels.map((p) => p.label), 'ground truth'];
 const scores = panels.map((p) => measure(p.image, hr, { shave: factor }));
-console.log(`${a.out}/${strip.strip}: ${labels.join(' | ')} (window ${strip.window.size}px at ${strip.window.left},${strip.window.top}, zoom ${strip.zoom}x)`);
-for (const [i, p] of panels.entries()) console.log(`  ${p.label}: PSNR-Y ${scores[i]!.psnrY.toFixed(2)} dB, SSIM-Y ${scores[i]!.ssimY.toFixed(4)}, detail ratio ${scores[i]!.detailRatio.toFixed(3)}`);
+console.log(
+  `${a.out}/${strip.strip}: ${labels.join(' | ')} (window ${strip.window.size}px at ${strip.window.left},${strip.window.top}, zoom ${strip.zoom}x)`,
+);
+for (const [i, p] of panels.entries())
+  console.log(
+    `  ${p.label}: PSNR-Y ${scores[i]!.psnrY.toFixed(2)} dB, SSIM-Y ${scores[i]!.ssimY.toFixed(4)}, detail ratio ${scores[i]!.detailRatio.toFixed(3)}`,
+  );

@@ -22,9 +22,16 @@ import type { Consistency } from '../src/diffusion/consistency.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: a } = parseArgs({
   options: {
-    hr: { type: 'string' }, models: { type: 'string' }, campaigns: { type: 'string' }, label: { type: 'string', default: '' },
-    t: { type: 'string', default: '5' }, steps: { type: 'string', default: '5' }, cascade: { type: 'string', default: '1' },
-    'back-project': { type: 'string', default: '0' }, consistency: { type: 'string', default: 'ibp' }, seed: { type: 'string', default: '0' },
+    hr: { type: 'string' },
+    models: { type: 'string' },
+    campaigns: { type: 'string' },
+    label: { type: 'string', default: '' },
+    t: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '5' },
+    cascade: { type: 'string', default: '1' },
+    'back-project': { type: 'string', default: '0' },
+    consistency: { type: 'string', default: 'ibp' },
+    seed: { type: 'string', default: '0' },
     factor: { type: 'string', default: '4' },
   },
 });
@@ -37,18 +44,39 @@ const campaigns = (a.campaigns ?? models.map(() => 'campaign').join(',')).split(
 if (campaigns.length !== models.length) throw new Error('--campaigns needs one name per model');
 const factor = Number(a.factor);
 const options = {
-  t: Number(a.t), steps: Number(a.steps), cascade: Number(a.cascade), backProject: Number(a['back-project']),
-  consistency: a.consistency as Consistency, seed: Number(a.seed),
+  t: Number(a.t),
+  steps: Number(a.steps),
+  cascade: Number(a.cascade),
+  backProject: Number(a['back-project']),
+  consistency: a.consistency as Consistency,
+  seed: Number(a.seed),
 };
 
-interface Point { campaign: string; model: string; sha256: string; imagesSeen: number; steps: number; seconds: number; psnrY: number; ssimY: number; detailRatio: number }
+interface Point {
+  campaign: string;
+  model: string;
+  sha256: string;
+  imagesSeen: number;
+  steps: number;
+  seconds: number;
+  psnrY: number;
+  ssimY: number;
+  detailRatio: number;
+}
 const points: Point[] = [];
 for (const [i, dir] of models.entries()) {
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
   const r = await evaluate({ hr: a.hr, factor, model: dir, method: { kind: 'boomerang', options } });
   const p = {
-    campaign: campaigns[i]!, model: dir, sha256: manifest.sha256, imagesSeen: manifest.training.images_seen, steps: manifest.training.steps,
-    seconds: manifest.training.seconds, psnrY: r.mean.psnrY, ssimY: r.mean.ssimY, detailRatio: r.mean.detailRatio,
+    campaign: campaigns[i]!,
+    model: dir,
+    sha256: manifest.sha256,
+    imagesSeen: manifest.training.images_seen,
+    steps: manifest.training.steps,
+    seconds: manifest.training.seconds,
+    psnrY: r.mean.psnrY,
+    ssimY: r.mean.ssimY,
+    detailRatio: r.mean.detailRatio,
   };
   points.push(p);
   console.log(`${p.campaign} ${dir}: ${p.imagesSeen} images seen -> PSNR-Y ${p.psnrY.toFixed(3)} dB, SSIM-Y ${p.ssimY.toFixed(4)}`);
@@ -65,34 +93,70 @@ const n = (await evaluate({ hr: a.hr, factor, method: { kind: 'upsampler', kerne
 const setting = `t=${options.t}, ${options.steps} steps, cascade ${options.cascade}, back-project ${options.backProject}, ${options.consistency}, seed ${options.seed}`;
 const names = [...new Set(points.map((p) => p.campaign))];
 const series: Series[] = names.map((c, i) => ({
-  label: c, color: PALETTE[i % PALETTE.length]!,
-  points: points.filter((p) => p.campaign === c).sort((x, y) => x.imagesSeen - y.imagesSeen).map((p) => ({ x: p.imagesSeen / 1000, y: p.psnrY })),
+  label: c,
+  color: PALETTE[i % PALETTE.length]!,
+  points: points
+    .filter((p) => p.campaign === c)
+    .sort((x, y) => x.imagesSeen - y.imagesSeen)
+    .map((p) => ({ x: p.imagesSeen / 1000, y: p.psnrY })),
 }));
 const w = 760;
 const h = 480;
-const body = panel({
-  title: `Validation PSNR-Y against training images seen (x${factor})`,
-  xLabel: `training images seen (thousands of 64x64 crops); Boomerang ${setting}`, yLabel: 'PSNR-Y (dB)', series,
-  markers: points.map((p) => ({ x: p.imagesSeen / 1000, y: p.psnrY, color: PALETTE[names.indexOf(p.campaign) % PALETTE.length]!, shape: 'circle' as const, size: 4 })),
-  hlines: Object.entries(baselines).map(([label, v], i) => ({ label, value: v.psnrY, color: ['#888', '#555', '#2ca02c'][i]!, dash: '4,3' })),
-}, 0, 0, w, h);
+const body = panel(
+  {
+    title: `Validation PSNR-Y against training images seen (x${factor})`,
+    xLabel: `training images seen (thousands of 64x64 crops); Boomerang ${setting}`,
+    yLabel: 'PSNR-Y (dB)',
+    series,
+    markers: points.map((p) => ({
+      x: p.imagesSeen / 1000,
+      y: p.psnrY,
+      color: PALETTE[names.indexOf(p.campaign) % PALETTE.length]!,
+      shape: 'circle' as const,
+      size: 4,
+    })),
+    hlines: Object.entries(baselines).map(([label, v], i) => ({
+      label,
+      value: v.psnrY,
+      color: ['#888', '#555', '#2ca02c'][i]!,
+      dash: '4,3',
+    })),
+  },
+  0,
+  0,
+  w,
+  h,
+);
 const svg = svgDocument(w, h, body);
 const date = new Date().toISOString().slice(0, 10);
 const base = join(root, 'benchmarks', 'results', `learning-curve-${date}${a.label ? `-${a.label}` : ''}`);
 await mkdir(dirname(base), { recursive: true });
 const protocol = 'PSNR-Y/SSIM-Y: BT.601 Y, shave = scale, peak 255, SSIM 11x11 Gaussian sigma 1.5';
-await writeFile(`${base}.json`, JSON.stringify({ date, hr: a.hr, images: n, factor, setting: options, protocol, baselines, points }, null, 2) + '\n');
+await writeFile(
+  `${base}.json`,
+  JSON.stringify({ date, hr: a.hr, images: n, factor, setting: options, protocol, baselines, points }, null, 2) + '\n',
+);
 await writeFile(`${base}.svg`, svg);
 await writeSvgAsPng(svg, `${base}.png`);
 const md = [
-  `# Learning curve (${date})`, '',
+  `# Learning curve (${date})`,
+  '',
   `Validation: ${n} held-out crops (${a.hr}; models/train/val_crops.py), x${factor}, LR by MATLAB bicubic; Boomerang ${setting}, through \`evaluate\` (the sampler of \`sr\`). ${protocol}.`,
-  `Command: \`node dist/benchmarks/learning-curve.js ${process.argv.slice(2).join(' ')}\``, '',
-  '| campaign | images seen | steps | training s | PSNR-Y | SSIM-Y | detail ratio | model sha256 |', '|---|---|---|---|---|---|---|---|',
-  ...points.map((p) => `| ${p.campaign} | ${p.imagesSeen} | ${p.steps} | ${Math.round(p.seconds)} | ${p.psnrY.toFixed(3)} | ${p.ssimY.toFixed(4)} | ${p.detailRatio.toFixed(3)} | ${p.sha256.slice(0, 12)} |`),
-  '', '| baseline (same crops) | PSNR-Y | SSIM-Y |', '|---|---|---|',
-  ...Object.entries(baselines).map(([k, v]) => `| ${k} | ${v.psnrY.toFixed(3)} | ${v.ssimY.toFixed(4)} |`), '',
-  `![learning curve](${base.split('/').pop()}.png)`, '',
+  `Command: \`node dist/benchmarks/learning-curve.js ${process.argv.slice(2).join(' ')}\``,
+  '',
+  '| campaign | images seen | steps | training s | PSNR-Y | SSIM-Y | detail ratio | model sha256 |',
+  '|---|---|---|---|---|---|---|---|',
+  ...points.map(
+    (p) =>
+      `| ${p.campaign} | ${p.imagesSeen} | ${p.steps} | ${Math.round(p.seconds)} | ${p.psnrY.toFixed(3)} | ${p.ssimY.toFixed(4)} | ${p.detailRatio.toFixed(3)} | ${p.sha256.slice(0, 12)} |`,
+  ),
+  '',
+  '| baseline (same crops) | PSNR-Y | SSIM-Y |',
+  '|---|---|---|',
+  ...Object.entries(baselines).map(([k, v]) => `| ${k} | ${v.psnrY.toFixed(3)} | ${v.ssimY.toFixed(4)} |`),
+  '',
+  `![learning curve](${base.split('/').pop()}.png)`,
+  '',
 ];
 await writeFile(`${base}.md`, md.join('\n'));
 console.log(`wrote ${base}.{json,md,svg,png}`);

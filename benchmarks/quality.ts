@@ -42,10 +42,10 @@ export const QUOTED: Readonly<Record<string, { label: string; psnrY: number; ssi
   'Set5 x4': [
     { label: 'bicubic, published (MATLAB)', psnrY: 28.42, ssimY: 0.8104, note: 'published' },
     { label: 'UpscalerJS esrgan-thick', psnrY: 29.94, ssimY: 0.8522, note: 'pairs/README.md; ~6.3 s/image on one core (tfjs wasm)' },
-    { label: 'UpscalerJS esrgan-slim', psnrY: 28.60, ssimY: null, note: 'pairs/README.md' },
+    { label: 'UpscalerJS esrgan-slim', psnrY: 28.6, ssimY: null, note: 'pairs/README.md' },
   ],
   'Set14 x4': [
-    { label: 'bicubic, published (MATLAB)', psnrY: 26.00, ssimY: 0.7027, note: 'published; these files give 26.09' },
+    { label: 'bicubic, published (MATLAB)', psnrY: 26.0, ssimY: 0.7027, note: 'published; these files give 26.09' },
     { label: 'UpscalerJS esrgan-thick', psnrY: 27.16, ssimY: 0.7408, note: 'pairs/README.md' },
     { label: 'UpscalerJS esrgan-slim', psnrY: 26.27, ssimY: null, note: 'pairs/README.md' },
   ],
@@ -84,13 +84,18 @@ const { values: a } = parseArgs({
   },
 });
 
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const nums = (s: string) => list(s).map(Number);
 
 function pickModel(): { spec: string; note: string } {
   if (a.model) return { spec: a.model, note: 'as asked' };
   if (existsSync(join(root, 'models', 'default', 'model.onnx'))) return { spec: 'default', note: 'the shipped default model' };
-  if (existsSync('/tmp/probe-model/model.onnx')) return { spec: '/tmp/probe-model', note: 'models/default missing: the training probe model stands in' };
+  if (existsSync('/tmp/probe-model/model.onnx'))
+    return { spec: '/tmp/probe-model', note: 'models/default missing: the training probe model stands in' };
   return { spec: 'fixture', note: 'models/default and /tmp/probe-model missing: the tiny fixture stands in (NOT representative)' };
 }
 
@@ -112,8 +117,13 @@ async function presetGridsOf(spec: string, names: string[]) {
     if (!p) throw new Error(`model ${manifest.name} has no preset ${name} (it has ${Object.keys(manifest.presets).join(', ')})`);
     if (Array.isArray(p.cascade)) throw new Error(`preset ${name} has a list of t per pass; give it as a grid instead`);
     return {
-      name, ts: [p.t ?? manifest.defaults.t], cascades: [p.cascade ?? 1], steps: [p.steps ?? manifest.defaults.steps],
-      upsamplers: [p.upsampler ?? 'bicubic'] as Kernel[], consistencies: [p.consistency ?? 'ddnm'] as Consistency[], backProjects: [p.backProject ?? 0],
+      name,
+      ts: [p.t ?? manifest.defaults.t],
+      cascades: [p.cascade ?? 1],
+      steps: [p.steps ?? manifest.defaults.steps],
+      upsamplers: [p.upsampler ?? 'bicubic'] as Kernel[],
+      consistencies: [p.consistency ?? 'ddnm'] as Consistency[],
+      backProjects: [p.backProject ?? 0],
     };
   });
 }
@@ -134,25 +144,39 @@ async function main(): Promise<number> {
       process.stderr.write(`${set} x${scale}: ${dir} -> ${out}\n`);
       let last = 0;
       // a grid, or one single-setting sweep per preset (rows gathered, baselines once)
-      const grids = presetGrids ?? [{
-        name: null, ts, cascades: nums(a.cascade), upsamplers: list(a.upsampler) as Kernel[], consistencies: list(a.consistency) as Consistency[],
-        backProjects: nums(a['back-project']), ...(a.steps ? { steps: nums(a.steps) } : {}),
-      }];
+      const grids = presetGrids ?? [
+        {
+          name: null,
+          ts,
+          cascades: nums(a.cascade),
+          upsamplers: list(a.upsampler) as Kernel[],
+          consistencies: list(a.consistency) as Consistency[],
+          backProjects: nums(a['back-project']),
+          ...(a.steps ? { steps: nums(a.steps) } : {}),
+        },
+      ];
       const rows = new Map<string, SummaryRow>();
       let r: Awaited<ReturnType<typeof runSweep>> | null = null;
       for (const { name, ...grid } of grids) {
         if (name) process.stderr.write(`  preset ${name}: ${JSON.stringify(grid)}\n`);
         r = await runSweep({
-          hr: dir, lr: dir, factors: [scale], ...grid,
-          samples: nums(a.samples), reduces: list(a.reduce) as Reduce[],
+          hr: dir,
+          lr: dir,
+          factors: [scale],
+          ...grid,
+          samples: nums(a.samples),
+          reduces: list(a.reduce) as Reduce[],
           ...(a.limit ? { limit: Number(a.limit) } : {}),
           ...(model ? { model: model.spec } : {}),
-          seed: Number(a.seed), out,
+          seed: Number(a.seed),
+          out,
           onProgress: (e) => {
             const now = performance.now();
             if (now - last < 10000) return;
             last = now;
-            process.stderr.write(`  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`);
+            process.stderr.write(
+              `  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`,
+            );
           },
         });
         for (const row of r.rows) rows.set(row.id, name && row.kind === 'boomerang' ? { ...row, id: `${row.id} (preset ${name})` } : row);
@@ -160,22 +184,51 @@ async function main(): Promise<number> {
       const report = presetGrids ? null : await writeSweepReport(r!, { title: `Quality: ${set} ×${scale}` });
       const an = r!.analyses[0]!;
       results.push({
-        set, scale, images: r!.meta.images[scale] ?? [], rows: [...rows.values()],
+        set,
+        scale,
+        images: r!.meta.images[scale] ?? [],
+        rows: [...rows.values()],
         recommendations: presetGrids ? [] : an.recommendations.map((x) => ({ rule: x.rule, cell: x.row?.id ?? null, why: x.why })),
-        quoted: QUOTED[`${set} x${scale}`] ?? [], report: report?.markdown ?? null,
+        quoted: QUOTED[`${set} x${scale}`] ?? [],
+        report: report?.markdown ?? null,
       });
     }
   }
   // the published figure is a mean over the whole set: no check on a --limit subset
-  const bicubic = a.limit ? undefined : results.find((x) => x.set === BICUBIC_CHECK.set && x.scale === BICUBIC_CHECK.scale)?.rows.find((x) => x.kind === 'matlab-bicubic');
+  const bicubic = a.limit
+    ? undefined
+    : results.find((x) => x.set === BICUBIC_CHECK.set && x.scale === BICUBIC_CHECK.scale)?.rows.find((x) => x.kind === 'matlab-bicubic');
   const check = bicubic
     ? { ...BICUBIC_CHECK, measured: bicubic.psnrY, pass: Math.abs(bicubic.psnrY - BICUBIC_CHECK.psnrY) <= BICUBIC_CHECK.tolerance + 1e-9 }
     : null;
   const date = new Date().toISOString().slice(0, 10);
   const name = `quality-${date}${a.label ? '-' + a.label.replace(/[^A-Za-z0-9.-]+/g, '_') : ''}`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-  const config = { ...(a.presets ? { presets: a.presets } : {}), sets: a.sets, scales: a.scales, t: a.t, backProject: a['back-project'], cascade: a.cascade, steps: a.steps ?? "model's default", samples: a.samples, reduce: a.reduce, consistency: a.consistency, upsampler: a.upsampler, limit: a.limit ?? 'all', seed: a.seed };
-  const json = { date: new Date().toISOString(), protocol: protocolLine(), machine, model, config, check, results, seconds: (performance.now() - started) / 1000 };
+  const config = {
+    ...(a.presets ? { presets: a.presets } : {}),
+    sets: a.sets,
+    scales: a.scales,
+    t: a.t,
+    backProject: a['back-project'],
+    cascade: a.cascade,
+    steps: a.steps ?? "model's default",
+    samples: a.samples,
+    reduce: a.reduce,
+    consistency: a.consistency,
+    upsampler: a.upsampler,
+    limit: a.limit ?? 'all',
+    seed: a.seed,
+  };
+  const json = {
+    date: new Date().toISOString(),
+    protocol: protocolLine(),
+    machine,
+    model,
+    config,
+    check,
+    results,
+    seconds: (performance.now() - started) / 1000,
+  };
   const blocks = document(json);
   await writeTextAtomic(join(root, 'benchmarks', 'results', `${name}.json`), toJson(json));
   await writeTextAtomic(join(root, 'benchmarks', 'results', `${name}.md`), toMarkdown(blocks));
@@ -185,34 +238,70 @@ async function main(): Promise<number> {
 }
 
 function document(j: {
-  protocol: string; machine: string; model: { spec: string; note: string } | null; config: Record<string, string>;
-  check: { measured: number; pass: boolean; psnrY: number; tolerance: number } | null; results: SetResult[]; seconds: number;
+  protocol: string;
+  machine: string;
+  model: { spec: string; note: string } | null;
+  config: Record<string, string>;
+  check: { measured: number; pass: boolean; psnrY: number; tolerance: number } | null;
+  results: SetResult[];
+  seconds: number;
 }): Block[] {
   const b: Block[] = [{ kind: 'heading', level: 1, text: 'Quality on the classic pairs (Set5, Set14)' }];
   b.push({ kind: 'paragraph', text: `**${j.protocol}**` });
-  b.push({ kind: 'list', items: [
-    'Data: ../shared/data/pairs (HR cropped to a multiple of the scale; LR by MATLAB bicubic imresize, as distributed / bit-exact re-implementation).',
-    'Baselines: nearest, bilinear, bicubic (Keys a = −0.5), lanczos3, all centre-aligned (no half-pixel shift), and MATLAB bicubic imresize (the published baseline).',
-    `Boomerang: ${j.model ? `model ${j.model.spec} (${j.model.note})` : 'not run (--t none)'}; grid ${Object.entries(j.config).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    'Rows marked "quoted" are copied from the data set\'s README (published bicubic figures and UpscalerJS\'s, same protocol), not measured here.',
-    `Machine: ${j.machine}; s/image is wall time per image; total ${j.seconds.toFixed(0)} s.`,
-    j.check ? `Check: MATLAB bicubic Set5 ×4 measured ${j.check.measured.toFixed(3)} dB, published ${j.check.psnrY} ± ${j.check.tolerance}: **${j.check.pass ? 'PASS' : 'FAIL'}**.`
-      : `Check: not made (${j.config.limit !== 'all' ? '--limit: not the whole set' : 'Set5 ×4 not in this run'}).`,
-  ] });
+  b.push({
+    kind: 'list',
+    items: [
+      'Data: ../shared/data/pairs (HR cropped to a multiple of the scale; LR by MATLAB bicubic imresize, as distributed / bit-exact re-implementation).',
+      'Baselines: nearest, bilinear, bicubic (Keys a = −0.5), lanczos3, all centre-aligned (no half-pixel shift), and MATLAB bicubic imresize (the published baseline).',
+      `Boomerang: ${j.model ? `model ${j.model.spec} (${j.model.note})` : 'not run (--t none)'}; grid ${Object.entries(j.config)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+      'Rows marked "quoted" are copied from the data set\'s README (published bicubic figures and UpscalerJS\'s, same protocol), not measured here.',
+      `Machine: ${j.machine}; s/image is wall time per image; total ${j.seconds.toFixed(0)} s.`,
+      j.check
+        ? `Check: MATLAB bicubic Set5 ×4 measured ${j.check.measured.toFixed(3)} dB, published ${j.check.psnrY} ± ${j.check.tolerance}: **${j.check.pass ? 'PASS' : 'FAIL'}**.`
+        : `Check: not made (${j.config.limit !== 'all' ? '--limit: not the whole set' : 'Set5 ×4 not in this run'}).`,
+    ],
+  });
   for (const r of j.results) {
     b.push({ kind: 'heading', level: 2, text: `${r.set} ×${r.scale} (${r.images.length} images)` });
     const rows: string[][] = [];
-    for (const q of r.quoted) rows.push([`${q.label} (quoted)`, fmt.db(q.psnrY), q.ssimY === null ? '—' : fmt.ssim(q.ssimY), '', '', '', '', q.note]);
-    for (const x of r.rows.filter((x) => x.kind !== 'boomerang')) rows.push([settingText(x), fmt.db(x.psnrY), fmt.ssim(x.ssimY), fmt.db(x.psnrRgb), fmt.ratio(x.detailRatio), fmt.gmsd(x.gmsd), fmt.seconds(x.seconds), 'measured']);
+    for (const q of r.quoted)
+      rows.push([`${q.label} (quoted)`, fmt.db(q.psnrY), q.ssimY === null ? '—' : fmt.ssim(q.ssimY), '', '', '', '', q.note]);
+    for (const x of r.rows.filter((x) => x.kind !== 'boomerang'))
+      rows.push([
+        settingText(x),
+        fmt.db(x.psnrY),
+        fmt.ssim(x.ssimY),
+        fmt.db(x.psnrRgb),
+        fmt.ratio(x.detailRatio),
+        fmt.gmsd(x.gmsd),
+        fmt.seconds(x.seconds),
+        'measured',
+      ]);
     for (const x of r.rows.filter((x) => x.kind === 'boomerang')) {
       const recs = r.recommendations.filter((q) => q.cell === x.id).map((q) => RULE_TEXT[q.rule as keyof typeof RULE_TEXT]);
       const preset = /\(preset \w+\)/.exec(x.id)?.[0];
-      rows.push([`Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`, fmt.db(x.psnrY), fmt.ssim(x.ssimY), fmt.db(x.psnrRgb), fmt.ratio(x.detailRatio), fmt.gmsd(x.gmsd), fmt.seconds(x.seconds),
-        ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; ')]);
+      rows.push([
+        `Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`,
+        fmt.db(x.psnrY),
+        fmt.ssim(x.ssimY),
+        fmt.db(x.psnrRgb),
+        fmt.ratio(x.detailRatio),
+        fmt.gmsd(x.gmsd),
+        fmt.seconds(x.seconds),
+        ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; '),
+      ]);
     }
-    b.push({ kind: 'table', headers: ['method', 'PSNR-Y', 'SSIM-Y', 'PSNR-RGB', 'detail ratio', 'GMSD', 's/image', 'source'], rows, left: [0, 7] });
+    b.push({
+      kind: 'table',
+      headers: ['method', 'PSNR-Y', 'SSIM-Y', 'PSNR-RGB', 'detail ratio', 'GMSD', 's/image', 'source'],
+      rows,
+      left: [0, 7],
+    });
     b.push({ kind: 'paragraph', text: protocolLine(r.scale) });
-    if (r.report) b.push({ kind: 'paragraph', text: `Full sweep report (plots, crops, every figure): \`${r.report.replace(root + '/', '')}\`` });
+    if (r.report)
+      b.push({ kind: 'paragraph', text: `Full sweep report (plots, crops, every figure): \`${r.report.replace(root + '/', '')}\`` });
   }
   return b;
 }

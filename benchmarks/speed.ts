@@ -66,14 +66,19 @@ const label = arg('label');
 const started = new Date();
 const loadStart = os.loadavg();
 const round = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
-const log = (s: string): void => { process.stderr.write(`speed[${device}]: ${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`speed[${device}]: ${s}\n`);
+};
 
 function pickModel(): { spec: string; note: string } {
   const given = arg('model');
   if (given) return { spec: given, note: 'as asked' };
   if (existsSync(join(root, 'models', 'default', 'model.onnx'))) return { spec: 'default', note: 'the shipped default model' };
   if (existsSync('/tmp/probe-model/model.onnx')) {
-    return { spec: '/tmp/probe-model', note: 'models/default missing: the training probe (same architecture as the default: p=4, base 64, 6.1M parameters, float16 weights) stands in' };
+    return {
+      spec: '/tmp/probe-model',
+      note: 'models/default missing: the training probe (same architecture as the default: p=4, base 64, 6.1M parameters, float16 weights) stands in',
+    };
   }
   return { spec: 'fixture', note: 'models/default and /tmp/probe-model missing: the tiny fixture stands in (NOT representative)' };
 }
@@ -100,7 +105,10 @@ function texturedImage(size: number): ImageTensor {
   return img;
 }
 
-interface Variant { name: string; options: LoadModelOptions }
+interface Variant {
+  name: string;
+  options: LoadModelOptions;
+}
 
 function variants(): Variant[] {
   const base: LoadModelOptions = { device, ...(threads ? { threads } : {}) };
@@ -118,10 +126,24 @@ function variants(): Variant[] {
   return want ? all.filter((v) => want.includes(v.name)) : all;
 }
 
-interface LatencyRow { variant: string; batch: number; msPerRun?: number; msPerImage?: number; imagesPerSecond?: number; runs?: number; error?: string; mode: string }
+interface LatencyRow {
+  variant: string;
+  batch: number;
+  msPerRun?: number;
+  msPerImage?: number;
+  imagesPerSecond?: number;
+  runs?: number;
+  error?: string;
+  mode: string;
+}
 
 /** Median ms per run at [batch, 3, 256, 256], with a calibration run to size the number of timed runs. */
-async function latency(model: ModelSession, variant: string, batch: number, mode: 'cpu-io' | 'gpu-resident' | 'graph-capture'): Promise<LatencyRow> {
+async function latency(
+  model: ModelSession,
+  variant: string,
+  batch: number,
+  mode: 'cpu-io' | 'gpu-resident' | 'graph-capture',
+): Promise<LatencyRow> {
   const shape = { batch, height: 256, width: 256 };
   const resident = mode !== 'cpu-io';
   const graphCapture = mode === 'graph-capture';
@@ -130,7 +152,15 @@ async function latency(model: ModelSession, variant: string, batch: number, mode
     const budget = gpu ? (quick ? 600 : 1500) : quick ? 1200 : 3500;
     const iterations = Math.max(gpu ? 10 : 3, Math.min(gpu ? 200 : 30, Math.ceil(budget / Math.max(cal.msPerRun, 0.1))));
     const r = await timeEvaluations(model, { ...shape, iterations, warmup: gpu ? 2 : 0, resident, graphCapture });
-    return { variant, batch, mode, msPerRun: round(r.msPerRun, 3), msPerImage: round(r.msPerRun / batch, 3), imagesPerSecond: round((1000 * batch) / r.msPerRun, 1), runs: r.runs };
+    return {
+      variant,
+      batch,
+      mode,
+      msPerRun: round(r.msPerRun, 3),
+      msPerImage: round(r.msPerRun / batch, 3),
+      imagesPerSecond: round((1000 * batch) / r.msPerRun, 1),
+      runs: r.runs,
+    };
   } catch (err) {
     return { variant, batch, mode, error: firstLine(err) };
   }
@@ -140,13 +170,22 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
-interface JobRun { seconds: number; modelSeconds: number; evaluations: number; overhead: number; msPerEvaluation: number }
+interface JobRun {
+  seconds: number;
+  modelSeconds: number;
+  evaluations: number;
+  overhead: number;
+  msPerEvaluation: number;
+}
 
 function jobRun(r: UpscaleResult): JobRun {
   const { seconds, modelSeconds, evaluations } = r.stats;
   return {
-    seconds: round(seconds, 3), modelSeconds: round(modelSeconds, 3), evaluations,
-    overhead: round((seconds - modelSeconds) / seconds, 4), msPerEvaluation: round((1000 * modelSeconds) / evaluations, 2),
+    seconds: round(seconds, 3),
+    modelSeconds: round(modelSeconds, 3),
+    evaluations,
+    overhead: round((seconds - modelSeconds) / seconds, 4),
+    msPerEvaluation: round((1000 * modelSeconds) / evaluations, 2),
   };
 }
 
@@ -154,11 +193,26 @@ function median<T>(xs: T[], key: (x: T) => number): T {
   return [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
 }
 
-interface JobResult { name: string; settings: Record<string, unknown>; first: JobRun | null; runs: JobRun[]; median: JobRun | null; error?: string }
+interface JobResult {
+  name: string;
+  settings: Record<string, unknown>;
+  first: JobRun | null;
+  runs: JobRun[];
+  median: JobRun | null;
+  error?: string;
+}
 
 type UpscaleFn = (input: ImageTensor, options: UpscaleOptions) => Promise<UpscaleResult>;
 
-async function job(name: string, fn: UpscaleFn, model: ModelSession, input: ImageTensor, options: UpscaleOptions, repeats: number, warm: UpscaleOptions | null): Promise<JobResult> {
+async function job(
+  name: string,
+  fn: UpscaleFn,
+  model: ModelSession,
+  input: ImageTensor,
+  options: UpscaleOptions,
+  repeats: number,
+  warm: UpscaleOptions | null,
+): Promise<JobResult> {
   const settings = { input: `${input.shape[2]}x${input.shape[1]}`, ...options, model: model.manifest.name, device: model.device };
   try {
     const first = warm ? jobRun(await fn(input, { ...options, ...warm, model })) : null;
@@ -173,7 +227,11 @@ async function job(name: string, fn: UpscaleFn, model: ModelSession, input: Imag
 const x8: UpscaleOptions = { factor: 8, t: 100, cascade: 3, seed: 1 };
 
 /** The ×8 job through the real CLI in a child process (process start, model load, decode and encode included). */
-async function cliRuns(spec: string, input: ImageTensor, n: number): Promise<Array<{ wallSeconds: number; status: number | null; stderr: string }>> {
+async function cliRuns(
+  spec: string,
+  input: ImageTensor,
+  n: number,
+): Promise<Array<{ wallSeconds: number; status: number | null; stderr: string }>> {
   const sharp = (await import('sharp')).default;
   const dir = await mkdtemp(join(os.tmpdir(), 'sr-speed-'));
   try {
@@ -183,14 +241,38 @@ async function cliRuns(spec: string, input: ImageTensor, n: number): Promise<Arr
       for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(((input.data[c * size * size + p]! + 1) / 2) * 255);
     }
     const png = join(dir, 'in.png');
-    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toFile(png);
+    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toFile(png);
     const out: Array<{ wallSeconds: number; status: number | null; stderr: string }> = [];
     for (let k = 0; k < n; k++) {
-      const args = [join(root, 'dist', 'src', 'cli', 'index.js'), 'upscale', png, '-o', join(dir, `out${k}.png`), '--factor', '8', '--t', '100',
-        '--cascade', '3', '--seed', '1', '--model', spec, '--device', device, '-q'];
+      const args = [
+        join(root, 'dist', 'src', 'cli', 'index.js'),
+        'upscale',
+        png,
+        '-o',
+        join(dir, `out${k}.png`),
+        '--factor',
+        '8',
+        '--t',
+        '100',
+        '--cascade',
+        '3',
+        '--seed',
+        '1',
+        '--model',
+        spec,
+        '--device',
+        device,
+        '-q',
+      ];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
-      out.push({ wallSeconds: round((performance.now() - t0) / 1000, 3), status: r.status, stderr: (r.stderr ?? '').trim().split('\n').slice(-2).join(' | ').slice(0, 300) });
+      out.push({
+        wallSeconds: round((performance.now() - t0) / 1000, 3),
+        status: r.status,
+        stderr: (r.stderr ?? '').trim().split('\n').slice(-2).join(' | ').slice(0, 300),
+      });
     }
     return out;
   } finally {
@@ -223,10 +305,16 @@ async function accuracy(spec: string, base: LoadModelOptions): Promise<Record<st
       for (let k = 0; k < ts.length; k++) {
         const ya = refs[k]!;
         const yb = await mv.run(x, 1, 256, 256, [ts[k]!]);
-        let max = 0, sum = 0, num2 = 0, den2 = 0;
+        let max = 0,
+          sum = 0,
+          num2 = 0,
+          den2 = 0;
         for (let i = 0; i < n; i++) {
           const d = Math.abs(ya[i]! - yb[i]!);
-          max = Math.max(max, d); sum += d; num2 += d * d; den2 += ya[i]! * ya[i]!;
+          max = Math.max(max, d);
+          sum += d;
+          num2 += d * d;
+          den2 += ya[i]! * ya[i]!;
         }
         rows.push({ what: name, t: ts[k], maxAbs: round(max, 6), meanAbs: round(sum / n, 7), relL2: round(Math.sqrt(num2 / den2), 7) });
       }
@@ -261,7 +349,8 @@ function compare(torch: TorchRef, rows: LatencyRow[]): Record<string, unknown> {
       out[`${v}_vs_${flavour}`] = {
         latency_b1: b1 && refB1 ? round(refB1.msPerRun / b1.msPerRun!, 3) : null,
         throughput: best && refBest ? round(best.imagesPerSecond! / refBest.imagesPerSecond, 3) : null,
-        webgpu_b1_ms: b1?.msPerRun ?? null, pytorch_b1_ms: refB1?.msPerRun ?? null,
+        webgpu_b1_ms: b1?.msPerRun ?? null,
+        pytorch_b1_ms: refB1?.msPerRun ?? null,
         webgpu_best: best ? { batch: best.batch, imagesPerSecond: best.imagesPerSecond } : null,
         pytorch_best: refBest ? { batch: refBest.batch, imagesPerSecond: refBest.imagesPerSecond } : null,
       };
@@ -279,9 +368,14 @@ async function main(): Promise<number> {
     device,
     quick,
     machine: {
-      cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, memoryGB: Math.round(os.totalmem() / 2 ** 30),
-      gpu: gpu ? gpuName() : null, node: process.version, platform: `${os.platform()} ${os.release()}`,
-      loadavgStart: loadStart.map((v) => round(v)), note: arg('note') ?? null,
+      cpu: os.cpus()[0]?.model ?? '?',
+      cores: os.cpus().length,
+      memoryGB: Math.round(os.totalmem() / 2 ** 30),
+      gpu: gpu ? gpuName() : null,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadavgStart: loadStart.map((v) => round(v)),
+      note: arg('note') ?? null,
     },
     model: { spec, note },
   };
@@ -297,8 +391,17 @@ async function main(): Promise<number> {
   }
   const m = model.manifest;
   result.model = {
-    spec, note, name: m.name, params: m.params, patch: m.patch, multiple: m.multiple, prediction: m.prediction,
-    architecture: m.raw.architecture ?? null, weights: m.raw.weights ?? 'float32', sha256: m.sha256.slice(0, 16), defaults: m.defaults,
+    spec,
+    note,
+    name: m.name,
+    params: m.params,
+    patch: m.patch,
+    multiple: m.multiple,
+    prediction: m.prediction,
+    architecture: m.raw.architecture ?? null,
+    weights: m.raw.weights ?? 'float32',
+    sha256: m.sha256.slice(0, 16),
+    defaults: m.defaults,
   };
   await model.dispose();
 
@@ -332,7 +435,10 @@ async function main(): Promise<number> {
     const on = await loadModel(spec, { ...baseOptions, spinning: true });
     const off = await loadModel(spec, { ...baseOptions, spinning: false });
     for (let k = 0; k < (quick ? 1 : 3); k++) {
-      for (const [name, mv] of [['spinning', on], ['no spinning (default)', off]] as const) {
+      for (const [name, mv] of [
+        ['spinning', on],
+        ['no spinning (default)', off],
+      ] as const) {
         const r = await latency(mv, name, 1, 'cpu-io');
         spin.push({ threads: name, round: k + 1, msPerRun: r.msPerRun ?? null, error: r.error });
       }
@@ -348,14 +454,25 @@ async function main(): Promise<number> {
       try {
         const torch = JSON.parse(readFileSync(torchFile, 'utf8')) as TorchRef;
         const cmp = compare(torch, rows);
-        result.pytorch = { file: torchFile, gpu: torch.gpu ?? null, torch: torch.torch ?? null, latency: torch.latency ?? null, sampler: torch.sampler ?? null };
+        result.pytorch = {
+          file: torchFile,
+          gpu: torch.gpu ?? null,
+          torch: torch.torch ?? null,
+          latency: torch.latency ?? null,
+          sampler: torch.sampler ?? null,
+        };
         result.comparison = cmp;
         const headline = cmp.default_vs_tf32 as { latency_b1: number | null; throughput: number | null } | undefined;
         result.webgpu_vs_pytorch_latency_b1 = headline?.latency_b1 ?? null;
         result.webgpu_vs_pytorch_throughput = headline?.throughput ?? null;
         const best = cmp[`${bestVariant}_vs_tf32`] as { latency_b1: number | null; throughput: number | null } | undefined;
-        result.webgpu_vs_pytorch_best_variant = { variant: bestVariant, latency_b1: best?.latency_b1 ?? null, throughput: best?.throughput ?? null };
-        result.comparison_note = 'headline: webgpu with the EP defaults vs PyTorch eager TF32 (cuDNN and matmul TF32 on); ratios > 1 favour webgpu';
+        result.webgpu_vs_pytorch_best_variant = {
+          variant: bestVariant,
+          latency_b1: best?.latency_b1 ?? null,
+          throughput: best?.throughput ?? null,
+        };
+        result.comparison_note =
+          'headline: webgpu with the EP defaults vs PyTorch eager TF32 (cuDNN and matmul TF32 on); ratios > 1 favour webgpu';
       } catch (err) {
         result.pytorch = { file: torchFile, error: firstLine(err) };
         result.webgpu_vs_pytorch_latency_b1 = null;
@@ -384,12 +501,23 @@ async function main(): Promise<number> {
     }
     const suffix = gpu ? ` [${name}]` : '';
     log(`job x8 32->256${suffix} ...`);
-    jobs.push(await job(`x8 32->256, t=100, cascade 3, ${m.defaults.steps} steps${suffix}`, upscale, mv, small, x8, reps, { cascade: 1, steps: 2 }));
+    jobs.push(
+      await job(`x8 32->256, t=100, cascade 3, ${m.defaults.steps} steps${suffix}`, upscale, mv, small, x8, reps, { cascade: 1, steps: 2 }),
+    );
     const tiling = { tile: 512, overlap: 32, ...(tileBatch ? { batch: tileBatch } : {}) };
     const tiles = 25;
     log(`job x4 512->2048 tiled${suffix} (${tiledSteps} steps) ...`);
-    jobs.push(await job(`x4 512->2048 tiled (512/32, ${tileBatch ?? defaultTileBatch(mv.device, tiles)} tiles per run), t=100, 1 pass, ${tiledSteps} steps${tiledSteps < m.defaults.steps ? ' (shortened: --quick/--tiled-steps)' : ''}${suffix}`,
-      upscale, mv, large, { factor: 4, t: 100, cascade: 1, steps: tiledSteps, seed: 1, tiling }, 1, gpu ? { steps: 1 } : null));
+    jobs.push(
+      await job(
+        `x4 512->2048 tiled (512/32, ${tileBatch ?? defaultTileBatch(mv.device, tiles)} tiles per run), t=100, 1 pass, ${tiledSteps} steps${tiledSteps < m.defaults.steps ? ' (shortened: --quick/--tiled-steps)' : ''}${suffix}`,
+        upscale,
+        mv,
+        large,
+        { factor: 4, t: 100, cascade: 1, steps: tiledSteps, seed: 1, tiling },
+        1,
+        gpu ? { steps: 1 } : null,
+      ),
+    );
     await mv.dispose();
   }
   result.jobs = jobs;
@@ -403,7 +531,9 @@ async function main(): Promise<number> {
     for (const name of [...new Set(['default', bestVariant])]) {
       const v = vs.find((x) => x.name === name);
       if (!v) continue;
-      const best = okRows.filter((r) => r.variant === name).reduce<LatencyRow | null>((mx, r) => (!mx || r.imagesPerSecond! > mx.imagesPerSecond! ? r : mx), null);
+      const best = okRows
+        .filter((r) => r.variant === name)
+        .reduce<LatencyRow | null>((mx, r) => (!mx || r.imagesPerSecond! > mx.imagesPerSecond! ? r : mx), null);
       let mv: ModelSession;
       try {
         mv = await loadModel(spec, v.options);
@@ -430,7 +560,9 @@ async function main(): Promise<number> {
   const before = arg('before');
   if (before) {
     const lib = (await import(pathToFileURL(join(resolve(before), 'dist', 'src', 'upscale.js')).href)) as { upscale: UpscaleFn };
-    const oldSession = (await import(pathToFileURL(join(resolve(before), 'dist', 'src', 'model', 'session.js')).href)) as { loadModel: typeof loadModel };
+    const oldSession = (await import(pathToFileURL(join(resolve(before), 'dist', 'src', 'model', 'session.js')).href)) as {
+      loadModel: typeof loadModel;
+    };
     const oldModel = await oldSession.loadModel(spec, baseOptions);
     const newModel = await loadModel(spec, baseOptions);
     const newSpin = await loadModel(spec, { ...baseOptions, spinning: true });
@@ -440,7 +572,9 @@ async function main(): Promise<number> {
       cmp.before!.push(jobRun(await lib.upscale(small, { ...x8, model: oldModel })));
       cmp.after!.push(jobRun(await upscale(small, { ...x8, model: newModel })));
       cmp['after, spinning on']!.push(jobRun(await upscale(small, { ...x8, model: newSpin })));
-      log(`overhead round ${k + 1}: before ${cmp.before!.at(-1)!.overhead}, after ${cmp.after!.at(-1)!.overhead}, after+spin ${cmp['after, spinning on']!.at(-1)!.overhead}`);
+      log(
+        `overhead round ${k + 1}: before ${cmp.before!.at(-1)!.overhead}, after ${cmp.after!.at(-1)!.overhead}, after+spin ${cmp['after, spinning on']!.at(-1)!.overhead}`,
+      );
     }
     for (const mv of [oldModel, newModel, newSpin]) await mv.dispose();
     result.overheadBeforeAfter = { before: `${resolve(before)}${arg('before-name') ? ` (${arg('before-name')!})` : ''}`, runs: cmp };
@@ -450,7 +584,10 @@ async function main(): Promise<number> {
   if (!flag('no-cli')) {
     log('CLI x8 job ...');
     try {
-      result.cli = { job: 'sr upscale in.png -o out.png --factor 8 --t 100 --cascade 3 --seed 1 (32x32 input)', runs: await cliRuns(spec, small, quick ? 1 : 2) };
+      result.cli = {
+        job: 'sr upscale in.png -o out.png --factor 8 --t 100 --cascade 3 --seed 1 (32x32 input)',
+        runs: await cliRuns(spec, small, quick ? 1 : 2),
+      };
     } catch (err) {
       result.cli = { error: firstLine(err) };
     }
@@ -488,11 +625,18 @@ function markdown(r: Record<string, unknown>): string {
   const mc = r.machine as Record<string, unknown>;
   const md = r.model as Record<string, unknown>;
   const L: string[] = [];
-  const where = r.device === 'webgpu' ? `webgpu on ${String(mc.gpu ?? 'an unnamed GPU')}` : `CPU: ${String(mc.cpu)}, ${String(mc.cores)} cores`;
+  const where =
+    r.device === 'webgpu' ? `webgpu on ${String(mc.gpu ?? 'an unnamed GPU')}` : `CPU: ${String(mc.cpu)}, ${String(mc.cores)} cores`;
   L.push(`# Speed: ${where} (${String(r.date).slice(0, 10)})`, '');
-  L.push(`- machine: ${String(mc.cpu)} × ${String(mc.cores)} cores, ${String(mc.memoryGB)} GB${mc.gpu ? `; GPU ${String(mc.gpu)}` : ''}; node ${String(mc.node)}`);
-  L.push(`- load average at start ${JSON.stringify(mc.loadavgStart)}, at end ${JSON.stringify(mc.loadavgEnd ?? null)}: ${mc.loaded ? '**loaded** (other work ran: timings are noisy; compare only figures taken side by side)' : 'idle'}${mc.note ? `; ${String(mc.note)}` : ''}`);
-  L.push(`- model: ${String(md.spec)} — ${String(md.note)}${md.params ? ` (${String(md.name)}, ${String(md.params)} parameters, ${String(md.weights)} weights, sha256 ${String(md.sha256)}…)` : ''}`);
+  L.push(
+    `- machine: ${String(mc.cpu)} × ${String(mc.cores)} cores, ${String(mc.memoryGB)} GB${mc.gpu ? `; GPU ${String(mc.gpu)}` : ''}; node ${String(mc.node)}`,
+  );
+  L.push(
+    `- load average at start ${JSON.stringify(mc.loadavgStart)}, at end ${JSON.stringify(mc.loadavgEnd ?? null)}: ${mc.loaded ? '**loaded** (other work ran: timings are noisy; compare only figures taken side by side)' : 'idle'}${mc.note ? `; ${String(mc.note)}` : ''}`,
+  );
+  L.push(
+    `- model: ${String(md.spec)} — ${String(md.note)}${md.params ? ` (${String(md.name)}, ${String(md.params)} parameters, ${String(md.weights)} weights, sha256 ${String(md.sha256)}…)` : ''}`,
+  );
   L.push(`- command: \`${String(r.command)}\`${r.quick ? ' (--quick: shorter runs, fewer steps in the tiled job)' : ''}`, '');
   if (r.error) {
     L.push(`**Could not open the model on ${String(r.device)}: ${String(r.error)}**`, '');
@@ -501,49 +645,124 @@ function markdown(r: Record<string, unknown>): string {
   if (!r.complete) L.push('**Incomplete: the run stopped (or is still running) after the sections below.**', '');
   L.push('## One 256×256 evaluation', '', '| variant | batch | ms/run | ms/image | images/s |', '|---|---|---|---|---|');
   for (const x of (r.latency as LatencyRow[] | undefined) ?? []) {
-    L.push(`| ${x.variant} | ${x.batch} | ${x.msPerRun ?? '—'} | ${x.msPerImage ?? '—'} | ${x.imagesPerSecond ?? (x.error ? `error: ${x.error}` : '—')} |`);
+    L.push(
+      `| ${x.variant} | ${x.batch} | ${x.msPerRun ?? '—'} | ${x.msPerImage ?? '—'} | ${x.imagesPerSecond ?? (x.error ? `error: ${x.error}` : '—')} |`,
+    );
   }
   if (r.spinning) {
-    L.push('', 'ORT thread spinning at batch 1, alternating: ' + (r.spinning as Record<string, unknown>[]).map((s) => `${String(s.threads)} ${String(s.msPerRun)} ms`).join('; '));
+    L.push(
+      '',
+      'ORT thread spinning at batch 1, alternating: ' +
+        (r.spinning as Record<string, unknown>[]).map((s) => `${String(s.threads)} ${String(s.msPerRun)} ms`).join('; '),
+    );
   }
   if (r.resident) {
-    L.push('', '## Data kept on the GPU (IO binding) and graph capture, vs through the CPU', '', '| variant | batch | mode | ms/run | ms/image |', '|---|---|---|---|---|');
-    for (const x of r.resident as LatencyRow[]) L.push(`| ${x.variant} | ${x.batch} | ${x.mode} | ${x.msPerRun ?? `error: ${x.error ?? '?'}`} | ${x.msPerImage ?? '—'} |`);
+    L.push(
+      '',
+      '## Data kept on the GPU (IO binding) and graph capture, vs through the CPU',
+      '',
+      '| variant | batch | mode | ms/run | ms/image |',
+      '|---|---|---|---|---|',
+    );
+    for (const x of r.resident as LatencyRow[])
+      L.push(`| ${x.variant} | ${x.batch} | ${x.mode} | ${x.msPerRun ?? `error: ${x.error ?? '?'}`} | ${x.msPerImage ?? '—'} |`);
   }
   const acc = r.accuracy as Record<string, unknown> | undefined;
   if (acc?.rows) {
-    L.push('', `Outputs against the ${String(acc.reference)} (same 256×256 input): ` + (acc.rows as Record<string, unknown>[])
-      .map((a) => (a.error ? `${String(a.what)}: error ${String(a.error)}` : `${String(a.what)} t=${String(a.t)}: max |Δ| ${String(a.maxAbs)}, rel L2 ${String(a.relL2)}`)).join('; '));
+    L.push(
+      '',
+      `Outputs against the ${String(acc.reference)} (same 256×256 input): ` +
+        (acc.rows as Record<string, unknown>[])
+          .map((a) =>
+            a.error
+              ? `${String(a.what)}: error ${String(a.error)}`
+              : `${String(a.what)} t=${String(a.t)}: max |Δ| ${String(a.maxAbs)}, rel L2 ${String(a.relL2)}`,
+          )
+          .join('; '),
+    );
   } else if (acc?.error) L.push('', `accuracy: error ${String(acc.error)}`);
-  if (r.jobs) L.push('', '## Jobs through the library (`upscale`)', '', '| job | first run | median s | model s | overhead | ms/eval | evaluations | runs |', '|---|---|---|---|---|---|---|---|');
+  if (r.jobs)
+    L.push(
+      '',
+      '## Jobs through the library (`upscale`)',
+      '',
+      '| job | first run | median s | model s | overhead | ms/eval | evaluations | runs |',
+      '|---|---|---|---|---|---|---|---|',
+    );
   for (const j of (r.jobs as JobResult[] | undefined) ?? []) {
-    if (j.error || !j.median) { L.push(`| ${j.name} | | error: ${j.error ?? '?'} | | | | | |`); continue; }
+    if (j.error || !j.median) {
+      L.push(`| ${j.name} | | error: ${j.error ?? '?'} | | | | | |`);
+      continue;
+    }
     const x = j.median;
-    L.push(`| ${j.name} | ${j.first ? `${j.first.seconds} s (warm-up, short)` : '—'} | ${x.seconds} | ${x.modelSeconds} | ${(100 * x.overhead).toFixed(1)}% | ${x.msPerEvaluation} | ${x.evaluations} | ${j.runs.map((q) => q.seconds).join(', ')} |`);
+    L.push(
+      `| ${j.name} | ${j.first ? `${j.first.seconds} s (warm-up, short)` : '—'} | ${x.seconds} | ${x.modelSeconds} | ${(100 * x.overhead).toFixed(1)}% | ${x.msPerEvaluation} | ${x.evaluations} | ${j.runs.map((q) => q.seconds).join(', ')} |`,
+    );
   }
   const oba = r.overheadBeforeAfter as { before: string; runs: Record<string, JobRun[]> } | undefined;
   if (oba) {
-    L.push('', `## Pipeline overhead of the ×8 job, before/after (alternating in one process; before = ${oba.before})`, '', '| build | seconds | model s | overhead | ms outside the model per step |', '|---|---|---|---|---|');
+    L.push(
+      '',
+      `## Pipeline overhead of the ×8 job, before/after (alternating in one process; before = ${oba.before})`,
+      '',
+      '| build | seconds | model s | overhead | ms outside the model per step |',
+      '|---|---|---|---|---|',
+    );
     for (const [k, runs] of Object.entries(oba.runs)) {
-      for (const x of runs) L.push(`| ${k} | ${x.seconds} | ${x.modelSeconds} | ${(100 * x.overhead).toFixed(1)}% | ${round((1000 * (x.seconds - x.modelSeconds)) / x.evaluations, 1)} |`);
+      for (const x of runs)
+        L.push(
+          `| ${k} | ${x.seconds} | ${x.modelSeconds} | ${(100 * x.overhead).toFixed(1)}% | ${round((1000 * (x.seconds - x.modelSeconds)) / x.evaluations, 1)} |`,
+        );
     }
   }
-  const cli = r.cli as { job?: string; runs?: Array<{ wallSeconds: number; status: number | null; stderr: string }>; error?: string } | undefined;
+  const cli = r.cli as
+    | { job?: string; runs?: Array<{ wallSeconds: number; status: number | null; stderr: string }>; error?: string }
+    | undefined;
   if (cli) {
-    L.push('', `## CLI: ${cli.job ?? ''}`, '', cli.runs ? cli.runs.map((c, i) => `- run ${i + 1}: ${c.wallSeconds} s wall, exit ${String(c.status)}${c.status ? ` (${c.stderr})` : ''}`).join('\n') : `error: ${String(cli.error)}`);
+    L.push(
+      '',
+      `## CLI: ${cli.job ?? ''}`,
+      '',
+      cli.runs
+        ? cli.runs
+            .map((c, i) => `- run ${i + 1}: ${c.wallSeconds} s wall, exit ${String(c.status)}${c.status ? ` (${c.stderr})` : ''}`)
+            .join('\n')
+        : `error: ${String(cli.error)}`,
+    );
   }
   if (r.comparison) {
-    L.push('', '## Against PyTorch on the same GPU', '', `PyTorch ${String((r.pytorch as Record<string, unknown>).torch)}; ${String(r.comparison_note)}.`, '',
-      `**webgpu_vs_pytorch_latency_b1 = ${String(r.webgpu_vs_pytorch_latency_b1)}**, **webgpu_vs_pytorch_throughput = ${String(r.webgpu_vs_pytorch_throughput)}**; best variant ${JSON.stringify(r.webgpu_vs_pytorch_best_variant)}`, '',
-      '| webgpu variant vs PyTorch | latency ratio b1 | throughput ratio (best batches) | webgpu b1 ms | PyTorch b1 ms | webgpu best | PyTorch best |', '|---|---|---|---|---|---|---|');
+    L.push(
+      '',
+      '## Against PyTorch on the same GPU',
+      '',
+      `PyTorch ${String((r.pytorch as Record<string, unknown>).torch)}; ${String(r.comparison_note)}.`,
+      '',
+      `**webgpu_vs_pytorch_latency_b1 = ${String(r.webgpu_vs_pytorch_latency_b1)}**, **webgpu_vs_pytorch_throughput = ${String(r.webgpu_vs_pytorch_throughput)}**; best variant ${JSON.stringify(r.webgpu_vs_pytorch_best_variant)}`,
+      '',
+      '| webgpu variant vs PyTorch | latency ratio b1 | throughput ratio (best batches) | webgpu b1 ms | PyTorch b1 ms | webgpu best | PyTorch best |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const [k, v] of Object.entries(r.comparison as Record<string, Record<string, unknown>>)) {
-      L.push(`| ${k} | ${String(v.latency_b1)} | ${String(v.throughput)} | ${String(v.webgpu_b1_ms)} | ${String(v.pytorch_b1_ms)} | ${JSON.stringify(v.webgpu_best)} | ${JSON.stringify(v.pytorch_best)} |`);
+      L.push(
+        `| ${k} | ${String(v.latency_b1)} | ${String(v.throughput)} | ${String(v.webgpu_b1_ms)} | ${String(v.pytorch_b1_ms)} | ${JSON.stringify(v.webgpu_best)} | ${JSON.stringify(v.pytorch_best)} |`,
+      );
     }
     const s = (r.pytorch as Record<string, unknown>).sampler as Record<string, { seconds: number; evaluations: number }> | null;
-    if (s) L.push('', 'PyTorch ×8 sampler loop (t=100, cascade 3, same steps, eager): ' + Object.entries(s).map(([k, v]) => `${k} ${v.seconds} s (${v.evaluations} evaluations)`).join('; '));
+    if (s)
+      L.push(
+        '',
+        'PyTorch ×8 sampler loop (t=100, cascade 3, same steps, eager): ' +
+          Object.entries(s)
+            .map(([k, v]) => `${k} ${v.seconds} s (${v.evaluations} evaluations)`)
+            .join('; '),
+      );
   } else if (r.pytorch) L.push('', `PyTorch reference: ${JSON.stringify(r.pytorch)}`);
   const tg = (r.targets ?? targets(null)) as Record<string, unknown>;
-  L.push('', `Targets: ×8 job ${String(tg.x8Seconds)} s (${String(tg.x8Target)}); overhead ${tg.x8Overhead === null ? '—' : `${(100 * Number(tg.x8Overhead)).toFixed(1)}%`} (${String(tg.overheadTarget)}). Peak RSS ${String(r.peakRssMB)} MB.`, '');
+  L.push(
+    '',
+    `Targets: ×8 job ${String(tg.x8Seconds)} s (${String(tg.x8Target)}); overhead ${tg.x8Overhead === null ? '—' : `${(100 * Number(tg.x8Overhead)).toFixed(1)}%`} (${String(tg.overheadTarget)}). Peak RSS ${String(r.peakRssMB)} MB.`,
+    '',
+  );
   return L.join('\n');
 }
 

@@ -15,32 +15,44 @@ export class SrError extends Error {
 
 /** A bad option or argument: the caller asked for something that cannot be done. */
 export class UsageError extends SrError {
-  constructor(message: string, options?: { cause?: unknown }) { super('USAGE', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+  }
 }
 
 /** An input image that cannot be read, decoded or processed. */
 export class InputError extends SrError {
-  constructor(message: string, options?: { cause?: unknown }) { super('INPUT', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INPUT', message, options);
+  }
 }
 
 /** A missing, corrupt or invalid model file or manifest. */
 export class ModelError extends SrError {
-  constructor(message: string, options?: { cause?: unknown }) { super('MODEL', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL', message, options);
+  }
 }
 
 /** An output that cannot or must not be written. */
 export class OutputError extends SrError {
-  constructor(message: string, options?: { cause?: unknown }) { super('OUTPUT', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPUT', message, options);
+  }
 }
 
 /** An execution device (e.g. webgpu) that was asked for and is not available. */
 export class DeviceError extends SrError {
-  constructor(message: string, options?: { cause?: unknown }) { super('DEVICE', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEVICE', message, options);
+  }
 }
 
 /** Work stopped by an AbortSignal. */
 export class AbortError extends SrError {
-  constructor(message = 'Aborted', options?: { cause?: unknown }) { super('ABORTED', message, options); }
+  constructor(message = 'Aborted', options?: { cause?: unknown }) {
+    super('ABORTED', message, options);
+  }
 }
 
 /** Throws AbortError when the signal has fired; call between units of work. */

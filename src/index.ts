@@ -9,7 +9,14 @@
  */
 export { upscale, upscaleFile, estimateWork, outputFiles } from './upscale.js';
 export type {
-  Consistency, ProgressEvent, Reduce, UpscaleFileOptions, UpscaleOptions, UpscaleResult, UpscaleSettings, WorkEstimate,
+  Consistency,
+  ProgressEvent,
+  Reduce,
+  UpscaleFileOptions,
+  UpscaleOptions,
+  UpscaleResult,
+  UpscaleSettings,
+  WorkEstimate,
 } from './upscale.js';
 export { upscaleBatch } from './batch/batch.js';
 export type { BatchEvents, BatchOptions, BatchOutcome, BatchReport, FileReport, FileStatus } from './batch/batch.js';

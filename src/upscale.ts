@@ -118,7 +118,6 @@ export interface UpscaleResult {
   stats: { seconds: number; modelSeconds: number; evaluations: number };
 }
 
-
 /** Back-projection converges in ~10 iterations at x4 (measured on validation crops); more is a typo. */
 const MAX_BACK_PROJECT = 100;
 
@@ -144,7 +143,8 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   let passes: number[];
   if (typeof c === 'number') passes = new Array<number>(positiveInteger('cascade', c)).fill(t);
   else {
-    if (!Array.isArray(c) || c.length === 0) throw new UsageError(`Expected a positive integer or a non-empty list of t for cascade but received ${JSON.stringify(c)}`);
+    if (!Array.isArray(c) || c.length === 0)
+      throw new UsageError(`Expected a positive integer or a non-empty list of t for cascade but received ${JSON.stringify(c)}`);
     passes = c.map((v) => integerInRange('t', v, 1, m.T - 1));
   }
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
@@ -181,14 +181,22 @@ export interface WorkEstimate {
 }
 
 /** The work of super-resolving a height x width input with these settings (no model file needed). */
-export function estimateWork(s: UpscaleSettings, manifest: ModelManifest, height: number, width: number, tiling?: TilingOptions): WorkEstimate {
+export function estimateWork(
+  s: UpscaleSettings,
+  manifest: ModelManifest,
+  height: number,
+  width: number,
+  tiling?: TilingOptions,
+): WorkEstimate {
   const steps = s.passes.reduce((sum, t) => sum + Math.min(s.steps, t), 0);
   const evaluations = steps * s.samples;
   const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, tiling);
   const tileArea = plan.tiles.reduce((a, tl) => a + tl.height * tl.width, 0);
   const megapixelEvaluations = (tileArea * evaluations) / 1e6;
   return {
-    evaluations, tiles: plan.tiles.length, megapixelEvaluations,
+    evaluations,
+    tiles: plan.tiles.length,
+    megapixelEvaluations,
     cpuSeconds: manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel,
   };
 }
@@ -227,21 +235,24 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
   for (let k = 0; k < s.samples; k++) {
-    outputs.push(await runCascade(up, {
-      schedule,
-      prediction: model.manifest.prediction,
-      passes: s.passes,
-      steps: s.steps,
-      sampler: s.sampler,
-      eta: s.eta,
-      consistency: s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency },
-      rng,
-      denoise: denoiser.denoise,
-      // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
-      consumeInput: k === s.samples - 1,
-      ...(signal ? { signal } : {}),
-      onProgress: (e: BoomerangProgress) => onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
-    }));
+    outputs.push(
+      await runCascade(up, {
+        schedule,
+        prediction: model.manifest.prediction,
+        passes: s.passes,
+        steps: s.steps,
+        sampler: s.sampler,
+        eta: s.eta,
+        consistency: s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency },
+        rng,
+        denoise: denoiser.denoise,
+        // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
+        consumeInput: k === s.samples - 1,
+        ...(signal ? { signal } : {}),
+        onProgress: (e: BoomerangProgress) =>
+          onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
+      }),
+    );
   }
   const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
   onProgress?.({ ...base, stage: 'done', sample: s.samples });
@@ -249,7 +260,11 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
     image,
     samples: outputs,
     settings: s,
-    stats: { seconds: (performance.now() - started) / 1000, modelSeconds: denoiser.stats.modelSeconds, evaluations: denoiser.stats.evaluations },
+    stats: {
+      seconds: (performance.now() - started) / 1000,
+      modelSeconds: denoiser.stats.modelSeconds,
+      evaluations: denoiser.stats.evaluations,
+    },
   };
 }
 

@@ -14,7 +14,24 @@ const sr = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { 
 
 test('sr upscale writes an 8x image with the fixture model and reports its settings', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
-  const r = sr('upscale', fixture, '-o', out, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture');
+  const r = sr(
+    'upscale',
+    fixture,
+    '-o',
+    out,
+    '--factor',
+    '8',
+    '--t',
+    '40',
+    '--cascade',
+    '2',
+    '--steps',
+    '3',
+    '--seed',
+    '5',
+    '--model',
+    'fixture',
+  );
   assert.equal(r.status, 0, r.stderr);
   const meta = await sharp(out).metadata();
   assert.equal(meta.width, 256);
@@ -22,7 +39,11 @@ test('sr upscale writes an 8x image with the fixture model and reports its setti
   assert.match(r.stderr, /wrote .*out\.png \(256x256, x8, t=40,40, 3 steps, ancestral, consistency ddnm, seed 5\)/);
   // the same seed gives the same file content
   const out2 = join(dirname(out), 'out2.png');
-  assert.equal(sr('upscale', fixture, '-o', out2, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture').status, 0);
+  assert.equal(
+    sr('upscale', fixture, '-o', out2, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture')
+      .status,
+    0,
+  );
   const [a, b] = await Promise.all([sharp(out).raw().toBuffer(), sharp(out2).raw().toBuffer()]);
   assert.ok(a.equals(b));
 });

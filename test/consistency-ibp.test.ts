@@ -5,8 +5,24 @@ import { createImage } from '../src/image/tensor.js';
 import { resize } from '../src/image/upsample.js';
 
 const H = 64;
-const x = createImage(3, H, H, new Float32Array(3 * H * H).map((_, i) => 0.8 * Math.sin(i * 0.013)));
-const y = resize(createImage(3, H, H, new Float32Array(3 * H * H).map((_, i) => 0.5 * Math.cos(i * 0.007))), 16, 16, 'bicubic', { antialias: true });
+const x = createImage(
+  3,
+  H,
+  H,
+  new Float32Array(3 * H * H).map((_, i) => 0.8 * Math.sin(i * 0.013)),
+);
+const y = resize(
+  createImage(
+    3,
+    H,
+    H,
+    new Float32Array(3 * H * H).map((_, i) => 0.5 * Math.cos(i * 0.007)),
+  ),
+  16,
+  16,
+  'bicubic',
+  { antialias: true },
+);
 const maxErr = (img: typeof x) => {
   const d = resize(img, 16, 16, 'bicubic', { antialias: true });
   return d.data.reduce((m, v, i) => Math.max(m, Math.abs(v - y.data[i]!)), 0);

@@ -8,12 +8,23 @@ import { createImage } from '../src/image/tensor.js';
 /** A fake model whose output at each pixel depends only on that pixel: out = 0.5·x + t/1000. */
 function pointwiseModel(multiple: number, device: 'cpu' | 'webgpu' = 'cpu') {
   const calls: Array<{ batch: number; height: number; width: number }> = [];
-  const manifest = validateManifest({
-    name: 'fake', version: '1', T: 1000, betas: { kind: 'linear', start: 1e-4, end: 0.02 }, prediction: 'eps',
-    patch: 4, multiple, sha256: '0'.repeat(64),
-  }, 'fake');
+  const manifest = validateManifest(
+    {
+      name: 'fake',
+      version: '1',
+      T: 1000,
+      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
+      prediction: 'eps',
+      patch: 4,
+      multiple,
+      sha256: '0'.repeat(64),
+    },
+    'fake',
+  );
   const session: ModelSession = {
-    dir: '/fake', manifest, device,
+    dir: '/fake',
+    manifest,
+    device,
     async run(x, batch, height, width, t) {
       assert.equal(height % multiple, 0);
       assert.equal(width % multiple, 0);
@@ -26,7 +37,13 @@ function pointwiseModel(multiple: number, device: 'cpu' | 'webgpu' = 'cpu') {
   return { session, calls };
 }
 
-const ramp = (h: number, w: number) => createImage(3, h, w, new Float32Array(3 * h * w).map((_, i) => Math.sin(i * 0.01)));
+const ramp = (h: number, w: number) =>
+  createImage(
+    3,
+    h,
+    w,
+    new Float32Array(3 * h * w).map((_, i) => Math.sin(i * 0.01)),
+  );
 
 test('an image smaller than a tile runs once, padded to the multiple and cropped back', async () => {
   const { session, calls } = pointwiseModel(16);
@@ -46,7 +63,10 @@ test('tiles are batched and their blend reproduces a pointwise model exactly', a
   const x = ramp(100, 90);
   const out = await d.denoise(x, 40);
   for (let i = 0; i < x.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * x.data[i]! + 0.04)) < 1e-5);
-  assert.equal(calls.reduce((s, c) => s + c.batch, 0), d.plan.tiles.length);
+  assert.equal(
+    calls.reduce((s, c) => s + c.batch, 0),
+    d.plan.tiles.length,
+  );
   assert.ok(calls.every((c) => c.batch <= 4 && c.height === 32 && c.width === 32));
   assert.equal(calls.length, Math.ceil(d.plan.tiles.length / 4));
 });

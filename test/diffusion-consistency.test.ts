@@ -17,8 +17,18 @@ test('projection by hand: one 2×2 block', () => {
 test('after projection A·x̂0 equals y, and the null-space part is kept', () => {
   const rng = createRng(11);
   const factor = 4;
-  const x = createImage(3, 16, 12, new Float32Array(3 * 16 * 12).map(() => rng.nextFloat() * 2 - 1));
-  const y = createImage(3, 4, 3, new Float32Array(3 * 4 * 3).map(() => rng.nextFloat() * 2 - 1));
+  const x = createImage(
+    3,
+    16,
+    12,
+    new Float32Array(3 * 16 * 12).map(() => rng.nextFloat() * 2 - 1),
+  );
+  const y = createImage(
+    3,
+    4,
+    3,
+    new Float32Array(3 * 4 * 3).map(() => rng.nextFloat() * 2 - 1),
+  );
   const p = projectConsistency(x, y, factor);
   const ap = averagePool(p, factor);
   for (let i = 0; i < y.data.length; i++) assert.ok(Math.abs(ap.data[i]! - y.data[i]!) < 1e-6);
@@ -41,7 +51,13 @@ test('after projection A·x̂0 equals y, and the null-space part is kept', () =>
 test('shape and factor errors', () => {
   const x = createImage(3, 8, 8);
   const usage = (m: string) => (e: unknown) => e instanceof UsageError && e.message === m;
-  assert.throws(() => projectConsistency(x, createImage(3, 2, 3), 4), usage('Expected LR image of 3x2x2 for a 3x8x8 image at factor 4 but received 3x2x3'));
+  assert.throws(
+    () => projectConsistency(x, createImage(3, 2, 3), 4),
+    usage('Expected LR image of 3x2x2 for a 3x8x8 image at factor 4 but received 3x2x3'),
+  );
   assert.throws(() => projectConsistency(x, createImage(3, 2, 2), 2.5), usage('Expected positive integer for factor but received 2.5'));
-  assert.throws(() => projectConsistency(x, createImage(3, 2, 2), 3), usage('Expected image height and width multiples of 3 but received 8x8'));
+  assert.throws(
+    () => projectConsistency(x, createImage(3, 2, 2), 3),
+    usage('Expected image height and width multiples of 3 but received 8x8'),
+  );
 });

@@ -55,9 +55,14 @@ test('addNoise: sample mean ≈ √ᾱ·x0 and variance ≈ 1 − ᾱ', () => {
   const x0 = new Float32Array(n).fill(0.5);
   const noise = createRng(99).fillNormal(new Float32Array(n));
   const xt = addNoise(schedule, x0, 100, noise);
-  let s = 0, s2 = 0;
-  for (const v of xt) { s += v; s2 += v * v; }
-  const mean = s / n, variance = s2 / n - mean * mean;
+  let s = 0,
+    s2 = 0;
+  for (const v of xt) {
+    s += v;
+    s2 += v * v;
+  }
+  const mean = s / n,
+    variance = s2 / n - mean * mean;
   // ᾱ[100] = 0.8951416: mean 0.5·0.946119 = 0.473060 (std error 0.0007), variance 0.104858 (std error 0.0003)
   assert.ok(Math.abs(mean - 0.47306) < 0.004, `mean ${mean}`);
   assert.ok(Math.abs(variance - 0.104858) < 0.002, `variance ${variance}`);

@@ -17,7 +17,7 @@ test('linear betas run from start to end inclusive (linspace)', () => {
   assert.ok(Object.isFrozen(linear));
 });
 
-test('alphasCumprod golden values (index = model step; the paper\'s 1-based ᾱ_n is alphasCumprod[n-1])', () => {
+test("alphasCumprod golden values (index = model step; the paper's 1-based ᾱ_n is alphasCumprod[n-1])", () => {
   // β_0 = 1e-4 (paper β_1), β_1 = 1e-4 + d (paper β_2), d = 0.0199/999 = 1.991991992e-5, β_i = 1e-4 + i·d.
   // ᾱ[0] = 1 − 1e-4 = 0.9999
   assert.equal(linear.alphasCumprod[0], 0.9999);
@@ -34,7 +34,12 @@ test('alphasCumprod golden values (index = model step; the paper\'s 1-based ᾱ_
 test('noiseLevel √((1−ᾱ)/ᾱ) at t = 50, 100, 200, 400', () => {
   // ᾱ[100] = 0.895142 → √(0.104858/0.895142) = 0.342. NB DESIGN.md's 0.60 (t=200) and 0.95 (t=400) do not follow
   // from this formula and schedule: ᾱ[200] = 0.6564 → 0.72 and ᾱ[400] = 0.1936 → 2.04.
-  const expected: Array<[number, number]> = [[50, 0.18], [100, 0.34], [200, 0.72], [400, 2.04]];
+  const expected: Array<[number, number]> = [
+    [50, 0.18],
+    [100, 0.34],
+    [200, 0.72],
+    [400, 2.04],
+  ];
   for (const [t, level] of expected) {
     const got = noiseLevel(linear, t);
     assert.ok(Math.abs(got - level) <= 0.005, `t=${t}: ${got}`);
@@ -54,12 +59,21 @@ test('setTimesteps: the full range visits every step down to 1 and ends on the c
 
 test('setTimesteps: S evenly spaced steps, round(linspace(0, t, S+1)), always containing t', () => {
   assert.deepEqual(setTimesteps(linear, 100, 4), [
-    { t: 100, prevT: 75 }, { t: 75, prevT: 50 }, { t: 50, prevT: 25 }, { t: 25, prevT: 0 },
+    { t: 100, prevT: 75 },
+    { t: 75, prevT: 50 },
+    { t: 50, prevT: 25 },
+    { t: 25, prevT: 0 },
   ]);
   // 10·i/4 = 2.5, 5, 7.5, 10 → 3, 5, 8, 10 (half up)
-  assert.deepEqual(setTimesteps(linear, 10, 4).map((p) => p.t), [10, 8, 5, 3]);
+  assert.deepEqual(
+    setTimesteps(linear, 10, 4).map((p) => p.t),
+    [10, 8, 5, 3],
+  );
   // 10·i/3 = 3.33, 6.67, 10 → 3, 7, 10
-  assert.deepEqual(setTimesteps(linear, 10, 3).map((p) => p.t), [10, 7, 3]);
+  assert.deepEqual(
+    setTimesteps(linear, 10, 3).map((p) => p.t),
+    [10, 7, 3],
+  );
   assert.deepEqual(setTimesteps(linear, 999, 1), [{ t: 999, prevT: 0 }]);
   const many = setTimesteps(linear, 999, 998);
   assert.equal(new Set(many.map((p) => p.t)).size, 998);
@@ -82,7 +96,8 @@ test('alphaBarPrev: 0 is the clean image', () => {
 test('cosine and table schedules', () => {
   const cos = makeSchedule(1000, { kind: 'cosine' });
   // ᾱ(t) ≈ f(t/T)/f(0): at the middle, cos²((0.5+s)/(1+s)·π/2)/cos²(s/(1+s)·π/2)
-  const s = 0.008, f = (u: number) => Math.cos(((u + s) / (1 + s)) * (Math.PI / 2)) ** 2;
+  const s = 0.008,
+    f = (u: number) => Math.cos(((u + s) / (1 + s)) * (Math.PI / 2)) ** 2;
   assert.ok(Math.abs(cos.alphasCumprod[499]! - f(0.5) / f(0)) < 1e-12);
   assert.ok(cos.betas.every((b) => b > 0 && b <= 0.999));
   const table = makeSchedule(4, { kind: 'table', alphasCumprod: [0.9, 0.64, 0.36, 0.1] });
@@ -90,8 +105,17 @@ test('cosine and table schedules', () => {
   assert.ok(Math.abs(table.betas[2]! - 0.4375) < 1e-15); // 1 − 0.36/0.64
   const rebuilt = makeSchedule(1000, { kind: 'table', alphasCumprod: Array.from(linear.alphasCumprod) });
   for (let i = 0; i < 1000; i++) assert.ok(Math.abs(rebuilt.betas[i]! - linear.betas[i]!) < 1e-12);
-  assert.throws(() => makeSchedule(3, { kind: 'table', alphasCumprod: [0.9, 0.64] }), usage('Expected 3 values in the alphasCumprod table but received 2'));
-  assert.throws(() => makeSchedule(2, { kind: 'table', alphasCumprod: [0.5, 0.6] }), usage('Expected alphasCumprod strictly decreasing in (0, 1) but received 0.6 at step 1'));
-  assert.throws(() => makeSchedule(1, { kind: 'linear', start: 1e-4, end: 0.02 }), usage('Expected integer T of at least 2 but received 1'));
+  assert.throws(
+    () => makeSchedule(3, { kind: 'table', alphasCumprod: [0.9, 0.64] }),
+    usage('Expected 3 values in the alphasCumprod table but received 2'),
+  );
+  assert.throws(
+    () => makeSchedule(2, { kind: 'table', alphasCumprod: [0.5, 0.6] }),
+    usage('Expected alphasCumprod strictly decreasing in (0, 1) but received 0.6 at step 1'),
+  );
+  assert.throws(
+    () => makeSchedule(1, { kind: 'linear', start: 1e-4, end: 0.02 }),
+    usage('Expected integer T of at least 2 but received 1'),
+  );
   assert.throws(() => makeSchedule(10, { kind: 'linear', start: 0, end: 0.02 }), usage('Expected beta start in (0, 1) but received 0'));
 });

@@ -41,14 +41,23 @@ before(async () => {
   srDir = join(dir, 'sr');
   await mkdir(hrDir);
   await mkdir(srDir);
-  for (const [name, seed] of [['one', 1], ['two', 2]] as const) {
+  for (const [name, seed] of [
+    ['one', 1],
+    ['two', 2],
+  ] as const) {
     const b = bytes(W, H, seed);
     raw.set(name, b);
-    await sharp(b.hr, { raw: { width: W, height: H, channels: 3 } }).png().toFile(join(hrDir, `${name}.png`));
-    await sharp(b.sr, { raw: { width: W, height: H, channels: 3 } }).png().toFile(join(srDir, `${name}_SR.png`));
+    await sharp(b.hr, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(join(hrDir, `${name}.png`));
+    await sharp(b.sr, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(join(srDir, `${name}_SR.png`));
   }
 });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** PSNR on BT.601 Y with a shave, computed here from the raw bytes (independent of src/metrics). */
 function psnrY(a: Buffer, b: Buffer, w: number, h: number, shave: number, cropW = w, cropH = h): number {
@@ -70,7 +79,13 @@ describe('evaluate --sr', () => {
     const r = await evaluate({ hr: hrDir, sr: srDir, factor: 4 });
     assert.equal(r.source, 'sr');
     assert.equal(r.shave, 4);
-    assert.deepEqual(r.images.map((i) => [i.name, i.width, i.height]), [['one', 40, 28], ['two', 40, 28]]);
+    assert.deepEqual(
+      r.images.map((i) => [i.name, i.width, i.height]),
+      [
+        ['one', 40, 28],
+        ['two', 40, 28],
+      ],
+    );
     for (const im of r.images) {
       const b = raw.get(im.name)!;
       const expected = psnrY(b.sr, b.hr, W, H, 4, 40, 28);
@@ -81,11 +96,19 @@ describe('evaluate --sr', () => {
   });
 
   it('needs a factor or a shave, and SR images of the HR size', async () => {
-    await assert.rejects(evaluate({ hr: hrDir, sr: srDir }), (e: unknown) => e instanceof UsageError && /factor \(or a shave\)/.test(e.message));
+    await assert.rejects(
+      evaluate({ hr: hrDir, sr: srDir }),
+      (e: unknown) => e instanceof UsageError && /factor \(or a shave\)/.test(e.message),
+    );
     const small = join(dir, 'small');
     await mkdir(small);
-    await sharp(Buffer.alloc(10 * 7 * 3, 100), { raw: { width: 10, height: 7, channels: 3 } }).png().toFile(join(small, 'one.png'));
-    await assert.rejects(evaluate({ hr: hrDir, sr: small, shave: 2 }), (e: unknown) => e instanceof InputError && /is 10x7 but its HR .* is 40x30/.test(e.message));
+    await sharp(Buffer.alloc(10 * 7 * 3, 100), { raw: { width: 10, height: 7, channels: 3 } })
+      .png()
+      .toFile(join(small, 'one.png'));
+    await assert.rejects(
+      evaluate({ hr: hrDir, sr: small, shave: 2 }),
+      (e: unknown) => e instanceof InputError && /is 10x7 but its HR .* is 40x30/.test(e.message),
+    );
   });
 });
 
@@ -105,7 +128,21 @@ describe('sr eval (CLI)', () => {
   it('prints the table with the protocol and writes JSON and CSV', async () => {
     const json = join(dir, 'e.json');
     const csv = join(dir, 'e.csv');
-    const { stdout } = await run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--sr', srDir, '--factor', '4', '--json', json, '--csv', csv, '-q']);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'eval',
+      '--hr',
+      hrDir,
+      '--sr',
+      srDir,
+      '--factor',
+      '4',
+      '--json',
+      json,
+      '--csv',
+      csv,
+      '-q',
+    ]);
     assert.match(stdout, /Protocol: Y channel of ITU-R BT\.601 \(float64\), shave = scale = 4 px/);
     assert.match(stdout, /mean of 2/);
     const j = JSON.parse(await readFile(json, 'utf8')) as { images: { name: string; psnrY: number }[]; mean: { psnrY: number } };
@@ -121,7 +158,9 @@ describe('sr eval (CLI)', () => {
     const json = join(dir, 'mc.json');
     await run(process.execPath, [CLI, 'eval', '--hr', METRIC_CHECK, '--sr', METRIC_CHECK, '--shave', '4', '--json', json, '-q']);
     const got = JSON.parse(await readFile(json, 'utf8')) as { images: { name: string; psnrY: number; ssimY: number; psnrRgb: number }[] };
-    const expected = JSON.parse(await readFile(join(METRIC_CHECK, 'expected.json'), 'utf8')) as { pairs: { hr: string; psnr_y: number; ssim_y: number; psnr_rgb: number }[] };
+    const expected = JSON.parse(await readFile(join(METRIC_CHECK, 'expected.json'), 'utf8')) as {
+      pairs: { hr: string; psnr_y: number; ssim_y: number; psnr_rgb: number }[];
+    };
     assert.equal(got.images.length, expected.pairs.length);
     for (const p of expected.pairs) {
       const g = got.images.find((i) => `${i.name}_hr.png` === p.hr)!;
@@ -132,11 +171,17 @@ describe('sr eval (CLI)', () => {
   });
 
   it('rejects method flags with --sr, and no source at all (exit 2)', async () => {
-    await assert.rejects(run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--sr', srDir, '--factor', '4', '--t', '50']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /--sr scores finished outputs; --t need --lr or --factor/.test(e.stderr));
-    await assert.rejects(run(process.execPath, [CLI, 'eval', '--hr', hrDir]),
-      (e: { code: number; stderr: string }) => e.code === 2 && /Expected --sr DIR, --lr DIR or --factor F/.test(e.stderr));
-    await assert.rejects(run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--factor', '2', '--method', 'bicubic', '--t', '9']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /--method bicubic is a baseline/.test(e.stderr));
+    await assert.rejects(
+      run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--sr', srDir, '--factor', '4', '--t', '50']),
+      (e: { code: number; stderr: string }) => e.code === 2 && /--sr scores finished outputs; --t need --lr or --factor/.test(e.stderr),
+    );
+    await assert.rejects(
+      run(process.execPath, [CLI, 'eval', '--hr', hrDir]),
+      (e: { code: number; stderr: string }) => e.code === 2 && /Expected --sr DIR, --lr DIR or --factor F/.test(e.stderr),
+    );
+    await assert.rejects(
+      run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--factor', '2', '--method', 'bicubic', '--t', '9']),
+      (e: { code: number; stderr: string }) => e.code === 2 && /--method bicubic is a baseline/.test(e.stderr),
+    );
   });
 });

@@ -11,14 +11,20 @@ import { createImage, unitToByte } from '../src/image/tensor.js';
 import { matlabImresize } from '../src/image/upsample.js';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(join(tmpdir(), 'boomerang-eval-match-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'boomerang-eval-match-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** A deterministic textured w×h RGB PNG. */
 async function png(path: string, w: number, h: number, seed = 1): Promise<void> {
   const buf = Buffer.alloc(w * h * 3);
   for (let i = 0; i < buf.length; i++) buf[i] = (Math.sin(i * 0.37 + seed) * 90 + 128 + ((i * 7919 * seed) % 37)) & 255;
-  await sharp(buf, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+  await sharp(buf, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 describe('imageKey', () => {
@@ -58,7 +64,10 @@ describe('listImages and matchFolders', () => {
     await mkdir(d);
     await png(join(d, 'a.png'), 4, 4);
     await png(join(d, 'a_HR.png'), 4, 4);
-    await assert.rejects(listImages(d, 'hr'), (e: unknown) => e instanceof InputError && /Two images in .* match the name a: a.png and a_HR.png/.test(e.message));
+    await assert.rejects(
+      listImages(d, 'hr'),
+      (e: unknown) => e instanceof InputError && /Two images in .* match the name a: a.png and a_HR.png/.test(e.message),
+    );
     await assert.rejects(listImages(join(dir, 'nope'), 'hr'), (e: unknown) => e instanceof InputError && /no such folder/.test(e.message));
   });
 });
@@ -71,7 +80,10 @@ describe('cropToMultiple', () => {
     assert.deepEqual(c.shape, [3, 4, 8]);
     for (let ch = 0; ch < 3; ch++) for (let y = 0; y < 4; y++) for (let x = 0; x < 8; x++) assert.equal(c.get(ch, y, x), img.get(ch, y, x));
     assert.equal(cropToMultiple(c, 4), c, 'already a multiple: the same image');
-    assert.throws(() => cropToMultiple(img, 8), (e: unknown) => e instanceof UsageError && /at least 8x8 but received 10x7/.test(e.message));
+    assert.throws(
+      () => cropToMultiple(img, 8),
+      (e: unknown) => e instanceof UsageError && /at least 8x8 but received 10x7/.test(e.message),
+    );
   });
 });
 
@@ -101,6 +113,9 @@ describe('loadTestSet', () => {
     assert.equal(set.factor, 3);
     assert.equal(set.lrSource, 'given');
     assert.deepEqual(set.images[0]!.hr.shape, [3, 12, 15]);
-    await assert.rejects(loadTestSet({ hr: d, lr: d, factor: 2 }), (e: unknown) => e instanceof InputError && /is 5x4, expected 8x6/.test(e.message));
+    await assert.rejects(
+      loadTestSet({ hr: d, lr: d, factor: 2 }),
+      (e: unknown) => e instanceof InputError && /is 5x4, expected 8x6/.test(e.message),
+    );
   });
 });

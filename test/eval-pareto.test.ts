@@ -8,9 +8,20 @@ const P = (id: string, psnrY: number, detailRatio: number, gmsd = 0.1) => ({ id,
 
 describe('paretoFront', () => {
   it('keeps exactly the non-dominated points, best PSNR first', () => {
-    const pts = [P('a', 29, 0.3), P('b', 28.5, 0.6), P('c', 27.5, 0.95), P('d', 28.2, 0.5), P('e', 28.9, 0.55), P('f', 27, 1.3), P('g', 26, 0.2)];
+    const pts = [
+      P('a', 29, 0.3),
+      P('b', 28.5, 0.6),
+      P('c', 27.5, 0.95),
+      P('d', 28.2, 0.5),
+      P('e', 28.9, 0.55),
+      P('f', 27, 1.3),
+      P('g', 26, 0.2),
+    ];
     // d is dominated by b (higher PSNR, ratio nearer 1); f (over-sharpened, error 0.3) by c; g (error 0.8) by a
-    assert.deepEqual(paretoFront(pts).map((p) => p.id), ['a', 'e', 'b', 'c']);
+    assert.deepEqual(
+      paretoFront(pts).map((p) => p.id),
+      ['a', 'e', 'b', 'c'],
+    );
     assert.ok(dominates(pts[1]!, pts[3]!));
     assert.ok(!dominates(pts[0]!, pts[1]!));
     assert.ok(!dominates(pts[0]!, pts[0]!), 'a point does not dominate itself');
@@ -21,12 +32,23 @@ describe('paretoFront', () => {
     assert.ok(Math.abs(detailError(P('x', 0, 0.75)) - 0.25) < 1e-12);
     assert.equal(detailError(P('x', 0, 0.75, 0.08), 'gmsd'), 0.08);
     const pts = [P('a', 29, 0.9, 0.2), P('b', 28, 0.2, 0.1)];
-    assert.deepEqual(paretoFront(pts, 'ratio').map((p) => p.id), ['a'], 'a dominates on ratio');
-    assert.deepEqual(paretoFront(pts, 'gmsd').map((p) => p.id), ['a', 'b'], 'a trade-off on GMSD');
+    assert.deepEqual(
+      paretoFront(pts, 'ratio').map((p) => p.id),
+      ['a'],
+      'a dominates on ratio',
+    );
+    assert.deepEqual(
+      paretoFront(pts, 'gmsd').map((p) => p.id),
+      ['a', 'b'],
+      'a trade-off on GMSD',
+    );
   });
 
   it('drops non-finite points and keeps one of equal points', () => {
-    assert.deepEqual(paretoFront([P('a', NaN, 0.5), P('b', 28, 0.5), P('c', 28, 0.5)]).map((p) => p.id), ['b']);
+    assert.deepEqual(
+      paretoFront([P('a', NaN, 0.5), P('b', 28, 0.5), P('c', 28, 0.5)]).map((p) => p.id),
+      ['b'],
+    );
   });
 });
 
@@ -45,10 +67,27 @@ describe('knee', () => {
 
 function row(id: string, kind: SummaryRow['kind'], psnrY: number, detailRatio: number, extra: Partial<SummaryRow> = {}): SummaryRow {
   return {
-    id, kind, factor: 4, t: kind === 'boomerang' ? 100 : null, cascade: kind === 'boomerang' ? 1 : null,
-    upsampler: kind === 'matlab-bicubic' ? null : 'bicubic', consistency: kind === 'boomerang' ? 'ddnm' : null,
-    backProject: null, steps: null, samples: null, reduce: null, psnrY, ssimY: 0.8, psnrRgb: psnrY - 1, detailRatio, gmsd: 0.1,
-    images: 5, seconds: 1, evaluations: 10, pareto: false, ...extra,
+    id,
+    kind,
+    factor: 4,
+    t: kind === 'boomerang' ? 100 : null,
+    cascade: kind === 'boomerang' ? 1 : null,
+    upsampler: kind === 'matlab-bicubic' ? null : 'bicubic',
+    consistency: kind === 'boomerang' ? 'ddnm' : null,
+    backProject: null,
+    steps: null,
+    samples: null,
+    reduce: null,
+    psnrY,
+    ssimY: 0.8,
+    psnrRgb: psnrY - 1,
+    detailRatio,
+    gmsd: 0.1,
+    images: 5,
+    seconds: 1,
+    evaluations: 10,
+    pareto: false,
+    ...extra,
   };
 }
 
@@ -68,7 +107,14 @@ describe('recommend', () => {
 
   it('best PSNR, most detail at PSNR ≥ the upsampler alone, and the knee', () => {
     const r = recommend(rows);
-    assert.deepEqual(r.map((x) => [x.rule, x.row?.id]), [['best-psnr', 'A'], ['most-detail', 'N'], ['knee', 'E']]);
+    assert.deepEqual(
+      r.map((x) => [x.rule, x.row?.id]),
+      [
+        ['best-psnr', 'A'],
+        ['most-detail', 'N'],
+        ['knee', 'E'],
+      ],
+    );
     assert.match(r[1]!.why, /among 5 setting\(s\) with PSNR-Y ≥ their upsampler alone \(26.00 dB\)/);
   });
 
@@ -87,9 +133,15 @@ describe('recommend', () => {
   it('analyse marks the front per factor', () => {
     const all = [...rows.map((r) => ({ ...r })), { ...row('x8 A', 'boomerang', 24, 0.1), factor: 8 }];
     const a = analyse(all);
-    assert.deepEqual(a.map((x) => x.factor), [4, 8]);
+    assert.deepEqual(
+      a.map((x) => x.factor),
+      [4, 8],
+    );
     assert.deepEqual(a[0]!.front, ['A', 'E', 'B', 'C'], 'N is dominated by C');
-    assert.deepEqual(all.filter((r) => r.pareto).map((r) => r.id), ['A', 'E', 'B', 'C', 'x8 A']);
+    assert.deepEqual(
+      all.filter((r) => r.pareto).map((r) => r.id),
+      ['A', 'E', 'B', 'C', 'x8 A'],
+    );
     assert.equal(all.find((r) => r.id === 'x4 bicubic')!.pareto, false, 'baselines are not on the Boomerang front');
   });
 });

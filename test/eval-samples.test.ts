@@ -55,9 +55,17 @@ describe('--samples K --reduce', () => {
     await mkdir(hrDir, { recursive: true });
     const buf = Buffer.alloc(32 * 32 * 3);
     for (let i = 0; i < buf.length; i++) buf[i] = Math.round(128 + 90 * Math.sin(i * 0.11) * Math.cos(i * 0.007));
-    await sharp(buf, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(hrDir, 'p.png'));
+    await sharp(buf, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(hrDir, 'p.png'));
     const options = { t: 30, steps: 3, seed: 5, samples: 2 };
-    const none = await evaluate({ hr: hrDir, factor: 2, model, method: { kind: 'boomerang', options: { ...options, reduce: 'none' } }, saveDir: join(dir, 'out-none') });
+    const none = await evaluate({
+      hr: hrDir,
+      factor: 2,
+      model,
+      method: { kind: 'boomerang', options: { ...options, reduce: 'none' } },
+      saveDir: join(dir, 'out-none'),
+    });
     const im = none.images[0]!;
     assert.equal(im.perSample!.length, 2);
     assert.ok(Math.abs(im.psnrY - (im.perSample![0]!.psnrY + im.perSample![1]!.psnrY) / 2) < 1e-12);

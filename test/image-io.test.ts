@@ -9,21 +9,24 @@ import { decodeImage, encodeImage, encodeImageToBuffer, formatFromPath } from '.
 import { byteToUnit, createImage, unitToByte } from '../src/image/tensor.js';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(join(tmpdir(), 'boomerang-io-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'boomerang-io-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** 2x3 RGB bytes, pixel-interleaved, with distinct values per pixel and channel. */
-const RGB = Buffer.from([
-  0, 10, 20, 30, 40, 50, 60, 70, 80,
-  90, 100, 110, 120, 130, 140, 255, 254, 253,
-]);
+const RGB = Buffer.from([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 255, 254, 253]);
 
 const bytesOf = (t: { data: Float32Array }): number[] => Array.from(t.data, unitToByte);
 
 describe('decodeImage', () => {
   it('decodes an RGB PNG to planar [-1, 1] values', async () => {
     const path = join(dir, 'rgb.png');
-    await sharp(RGB, { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(path);
+    await sharp(RGB, { raw: { width: 3, height: 2, channels: 3 } })
+      .png()
+      .toFile(path);
     const img = await decodeImage(path);
     assert.equal(img.width, 3);
     assert.equal(img.height, 2);
@@ -42,7 +45,9 @@ describe('decodeImage', () => {
 
   it('expands a grayscale PNG to RGB', async () => {
     const buf = await sharp(Buffer.from([0, 64, 128, 255]), { raw: { width: 2, height: 2, channels: 1 } })
-      .toColourspace('b-w').png().toBuffer();
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     const img = await decodeImage(buf);
     assert.equal(img.channels, 1);
     assert.deepEqual(img.rgb.shape, [3, 2, 2]);
@@ -51,7 +56,9 @@ describe('decodeImage', () => {
 
   it('keeps alpha of an RGBA PNG', async () => {
     const rgba = Buffer.from([255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 9, 9, 9, 64]);
-    const buf = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } }).png().toBuffer();
+    const buf = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await decodeImage(buf);
     assert.equal(img.channels, 4);
     assert.ok(img.alpha);
@@ -62,7 +69,10 @@ describe('decodeImage', () => {
 
   it('reads a 16-bit PNG at 16 bits', async () => {
     const px = new Uint16Array([0, 1000, 65535, 30000, 2, 3, 40000, 50000, 60000, 7, 8, 65534]);
-    const buf = await sharp(px, { raw: { width: 2, height: 2, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+    const buf = await sharp(px, { raw: { width: 2, height: 2, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     const img = await decodeImage(buf);
     assert.equal(img.bitDepth, 16);
     assert.equal(img.rgb.get(0, 0, 0), -1);
@@ -73,13 +83,17 @@ describe('decodeImage', () => {
 
   it('decodes a JPEG approximately and applies EXIF orientation', async () => {
     const flat = Buffer.alloc(8 * 16 * 3, 200);
-    const jpeg = await sharp(flat, { raw: { width: 16, height: 8, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const jpeg = await sharp(flat, { raw: { width: 16, height: 8, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const img = await decodeImage(jpeg);
     assert.equal(img.format, 'jpeg');
     assert.equal(img.width, 16);
     for (const v of bytesOf(img.rgb)) assert.ok(Math.abs(v - 200) <= 2);
     const rotated = await sharp(flat, { raw: { width: 16, height: 8, channels: 3 } })
-      .jpeg().withMetadata({ orientation: 6 }).toBuffer();
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const r = await decodeImage(rotated);
     assert.equal(r.width, 8);
     assert.equal(r.height, 16);
@@ -88,12 +102,15 @@ describe('decodeImage', () => {
   it('takes the first frame of an animated WebP and converts CMYK to sRGB', async () => {
     const frames = Buffer.alloc(2 * 4 * 3, 20).fill(200, 0, 12); // frame 1 all 200, frame 2 all 20
     const anim = await sharp(frames, { raw: { width: 2, height: 4, channels: 3, pageHeight: 2 } })
-      .webp({ lossless: true }).toBuffer();
+      .webp({ lossless: true })
+      .toBuffer();
     const img = await decodeImage(anim);
     assert.equal(img.height, 2);
     assert.deepEqual(bytesOf(img.rgb), new Array(12).fill(200));
     const cmyk = await sharp(Buffer.alloc(4 * 3, 128), { raw: { width: 2, height: 2, channels: 3 } })
-      .toColourspace('cmyk').jpeg().toBuffer();
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     const c = await decodeImage(cmyk);
     assert.equal(c.channels, 4);
     assert.equal(c.alpha, null);
@@ -103,24 +120,36 @@ describe('decodeImage', () => {
   it('throws InputError naming the file for empty, garbage, truncated and missing files', async () => {
     const empty = join(dir, 'empty.png');
     await writeFile(empty, Buffer.alloc(0));
-    await assert.rejects(decodeImage(empty),
-      (e: unknown) => e instanceof InputError && e.message === `Cannot decode ${empty}: file is empty`);
+    await assert.rejects(
+      decodeImage(empty),
+      (e: unknown) => e instanceof InputError && e.message === `Cannot decode ${empty}: file is empty`,
+    );
     const garbage = join(dir, 'garbage.png');
     await writeFile(garbage, 'this is not an image');
-    await assert.rejects(decodeImage(garbage),
-      (e: unknown) => e instanceof InputError && e.message.startsWith(`Cannot decode ${garbage}: `) && !e.message.includes('\n'));
-    const whole = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#f00' } }).png().toBuffer();
+    await assert.rejects(
+      decodeImage(garbage),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`Cannot decode ${garbage}: `) && !e.message.includes('\n'),
+    );
+    const whole = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
     const truncated = join(dir, 'truncated.png');
     await writeFile(truncated, whole.subarray(0, whole.length - 30));
-    await assert.rejects(decodeImage(truncated),
-      (e: unknown) => e instanceof InputError && e.message.startsWith(`Cannot decode ${truncated}: `));
+    await assert.rejects(
+      decodeImage(truncated),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`Cannot decode ${truncated}: `),
+    );
     const missing = join(dir, 'missing.png');
-    await assert.rejects(decodeImage(missing),
-      (e: unknown) => e instanceof InputError && e.message === `Cannot read ${missing}: no such file`);
+    await assert.rejects(
+      decodeImage(missing),
+      (e: unknown) => e instanceof InputError && e.message === `Cannot read ${missing}: no such file`,
+    );
   });
 
   it('enforces limitInputPixels', async () => {
-    const buf = await sharp(RGB, { raw: { width: 3, height: 2, channels: 3 } }).png().toBuffer();
+    const buf = await sharp(RGB, { raw: { width: 3, height: 2, channels: 3 } })
+      .png()
+      .toBuffer();
     await assert.rejects(decodeImage(buf, { limitInputPixels: 5 }), InputError);
     assert.equal((await decodeImage(buf, { limitInputPixels: 6 })).width, 3);
     assert.equal((await decodeImage(buf, { limitInputPixels: false })).width, 3);
@@ -157,7 +186,12 @@ describe('encodeImage', () => {
   });
 
   it('round-trips 16-bit PNG and TIFF at 16 bits', async () => {
-    const rgb = createImage(3, 2, 2, Float32Array.from([0, 1000, 65535, 30000, 2, 3, 40000, 50000, 60000, 7, 8, 9], (v) => v / 32767.5 - 1));
+    const rgb = createImage(
+      3,
+      2,
+      2,
+      Float32Array.from([0, 1000, 65535, 30000, 2, 3, 40000, 50000, 60000, 7, 8, 9], (v) => v / 32767.5 - 1),
+    );
     for (const ext of ['png', 'tiff']) {
       const path = join(dir, `deep.${ext}`);
       await encodeImage({ rgb }, path, { bitDepth: 16 });
@@ -169,7 +203,13 @@ describe('encodeImage', () => {
 
   it('writes JPEG, WebP, AVIF and TIFF by extension', async () => {
     const { rgb, alpha } = sample();
-    for (const [name, format] of [['a.jpg', 'jpeg'], ['a.JPEG', 'jpeg'], ['a.webp', 'webp'], ['a.avif', 'heif'], ['a.tif', 'tiff']]) {
+    for (const [name, format] of [
+      ['a.jpg', 'jpeg'],
+      ['a.JPEG', 'jpeg'],
+      ['a.webp', 'webp'],
+      ['a.avif', 'heif'],
+      ['a.tif', 'tiff'],
+    ]) {
       await encodeImage({ rgb, alpha }, join(dir, name!), { quality: 90 });
       const back = await decodeImage(join(dir, name!));
       assert.equal(back.format, format, name);
@@ -180,14 +220,21 @@ describe('encodeImage', () => {
 
   it('rejects unknown extensions, bad options and bad shapes with UsageError', async () => {
     const { rgb } = sample();
-    assert.throws(() => formatFromPath('out.bmp'),
-      (e: unknown) => e instanceof UsageError
-        && e.message === "Expected an output extension among .png, .jpg, .jpeg, .webp, .tif, .tiff, .avif but received '.bmp'");
+    assert.throws(
+      () => formatFromPath('out.bmp'),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === "Expected an output extension among .png, .jpg, .jpeg, .webp, .tif, .tiff, .avif but received '.bmp'",
+    );
     await assert.rejects(encodeImage({ rgb }, join(dir, 'x.gif')), UsageError);
-    await assert.rejects(encodeImage({ rgb }, join(dir, 'x.jpg'), { bitDepth: 16 }),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected bitDepth 8 for jpeg (16 only for png and tiff) but received 16');
-    await assert.rejects(encodeImage({ rgb }, join(dir, 'x.jpg'), { quality: 101 }),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected integer between 1 and 100 for quality but received 101');
+    await assert.rejects(
+      encodeImage({ rgb }, join(dir, 'x.jpg'), { bitDepth: 16 }),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected bitDepth 8 for jpeg (16 only for png and tiff) but received 16',
+    );
+    await assert.rejects(
+      encodeImage({ rgb }, join(dir, 'x.jpg'), { quality: 101 }),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected integer between 1 and 100 for quality but received 101',
+    );
     await assert.rejects(encodeImage({ rgb: createImage(1, 3, 4) }, join(dir, 'x.png')), UsageError);
   });
 
@@ -195,16 +242,23 @@ describe('encodeImage', () => {
     const { rgb } = sample();
     const sub = await mkdtemp(join(dir, 'out-'));
     const target = join(sub, 'missing-folder', 'x.png');
-    await assert.rejects(encodeImage({ rgb }, target),
-      (e: unknown) => e instanceof OutputError && e.message === `Cannot write ${target}: no such folder`);
+    await assert.rejects(
+      encodeImage({ rgb }, target),
+      (e: unknown) => e instanceof OutputError && e.message === `Cannot write ${target}: no such folder`,
+    );
     // a non-empty folder in the way of the rename: the temp file is written, the rename fails, the temp goes
     const blocked = join(sub, 'blocked.png');
     await mkdir(blocked);
     await writeFile(join(blocked, 'keep'), 'x');
-    await assert.rejects(encodeImage({ rgb }, blocked),
-      (e: unknown) => e instanceof OutputError && e.message.startsWith(`Cannot write ${blocked}: `));
+    await assert.rejects(
+      encodeImage({ rgb }, blocked),
+      (e: unknown) => e instanceof OutputError && e.message.startsWith(`Cannot write ${blocked}: `),
+    );
     assert.deepEqual(await readdir(sub), ['blocked.png']);
     await encodeImage({ rgb }, join(sub, 'ok.png'));
-    assert.deepEqual((await readdir(sub)).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(sub)).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 });

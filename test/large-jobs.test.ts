@@ -15,7 +15,9 @@ test.after(() => model.dispose());
 
 const lr = (h: number, w: number) => {
   const img = createImage(3, h, w);
-  img.data.forEach((_, i) => { img.data[i] = 0.7 * Math.sin(0.37 * i); });
+  img.data.forEach((_, i) => {
+    img.data[i] = 0.7 * Math.sin(0.37 * i);
+  });
   return img;
 };
 
@@ -32,8 +34,19 @@ test('an abort inside a step stops at the next tile, not at the end of the step'
     },
   };
   // 24x24 x4 = 96x96 in 32 px tiles with 16 px overlap: 25 tiles per step
-  await assert.rejects(upscale(lr(24, 24), { model: counting, factor: 4, t: 20, steps: 2, cascade: 1, seed: 1, tiling: { tile: 32, overlap: 16 }, signal: ac.signal }),
-    { name: 'AbortError' });
+  await assert.rejects(
+    upscale(lr(24, 24), {
+      model: counting,
+      factor: 4,
+      t: 20,
+      steps: 2,
+      cascade: 1,
+      seed: 1,
+      tiling: { tile: 32, overlap: 16 },
+      signal: ac.signal,
+    }),
+    { name: 'AbortError' },
+  );
   assert.equal(runs, 2);
 });
 
@@ -51,7 +64,24 @@ test('the work estimate counts passes, steps, samples and tiles', () => {
 });
 
 test('a job estimated over ten minutes is refused up front without --yes, naming its cost', () => {
-  const r = sr(['upscale', 'fixtures/flowers-32.png', '-o', '/tmp/sr-never-written.png', '--model', 'fixture', '--factor', '300', '--t', '50', '--steps', '10', '--cascade', '3', '--samples', '4']);
+  const r = sr([
+    'upscale',
+    'fixtures/flowers-32.png',
+    '-o',
+    '/tmp/sr-never-written.png',
+    '--model',
+    'fixture',
+    '--factor',
+    '300',
+    '--t',
+    '50',
+    '--steps',
+    '10',
+    '--cascade',
+    '3',
+    '--samples',
+    '4',
+  ]);
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /48,000 model evaluations \(400 tiles\), about \d+ min .*--yes/);
@@ -62,7 +92,11 @@ test('in-place noising of the input and of later passes gives the same cascade a
   const schedule = makeSchedule(1000, { kind: 'linear', start: 1e-4, end: 0.02 });
   // an image larger than the noise band, so the band-wise draws are exercised
   const x = upsample(lr(64, 96), 2, 'bicubic');
-  const denoise = async (xt: typeof x) => { const o = createImage(3, xt.shape[1]!, xt.shape[2]!); o.data.set(xt.data.map((v) => 0.3 * v)); return o; };
+  const denoise = async (xt: typeof x) => {
+    const o = createImage(3, xt.shape[1]!, xt.shape[2]!);
+    o.data.set(xt.data.map((v) => 0.3 * v));
+    return o;
+  };
   const opts = { schedule, prediction: 'eps' as const, passes: [30, 20], steps: 3, denoise };
   const copy = createImage(3, x.shape[1]!, x.shape[2]!, x.data.slice());
   const a = await cascade(x, { ...opts, rng: createRng(5) });
@@ -71,7 +105,11 @@ test('in-place noising of the input and of later passes gives the same cascade a
 });
 
 test('subtractUpsampled gives exactly target − upsample(image)', () => {
-  for (const [h, w, f] of [[5, 7, 4], [3, 3, 3], [1, 6, 2]] as const) {
+  for (const [h, w, f] of [
+    [5, 7, 4],
+    [3, 3, 3],
+    [1, 6, 2],
+  ] as const) {
     const small = lr(h, w);
     const target = upsample(lr(h * f, w * f), 1, 'nearest');
     const want = target.data.map((v, i) => v - upsample(small, f, 'bicubic').data[i]!);

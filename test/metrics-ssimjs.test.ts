@@ -10,7 +10,7 @@ import * as ssimModule from 'ssim.js';
 import { ssim } from '../src/metrics/ssim.js';
 
 // ssim.js is CommonJS: its named export arrives as `ssim` or under `default`
-const ssimjs = (ssimModule.ssim ?? (ssimModule as unknown as { default: { ssim: typeof ssimModule.ssim } }).default.ssim);
+const ssimjs = ssimModule.ssim ?? (ssimModule as unknown as { default: { ssim: typeof ssimModule.ssim } }).default.ssim;
 
 function planes(w: number, h: number, seed: number) {
   const a = new Float64Array(w * h);
@@ -32,7 +32,11 @@ const rgba = (p: { width: number; height: number; data: Float64Array }) => {
 };
 
 test("protocol SSIM equals ssim.js 'original' (no downsampling) on 8-bit grey images", () => {
-  for (const [w, h, seed] of [[64, 48, 1], [37, 29, 2], [128, 96, 3]] as const) {
+  for (const [w, h, seed] of [
+    [64, 48, 1],
+    [37, 29, 2],
+    [128, 96, 3],
+  ] as const) {
     const { a, b } = planes(w, h, seed);
     const theirs = ssimjs(rgba(a), rgba(b), { ssim: 'original', downsample: false }).mssim;
     const ours = ssim(a, b);

@@ -49,7 +49,13 @@ test('an evaluation gives each image its own noise, and the recorded seed repeat
   assert.equal(r.settings!.seed, 5);
   const lr = matlabImresize((await decodeImage(join(hr, 'b.png'))).rgb, 1 / 4);
   const again = await upscale(lr, { model, factor: 4, t: 30, steps: 3, cascade: 1, seed: b!.seed! });
-  const solo = await evaluate({ hr, factor: 4, model, limit: 2, method: { kind: 'boomerang', options: { t: 30, steps: 3, cascade: 1, seed: 5 } } });
+  const solo = await evaluate({
+    hr,
+    factor: 4,
+    model,
+    limit: 2,
+    method: { kind: 'boomerang', options: { t: 30, steps: 3, cascade: 1, seed: 5 } },
+  });
   assert.equal(solo.images[1]!.psnrY, b!.psnrY);
   assert.equal(again.settings.seed, itemSeed(5, 'b'));
 });
@@ -66,11 +72,20 @@ test('a sweep draws noise per image (the same in every cell) and records the see
 });
 
 test('a sweep without --consistency/--cascade/--upsampler uses the model defaults, as sr upscale does', () => {
-  const cells = expandGrid({ factors: [4], ts: [50] }, { T: 1000, defaultSteps: 10, defaultCascade: 3, defaultUpsampler: 'lanczos', defaultConsistency: 'ibp' });
+  const cells = expandGrid(
+    { factors: [4], ts: [50] },
+    { T: 1000, defaultSteps: 10, defaultCascade: 3, defaultUpsampler: 'lanczos', defaultConsistency: 'ibp' },
+  );
   const b = cells.filter((c) => c.kind === 'boomerang');
-  assert.deepEqual(b.map((c) => c.id), ['x4 t50 N3 lanczos ibp S10 K1']);
+  assert.deepEqual(
+    b.map((c) => c.id),
+    ['x4 t50 N3 lanczos ibp S10 K1'],
+  );
   const plain = expandGrid({ factors: [4], ts: [50] }, { T: 1000, defaultSteps: 10 });
-  assert.deepEqual(plain.filter((c) => c.kind === 'boomerang').map((c) => c.id), ['x4 t50 N1 bicubic ddnm S10 K1']);
+  assert.deepEqual(
+    plain.filter((c) => c.kind === 'boomerang').map((c) => c.id),
+    ['x4 t50 N1 bicubic ddnm S10 K1'],
+  );
 });
 
 test('each cascade pass draws fresh forward noise (none reused or correlated between passes)', async () => {
@@ -89,16 +104,32 @@ test('each cascade pass draws fresh forward noise (none reused or correlated bet
     firstInputs.push(xt.data.slice());
     const o = createImage(3, 32, 32);
     const s = Math.sqrt(1 - schedule.alphasCumprod[t]!);
-    o.data.forEach((_, i) => { o.data[i] = xt.data[i]! / s; });
+    o.data.forEach((_, i) => {
+      o.data[i] = xt.data[i]! / s;
+    });
     return o;
   };
-  await cascade(x, { schedule, prediction: 'eps', passes: [40, 40], steps: 1, rng: createRng(1), denoise, onPass: (p) => outputs.push(p.output.data.slice()) });
+  await cascade(x, {
+    schedule,
+    prediction: 'eps',
+    passes: [40, 40],
+    steps: 1,
+    rng: createRng(1),
+    denoise,
+    onPass: (p) => outputs.push(p.output.data.slice()),
+  });
   const a = schedule.alphasCumprod[40]!;
   const eps = (xt: Float32Array, start: Float32Array) => xt.map((v, i) => (v - Math.sqrt(a) * start[i]!) / Math.sqrt(1 - a));
   const e1 = eps(firstInputs[0]!, x.data);
   const e2 = eps(firstInputs[1]!, outputs[0]!);
-  let dot = 0, n1 = 0, n2 = 0;
-  for (let i = 0; i < n; i++) { dot += e1[i]! * e2[i]!; n1 += e1[i]! ** 2; n2 += e2[i]! ** 2; }
+  let dot = 0,
+    n1 = 0,
+    n2 = 0;
+  for (let i = 0; i < n; i++) {
+    dot += e1[i]! * e2[i]!;
+    n1 += e1[i]! ** 2;
+    n2 += e2[i]! ** 2;
+  }
   const corr = dot / Math.sqrt(n1 * n2);
   assert.ok(Math.abs(corr) < 4 / Math.sqrt(n), `pass noises correlate: ${corr}`);
   assert.ok(Math.abs(n1 / n - 1) < 0.1 && Math.abs(n2 / n - 1) < 0.1, 'each pass noise is standard normal');

@@ -13,7 +13,9 @@ import { root } from './robustness-helpers.js';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const dir = mkdtempSync(join(tmpdir(), 'sr-pack-'));
-const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string }[];
+const packed = JSON.parse(
+  execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+) as { filename: string }[];
 const modules = join(dir, 'node_modules');
 mkdirSync(join(modules, 'boomerang-sr'), { recursive: true });
 execFileSync('tar', ['xzf', join(dir, packed[0]!.filename), '-C', join(modules, 'boomerang-sr'), '--strip-components=1']);
@@ -34,16 +36,29 @@ function readmeSnippet(): string {
 
 test("the README's library snippet type-checks against the packed package, imported by name", () => {
   writeFileSync(join(dir, 'snippet.ts'), readmeSnippet() + '\nexport {};\n');
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
-    files: ['snippet.ts'],
-  }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      },
+      files: ['snippet.ts'],
+    }),
+  );
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
 test('the packed package runs: upscale with its fixture model, errors by class, nothing internal exported', async () => {
-  writeFileSync(join(dir, 'run.mjs'), `
+  writeFileSync(
+    join(dir, 'run.mjs'),
+    `
     import * as sr from 'boomerang-sr';
     const model = await sr.loadModel('fixture');
     const img = { shape: [3, 8, 8] };
@@ -54,13 +69,34 @@ test('the packed package runs: upscale with its fixture model, errors by class, 
     try { await sr.upscale(ndarray(lr, [3, 8, 8]), { model, factor: 0 }); } catch (e) { usage = e instanceof sr.UsageError; }
     await model.dispose();
     console.log(JSON.stringify({ shape: r.image.shape, usage, names: Object.keys(sr).sort() }));
-  `);
+  `,
+  );
   const r = spawnSync(process.execPath, [join(dir, 'run.mjs')], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { shape: number[]; usage: boolean; names: string[] };
   assert.deepEqual(out.shape, [3, 16, 16]);
   assert.equal(out.usage, true);
-  assert.deepEqual(out.names, ['AbortError', 'DeviceError', 'InputError', 'ModelError', 'OutputError', 'SrError', 'UsageError',
-    'analyseVary', 'estimateWork', 'evaluate', 'loadModel', 'measure', 'outputFiles', 'runSweep', 'upscale', 'upscaleBatch', 'upscaleFile',
-    'vary', 'varyDataset', 'writeSweepReport', 'writeVaryReport']);
+  assert.deepEqual(out.names, [
+    'AbortError',
+    'DeviceError',
+    'InputError',
+    'ModelError',
+    'OutputError',
+    'SrError',
+    'UsageError',
+    'analyseVary',
+    'estimateWork',
+    'evaluate',
+    'loadModel',
+    'measure',
+    'outputFiles',
+    'runSweep',
+    'upscale',
+    'upscaleBatch',
+    'upscaleFile',
+    'vary',
+    'varyDataset',
+    'writeSweepReport',
+    'writeVaryReport',
+  ]);
 });

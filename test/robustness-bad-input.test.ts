@@ -16,8 +16,12 @@ import { FAST, bmp2x2, claimedSizePng, isOneLine, rgbPng, root, sr, tempDir } fr
 
 const dir = tempDir('bad');
 const good = join(dir, 'good.png');
-before(async () => { await rgbPng(good, 16, 12); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  await rgbPng(good, 16, 12);
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 let n = 0;
 /** Runs `sr upscale <input> -o <fresh output> FAST... extra`; checks one line, code, no output. */
@@ -75,7 +79,11 @@ test('decompression bomb: refused from the header, fast, input error 3; --max-pi
   const p = join(dir, 'bomb.png');
   writeFileSync(p, claimedSizePng(50000, 50000)); // ~1 KB claiming 2.5 gigapixels
   const t0 = performance.now();
-  fails(p, 3, /^sr: Cannot decode .*bomb\.png: 50000x50000 \(2500\.0 MP\) is over the limit of 67108864 pixels .*decompression bomb \(raise it with --max-pixels\)$/m);
+  fails(
+    p,
+    3,
+    /^sr: Cannot decode .*bomb\.png: 50000x50000 \(2500\.0 MP\) is over the limit of 67108864 pixels .*decompression bomb \(raise it with --max-pixels\)$/m,
+  );
   assert.ok(performance.now() - t0 < 15000, 'no attempt to decode');
   // raising the input limit lets the header through; the output size check (usage, 2) then refuses it
   fails(p, 2, /^sr: Output of .*bomb\.png would be 200000x200000/m, ['--max-pixels', '3000000000']);
@@ -96,12 +104,22 @@ test('output beyond the supported size: usage error 2 before any decoding', () =
 test('the library refuses an oversized output too, before running the model (UsageError)', async () => {
   let runs = 0;
   const model = await loadModel('fixture');
-  const counted = { ...model, run: (...a: Parameters<typeof model.run>) => { runs++; return model.run(...a); } };
+  const counted = {
+    ...model,
+    run: (...a: Parameters<typeof model.run>) => {
+      runs++;
+      return model.run(...a);
+    },
+  };
   try {
-    await assert.rejects(upscale(createImage(3, 10, 4097), { model: counted, steps: 1, t: 10 }),
-      (e) => e instanceof UsageError && /would be 16388x40 .*16384 px per side/.test(e.message));
-    await assert.rejects(upscale(createImage(3, 1000, 1001), { model: counted, factor: 16 }),
-      (e) => e instanceof UsageError && /would be 16016x16000 \(256\.3 MP\) at x16/.test(e.message));
+    await assert.rejects(
+      upscale(createImage(3, 10, 4097), { model: counted, steps: 1, t: 10 }),
+      (e) => e instanceof UsageError && /would be 16388x40 .*16384 px per side/.test(e.message),
+    );
+    await assert.rejects(
+      upscale(createImage(3, 1000, 1001), { model: counted, factor: 16 }),
+      (e) => e instanceof UsageError && /would be 16016x16000 \(256\.3 MP\) at x16/.test(e.message),
+    );
     assert.equal(runs, 0);
   } finally {
     await model.dispose();

@@ -20,17 +20,27 @@ before(async () => {
   mkdirSync(join(photos, 'nested', 'deeper'), { recursive: true });
   await rgbPng(join(photos, 'a.png'), 12, 8, 1);
   await rgbPng(join(photos, 'c.png'), 8, 8, 3);
-  await sharp({ create: { width: 8, height: 6, channels: 3, background: '#3366aa' } }).jpeg().toFile(join(photos, 'b.jpg'));
-  await sharp({ create: { width: 6, height: 6, channels: 4, background: '#ff000080' } }).gif().toFile(join(photos, 'd.gif'));
+  await sharp({ create: { width: 8, height: 6, channels: 3, background: '#3366aa' } })
+    .jpeg()
+    .toFile(join(photos, 'b.jpg'));
+  await sharp({ create: { width: 6, height: 6, channels: 4, background: '#ff000080' } })
+    .gif()
+    .toFile(join(photos, 'd.gif'));
   writeFileSync(join(photos, 'broken.png'), 'not an image');
   writeFileSync(join(photos, 'readme.txt'), 'ignored: not an image extension');
   writeFileSync(join(photos, '.hidden.png'), 'ignored: hidden');
   await rgbPng(join(photos, 'nested', 'n.png'), 8, 8, 4);
   await rgbPng(join(photos, 'nested', 'deeper', 'm.png'), 8, 8, 5);
 });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
-const outputs = (d: string): string[] => readdirSync(d, { recursive: true }).map(String).filter((f) => !statSync(join(d, f)).isDirectory()).sort();
+const outputs = (d: string): string[] =>
+  readdirSync(d, { recursive: true })
+    .map(String)
+    .filter((f) => !statSync(join(d, f)).isDirectory())
+    .sort();
 
 test('a folder: good files done, the bad one reported on one line, summary, exit 3, JSON report', () => {
   const out = join(dir, 'out-folder');
@@ -75,7 +85,13 @@ test('--resume skips finished outputs; without it (or --force) existing outputs 
   assert.equal(statSync(join(out, 'a.png')).mtimeMs, mtime, 'a finished output is not redone');
   assert.deepEqual(outputs(out), ['a.png', 'b.jpg', 'c.png', 'd.png']);
   const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
-  assert.deepEqual(report.files.filter((f) => f.status === 'skipped').map((f) => f.output).sort(), [join(out, 'a.png'), join(out, 'c.png')]);
+  assert.deepEqual(
+    report.files
+      .filter((f) => f.status === 'skipped')
+      .map((f) => f.output)
+      .sort(),
+    [join(out, 'a.png'), join(out, 'c.png')],
+  );
 });
 
 test('a quoted glob, with ** keeping the folder structure; several inputs; --format', () => {
@@ -106,7 +122,15 @@ test('plans that would collide or write over an input are refused before work', 
   assert.equal(same.status, 5, same.stderr);
   assert.match(same.stderr, /^sr: Refusing to write over the input .*photos\/a\.png/m);
   // two inputs with one name (even if one is missing) would share an output: a usage error, nothing written
-  const clash = sr(['upscale', join(photos, 'a.png'), join(photos, 'nested', 'n.png'), join(dir, 'x', 'a.png'), '-o', join(dir, 'out-clash'), ...FAST]);
+  const clash = sr([
+    'upscale',
+    join(photos, 'a.png'),
+    join(photos, 'nested', 'n.png'),
+    join(dir, 'x', 'a.png'),
+    '-o',
+    join(dir, 'out-clash'),
+    ...FAST,
+  ]);
   assert.equal(clash.status, 2, clash.stderr);
   assert.match(clash.stderr, /^sr: Inputs .*photos\/a\.png and .*x\/a\.png would both write .*out-clash\/a\.png/m);
   // a missing input among several is a per-file failure
@@ -114,7 +138,15 @@ test('plans that would collide or write over an input are refused before work', 
   assert.equal(missing.status, 3, missing.stderr);
   assert.match(missing.stderr, /^sr: Cannot read .*gone\.png: no such file$/m);
   assert.match(missing.stderr, /^sr: 1 ok, 1 failed of 2 files/m);
-  const fmt = sr(['upscale', join(photos, 'a.png'), join(photos, 'b.jpg'), join(photos, 'nested', 'n.png'), '-o', join(dir, 'out-fmt'), ...FAST]);
+  const fmt = sr([
+    'upscale',
+    join(photos, 'a.png'),
+    join(photos, 'b.jpg'),
+    join(photos, 'nested', 'n.png'),
+    '-o',
+    join(dir, 'out-fmt'),
+    ...FAST,
+  ]);
   assert.equal(fmt.status, 0, fmt.stderr);
   mkdirSync(join(dir, 'dup'));
   writeFileSync(join(dir, 'dup', 'a.jpg'), readFileSync(join(photos, 'b.jpg')));
@@ -126,11 +158,17 @@ test('plans that would collide or write over an input are refused before work', 
 test('expandInputs and glob: folders, patterns, hidden files, literal names with brackets', async () => {
   const e = await expandInputs([photos]);
   assert.equal(e.batch, true);
-  assert.deepEqual(e.items.map((i) => i.rel), ['a.png', 'b.jpg', 'broken.png', 'c.png', 'd.gif']);
+  assert.deepEqual(
+    e.items.map((i) => i.rel),
+    ['a.png', 'b.jpg', 'broken.png', 'c.png', 'd.gif'],
+  );
   const single = await expandInputs([join(photos, 'a.png')]);
   assert.equal(single.batch, false);
   const g = await glob(`${photos}/**/?.png`);
-  assert.deepEqual(g.matches.map((m) => m.slice(photos.length + 1)), ['a.png', 'c.png', 'nested/deeper/m.png', 'nested/n.png']);
+  assert.deepEqual(
+    g.matches.map((m) => m.slice(photos.length + 1)),
+    ['a.png', 'c.png', 'nested/deeper/m.png', 'nested/n.png'],
+  );
   writeFileSync(join(dir, 'odd[1].png'), 'x');
   const lit = await expandInputs([join(dir, 'odd[1].png')]);
   assert.equal(lit.batch, false, 'an existing file with glob characters is taken literally');
@@ -140,16 +178,33 @@ test('upscaleBatch (the library) uses the one model session it is given for ever
   const model = await loadModel('fixture');
   let runs = 0;
   let disposed = false;
-  const counted: ModelSession = { ...model, run: (...a) => { runs++; return model.run(...a); }, dispose: async () => { disposed = true; } };
+  const counted: ModelSession = {
+    ...model,
+    run: (...a) => {
+      runs++;
+      return model.run(...a);
+    },
+    dispose: async () => {
+      disposed = true;
+    },
+  };
   const out = join(dir, 'out-lib');
   const written: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   const files: string[] = [];
   let outcome: Awaited<ReturnType<typeof upscaleBatch>>;
   try {
-    outcome = await upscaleBatch([join(photos, 'a.png'), join(photos, 'c.png'), join(photos, 'b.jpg'), join(photos, 'broken.png')], out, counted,
-      { steps: 2, t: 20, seed: 1 }, { onFile: (f) => files.push(`${f.status} ${f.errorCode ?? ''}`.trim()) });
+    outcome = await upscaleBatch(
+      [join(photos, 'a.png'), join(photos, 'c.png'), join(photos, 'b.jpg'), join(photos, 'broken.png')],
+      out,
+      counted,
+      { steps: 2, t: 20, seed: 1 },
+      { onFile: (f) => files.push(`${f.status} ${f.errorCode ?? ''}`.trim()) },
+    );
   } finally {
     process.stderr.write = write;
   }
@@ -160,8 +215,16 @@ test('upscaleBatch (the library) uses the one model session it is given for ever
   assert.equal(runs, 3 * 2, 'one evaluation per step per file, all through the given session');
   assert.equal(disposed, false, 'the caller owns the session');
   // a rerun with resume skips the finished files (and still fails the broken one)
-  const again = await upscaleBatch([join(photos, 'a.png'), join(photos, 'broken.png')], out, counted, { steps: 2, t: 20, seed: 1, resume: true });
-  assert.deepEqual(again.report.files.map((f) => f.status), ['skipped', 'failed']);
+  const again = await upscaleBatch([join(photos, 'a.png'), join(photos, 'broken.png')], out, counted, {
+    steps: 2,
+    t: 20,
+    seed: 1,
+    resume: true,
+  });
+  assert.deepEqual(
+    again.report.files.map((f) => f.status),
+    ['skipped', 'failed'],
+  );
   assert.equal(runs, 3 * 2);
   await model.dispose();
 });
@@ -173,18 +236,27 @@ test('SIGTERM during a batch: exit 143, the report marks the file interrupted an
   await rgbPng(join(big, '2.png'), 256, 256, 2);
   const out = join(dir, 'out-term');
   const json = join(dir, 'term.json');
-  const r = await srInterrupted(['upscale', big, '-o', out, '--json', json, '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
-    /step \d+\/30/, 'SIGTERM');
+  const r = await srInterrupted(
+    ['upscale', big, '-o', out, '--json', json, '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
+    /step \d+\/30/,
+    'SIGTERM',
+  );
   assert.ok(r.sent, r.stderr);
   assert.equal(r.status, 143, r.stderr);
   assert.match(r.stderr, /^sr: Interrupted by SIGTERM$/m);
   assert.deepEqual(readdirSync(out), []);
   const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
-  assert.deepEqual(report.files.map((f) => f.status), ['interrupted', 'pending']);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    report.files.map((f) => f.status),
+    ['interrupted', 'pending'],
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
-test('batch progress is weighted by each file\'s work; an unreadable file counts as the mean of the others', () => {
+test("batch progress is weighted by each file's work; an unreadable file counts as the mean of the others", () => {
   assert.deepEqual(fillWeights([1, NaN, 3]), [1, 2, 3]);
   assert.deepEqual(fillWeights([NaN, NaN]), [1, 1]);
 });

@@ -19,7 +19,11 @@ export function sr(args: string[], cwd = root): SpawnSyncReturns<string> {
 }
 
 /** Runs the CLI and sends `signal` once stderr matches `when`; resolves with the exit status and stderr. */
-export function srInterrupted(args: string[], when: RegExp, signal: NodeJS.Signals): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
+export function srInterrupted(
+  args: string[],
+  when: RegExp,
+  signal: NodeJS.Signals,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
   return new Promise((res) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -45,7 +49,9 @@ export function isOneLine(stderr: string): boolean {
 export async function rgbPng(path: string, w: number, h: number, seed = 1): Promise<void> {
   const buf = Buffer.alloc(w * h * 3);
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 37 + seed * 101 + ((i / 3 / w) | 0) * 11) & 255;
-  await sharp(buf, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+  await sharp(buf, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 function crc32(buf: Buffer): number {
@@ -76,7 +82,9 @@ export function claimedSizePng(width: number, height: number): Buffer {
   ihdr[9] = 2; // RGB
   return Buffer.concat([
     Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1024))), pngChunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 

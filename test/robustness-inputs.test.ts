@@ -13,7 +13,9 @@ import { FAST, isOneLine, sr, tempDir } from './robustness-helpers.js';
 
 let model: ModelSession;
 const dir = tempDir('inputs');
-before(async () => { model = await loadModel('fixture'); });
+before(async () => {
+  model = await loadModel('fixture');
+});
 after(async () => {
   await model.dispose();
   await rm(dir, { recursive: true, force: true });
@@ -38,7 +40,10 @@ function blockMeans(raw: Buffer | Uint16Array, w: number, h: number, ch: number,
 test('grayscale PNG: expanded to RGB, every channel keeps the grey levels (ddnm block means)', async () => {
   const grey = Buffer.from(Array.from({ length: 8 * 8 }, (_, i) => 60 + ((i * 29) % 136))); // mid-range: no clamping at 0/255
   const input = join(dir, 'grey.png');
-  await sharp(grey, { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w').png().toFile(input);
+  await sharp(grey, { raw: { width: 8, height: 8, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toFile(input);
   assert.equal((await sharp(input).metadata()).channels, 1);
   const output = join(dir, 'grey-x4.png');
   await upscaleFile(input, output, fast());
@@ -51,11 +56,15 @@ test('grayscale PNG: expanded to RGB, every channel keeps the grey levels (ddnm 
 });
 
 test('16-bit PNG in, 16-bit PNG out, with more than 8 bits of precision; 8-bit JPEG from the same input', async () => {
-  const w = 8, h = 8;
+  const w = 8,
+    h = 8;
   const samples = new Uint16Array(w * h * 3);
   for (let i = 0; i < samples.length; i++) samples[i] = 15000 + ((i * 997) % 35000); // mid-range, not multiples of 257
   const input = join(dir, 'deep.png');
-  await sharp(samples, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png().toFile(input);
+  await sharp(samples, { raw: { width: w, height: h, channels: 3 } })
+    .toColourspace('rgb16')
+    .png()
+    .toFile(input);
   assert.equal((await sharp(input).metadata()).depth, 'ushort');
   const output = join(dir, 'deep-x4.png');
   await upscaleFile(input, output, fast());
@@ -75,17 +84,22 @@ test('16-bit PNG in, 16-bit PNG out, with more than 8 bits of precision; 8-bit J
 });
 
 test('RGBA PNG: alpha is upscaled and re-attached (opaque stays opaque, transparent stays transparent)', async () => {
-  const w = 16, h = 8;
+  const w = 16,
+    h = 8;
   const rgba = Buffer.alloc(w * h * 4);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = (y * w + x) * 4;
-      rgba[i] = 200; rgba[i + 1] = (x * 16) & 255; rgba[i + 2] = 40;
+      rgba[i] = 200;
+      rgba[i + 1] = (x * 16) & 255;
+      rgba[i + 2] = 40;
       rgba[i + 3] = x < w / 2 ? 255 : 0;
     }
   }
   const input = join(dir, 'alpha.png');
-  await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(input);
+  await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+    .png()
+    .toFile(input);
   const output = join(dir, 'alpha-x4.png');
   await upscaleFile(input, output, fast());
   const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });
@@ -98,7 +112,8 @@ test('RGBA PNG: alpha is upscaled and re-attached (opaque stays opaque, transpar
 
 test('EXIF orientation 6: a landscape JPEG stored sideways comes out rotated to portrait', async () => {
   // stored 40x20: top-left 20x10 block red, the rest blue; orientation 6 = display rotated 90° clockwise
-  const w = 40, h = 20;
+  const w = 40,
+    h = 20;
   const rgb = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -107,7 +122,10 @@ test('EXIF orientation 6: a landscape JPEG stored sideways comes out rotated to 
     }
   }
   const input = join(dir, 'rotated.jpg');
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(input);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 })
+    .toFile(input);
   assert.equal((await sharp(input).metadata()).orientation, 6);
   const output = join(dir, 'rotated-x4.png');
   await upscaleFile(input, output, fast());
@@ -124,7 +142,9 @@ test('EXIF orientation 6: a landscape JPEG stored sideways comes out rotated to 
 test('CMYK JPEG: converted to sRGB (its 4th channel is not mistaken for alpha)', async () => {
   const input = join(dir, 'cmyk.jpg');
   await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 30 } } })
-    .toColourspace('cmyk').jpeg().toFile(input);
+    .toColourspace('cmyk')
+    .jpeg()
+    .toFile(input);
   const meta = await sharp(input).metadata();
   assert.deepEqual([meta.space, meta.channels], ['cmyk', 4]);
   const output = join(dir, 'cmyk-x4.png');
@@ -163,18 +183,29 @@ for (const kind of ['gif', 'webp'] as const) {
 
 test('the CLI prints the animation warning as one stderr line and still succeeds', async () => {
   const input = join(dir, 'anim-cli.gif');
-  await sharp(twoFrames(), { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } }).gif().toFile(input);
+  await sharp(twoFrames(), { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } })
+    .gif()
+    .toFile(input);
   const r = sr(['upscale', input, '-o', join(dir, 'anim-cli.png'), '-q', ...FAST]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(isOneLine(r.stderr));
   assert.match(r.stderr, /^sr: warning: .*anim-cli\.gif has 2 frames .*first frame only/);
 });
 
-for (const [w, h, factor] of [[1, 1, 4], [1, 1, 1], [3, 5, 4], [5, 3, 1], [1, 7, 2], [9, 1, 4]] as const) {
+for (const [w, h, factor] of [
+  [1, 1, 4],
+  [1, 1, 1],
+  [3, 5, 4],
+  [5, 3, 1],
+  [1, 7, 2],
+  [9, 1, 4],
+] as const) {
   test(`tiny input ${w}x${h} at x${factor} works (reflection padding of ${w === 1 || h === 1 ? 'a 1-pixel axis' : 'a small image'})`, async () => {
     const input = join(dir, `tiny-${w}x${h}.png`);
     const rgb = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => 60 + ((i * 53) % 136)));
-    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(input);
+    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(input);
     const output = join(dir, `tiny-${w}x${h}-x${factor}.png`);
     await upscaleFile(input, output, { ...fast(), factor });
     const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });

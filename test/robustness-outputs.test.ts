@@ -16,8 +16,12 @@ import { FAST, isOneLine, rgbPng, sr, srInterrupted, tempDir } from './robustnes
 
 const dir = tempDir('out');
 const input = join(dir, 'in.png');
-before(async () => { await rgbPng(input, 16, 16); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  await rgbPng(input, 16, 16);
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('an existing output is not overwritten without --force (exit 5, file untouched); --force replaces it', () => {
   const out = join(dir, 'exists.png');
@@ -98,8 +102,11 @@ test('SIGINT and SIGTERM during a run stop it cleanly: exit 130/143, no output, 
   const runs = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
     const folder = join(dir, `sig-${sig}`);
     mkdirSync(folder);
-    return srInterrupted(['upscale', big, '-o', join(folder, 'out.png'), '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
-      /step \d+\/30/, sig).then((r) => ({ sig, folder, ...r }));
+    return srInterrupted(
+      ['upscale', big, '-o', join(folder, 'out.png'), '--model', 'fixture', '--t', '300', '--steps', '30', '--seed', '1'],
+      /step \d+\/30/,
+      sig,
+    ).then((r) => ({ sig, folder, ...r }));
   });
   for (const r of await Promise.all(runs)) {
     assert.ok(r.sent, `${r.sig}: the run reached the sampler (${r.stderr})`);

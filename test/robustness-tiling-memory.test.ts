@@ -13,12 +13,23 @@ import type { ModelSession } from '../src/model/session.js';
 
 /** out = x·0.7 + (mean of the tile) + row/col ramp + t/1000: different in every tile at the same pixel. */
 function tileAwareModel(multiple: number): ModelSession {
-  const manifest = validateManifest({
-    name: 'fake', version: '1', T: 1000, betas: { kind: 'linear', start: 1e-4, end: 0.02 }, prediction: 'eps',
-    patch: 4, multiple, sha256: '0'.repeat(64),
-  }, 'fake');
+  const manifest = validateManifest(
+    {
+      name: 'fake',
+      version: '1',
+      T: 1000,
+      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
+      prediction: 'eps',
+      patch: 4,
+      multiple,
+      sha256: '0'.repeat(64),
+    },
+    'fake',
+  );
   return {
-    dir: '/fake', manifest, device: 'cpu',
+    dir: '/fake',
+    manifest,
+    device: 'cpu',
     async run(x, batch, h, w, t) {
       const per = 3 * h * w;
       const out = new Float32Array(x.length);
@@ -27,7 +38,8 @@ function tileAwareModel(multiple: number): ModelSession {
         for (let i = 0; i < per; i++) mean += x[b * per + i]!;
         mean /= per;
         for (let i = 0; i < per; i++) {
-          const y = Math.floor((i % (h * w)) / w), xx = i % w;
+          const y = Math.floor((i % (h * w)) / w),
+            xx = i % w;
           out[b * per + i] = 0.7 * x[b * per + i]! + mean + 0.01 * y - 0.02 * xx + t[b]! / 1000;
         }
       }
@@ -40,9 +52,18 @@ function tileAwareModel(multiple: number): ModelSession {
 test('the fused float32 blend equals the float64 accumulator blend (odd size, padding, batches)', async () => {
   const model = tileAwareModel(8);
   const [H, W] = [101, 77]; // not multiples of 8: padded, then cropped
-  const x = createImage(3, H, W, new Float32Array(3 * H * W).map((_, i) => Math.sin(i * 0.013) * 0.9));
+  const x = createImage(
+    3,
+    H,
+    W,
+    new Float32Array(3 * H * W).map((_, i) => Math.sin(i * 0.013) * 0.9),
+  );
   // overlap 24 of 32: up to four tiles per axis share a pixel, so Σw ≠ 1 and the normalisation matters
-  for (const opts of [{ tile: 32, overlap: 8, batch: 1 }, { tile: 40, overlap: 16, batch: 3 }, { tile: 32, overlap: 24, batch: 2 }]) {
+  for (const opts of [
+    { tile: 32, overlap: 8, batch: 1 },
+    { tile: 40, overlap: 16, batch: 3 },
+    { tile: 32, overlap: 24, batch: 2 },
+  ]) {
     const d = createDenoiser(model, H, W, opts);
     assert.ok(d.plan.tiles.length > 4);
     const got = await d.denoise(x, 50);

@@ -20,7 +20,8 @@ test('the normal stream of a seed is pinned (golden values for seed 1)', () => {
 });
 
 test('fillNormal equals repeated normal() over a long run (wedge, tail and rejections included)', () => {
-  const a = createRng(99), b = createRng(99);
+  const a = createRng(99),
+    b = createRng(99);
   const buf = a.fillNormal(new Float32Array(20_000));
   for (let i = 0; i < buf.length; i++) assert.equal(buf[i], Math.fround(b.normal()), `at ${i}`);
   assert.equal(a.nextUint32(), b.nextUint32()); // the states agree afterwards
@@ -36,16 +37,23 @@ test('normals follow N(0, 1): Kolmogorov–Smirnov, moments and tail frequencies
     d = Math.max(d, Math.abs(f - i / n), Math.abs(f - (i + 1) / n));
   }
   assert.ok(d < 1.95 / Math.sqrt(n), `KS D = ${d}`); // α = 0.001
-  let s = 0, s2 = 0, s4 = 0, beyondR = 0, beyond2 = 0;
+  let s = 0,
+    s2 = 0,
+    s4 = 0,
+    beyondR = 0,
+    beyond2 = 0;
   for (const v of z) {
-    s += v; s2 += v * v; s4 += v * v * v * v;
+    s += v;
+    s2 += v * v;
+    s4 += v * v * v * v;
     if (Math.abs(v) > 3.442619855899) beyondR++;
     if (Math.abs(v) > 2) beyond2++;
   }
   assert.ok(Math.abs(s / n) < 0.008, `mean ${s / n}`);
   assert.ok(Math.abs(s2 / n - 1) < 0.011, `variance ${s2 / n}`);
   assert.ok(Math.abs(s4 / n - 3) < 0.07, `fourth moment ${s4 / n}`); // std error ≈ 0.015
-  const pR = 2 * (1 - phi(3.442619855899)), p2 = 2 * (1 - phi(2)); // 5.76e-4 (the tail algorithm), 0.0455
+  const pR = 2 * (1 - phi(3.442619855899)),
+    p2 = 2 * (1 - phi(2)); // 5.76e-4 (the tail algorithm), 0.0455
   assert.ok(Math.abs(beyondR - n * pR) < 5 * Math.sqrt(n * pR), `beyond R: ${beyondR}, expected ${n * pR}`);
   assert.ok(Math.abs(beyond2 - n * p2) < 5 * Math.sqrt(n * p2), `beyond 2: ${beyond2}, expected ${n * p2}`);
 });

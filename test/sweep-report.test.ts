@@ -25,18 +25,44 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'boomerang-report-'));
   hrDir = join(dir, 'hr');
   await mkdir(hrDir);
-  for (const [name, k] of [['a', 1], ['b', 3]] as const) {
+  for (const [name, k] of [
+    ['a', 1],
+    ['b', 3],
+  ] as const) {
     const buf = Buffer.alloc(32 * 32 * 3);
     for (let i = 0; i < buf.length; i++) buf[i] = Math.round(128 + 90 * Math.sin(i * 0.04 * k) * Math.cos(i * 0.013));
-    await sharp(buf, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(hrDir, `${name}.png`));
+    await sharp(buf, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(hrDir, `${name}.png`));
   }
 });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 function row(id: string, kind: SummaryRow['kind'], psnrY: number, detailRatio: number, extra: Partial<SummaryRow> = {}): SummaryRow {
   return {
-    id, kind, factor: 4, t: null, cascade: null, upsampler: 'bicubic', backProject: null, consistency: null, steps: null, samples: null, reduce: null,
-    psnrY, ssimY: 0.8, psnrRgb: psnrY, detailRatio, gmsd: 0.1, images: 2, seconds: 1, evaluations: 0, pareto: false, ...extra,
+    id,
+    kind,
+    factor: 4,
+    t: null,
+    cascade: null,
+    upsampler: 'bicubic',
+    backProject: null,
+    consistency: null,
+    steps: null,
+    samples: null,
+    reduce: null,
+    psnrY,
+    ssimY: 0.8,
+    psnrRgb: psnrY,
+    detailRatio,
+    gmsd: 0.1,
+    images: 2,
+    seconds: 1,
+    evaluations: 0,
+    pareto: false,
+    ...extra,
   };
 }
 const boom = (t: number, n: number, psnrY: number, ratio: number) =>
@@ -44,15 +70,26 @@ const boom = (t: number, n: number, psnrY: number, ratio: number) =>
 const rows = [
   row('x4 matlab-bicubic', 'matlab-bicubic', 28.4, 0.13, { upsampler: null }),
   row('x4 bicubic', 'upsampler', 28.43, 0.13),
-  boom(50, 1, 28.8, 0.3), boom(100, 1, 28.5, 0.5), boom(200, 1, 27.9, 0.8),
-  boom(50, 2, 28.6, 0.45), boom(100, 2, 28.0, 0.7), boom(200, 2, 27.0, 1.1),
+  boom(50, 1, 28.8, 0.3),
+  boom(100, 1, 28.5, 0.5),
+  boom(200, 1, 27.9, 0.8),
+  boom(50, 2, 28.6, 0.45),
+  boom(100, 2, 28.0, 0.7),
+  boom(200, 2, 27.0, 1.1),
 ];
 
 describe('plots', () => {
   it('PSNR and detail against t: one series per N with its points, baselines as reference lines', () => {
     const s = seriesByN(rows, (r) => r.psnrY);
-    assert.deepEqual(s.map((x) => x.label), ['N=1', 'N=2']);
-    assert.deepEqual(s[1]!.points, [{ x: 50, y: 28.6 }, { x: 100, y: 28.0 }, { x: 200, y: 27.0 }]);
+    assert.deepEqual(
+      s.map((x) => x.label),
+      ['N=1', 'N=2'],
+    );
+    assert.deepEqual(s[1]!.points, [
+      { x: 50, y: 28.6 },
+      { x: 100, y: 28.0 },
+      { x: 200, y: 27.0 },
+    ]);
     const svg = tradeoffSvg(rows, 4, 'protocol note');
     assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, /<\/svg>\n$/);
@@ -68,7 +105,8 @@ describe('plots', () => {
     const [a] = analyse(copy);
     const svg = paretoSvg(copy, a!, 'note');
     assert.ok(svg.includes('data-label="Pareto front"'));
-    for (const label of ['>MATLAB bicubic<', '>bicubic alone<', '>best PSNR<', '>knee of the Pareto front<']) assert.ok(svg.includes(label), label);
+    for (const label of ['>MATLAB bicubic<', '>bicubic alone<', '>best PSNR<', '>knee of the Pareto front<'])
+      assert.ok(svg.includes(label), label);
     assert.ok((svg.match(/<polygon /g) ?? []).length >= 3, 'stars for the recommendations (and the legend)');
   });
 
@@ -87,7 +125,11 @@ describe('documents', () => {
     ];
     assert.equal(toMarkdown(blocks), '# T <1>\n\n| a\\|b | c |\n| :-- | --: |\n| x | 1 |\n\n![plot](plots/p.png)\n');
     const html = toHtml(blocks, 'T');
-    assert.ok(html.includes('<h1>T &lt;1&gt;</h1>') && html.includes('<th class="l">a|b</th>') && html.includes('<img src="plots/p.png" alt="plot">'));
+    assert.ok(
+      html.includes('<h1>T &lt;1&gt;</h1>') &&
+        html.includes('<th class="l">a|b</th>') &&
+        html.includes('<img src="plots/p.png" alt="plot">'),
+    );
   });
 });
 
@@ -119,7 +161,25 @@ describe('sweep report', () => {
 describe('sr sweep (CLI)', () => {
   it('prints the recommendations and the Pareto table with the protocol, and resumes', async () => {
     const out = join(dir, 'cli');
-    const args = [CLI, 'sweep', '--hr', hrDir, '--factor', '2', '--t', '10,20', '--cascade', '1', '--steps', '2', '--model', 'fixture', '--out', out, '--no-report'];
+    const args = [
+      CLI,
+      'sweep',
+      '--hr',
+      hrDir,
+      '--factor',
+      '2',
+      '--t',
+      '10,20',
+      '--cascade',
+      '1',
+      '--steps',
+      '2',
+      '--model',
+      'fixture',
+      '--out',
+      out,
+      '--no-report',
+    ];
     const first = await run(process.execPath, args);
     assert.match(first.stderr, /sweep: 14 results computed, 0 already in/);
     assert.match(first.stdout, /x2 recommended settings:\n {2}best PSNR/);
@@ -127,7 +187,9 @@ describe('sr sweep (CLI)', () => {
     assert.match(first.stdout, /Protocol: Y channel of ITU-R BT\.601/);
     const second = await run(process.execPath, args);
     assert.match(second.stderr, /sweep: 0 results computed, 14 already in/);
-    await assert.rejects(run(process.execPath, [CLI, 'sweep', '--hr', hrDir, '--out', out, '--t', '10,x']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /Expected a number for --t but received "x"/.test(e.stderr));
+    await assert.rejects(
+      run(process.execPath, [CLI, 'sweep', '--hr', hrDir, '--out', out, '--t', '10,x']),
+      (e: { code: number; stderr: string }) => e.code === 2 && /Expected a number for --t but received "x"/.test(e.stderr),
+    );
   });
 });

@@ -19,17 +19,27 @@ let counting: ModelSession;
 before(async () => {
   inner = await loadModel('fixture');
   counting = {
-    dir: inner.dir, manifest: inner.manifest, device: inner.device,
-    run: (...args) => { calls++; return inner.run(...args); },
+    dir: inner.dir,
+    manifest: inner.manifest,
+    device: inner.device,
+    run: (...args) => {
+      calls++;
+      return inner.run(...args);
+    },
     dispose: async () => undefined,
   };
   dir = await mkdtemp(join(tmpdir(), 'boomerang-sweep-'));
   hrDir = join(dir, 'hr');
   await mkdir(hrDir);
-  for (const [name, k] of [['a', 1], ['b', 2]] as const) {
+  for (const [name, k] of [
+    ['a', 1],
+    ['b', 2],
+  ] as const) {
     const buf = Buffer.alloc(34 * 32 * 3);
     for (let i = 0; i < buf.length; i++) buf[i] = Math.round(128 + 90 * Math.sin(i * 0.05 * k) * Math.cos(i * 0.011));
-    await sharp(buf, { raw: { width: 34, height: 32, channels: 3 } }).png().toFile(join(hrDir, `${name}.png`));
+    await sharp(buf, { raw: { width: 34, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(hrDir, `${name}.png`));
   }
 });
 after(async () => {
@@ -38,21 +48,50 @@ after(async () => {
 });
 
 const grid = (out: string): SweepOptions => ({
-  hr: hrDir, out, model: counting, factors: [2], ts: [10, 20], cascades: [1, 2], steps: [2], samples: [1, 2], reduces: ['mean', 'none'], seed: 3,
+  hr: hrDir,
+  out,
+  model: counting,
+  factors: [2],
+  ts: [10, 20],
+  cascades: [1, 2],
+  steps: [2],
+  samples: [1, 2],
+  reduces: ['mean', 'none'],
+  seed: 3,
 });
 
 const lines = async (p: string) => (await readFile(p, 'utf8')).trim().split('\n');
 
 describe('expandGrid', () => {
   it('puts the baselines first, caps steps at t, and drops reduce for K = 1', () => {
-    const cells = expandGrid({ factors: [4], ts: [3, 50], cascades: [1], steps: [5], samples: [1, 2], reduces: ['mean', 'median'] }, { T: 1000, defaultSteps: 10 });
-    assert.deepEqual(cells.map((c) => c.id), [
-      'x4 matlab-bicubic', 'x4 nearest', 'x4 bilinear', 'x4 bicubic', 'x4 lanczos',
-      'x4 t3 N1 bicubic ddnm S3 K1', 'x4 t3 N1 bicubic ddnm S3 K2 mean', 'x4 t3 N1 bicubic ddnm S3 K2 median',
-      'x4 t50 N1 bicubic ddnm S5 K1', 'x4 t50 N1 bicubic ddnm S5 K2 mean', 'x4 t50 N1 bicubic ddnm S5 K2 median',
-    ]);
-    assert.throws(() => expandGrid({ factors: [4], ts: [1000], cascades: [1] }, { T: 1000, defaultSteps: 10 }), (e: unknown) => e instanceof UsageError && /Expected integer t in 1..999 but received 1000/.test(e.message));
-    assert.throws(() => expandGrid({ factors: [4], ts: [10], cascades: [1], upsamplers: ['cubic' as 'bicubic'] }, { T: 1000, defaultSteps: 10 }), /Expected one of nearest, bilinear, bicubic, lanczos for upsampler but received "cubic"/);
+    const cells = expandGrid(
+      { factors: [4], ts: [3, 50], cascades: [1], steps: [5], samples: [1, 2], reduces: ['mean', 'median'] },
+      { T: 1000, defaultSteps: 10 },
+    );
+    assert.deepEqual(
+      cells.map((c) => c.id),
+      [
+        'x4 matlab-bicubic',
+        'x4 nearest',
+        'x4 bilinear',
+        'x4 bicubic',
+        'x4 lanczos',
+        'x4 t3 N1 bicubic ddnm S3 K1',
+        'x4 t3 N1 bicubic ddnm S3 K2 mean',
+        'x4 t3 N1 bicubic ddnm S3 K2 median',
+        'x4 t50 N1 bicubic ddnm S5 K1',
+        'x4 t50 N1 bicubic ddnm S5 K2 mean',
+        'x4 t50 N1 bicubic ddnm S5 K2 median',
+      ],
+    );
+    assert.throws(
+      () => expandGrid({ factors: [4], ts: [1000], cascades: [1] }, { T: 1000, defaultSteps: 10 }),
+      (e: unknown) => e instanceof UsageError && /Expected integer t in 1..999 but received 1000/.test(e.message),
+    );
+    assert.throws(
+      () => expandGrid({ factors: [4], ts: [10], cascades: [1], upsamplers: ['cubic' as 'bicubic'] }, { T: 1000, defaultSteps: 10 }),
+      /Expected one of nearest, bilinear, bicubic, lanczos for upsampler but received "cubic"/,
+    );
   });
 });
 
@@ -76,10 +115,17 @@ describe('runSweep', () => {
     assert.match(csv[0]!, /^id,kind,factor,t,cascade,upsampler,backProject,consistency,steps,samples,reduce,image,width,height,psnrY,/);
     const summary = await lines(r1.files.summaryCsv);
     assert.equal(summary.length, 18);
-    const json = JSON.parse(await readFile(r1.files.summaryJson, 'utf8')) as { meta: { protocol: string }; rows: unknown[]; analyses: { recommendations: { rule: string }[] }[] };
+    const json = JSON.parse(await readFile(r1.files.summaryJson, 'utf8')) as {
+      meta: { protocol: string };
+      rows: unknown[];
+      analyses: { recommendations: { rule: string }[] }[];
+    };
     assert.equal(json.rows.length, 17);
     assert.match(json.meta.protocol, /BT\.601/);
-    assert.deepEqual(json.analyses[0]!.recommendations.map((x) => x.rule), ['best-psnr', 'most-detail', 'knee']);
+    assert.deepEqual(
+      json.analyses[0]!.recommendations.map((x) => x.rule),
+      ['best-psnr', 'most-detail', 'knee'],
+    );
     assert.ok(r1.rows.every((row) => row.images === 2));
     // HR 34x32 was cropped to a multiple of 2 (no-op) and scored at 34x32
     assert.ok(r1.records.every((x) => x.width === 34 && x.height === 32));
@@ -90,7 +136,10 @@ describe('runSweep', () => {
     assert.equal(r2.meta.run.computed, 0);
     assert.equal(r2.meta.run.skipped, 34);
     assert.equal((await lines(r1.files.log)).length, 34, 'nothing appended');
-    assert.deepEqual(r2.rows.map((x) => [x.id, x.psnrY]), r1.rows.map((x) => [x.id, x.psnrY]));
+    assert.deepEqual(
+      r2.rows.map((x) => [x.id, x.psnrY]),
+      r1.rows.map((x) => [x.id, x.psnrY]),
+    );
   });
 
   it('after an interruption computes only what is missing (a torn last line is ignored)', async () => {
@@ -117,7 +166,13 @@ describe('runSweep', () => {
   it('refuses to mix another data set into the folder, and several factors with one LR folder', async () => {
     const out = join(dir, 'run3');
     await runSweep({ ...grid(out), ts: [], saveImages: 'none' });
-    await assert.rejects(runSweep({ ...grid(out), hr: dir, ts: [] }), (e: unknown) => e instanceof UsageError && /holds a sweep of/.test(e.message));
-    await assert.rejects(runSweep({ ...grid(join(dir, 'run4')), lr: hrDir, factors: [2, 4] }), (e: unknown) => e instanceof UsageError && /Expected one factor with an LR folder/.test(e.message));
+    await assert.rejects(
+      runSweep({ ...grid(out), hr: dir, ts: [] }),
+      (e: unknown) => e instanceof UsageError && /holds a sweep of/.test(e.message),
+    );
+    await assert.rejects(
+      runSweep({ ...grid(join(dir, 'run4')), lr: hrDir, factors: [2, 4] }),
+      (e: unknown) => e instanceof UsageError && /Expected one factor with an LR folder/.test(e.message),
+    );
   });
 });

@@ -3,8 +3,16 @@ import { describe, it } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import {
-  accumulateTile, blendWeights1d, createAccumulator, crop, extractTile, normaliseAccumulator, padReflect,
-  padToMultiple, planTiles, tiles1d,
+  accumulateTile,
+  blendWeights1d,
+  createAccumulator,
+  crop,
+  extractTile,
+  normaliseAccumulator,
+  padReflect,
+  padToMultiple,
+  planTiles,
+  tiles1d,
 } from '../src/image/tiling.js';
 
 function fromFn(c: number, h: number, w: number, f: (c: number, y: number, x: number) => number): ImageTensor {
@@ -23,15 +31,29 @@ function assertSameValues(actual: Float32Array, expected: Float32Array): void {
 
 describe('tiles1d', () => {
   it('steps by tile − overlap and shifts the last tile back to end at length', () => {
-    assert.deepEqual(tiles1d(10, 4, 1), [{ start: 0, size: 4 }, { start: 3, size: 4 }, { start: 6, size: 4 }]);
+    assert.deepEqual(tiles1d(10, 4, 1), [
+      { start: 0, size: 4 },
+      { start: 3, size: 4 },
+      { start: 6, size: 4 },
+    ]);
     assert.deepEqual(tiles1d(11, 4, 1), [
-      { start: 0, size: 4 }, { start: 3, size: 4 }, { start: 6, size: 4 }, { start: 7, size: 4 }]);
+      { start: 0, size: 4 },
+      { start: 3, size: 4 },
+      { start: 6, size: 4 },
+      { start: 7, size: 4 },
+    ]);
     assert.deepEqual(tiles1d(8, 8, 2), [{ start: 0, size: 8 }]);
     assert.deepEqual(tiles1d(5, 8, 2), [{ start: 0, size: 5 }]);
   });
 
   it('covers [0, length) with full-size tiles for many lengths', () => {
-    for (const [tile, overlap] of [[4, 0], [4, 1], [8, 3], [16, 8], [5, 4]] as const) {
+    for (const [tile, overlap] of [
+      [4, 0],
+      [4, 1],
+      [8, 3],
+      [16, 8],
+      [5, 4],
+    ] as const) {
       for (let length = 1; length <= 60; length++) {
         const spans = tiles1d(length, tile, overlap);
         const covered = new Uint8Array(length);
@@ -40,7 +62,10 @@ describe('tiles1d', () => {
           assert.ok(s.start >= 0 && s.start + s.size <= length);
           covered.fill(1, s.start, s.start + s.size);
         }
-        assert.ok(covered.every((v) => v === 1), `length ${length} tile ${tile} overlap ${overlap}`);
+        assert.ok(
+          covered.every((v) => v === 1),
+          `length ${length} tile ${tile} overlap ${overlap}`,
+        );
         assert.equal(spans.at(-1)!.start + spans.at(-1)!.size, length);
         for (let i = 1; i < spans.length; i++) {
           assert.ok(spans[i]!.start > spans[i - 1]!.start);
@@ -51,10 +76,14 @@ describe('tiles1d', () => {
   });
 
   it('rejects overlap ≥ tile and non-integers', () => {
-    assert.throws(() => tiles1d(10, 4, 4),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected overlap smaller than tile (4) but received 4');
-    assert.throws(() => tiles1d(10, 2.5, 0),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive integer for tile but received 2.5');
+    assert.throws(
+      () => tiles1d(10, 4, 4),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected overlap smaller than tile (4) but received 4',
+    );
+    assert.throws(
+      () => tiles1d(10, 2.5, 0),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive integer for tile but received 2.5',
+    );
   });
 });
 
@@ -66,7 +95,12 @@ describe('blendWeights1d', () => {
   });
 
   it('is > 0 everywhere and normalises to a partition of unity', () => {
-    for (const [length, tile, overlap] of [[13, 8, 4], [50, 16, 5], [7, 3, 2], [33, 8, 0]] as const) {
+    for (const [length, tile, overlap] of [
+      [13, 8, 4],
+      [50, 16, 5],
+      [7, 3, 2],
+      [33, 8, 0],
+    ] as const) {
       const spans = tiles1d(length, tile, overlap);
       const sum = new Float64Array(length);
       const parts = spans.map((s, i) => {
@@ -99,7 +133,11 @@ describe('padding and cropping', () => {
       [0, 1, 2, 1, 0, 1],
       [10, 11, 12, 11, 10, 11],
     ]);
-    const one = padReflect(fromFn(2, 1, 1, (c) => c + 5), 2, 1);
+    const one = padReflect(
+      fromFn(2, 1, 1, (c) => c + 5),
+      2,
+      1,
+    );
     assert.deepEqual(Array.from(one.data), [5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6]);
   });
 
@@ -118,8 +156,10 @@ describe('padding and cropping', () => {
   it('crops a window and rejects one outside the image', () => {
     const img = fromFn(2, 4, 5, (c, y, x) => c * 100 + y * 10 + x);
     assert.deepEqual(Array.from(crop(img, 1, 2, 2, 2).data), [12, 13, 22, 23, 112, 113, 122, 123]);
-    assert.throws(() => crop(img, 3, 0, 2, 1),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected a crop inside 4x5 but received 2x1 at (3, 0)');
+    assert.throws(
+      () => crop(img, 3, 0, 2, 1),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected a crop inside 4x5 but received 2x1 at (3, 0)',
+    );
   });
 });
 
@@ -139,9 +179,14 @@ describe('planTiles and merging', () => {
     assert.ok(covered.every((v) => v === 1));
     assert.equal(plan.tiles.length, 2 * 3); // rows: [0,32),[16,48); cols: [0,32),[24,56),[40,72)
     const small = planTiles(5, 3, 16, 4, 4);
-    assert.deepEqual(small.tiles.map((t) => [t.y, t.x, t.height, t.width]), [[0, 0, 8, 4]]);
-    assert.throws(() => planTiles(10, 10, 30, 4, 8),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected tile to be a multiple of 8 but received 30');
+    assert.deepEqual(
+      small.tiles.map((t) => [t.y, t.x, t.height, t.width]),
+      [[0, 0, 8, 4]],
+    );
+    assert.throws(
+      () => planTiles(10, 10, 30, 4, 8),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected tile to be a multiple of 8 but received 30',
+    );
   });
 
   it('merging untouched tiles reproduces the image exactly', () => {
@@ -161,8 +206,16 @@ describe('planTiles and merging', () => {
     const acc = createAccumulator(1, 40, 40);
     const ones = createAccumulator(1, 40, 40);
     plan.tiles.forEach((t, i) => {
-      accumulateTile(acc, fromFn(1, t.height, t.width, () => i), t);
-      accumulateTile(ones, fromFn(1, t.height, t.width, () => 1), t);
+      accumulateTile(
+        acc,
+        fromFn(1, t.height, t.width, () => i),
+        t,
+      );
+      accumulateTile(
+        ones,
+        fromFn(1, t.height, t.width, () => 1),
+        t,
+      );
     });
     for (const v of normaliseAccumulator(ones).data) assert.ok(Math.abs(v - 1) < 1e-6);
     const merged = normaliseAccumulator(acc);
@@ -173,9 +226,23 @@ describe('planTiles and merging', () => {
   it('reports an uncovered pixel and a mis-sized tile', () => {
     const plan = planTiles(16, 16, 8, 0, 8);
     const acc = createAccumulator(1, 16, 16);
-    accumulateTile(acc, fromFn(1, 8, 8, () => 1), plan.tiles[0]!);
-    assert.throws(() => normaliseAccumulator(acc),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected every pixel covered by a tile but (0, 8) has none');
-    assert.throws(() => accumulateTile(acc, fromFn(1, 4, 8, () => 1), plan.tiles[1]!), UsageError);
+    accumulateTile(
+      acc,
+      fromFn(1, 8, 8, () => 1),
+      plan.tiles[0]!,
+    );
+    assert.throws(
+      () => normaliseAccumulator(acc),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected every pixel covered by a tile but (0, 8) has none',
+    );
+    assert.throws(
+      () =>
+        accumulateTile(
+          acc,
+          fromFn(1, 4, 8, () => 1),
+          plan.tiles[1]!,
+        ),
+      UsageError,
+    );
   });
 });

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import { byteToUnit, createImage, type ImageTensor, unitToByte } from '../src/image/tensor.js';
-import {
-  axisWeights, downsampleAverage, KERNELS, matlabImresize, replicateNearest, resize, upsample,
-} from '../src/image/upsample.js';
+import { axisWeights, downsampleAverage, KERNELS, matlabImresize, replicateNearest, resize, upsample } from '../src/image/upsample.js';
 
 function fromFn(c: number, h: number, w: number, f: (c: number, y: number, x: number) => number): ImageTensor {
   const img = createImage(c, h, w);
@@ -39,9 +37,10 @@ describe('upsample', () => {
         // interior: every tap inside the image (bilinear needs [0, W-1], bicubic [1, W-2))
         if (k === 'bilinear' ? u < 0 || u > W - 1 : u < 1 || u >= W - 2) continue;
         checked++;
-        for (let c = 0; c < 3; c++) for (let oy = 0; oy < 24; oy++) {
-          assertClose(out.get(c, oy, ox), ramp(u), 1e-5, `${k} at x=${ox}`);
-        }
+        for (let c = 0; c < 3; c++)
+          for (let oy = 0; oy < 24; oy++) {
+            assertClose(out.get(c, oy, ox), ramp(u), 1e-5, `${k} at x=${ox}`);
+          }
       }
       assert.ok(checked >= 48, `${k} checked ${checked} columns`);
     }
@@ -54,9 +53,10 @@ describe('upsample', () => {
     for (const s of [2, 3, 4]) {
       const out = upsample(img, s, 'nearest');
       assert.deepEqual(out.shape, [1, 3 * s, 5 * s]);
-      for (let y = 0; y < 3 * s; y++) for (let x = 0; x < 5 * s; x++) {
-        assert.equal(out.get(0, y, x), img.get(0, Math.floor(y / s), Math.floor(x / s)));
-      }
+      for (let y = 0; y < 3 * s; y++)
+        for (let x = 0; x < 5 * s; x++) {
+          assert.equal(out.get(0, y, x), img.get(0, Math.floor(y / s), Math.floor(x / s)));
+        }
       assert.deepEqual(out.data, replicateNearest(img, s).data);
     }
   });
@@ -67,7 +67,11 @@ describe('upsample', () => {
       const out = upsample(one, 4, k);
       assert.deepEqual(out.shape, [3, 4, 4]);
       for (let c = 0; c < 3; c++) for (let i = 0; i < 16; i++) assertClose(out.data[c * 16 + i]!, c * 0.25, 1e-6, k);
-      const odd = upsample(fromFn(4, 3, 5, (c, y, x) => Math.sin(c + y + 2 * x)), 2, k);
+      const odd = upsample(
+        fromFn(4, 3, 5, (c, y, x) => Math.sin(c + y + 2 * x)),
+        2,
+        k,
+      );
       assert.deepEqual(odd.shape, [4, 6, 10]);
     }
     assert.deepEqual(upsample(one, 1, 'bicubic').data, one.data);
@@ -75,18 +79,26 @@ describe('upsample', () => {
 
   it('interpolates bilinear midpoints by hand', () => {
     // 1x2 image [0, 1] at x2: output centres at -0.25, 0.25, 0.75, 1.25 → clamp, 0.25, 0.75, clamp
-    const out = upsample(fromFn(1, 1, 2, (_c, _y, x) => x), 2, 'bilinear');
+    const out = upsample(
+      fromFn(1, 1, 2, (_c, _y, x) => x),
+      2,
+      'bilinear',
+    );
     assert.deepEqual(Array.from(out.data.subarray(0, 4)), [0, 0.25, 0.75, 1]);
   });
 
   it('rejects bad factors and kernels with one-line messages', () => {
     const img = fromFn(1, 2, 2, () => 0);
-    assert.throws(() => upsample(img, 2.5, 'bicubic'),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive integer for factor but received 2.5');
+    assert.throws(
+      () => upsample(img, 2.5, 'bicubic'),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive integer for factor but received 2.5',
+    );
     assert.throws(() => upsample(img, 0, 'bicubic'), UsageError);
-    assert.throws(() => upsample(img, 2, 'cubic' as never),
-      (e: unknown) => e instanceof UsageError
-        && e.message === "Expected one of nearest, bilinear, bicubic, lanczos for kernel but received 'cubic'");
+    assert.throws(
+      () => upsample(img, 2, 'cubic' as never),
+      (e: unknown) =>
+        e instanceof UsageError && e.message === "Expected one of nearest, bilinear, bicubic, lanczos for kernel but received 'cubic'",
+    );
   });
 });
 
@@ -111,11 +123,12 @@ describe('axisWeights', () => {
 describe('resize', () => {
   it('produces the requested size and keeps constants for every kernel, shrinking and growing', () => {
     const img = fromFn(3, 9, 12, () => -0.4);
-    for (const k of KERNELS) for (const antialias of [true, false]) {
-      const out = resize(img, 5, 17, k, { antialias });
-      assert.deepEqual(out.shape, [3, 5, 17]);
-      for (const v of out.data) assertClose(v, -0.4, 1e-6, `${k} ${antialias}`);
-    }
+    for (const k of KERNELS)
+      for (const antialias of [true, false]) {
+        const out = resize(img, 5, 17, k, { antialias });
+        assert.deepEqual(out.shape, [3, 5, 17]);
+        for (const v of out.data) assertClose(v, -0.4, 1e-6, `${k} ${antialias}`);
+      }
   });
 
   it('with nearest + antialias, shrinking by an integer is the block mean', () => {
@@ -129,11 +142,12 @@ describe('resize', () => {
 describe('matlabImresize', () => {
   it('keeps a constant image constant at several scales', () => {
     const img = fromFn(3, 12, 9, () => byteToUnit(77));
-    for (const scale of [0.5, 0.25, 1 / 3, 2]) for (const uint8 of [true, false]) {
-      const out = matlabImresize(img, scale, { uint8 });
-      assert.deepEqual(out.shape, [3, Math.ceil(12 * scale), Math.ceil(9 * scale)]);
-      for (const v of out.data) assertClose(v, byteToUnit(77), 1e-6, `scale ${scale}`);
-    }
+    for (const scale of [0.5, 0.25, 1 / 3, 2])
+      for (const uint8 of [true, false]) {
+        const out = matlabImresize(img, scale, { uint8 });
+        assert.deepEqual(out.shape, [3, Math.ceil(12 * scale), Math.ceil(9 * scale)]);
+        for (const v of out.data) assertClose(v, byteToUnit(77), 1e-6, `scale ${scale}`);
+      }
   });
 
   // At scale 1/2 the cubic is widened to support 4: h(x) = ½·k(x/2). Output 0 is centred at 0.5, so taps
@@ -164,13 +178,20 @@ describe('matlabImresize', () => {
     const g = [100, 100, 0, 0, 0, 0, 0, 0];
     const img = fromFn(3, 8, 8, (_c, y) => byteToUnit(g[y]!));
     const out = matlabImresize(img, 0.5);
-    for (let c = 0; c < 3; c++) for (let x = 0; x < 4; x++) {
-      assert.deepEqual([0, 1, 2, 3].map((y) => unitToByte(out.get(c, y, x))), [93, 7, 0, 0]);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let x = 0; x < 4; x++) {
+        assert.deepEqual(
+          [0, 1, 2, 3].map((y) => unitToByte(out.get(c, y, x))),
+          [93, 7, 0, 0],
+        );
+      }
     // a vertical step 40 | 200 at x = 4: 40 + 160a = 38.125 → 38; 40 + 160(a+b+c) = 50.625 → 51; 189; 202
     const step = fromFn(1, 8, 8, (_c, _y, x) => byteToUnit(x < 4 ? 40 : 200));
     const s = matlabImresize(step, 0.5);
-    assert.deepEqual([0, 1, 2, 3].map((x) => unitToByte(s.get(0, 2, x))), [38, 51, 189, 202]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((x) => unitToByte(s.get(0, 2, x))),
+      [38, 51, 189, 202],
+    );
   });
 
   it('rounds the intermediate (rows) pass to uint8, as MATLAB does', () => {
@@ -183,8 +204,14 @@ describe('matlabImresize', () => {
   });
 
   it('rejects a bad scale', () => {
-    assert.throws(() => matlabImresize(fromFn(1, 2, 2, () => 0), -1),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive number for scale but received -1');
+    assert.throws(
+      () =>
+        matlabImresize(
+          fromFn(1, 2, 2, () => 0),
+          -1,
+        ),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected positive number for scale but received -1',
+    );
   });
 });
 
@@ -199,14 +226,29 @@ describe('downsampleAverage / replicateNearest (A and A⁺)', () => {
   });
 
   it('A averages s×s blocks (by hand) and A⁺A is idempotent', () => {
-    const x = fromFn(1, 2, 4, (_c, y, x) => [[0, 0.5, -1, 1], [0.25, 0.25, 0, 0]][y]![x]!);
+    const x = fromFn(
+      1,
+      2,
+      4,
+      (_c, y, x) =>
+        [
+          [0, 0.5, -1, 1],
+          [0.25, 0.25, 0, 0],
+        ][y]![x]!,
+    );
     assert.deepEqual(Array.from(downsampleAverage(x, 2).data), [0.25, 0]);
     const p = replicateNearest(downsampleAverage(x, 2), 2);
     assert.deepEqual(replicateNearest(downsampleAverage(p, 2), 2).data, p.data);
   });
 
   it('requires H and W multiples of s', () => {
-    assert.throws(() => downsampleAverage(fromFn(1, 6, 5, () => 0), 2),
-      (e: unknown) => e instanceof UsageError && e.message === 'Expected height and width to be multiples of 2 but received 6x5');
+    assert.throws(
+      () =>
+        downsampleAverage(
+          fromFn(1, 6, 5, () => 0),
+          2,
+        ),
+      (e: unknown) => e instanceof UsageError && e.message === 'Expected height and width to be multiples of 2 but received 6x5',
+    );
   });
 });

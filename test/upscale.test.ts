@@ -15,14 +15,18 @@ function lrImage(h: number, w: number): ImageTensor {
   const img = createImage(3, h, w);
   for (let c = 0; c < 3; c++)
     for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) img.data[(c * h + y) * w + x] = 0.8 * Math.sin(0.7 * x + 0.3 * y + c) * Math.cos(0.2 * x * y / (h + 1));
+      for (let x = 0; x < w; x++) img.data[(c * h + y) * w + x] = 0.8 * Math.sin(0.7 * x + 0.3 * y + c) * Math.cos((0.2 * x * y) / (h + 1));
   return img;
 }
 const fast = { model, t: 20, steps: 2 } as const;
 const maxDiff = (a: ImageTensor, b: ImageTensor) => a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i]!)), 0);
 
 test('output size is factor × input for odd sizes and factors', async () => {
-  for (const [h, w, f] of [[7, 5, 3], [16, 12, 2], [1, 1, 4]] as const) {
+  for (const [h, w, f] of [
+    [7, 5, 3],
+    [16, 12, 2],
+    [1, 1, 4],
+  ] as const) {
     const r = await upscale(lrImage(h, w), { ...fast, factor: f, seed: 1 });
     assert.deepEqual(r.image.shape, [3, h * f, w * f]);
     assert.ok(r.image.data.every((v) => v >= -1 && v <= 1));
@@ -45,8 +49,17 @@ test('a cascade runs N passes of `steps` model evaluations each, reporting progr
   const passes = new Set<number>();
   let events = 0;
   const r = await upscale(lrImage(8, 8), {
-    ...fast, cascade: 3, steps: 4, seed: 1,
-    onProgress: (e) => { if (e.stage === 'boomerang') { passes.add(e.pass); events++; assert.equal(e.passes, 3); } },
+    ...fast,
+    cascade: 3,
+    steps: 4,
+    seed: 1,
+    onProgress: (e) => {
+      if (e.stage === 'boomerang') {
+        passes.add(e.pass);
+        events++;
+        assert.equal(e.passes, 3);
+      }
+    },
   });
   assert.deepEqual([...passes], [1, 2, 3]);
   assert.equal(events, 12);
@@ -72,8 +85,10 @@ test('with ibp consistency the output bicubic-downscales back close to the input
   const r = await upscale(lr, { model, t: 60, steps: 6, factor: 4, seed: 2, consistency: 'ibp' });
   const v = await upscale(lr, { model, t: 60, steps: 6, factor: 4, seed: 2, consistency: 'none' });
   assert.equal(r.settings.consistency, 'ibp');
-  assert.ok(maxDiff(down(r.image), lr) < maxDiff(down(v.image), lr) / 2,
-    `ibp ${maxDiff(down(r.image), lr)} vs none ${maxDiff(down(v.image), lr)}`);
+  assert.ok(
+    maxDiff(down(r.image), lr) < maxDiff(down(v.image), lr) / 2,
+    `ibp ${maxDiff(down(r.image), lr)} vs none ${maxDiff(down(v.image), lr)}`,
+  );
 });
 
 test('samples: mean and median combine K runs; none keeps them all', async () => {
@@ -103,26 +118,48 @@ test('options are validated once with one-line messages', () => {
     [{ cascade: [100, 0] }, 'Expected integer t in 1..999 but received 0'],
   ];
   for (const [o, msg] of cases) {
-    assert.throws(() => resolveSettings(o, model.manifest), (e: unknown) => e instanceof UsageError && e.message === msg, msg);
+    assert.throws(
+      () => resolveSettings(o, model.manifest),
+      (e: unknown) => e instanceof UsageError && e.message === msg,
+      msg,
+    );
   }
 });
 
 test('an aborted signal stops the work with an AbortError', async () => {
   const ac = new AbortController();
   let n = 0;
-  await assert.rejects(upscale(lrImage(8, 8), {
-    ...fast, steps: 10, seed: 1, signal: ac.signal, onProgress: (e) => { if (e.stage === 'boomerang' && ++n === 2) ac.abort(); },
-  }), { name: 'AbortError' });
+  await assert.rejects(
+    upscale(lrImage(8, 8), {
+      ...fast,
+      steps: 10,
+      seed: 1,
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.stage === 'boomerang' && ++n === 2) ac.abort();
+      },
+    }),
+    { name: 'AbortError' },
+  );
   assert.equal(n, 2);
 });
 
 test('settings come from the option, else the preset, else the model defaults, else the library', () => {
-  const manifest = validateManifest({
-    name: 'm', version: '1', T: 1000, betas: { kind: 'linear', start: 1e-4, end: 0.02 }, prediction: 'eps',
-    patch: 4, multiple: 16, sha256: '0'.repeat(64),
-    defaults: { t: 30, steps: 5, consistency: 'ibp' },
-    presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
-  }, 'm');
+  const manifest = validateManifest(
+    {
+      name: 'm',
+      version: '1',
+      T: 1000,
+      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
+      prediction: 'eps',
+      patch: 4,
+      multiple: 16,
+      sha256: '0'.repeat(64),
+      defaults: { t: 30, steps: 5, consistency: 'ibp' },
+      presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
+    },
+    'm',
+  );
   const d = resolveSettings({ seed: 1 }, manifest);
   assert.deepEqual([d.passes, d.steps, d.consistency, d.upsampler], [[30], 5, 'ibp', 'bicubic']);
   const p = resolveSettings({ seed: 1, preset: 'detail' }, manifest);

@@ -70,8 +70,13 @@ function groupTest(name: string, fn: (t: TestContext) => Promise<void> | void, s
 after(() => {
   const summary = {
     adapter: adapter ? `${adapter.name} [${adapter.vendor}, ${adapter.type}]` : null,
-    software, require: REQUIRE, webgpuRuns: gpuOk, ...counts, seconds: (performance.now() - started) / 1000,
-    check: report.check ?? null, auto: report.auto,
+    software,
+    require: REQUIRE,
+    webgpuRuns: gpuOk,
+    ...counts,
+    seconds: (performance.now() - started) / 1000,
+    check: report.check ?? null,
+    auto: report.auto,
   };
   if (process.env.SR_WEBGPU_REPORT) writeFileSync(process.env.SR_WEBGPU_REPORT, JSON.stringify(summary, null, 2) + '\n');
 });
@@ -80,7 +85,10 @@ const sr = (args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<strin
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
 
 async function maxPixelDiff(a: string, b: string): Promise<number> {
-  const [x, y] = await Promise.all([sharp(a).raw().toBuffer({ resolveWithObject: true }), sharp(b).raw().toBuffer({ resolveWithObject: true })]);
+  const [x, y] = await Promise.all([
+    sharp(a).raw().toBuffer({ resolveWithObject: true }),
+    sharp(b).raw().toBuffer({ resolveWithObject: true }),
+  ]);
   assert.deepEqual([x.info.width, x.info.height, x.info.channels], [y.info.width, y.info.height, y.info.channels]);
   let max = 0;
   for (let i = 0; i < x.data.length; i++) max = Math.max(max, Math.abs(x.data[i]! - y.data[i]!));
@@ -111,7 +119,12 @@ function machine(files: Record<string, string>, links: Record<string, string> = 
 const icd = (library: string) => JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: library, api_version: '1.3.0' } });
 const LOADER = { '/usr/lib/x86_64-linux-gnu/libvulkan.so.1': '' };
 /** What Debian's mesa-vulkan-drivers installs: radv, anv, hasvk, Venus, gfxstream and lavapipe. */
-const MESA = Object.fromEntries(['radeon', 'intel', 'intel_hasvk', 'virtio', 'gfxstream', 'lvp'].map((n) => [`/usr/share/vulkan/icd.d/${n}_icd.json`, icd(`libvulkan_${n}.so`)]));
+const MESA = Object.fromEntries(
+  ['radeon', 'intel', 'intel_hasvk', 'virtio', 'gfxstream', 'lvp'].map((n) => [
+    `/usr/share/vulkan/icd.d/${n}_icd.json`,
+    icd(`libvulkan_${n}.so`),
+  ]),
+);
 const scan = (dir: string, env: NodeJS.ProcessEnv = {}): DeviceScan => scanDevices({ root: dir, env, platform: 'linux' });
 
 describe('adapter detection (no GPU needed)', () => {
@@ -119,35 +132,60 @@ describe('adapter detection (no GPU needed)', () => {
     const s = scan(machine({ ...LOADER, ...MESA }));
     assert.equal(s.loader, '/usr/lib/x86_64-linux-gnu/libvulkan.so.1');
     assert.equal(s.drivers.length, 6);
-    assert.deepEqual(s.adapters.map((a) => [a.name, a.vendor, a.type, a.software]), [['llvmpipe (lavapipe)', 'Mesa', 'CPU', true]]);
+    assert.deepEqual(
+      s.adapters.map((a) => [a.name, a.vendor, a.type, a.software]),
+      [['llvmpipe (lavapipe)', 'Mesa', 'CPU', true]],
+    );
     assert.equal(missingReason(s), null);
     const d = decideAuto(s);
     assert.equal(d.tryWebgpu, false);
-    assert.match(d.cpuNote, /^no WebGPU adapter found, using the CPU \(skipped the software adapter llvmpipe \(lavapipe\) \[Mesa, CPU\]: .*slower than the CPU EP/);
-    assert.match(softwareWarning(s) ?? '', /^--device webgpu: the WebGPU adapter is llvmpipe \(lavapipe\) \[Mesa, CPU\], a software Vulkan driver .*slower than --device cpu$/);
+    assert.match(
+      d.cpuNote,
+      /^no WebGPU adapter found, using the CPU \(skipped the software adapter llvmpipe \(lavapipe\) \[Mesa, CPU\]: .*slower than the CPU EP/,
+    );
+    assert.match(
+      softwareWarning(s) ?? '',
+      /^--device webgpu: the WebGPU adapter is llvmpipe \(lavapipe\) \[Mesa, CPU\], a software Vulkan driver .*slower than --device cpu$/,
+    );
   });
 
   groupTest("an NVIDIA GPU with NVIDIA's ICD (as on the GPU machine: VK_DRIVER_FILES) is a hardware adapter; auto takes it", () => {
     const dir = machine({
-      ...LOADER, ...MESA,
+      ...LOADER,
+      ...MESA,
       '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json': icd('libGLX_nvidia.so.0'),
-      '/proc/driver/nvidia/gpus/0000:18:00.0/information': 'Model: \t\t NVIDIA H200\nIRQ: \t\t 42\nDevice Minor: \t\t 0\nBus Location: \t\t 0000:18:00.0\n',
-      '/dev/nvidia0': '', '/dev/nvidiactl': '',
+      '/proc/driver/nvidia/gpus/0000:18:00.0/information':
+        'Model: \t\t NVIDIA H200\nIRQ: \t\t 42\nDevice Minor: \t\t 0\nBus Location: \t\t 0000:18:00.0\n',
+      '/dev/nvidia0': '',
+      '/dev/nvidiactl': '',
     });
     const s = scan(dir, { VK_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json' });
-    assert.deepEqual(s.drivers.map((d) => d.label), ['NVIDIA']);
-    assert.deepEqual(s.adapters.map((a) => [a.name, a.vendor, a.type, a.software]), [['NVIDIA H200', 'NVIDIA', 'discrete GPU', false]]);
+    assert.deepEqual(
+      s.drivers.map((d) => d.label),
+      ['NVIDIA'],
+    );
+    assert.deepEqual(
+      s.adapters.map((a) => [a.name, a.vendor, a.type, a.software]),
+      [['NVIDIA H200', 'NVIDIA', 'discrete GPU', false]],
+    );
     const d = decideAuto(s);
     assert.equal(d.tryWebgpu, true);
     assert.equal(d.adapter?.name, 'NVIDIA H200');
     assert.equal(softwareWarning(s), null);
     // the same machine with Mesa's drivers searched too: the GPU first, lavapipe after it; still no warning
     const both = scan(dir, { VK_ADD_DRIVER_FILES: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json' });
-    assert.deepEqual(both.adapters.map((a) => a.name), ['NVIDIA H200', 'llvmpipe (lavapipe)']);
+    assert.deepEqual(
+      both.adapters.map((a) => a.name),
+      ['NVIDIA H200', 'llvmpipe (lavapipe)'],
+    );
     assert.equal(decideAuto(both).adapter?.name, 'NVIDIA H200');
     assert.equal(softwareWarning(both), null);
     // without the device node (a container that sees /proc but was given no GPU) there is no GPU
-    const noNode = machine({ ...LOADER, '/usr/share/vulkan/icd.d/nvidia_icd.json': icd('libEGL_nvidia.so.0'), '/proc/driver/nvidia/gpus/0000:18:00.0/information': 'Model: NVIDIA H200\nDevice Minor: 0\n' });
+    const noNode = machine({
+      ...LOADER,
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': icd('libEGL_nvidia.so.0'),
+      '/proc/driver/nvidia/gpus/0000:18:00.0/information': 'Model: NVIDIA H200\nDevice Minor: 0\n',
+    });
     assert.deepEqual(scan(noNode).adapters, []);
     assert.match(missingReason(scan(noNode)) ?? '', /^no GPU for the installed Vulkan drivers \(NVIDIA\): no \/dev\/dri/);
     // the GPU without NVIDIA's Vulkan ICD (only Mesa's drivers): auto says so
@@ -156,22 +194,48 @@ describe('adapter detection (no GPU needed)', () => {
     assert.match(decideAuto(noIcd).cpuNote, /; NVIDIA GPU has no Vulkan driver\)$/);
     assert.equal(webgpuBlocker(scan(noNode)), null); // --device webgpu still lets Dawn try: GPU detection may miss
     // the device nodes without /proc/driver/nvidia (a container): a GPU, not named
-    const noProc = machine({ ...LOADER, '/usr/share/vulkan/icd.d/nvidia_icd.json': icd('libEGL_nvidia.so.0'), '/dev/nvidia0': '', '/dev/nvidia1': '', '/dev/nvidiactl': '' });
-    assert.deepEqual(scan(noProc).adapters.map((a) => [a.name, a.node]), [['NVIDIA GPU', '/dev/nvidia0'], ['NVIDIA GPU', '/dev/nvidia1']]);
+    const noProc = machine({
+      ...LOADER,
+      '/usr/share/vulkan/icd.d/nvidia_icd.json': icd('libEGL_nvidia.so.0'),
+      '/dev/nvidia0': '',
+      '/dev/nvidia1': '',
+      '/dev/nvidiactl': '',
+    });
+    assert.deepEqual(
+      scan(noProc).adapters.map((a) => [a.name, a.node]),
+      [
+        ['NVIDIA GPU', '/dev/nvidia0'],
+        ['NVIDIA GPU', '/dev/nvidia1'],
+      ],
+    );
   });
 
   groupTest('an AMD render node is driven by radv, not by anv; a node this process cannot open is no GPU', () => {
     // sysfs as the kernel lays it out, with relative links
     const sys = '/sys/devices/pci0000:00/0000:03:00.0';
-    const gpu = { [`${sys}/vendor`]: '0x1002\n', [`${sys}/device`]: '0x73bf\n', '/sys/bus/pci/drivers/amdgpu/bind': '', '/sys/class/drm/renderD128/dev': '226:128\n' };
-    const links = { '/sys/class/drm/renderD128/device': '../../../devices/pci0000:00/0000:03:00.0', [`${sys}/driver`]: '../../../bus/pci/drivers/amdgpu' };
+    const gpu = {
+      [`${sys}/vendor`]: '0x1002\n',
+      [`${sys}/device`]: '0x73bf\n',
+      '/sys/bus/pci/drivers/amdgpu/bind': '',
+      '/sys/class/drm/renderD128/dev': '226:128\n',
+    };
+    const links = {
+      '/sys/class/drm/renderD128/device': '../../../devices/pci0000:00/0000:03:00.0',
+      [`${sys}/driver`]: '../../../bus/pci/drivers/amdgpu',
+    };
     const dir = machine({ ...LOADER, ...MESA, ...gpu, '/dev/dri/renderD128': '' }, links);
     const s = scan(dir);
-    assert.deepEqual(s.gpus.map((g) => [g.vendor, g.kernelDriver, g.node, g.bus]), [['AMD', 'amdgpu', '/dev/dri/renderD128', '0000:03:00.0']]);
-    assert.deepEqual(s.adapters.map((a) => [a.vendor, a.software, a.driver]), [
-      ['AMD', false, '/usr/share/vulkan/icd.d/radeon_icd.json'],
-      ['Mesa', true, '/usr/share/vulkan/icd.d/lvp_icd.json'],
-    ]);
+    assert.deepEqual(
+      s.gpus.map((g) => [g.vendor, g.kernelDriver, g.node, g.bus]),
+      [['AMD', 'amdgpu', '/dev/dri/renderD128', '0000:03:00.0']],
+    );
+    assert.deepEqual(
+      s.adapters.map((a) => [a.vendor, a.software, a.driver]),
+      [
+        ['AMD', false, '/usr/share/vulkan/icd.d/radeon_icd.json'],
+        ['Mesa', true, '/usr/share/vulkan/icd.d/lvp_icd.json'],
+      ],
+    );
     assert.equal(decideAuto(s).tryWebgpu, true);
     const hidden = machine({ ...LOADER, ...MESA, ...gpu }, links);
     assert.deepEqual(scan(hidden).gpus, []);
@@ -186,9 +250,15 @@ describe('adapter detection (no GPU needed)', () => {
     assert.match(decideAuto(noLoader).cpuNote, /^no WebGPU adapter found, using the CPU \(no Vulkan loader/);
     const dir = machine({ ...LOADER, ...MESA });
     assert.deepEqual(scan(dir, { VK_LOADER_DRIVERS_DISABLE: 'lvp_*' }).adapters, []);
-    assert.deepEqual(scan(dir, { VK_LOADER_DRIVERS_SELECT: '*lvp*' }).drivers.map((d) => d.label), ['lavapipe']);
+    assert.deepEqual(
+      scan(dir, { VK_LOADER_DRIVERS_SELECT: '*lvp*' }).drivers.map((d) => d.label),
+      ['lavapipe'],
+    );
     const gone = scan(dir, { VK_DRIVER_FILES: '/nonexistent/none_icd.json' });
-    assert.deepEqual(gone.drivers.map((d) => d.problem), ['cannot be read']);
+    assert.deepEqual(
+      gone.drivers.map((d) => d.problem),
+      ['cannot be read'],
+    );
     assert.match(missingReason(gone) ?? '', /^no Vulkan driver \(ICD manifest\) found/);
     assert.equal(webgpuBlocker(gone), missingReason(gone));
     // off Linux nothing is looked at and auto tries WebGPU as before
@@ -213,7 +283,24 @@ describe('adapter detection (no GPU needed)', () => {
 
 describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the CPU', () => {
   const none = { VK_DRIVER_FILES: '/nonexistent/none_icd.json', VK_ICD_FILENAMES: '/nonexistent/none_icd.json' };
-  const args = (out: string, device: string) => ['upscale', flowers32, '-o', out, '--factor', '2', '--t', '20', '--steps', '2', '--seed', '1', '--model', 'fixture', '--device', device];
+  const args = (out: string, device: string) => [
+    'upscale',
+    flowers32,
+    '-o',
+    out,
+    '--factor',
+    '2',
+    '--t',
+    '20',
+    '--steps',
+    '2',
+    '--seed',
+    '1',
+    '--model',
+    'fixture',
+    '--device',
+    device,
+  ];
 
   groupTest('webgpu: exit 6, one line, no output file', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sr-webgpu-')), 'none.png');
@@ -232,16 +319,26 @@ describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the 
     assert.match(r.stderr, / on cpu with model fixture/);
   });
 
-  groupTest("a driver that Dawn cannot open: exit 6 with Dawn's reason", () => {
-    // a manifest that looks like lavapipe but loads nothing: the scan lists it, Dawn finds no adapter
-    const dir = machine({ '/fake_lvp_icd.json': icd('/nonexistent/libvulkan_lvp.so') });
-    const out = join(dir, 'dawn.png');
-    const r = sr(args(out, 'webgpu'), { VK_DRIVER_FILES: join(dir, 'fake_lvp_icd.json'), VK_ICD_FILENAMES: join(dir, 'fake_lvp_icd.json') });
-    assert.equal(r.status, 6, r.stderr);
-    // Dawn prints its own warnings on stderr first (native code); ours is the last line
-    assert.match(r.stderr.trim().split('\n').at(-1)!, /^sr: WebGPU is not available here: Failed to get a WebGPU adapter: No supported adapters \(use --device cpu or auto\)$/);
-    assert.equal(existsSync(out), false);
-  }, report.scan.loader === null ? 'no Vulkan loader here' : false);
+  groupTest(
+    "a driver that Dawn cannot open: exit 6 with Dawn's reason",
+    () => {
+      // a manifest that looks like lavapipe but loads nothing: the scan lists it, Dawn finds no adapter
+      const dir = machine({ '/fake_lvp_icd.json': icd('/nonexistent/libvulkan_lvp.so') });
+      const out = join(dir, 'dawn.png');
+      const r = sr(args(out, 'webgpu'), {
+        VK_DRIVER_FILES: join(dir, 'fake_lvp_icd.json'),
+        VK_ICD_FILENAMES: join(dir, 'fake_lvp_icd.json'),
+      });
+      assert.equal(r.status, 6, r.stderr);
+      // Dawn prints its own warnings on stderr first (native code); ours is the last line
+      assert.match(
+        r.stderr.trim().split('\n').at(-1)!,
+        /^sr: WebGPU is not available here: Failed to get a WebGPU adapter: No supported adapters \(use --device cpu or auto\)$/,
+      );
+      assert.equal(existsSync(out), false);
+    },
+    report.scan.loader === null ? 'no Vulkan loader here' : false,
+  );
 });
 
 describe('the WebGPU EP against the CPU EP', () => {
@@ -254,7 +351,10 @@ describe('the WebGPU EP against the CPU EP', () => {
     try {
       assert.equal(gpu.device, 'webgpu');
       assert.deepEqual(gpu.adapter, adapter);
-      assert.equal(gpu.notes?.some((m) => m.level === 'warning' && /software Vulkan driver/.test(m.message)), software);
+      assert.equal(
+        gpu.notes?.some((m) => m.level === 'warning' && /software Vulkan driver/.test(m.message)),
+        software,
+      );
       const [a, b] = [await cpu.run(x, 2, 64, 64, [10, 500]), await gpu.run(x, 2, 64, 64, [10, 500])];
       let max = 0;
       for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
@@ -306,7 +406,12 @@ describe('the WebGPU EP against the CPU EP', () => {
       const r = sr(['upscale', join(dir, 'in'), '-o', join(dir, device), ...method, '--device', device]);
       assert.equal(r.status, 0, r.stderr);
     }
-    assert.deepEqual(readdirSync(join(dir, 'webgpu')).filter((f) => f.endsWith('.png')).sort(), ['a.png', 'b.png']);
+    assert.deepEqual(
+      readdirSync(join(dir, 'webgpu'))
+        .filter((f) => f.endsWith('.png'))
+        .sort(),
+      ['a.png', 'b.png'],
+    );
     for (const f of ['a.png', 'b.png']) {
       const d = await maxPixelDiff(join(dir, 'cpu', f), join(dir, 'webgpu', f));
       t.diagnostic(`batch ${f}: max pixel difference ${d}/255`);
@@ -327,21 +432,25 @@ describe('the WebGPU EP against the CPU EP', () => {
     }
   });
 
-  gpuTest('auto with a GPU whose driver fails does not fall back to the software adapter', async () => {
-    // a fresh process (Dawn reads the drivers once per process), told of a GPU whose driver does not exist
-    const session = pathToFileURL(join(root, 'dist', 'src', 'model', 'session.js')).href;
-    const script = `
+  gpuTest(
+    'auto with a GPU whose driver fails does not fall back to the software adapter',
+    async () => {
+      // a fresh process (Dawn reads the drivers once per process), told of a GPU whose driver does not exist
+      const session = pathToFileURL(join(root, 'dist', 'src', 'model', 'session.js')).href;
+      const script = `
       import { loadModel, scanDevices } from ${JSON.stringify(session)};
       const s = scanDevices();
       s.adapters.unshift({ name: 'Broken GPU', vendor: 'Test', type: 'discrete GPU', software: false, driver: '/nonexistent/broken_icd.json', library: 'libbroken.so' });
       const m = await loadModel('fixture', { device: 'auto', deviceScan: s });
       console.log(JSON.stringify({ device: m.device, notes: m.notes, env: process.env.VK_DRIVER_FILES ?? null }));
       await m.dispose();`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root });
-    assert.equal(r.status, 0, r.stderr);
-    const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    assert.equal(got.device, 'cpu', r.stdout);
-    assert.match(got.notes[0].message, /^--device auto: no WebGPU adapter found, using the CPU \(Broken GPU did not open: /);
-    assert.equal(got.env, process.env.VK_DRIVER_FILES ?? null); // the environment is put back
-  }, software ? false : 'needs a software adapter, which Dawn would otherwise take');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root });
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.equal(got.device, 'cpu', r.stdout);
+      assert.match(got.notes[0].message, /^--device auto: no WebGPU adapter found, using the CPU \(Broken GPU did not open: /);
+      assert.equal(got.env, process.env.VK_DRIVER_FILES ?? null); // the environment is put back
+    },
+    software ? false : 'needs a software adapter, which Dawn would otherwise take',
+  );
 });

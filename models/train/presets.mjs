@@ -12,12 +12,19 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: {
-  sweep: { type: 'string' }, model: { type: 'string' }, factor: { type: 'string', default: '4' }, note: { type: 'string', default: '' },
-  'max-evaluations': { type: 'string', default: '15' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    sweep: { type: 'string' },
+    model: { type: 'string' },
+    factor: { type: 'string', default: '4' },
+    note: { type: 'string', default: '' },
+    'max-evaluations': { type: 'string', default: '15' },
+  },
+});
 if (!a.sweep || !a.model) {
-  console.error('usage: node models/train/presets.mjs --sweep <sweep-out> --model models/<name> [--factor 4] [--max-evaluations 15] [--note text]');
+  console.error(
+    'usage: node models/train/presets.mjs --sweep <sweep-out> --model models/<name> [--factor 4] [--max-evaluations 15] [--note text]',
+  );
   process.exit(2);
 }
 const rec = JSON.parse(readFileSync(`${a.sweep}/recommendations.json`, 'utf8'));
@@ -30,19 +37,28 @@ function parseCell(cell) {
   const m = /^x(\d+) t(\d+) N(\d+) (\w+)(?:\+bp(\d+))? (\w+) S(\d+) K(\d+)/.exec(cell);
   if (!m) throw new Error(`cannot read cell ${cell}`);
   return {
-    t: Number(m[2]), cascade: Number(m[3]), upsampler: m[4], ...(m[5] ? { backProject: Number(m[5]) } : {}), consistency: m[6],
-    steps: Number(m[7]), ...(Number(m[8]) > 1 ? { samples: Number(m[8]) } : {}),
+    t: Number(m[2]),
+    cascade: Number(m[3]),
+    upsampler: m[4],
+    ...(m[5] ? { backProject: Number(m[5]) } : {}),
+    consistency: m[6],
+    steps: Number(m[7]),
+    ...(Number(m[8]) > 1 ? { samples: Number(m[8]) } : {}),
   };
 }
 const rules = { fidelity: 'best-psnr', detail: 'most-detail', balanced: 'knee' };
 const presets = {};
 for (const [name, rule] of Object.entries(rules)) {
   const r = analysis.recommendations.find((x) => x.rule === rule && x.cell);
-  if (!r) { console.error(`no ${rule} recommendation: preset ${name} not written`); continue; }
+  if (!r) {
+    console.error(`no ${rule} recommendation: preset ${name} not written`);
+    continue;
+  }
   const f = r.figures;
   presets[name] = {
     ...parseCell(r.cell),
-    description: `${rule} of a x${a.factor} sweep on held-out validation crops: ${r.why}; PSNR-Y ${f.psnrY.toFixed(2)} dB, ` +
+    description:
+      `${rule} of a x${a.factor} sweep on held-out validation crops: ${r.why}; PSNR-Y ${f.psnrY.toFixed(2)} dB, ` +
       `SSIM-Y ${f.ssimY.toFixed(4)}, detail ratio ${f.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
   };
 }
@@ -57,7 +73,8 @@ const best = fit.reduce((b, r) => (!b || Math.abs(1 - r.detailRatio) < Math.abs(
 if (best) {
   presets.default = {
     ...parseCell(best.id),
-    description: `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
+    description:
+      `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
       `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}) and ≤ ${maxEval} model evaluations per image; ` +
       `PSNR-Y ${best.psnrY.toFixed(2)} dB, SSIM-Y ${best.ssimY.toFixed(4)}, detail ratio ${best.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
   };

@@ -13,7 +13,16 @@ import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.j
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { ModelSession } from '../model/session.js';
-import { estimateWork, outputFiles, progressFraction, resolveSettings, upscaleFile, type UpscaleFileOptions, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import {
+  estimateWork,
+  outputFiles,
+  progressFraction,
+  resolveSettings,
+  upscaleFile,
+  type UpscaleFileOptions,
+  type UpscaleSettings,
+  type WorkEstimate,
+} from '../upscale.js';
 import { expandInputs, type InputItem } from './inputs.js';
 
 export type FileStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'pending';
@@ -36,7 +45,9 @@ export interface FileReport {
   settings: UpscaleSettings | null;
 }
 
-export interface BatchSummary extends Record<FileStatus, number> { total: number }
+export interface BatchSummary extends Record<FileStatus, number> {
+  total: number;
+}
 
 export interface BatchReport {
   tool: 'boomerang-sr';
@@ -133,9 +144,11 @@ export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boo
   }
   if (existing.size > 0 && !opts.force && !opts.resume) {
     const first = [...existing][0]!;
-    throw new OutputError(existing.size === 1
-      ? `Output ${first} exists; use --force to overwrite it or --resume to skip it`
-      : `${existing.size} outputs exist (e.g. ${first}); use --force to overwrite them or --resume to skip them`);
+    throw new OutputError(
+      existing.size === 1
+        ? `Output ${first} exists; use --force to overwrite it or --resume to skip it`
+        : `${existing.size} outputs exist (e.g. ${first}); use --force to overwrite them or --resume to skip them`,
+    );
   }
   return { jobs: unique, existing };
 }
@@ -145,7 +158,13 @@ export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boo
  * (earlier outputs, with `-o` inside an input tree) are left out, outputs checked, each job's work estimated from
  * its header with the settings resolved from the manifest.
  */
-export async function planBatch(inputs: readonly string[], outDir: string, settings: UpscaleSettings, manifest: ModelManifest, options: BatchOptions = {}): Promise<BatchPlan> {
+export async function planBatch(
+  inputs: readonly string[],
+  outDir: string,
+  settings: UpscaleSettings,
+  manifest: ModelManifest,
+  options: BatchOptions = {},
+): Promise<BatchPlan> {
   const { items } = await expandInputs(inputs);
   const outReal = await realTarget(outDir);
   const fresh: InputItem[] = [];
@@ -181,8 +200,10 @@ export async function preflight(input: string, factor: number, maxPixels: number
   const info = await probeImage(input, { limitInputPixels: false });
   const px = info.width * info.height;
   if (px > maxPixels) {
-    throw new InputError(`Cannot decode ${input}: ${info.width}x${info.height} (${(px / 1e6).toFixed(1)} MP) is over the limit ` +
-      `of ${maxPixels} pixels (${(maxPixels / 1e6).toFixed(1)} MP); refusing a possible decompression bomb (raise it with --max-pixels)`);
+    throw new InputError(
+      `Cannot decode ${input}: ${info.width}x${info.height} (${(px / 1e6).toFixed(1)} MP) is over the limit ` +
+        `of ${maxPixels} pixels (${(maxPixels / 1e6).toFixed(1)} MP); refusing a possible decompression bomb (raise it with --max-pixels)`,
+    );
   }
   checkOutputSize(info.height, info.width, factor, input);
   return info;
@@ -190,7 +211,10 @@ export async function preflight(input: string, factor: number, maxPixels: number
 
 /** One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file. */
 export async function processFile(
-  job: Job, model: ModelSession, options: BatchOptions, events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  job: Job,
+  model: ModelSession,
+  options: BatchOptions,
+  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
 ): Promise<FileReport> {
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
@@ -204,13 +228,23 @@ export async function processFile(
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
     onProgress: (e) => {
       if (e.stage !== 'boomerang' || !events.onFraction) return;
-      events.onFraction(progressFraction(e), `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` +
-        (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''));
+      events.onFraction(
+        progressFraction(e),
+        `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` + (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''),
+      );
     },
   });
   return {
-    input: job.input, output: job.output, outputs: outputFiles(job.output, r.settings), status: 'ok', error: null, errorCode: null,
-    seconds: round((performance.now() - started) / 1000), width: r.image.shape[2]!, height: r.image.shape[1]!, settings: r.settings,
+    input: job.input,
+    output: job.output,
+    outputs: outputFiles(job.output, r.settings),
+    status: 'ok',
+    error: null,
+    errorCode: null,
+    seconds: round((performance.now() - started) / 1000),
+    width: r.image.shape[2]!,
+    height: r.image.shape[1]!,
+    settings: r.settings,
   };
 }
 
@@ -238,12 +272,26 @@ export interface BatchOutcome {
 }
 
 /** Runs a planned batch with a loaded model; never throws for one file's failure (see the report). */
-export async function runPlan(plan: BatchPlan, model: ModelSession, options: BatchOptions = {}, events: BatchEvents = {}): Promise<BatchOutcome> {
+export async function runPlan(
+  plan: BatchPlan,
+  model: ModelSession,
+  options: BatchOptions = {},
+  events: BatchEvents = {},
+): Promise<BatchOutcome> {
   const { jobs } = plan;
   const started = new Date();
   const t0 = performance.now();
   const files: FileReport[] = jobs.map((j) => ({
-    input: j.input, output: j.output, outputs: filesOf(j), status: 'pending', error: null, errorCode: null, seconds: 0, width: null, height: null, settings: null,
+    input: j.input,
+    output: j.output,
+    outputs: filesOf(j),
+    status: 'pending',
+    error: null,
+    errorCode: null,
+    seconds: 0,
+    width: null,
+    height: null,
+    settings: null,
   }));
   // progress in units of work (pixels x model evaluations per file), so that the ETA after a large file is not off
   // by the ratio of sizes
@@ -267,11 +315,14 @@ export async function runPlan(plan: BatchPlan, model: ModelSession, options: Bat
       await mkdir(dirname(job.output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
         throw new OutputError(`Cannot create folder ${dirname(job.output)}: ${err.code ?? err.message}`);
       });
-      Object.assign(file, await processFile(job, model, options, {
-        ...(events.signal ? { signal: events.signal } : {}),
-        ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-        onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
-      }));
+      Object.assign(
+        file,
+        await processFile(job, model, options, {
+          ...(events.signal ? { signal: events.signal } : {}),
+          ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+          onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
+        }),
+      );
     } catch (err) {
       file.seconds = round((performance.now() - fStart) / 1000);
       if (err instanceof AbortError || events.signal?.aborted) {
@@ -296,8 +347,13 @@ export async function runPlan(plan: BatchPlan, model: ModelSession, options: Bat
   const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
   for (const f of files) summary[f.status] += 1;
   const report: BatchReport = {
-    tool: 'boomerang-sr', started: started.toISOString(), seconds: round((performance.now() - t0) / 1000),
-    outputDir: plan.outDir, model: model.manifest.name, summary, files,
+    tool: 'boomerang-sr',
+    started: started.toISOString(),
+    seconds: round((performance.now() - t0) / 1000),
+    outputDir: plan.outDir,
+    model: model.manifest.name,
+    summary,
+    files,
   };
   return { report, stoppedBy };
 }
@@ -312,7 +368,13 @@ async function allExist(paths: readonly string[]): Promise<boolean> {
  * is given (load it once with loadModel). Returns the report; a stop (interruption, model or device failure) is
  * in `stoppedBy`, with the files not done marked pending.
  */
-export async function upscaleBatch(inputs: readonly string[], outDir: string, model: ModelSession, options: BatchOptions = {}, events: BatchEvents = {}): Promise<BatchOutcome> {
+export async function upscaleBatch(
+  inputs: readonly string[],
+  outDir: string,
+  model: ModelSession,
+  options: BatchOptions = {},
+  events: BatchEvents = {},
+): Promise<BatchOutcome> {
   const settings = resolveSettings(options, model.manifest, model.device);
   const plan = await planBatch(inputs, outDir, settings, model.manifest, options);
   await ensureOutDir(outDir);

@@ -31,7 +31,11 @@ export interface ExpandedInputs {
 
 export const isGlob = (s: string): boolean => /[*?[]/.test(s);
 
-const exists = (p: string) => stat(p).then((s) => s, () => null);
+const exists = (p: string) =>
+  stat(p).then(
+    (s) => s,
+    () => null,
+  );
 
 export async function expandInputs(args: readonly string[]): Promise<ExpandedInputs> {
   const items: InputItem[] = [];
@@ -66,7 +70,10 @@ export async function glob(pattern: string): Promise<{ base: string; matches: st
   const first = parts.findIndex(isGlob);
   const fixed = parts.slice(0, first);
   const base = fixed.length === 0 ? '.' : fixed.join(sep) || sep;
-  const rest = parts.slice(first).filter((p) => p !== '').join('/');
+  const rest = parts
+    .slice(first)
+    .filter((p) => p !== '')
+    .join('/');
   if (rest.endsWith('**')) return { base, matches: [] }; // a trailing ** names folders, not files
   const found = await globFiles(rest, { cwd: base, onlyFiles: true, dot: false, expandDirectories: false, followSymbolicLinks: true });
   const matches = found.map((m) => (base === '.' && !isAbsolute(pattern) ? m : join(base, m))).sort();

@@ -37,9 +37,16 @@ export function formatReport(r: DeviceReport): string {
     const folders = [...new Set(s.drivers.map((d) => dirname(d.manifest)))];
     const orphans = gpusWithoutDriver(s);
     row('Vulkan drivers', drivers.length === 0 ? 'none found' : `${drivers.join(', ')} in ${folders.join(', ')}`);
-    row('GPUs', s.gpus.length === 0
-      ? 'none found (no /dev/dri render node or NVIDIA device that this process can open)'
-      : s.gpus.map((g) => `${g.name} [${g.kernelDriver}, ${g.node}]${orphans.includes(g) ? ' (no Vulkan driver for it: docs/webgpu.md)' : ''}`).join('; '));
+    row(
+      'GPUs',
+      s.gpus.length === 0
+        ? 'none found (no /dev/dri render node or NVIDIA device that this process can open)'
+        : s.gpus
+            .map(
+              (g) => `${g.name} [${g.kernelDriver}, ${g.node}]${orphans.includes(g) ? ' (no Vulkan driver for it: docs/webgpu.md)' : ''}`,
+            )
+            .join('; '),
+    );
     row('adapters', s.adapters.length === 0 ? 'none' : String(s.adapters.length));
     const w = [
       Math.max(4, ...s.adapters.map((a) => a.name.length)),
@@ -49,20 +56,28 @@ export function formatReport(r: DeviceReport): string {
     if (s.adapters.length > 0) {
       lines.push(`  ${'name'.padEnd(w[0])}  ${'vendor'.padEnd(w[1])}  ${'type'.padEnd(w[2])}  kind      driver`);
       for (const a of s.adapters) {
-        lines.push(`  ${a.name.padEnd(w[0])}  ${a.vendor.padEnd(w[1])}  ${a.type.padEnd(w[2])}  ${(a.software ? 'software' : 'hardware').padEnd(8)}  ${a.driver}`);
+        lines.push(
+          `  ${a.name.padEnd(w[0])}  ${a.vendor.padEnd(w[1])}  ${a.type.padEnd(w[2])}  ${(a.software ? 'software' : 'hardware').padEnd(8)}  ${a.driver}`,
+        );
       }
     }
   }
   if (r.check) {
-    row('WebGPU EP', r.check.ok
-      ? `opens and runs (a test graph in ${r.check.seconds.toFixed(2)} s${r.check.drivers === 'hardware' ? ', hardware drivers only' : ''})`
-      : `does not open: ${r.check.error ?? '?'}`);
+    row(
+      'WebGPU EP',
+      r.check.ok
+        ? `opens and runs (a test graph in ${r.check.seconds.toFixed(2)} s${r.check.drivers === 'hardware' ? ', hardware drivers only' : ''})`
+        : `does not open: ${r.check.error ?? '?'}`,
+    );
   } else {
     row('WebGPU EP', s.checked && s.adapters.length === 0 ? 'not tried (no adapter)' : 'not checked (--no-check)');
   }
   row('--device auto', `${r.auto.device}: ${r.auto.note}`);
-  row('--device webgpu', r.webgpu === null
-    ? 'fails (exit 6): no adapter'
-    : `${r.webgpu.adapter ? r.webgpu.adapter.name : 'the adapter Dawn picks'}${r.webgpu.warning ? ' (with a warning: software, slow)' : ''}`);
+  row(
+    '--device webgpu',
+    r.webgpu === null
+      ? 'fails (exit 6): no adapter'
+      : `${r.webgpu.adapter ? r.webgpu.adapter.name : 'the adapter Dawn picks'}${r.webgpu.warning ? ' (with a warning: software, slow)' : ''}`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -31,7 +31,23 @@ interface Flags extends MethodFlags {
   quiet?: boolean;
 }
 
-const METHOD_FLAGS = ['t', 'cascade', 'steps', 'upsampler', 'backProject', 'sampler', 'eta', 'consistency', 'seed', 'samples', 'reduce', 'preset', 'model', 'device', 'tile'] as const;
+const METHOD_FLAGS = [
+  't',
+  'cascade',
+  'steps',
+  'upsampler',
+  'backProject',
+  'sampler',
+  'eta',
+  'consistency',
+  'seed',
+  'samples',
+  'reduce',
+  'preset',
+  'model',
+  'device',
+  'tile',
+] as const;
 
 export function registerEval(program: Command, signal: AbortSignal): void {
   const cmd = program
@@ -80,13 +96,16 @@ function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions 
   const methodFlags = METHOD_FLAGS.filter((k) => given(k));
   if (f.sr !== undefined) {
     if (methodFlags.length || given('method') || f.save !== undefined) {
-      throw new UsageError(`--sr scores finished outputs; ${[...methodFlags, ...(given('method') ? ['method'] : []), ...(f.save ? ['save'] : [])].map((k) => '--' + k).join(', ')} need --lr or --factor`);
+      throw new UsageError(
+        `--sr scores finished outputs; ${[...methodFlags, ...(given('method') ? ['method'] : []), ...(f.save ? ['save'] : [])].map((k) => '--' + k).join(', ')} need --lr or --factor`,
+      );
     }
     return o;
   }
   if (f.method !== 'boomerang') {
     const extra = methodFlags.filter((k) => k !== 'model' && k !== 'device');
-    if (extra.length) throw new UsageError(`--method ${f.method} is a baseline; ${extra.map((k) => '--' + k).join(', ')} only apply to --method boomerang`);
+    if (extra.length)
+      throw new UsageError(`--method ${f.method} is a baseline; ${extra.map((k) => '--' + k).join(', ')} only apply to --method boomerang`);
     o.method = baselineMethod(f.method);
     return o;
   }
@@ -98,7 +117,7 @@ function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions 
   return o;
 }
 
-type Row = (ImageScore | (MeanScore & { name: string; width?: number; height?: number }));
+type Row = ImageScore | (MeanScore & { name: string; width?: number; height?: number });
 
 /** The per-image table, the mean, the method and the protocol, as printed by `sr eval`. */
 export function formatEvaluation(r: Evaluation): string {
@@ -110,8 +129,10 @@ export function formatEvaluation(r: Evaluation): string {
   ];
   const rows: Row[] = [...r.images, { ...r.mean, name: `mean of ${r.mean.images}` }];
   const s = r.settings;
-  const how = s ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}, ${s.sampler}, consistency ${s.consistency}, seed ${s.seed}` +
-    (s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : '') : r.method;
+  const how = s
+    ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}, ${s.sampler}, consistency ${s.consistency}, seed ${s.seed}` +
+      (s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : '')
+    : r.method;
   return [
     `${how}; ${r.sourceText}${r.factor ? `; x${r.factor}` : ''}`,
     ...r.notes.map((n) => `note: ${n}`),

@@ -7,12 +7,25 @@
 import { SrError, type ErrorCode } from '../errors.js';
 
 export const EXIT = {
-  OK: 0, INTERNAL: 1, USAGE: 2, INPUT: 3, MODEL: 4, OUTPUT: 5, DEVICE: 6, SIGINT: 130, SIGTERM: 143,
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  INPUT: 3,
+  MODEL: 4,
+  OUTPUT: 5,
+  DEVICE: 6,
+  SIGINT: 130,
+  SIGTERM: 143,
 } as const;
 
 const BY_CODE: Record<ErrorCode, number> = {
-  USAGE: EXIT.USAGE, INPUT: EXIT.INPUT, MODEL: EXIT.MODEL, OUTPUT: EXIT.OUTPUT, DEVICE: EXIT.DEVICE,
-  ABORTED: EXIT.SIGINT, INTERNAL: EXIT.INTERNAL,
+  USAGE: EXIT.USAGE,
+  INPUT: EXIT.INPUT,
+  MODEL: EXIT.MODEL,
+  OUTPUT: EXIT.OUTPUT,
+  DEVICE: EXIT.DEVICE,
+  ABORTED: EXIT.SIGINT,
+  INTERNAL: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(err: unknown): number {

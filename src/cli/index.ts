@@ -26,7 +26,10 @@ for (const stream of [process.stdout, process.stderr]) {
 const controller = new AbortController();
 let signalExit: number | null = null;
 process.on('exit', removeTempFilesSync); // whatever the way out, no temp file stays behind
-for (const [sig, code] of [['SIGINT', EXIT.SIGINT], ['SIGTERM', EXIT.SIGTERM]] as const) {
+for (const [sig, code] of [
+  ['SIGINT', EXIT.SIGINT],
+  ['SIGTERM', EXIT.SIGTERM],
+] as const) {
   process.on(sig, () => {
     if (signalExit !== null) process.exit(code); // a second signal: stop now ('exit' removes temp files)
     signalExit = code;

@@ -5,26 +5,42 @@ import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
 import { estimateWork, resolveSettings } from '../upscale.js';
 
-interface TrainingRecord { steps?: number; images_seen?: number; seconds?: number; sessions?: { device?: string }[] }
+interface TrainingRecord {
+  steps?: number;
+  images_seen?: number;
+  seconds?: number;
+  sessions?: { device?: string }[];
+}
 
 /** What a setting costs: model evaluations per image, and the CPU time of a 256x256 -> 1024x1024 x4 job. */
 function cost(m: ModelManifest, preset: string | undefined): string {
   const s = resolveSettings({ factor: 4, seed: 0, ...(preset ? { preset } : {}) }, m);
   const w = estimateWork(s, m, 256, 256);
   const per = w.evaluations;
-  return `${per} model evaluation${per === 1 ? '' : 's'} per tile` +
-    (w.cpuSeconds === null ? '' : `; 256x256 x4: ~${w.cpuSeconds < 10 ? w.cpuSeconds.toFixed(1) : Math.round(w.cpuSeconds)} s on the CPU EP (2-core reference)`);
+  return (
+    `${per} model evaluation${per === 1 ? '' : 's'} per tile` +
+    (w.cpuSeconds === null
+      ? ''
+      : `; 256x256 x4: ~${w.cpuSeconds < 10 ? w.cpuSeconds.toFixed(1) : Math.round(w.cpuSeconds)} s on the CPU EP (2-core reference)`)
+  );
 }
 
 /** t=100 N=1 steps=10 ibp bicubic … : the settings of a preset or the defaults on one line. */
 function describe(p: PresetSettings): string {
   const c = p.cascade;
   return [
-    p.t !== undefined ? `t=${p.t}` : '', c !== undefined ? (Array.isArray(c) ? `passes ${c.join(',')}` : `cascade ${c}`) : '',
-    p.steps !== undefined ? `steps ${p.steps}` : '', p.consistency ? `consistency ${p.consistency}` : '',
-    p.upsampler ? `upsampler ${p.upsampler}` : '', p.sampler ? `sampler ${p.sampler}` : '',
-    p.backProject ? `back-project ${p.backProject}` : '', p.eta !== undefined ? `eta ${p.eta}` : '', p.samples ? `samples ${p.samples}` : '',
-  ].filter(Boolean).join(', ');
+    p.t !== undefined ? `t=${p.t}` : '',
+    c !== undefined ? (Array.isArray(c) ? `passes ${c.join(',')}` : `cascade ${c}`) : '',
+    p.steps !== undefined ? `steps ${p.steps}` : '',
+    p.consistency ? `consistency ${p.consistency}` : '',
+    p.upsampler ? `upsampler ${p.upsampler}` : '',
+    p.sampler ? `sampler ${p.sampler}` : '',
+    p.backProject ? `back-project ${p.backProject}` : '',
+    p.eta !== undefined ? `eta ${p.eta}` : '',
+    p.samples ? `samples ${p.samples}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 export function registerInfo(program: Command): void {
@@ -51,15 +67,19 @@ export function registerInfo(program: Command): void {
           `training    ${tr.steps ?? '?'} steps, ${tr.images_seen ?? '?'} crops of ${m.trainCrop}px, ${tr.seconds ?? '?'} s on ${(tr.sessions ?? []).map((x) => x.device).join(' + ') || '?'}`,
           `defaults    ${describe(m.defaults)}`,
           ' '.repeat(12) + cost(m, undefined),
-          ...(Object.keys(m.presets).length === 0 ? ['presets     none'] : Object.entries(m.presets).flatMap(([k, v], i) => [
-            `${i === 0 ? 'presets' : ''}`.padEnd(12) + `--preset ${k}: ${describe(v)}`,
-            ' '.repeat(14) + cost(m, k),
-            ...(v.description ? [' '.repeat(14) + v.description] : []),
-          ])),
+          ...(Object.keys(m.presets).length === 0
+            ? ['presets     none']
+            : Object.entries(m.presets).flatMap(([k, v], i) => [
+                `${i === 0 ? 'presets' : ''}`.padEnd(12) + `--preset ${k}: ${describe(v)}`,
+                ' '.repeat(14) + cost(m, k),
+                ...(v.description ? [' '.repeat(14) + v.description] : []),
+              ])),
           `sha256      ${m.sha256}`,
           '',
           'noise level of t (std of the added noise relative to the image, sqrt((1-abar_t)/abar_t)):',
-          ...[10, 25, 50, 100, 150, 200, 300, 400, 600].filter((t) => t < m.T).map((t) => `  t=${String(t).padStart(4)}  ${noiseLevel(s, t).toFixed(3)}`),
+          ...[10, 25, 50, 100, 150, 200, 300, 400, 600]
+            .filter((t) => t < m.T)
+            .map((t) => `  t=${String(t).padStart(4)}  ${noiseLevel(s, t).toFixed(3)}`),
         ];
         const ev = raw.evaluation;
         if (ev && Object.keys(ev).length) lines.push('', 'evaluation  ' + JSON.stringify(ev));

@@ -21,13 +21,22 @@ export function addMethodOptions(cmd: Command): Command {
     .option('--cascade <n|list>', "Boomerang passes N at t, or a list of t per pass (e.g. 100,60,30) (default: the model's)")
     .option('--steps <n>', "reverse steps per pass, evenly spaced (default: the model's; capped at t)")
     .option('--upsampler <kind>', `${KERNELS.join(' | ')}, centre-aligned (default: the model's, else bicubic)`)
-    .option('--back-project <n>', "back-projection iterations on the upsampled image before the first pass, 0 = none (default: the model's, else 0)")
+    .option(
+      '--back-project <n>',
+      "back-projection iterations on the upsampled image before the first pass, 0 = none (default: the model's, else 0)",
+    )
     .option('--sampler <kind>', `${SAMPLER_KINDS.join(' | ')} (default: the model's, else ancestral)`)
     .option('--eta <x>', "DDIM eta in 0..1, 0 = deterministic reverse pass (default: the model's, else 0)")
-    .option('--consistency <kind>', "none (vanilla Boomerang) | ddnm (exact agreement with the input under average pooling) | ibp (back-projection through a bicubic degradation) (default: the model's, else ddnm)")
+    .option(
+      '--consistency <kind>',
+      "none (vanilla Boomerang) | ddnm (exact agreement with the input under average pooling) | ibp (back-projection through a bicubic degradation) (default: the model's, else ddnm)",
+    )
     .option('--seed <n>', 'seed for repeatable results (default: random, printed)')
     .option('--samples <k>', "independent samples (default: the model's, else 1)")
-    .option('--reduce <how>', `${REDUCE_KINDS.join(' | ')}: how samples combine (none: every sample kept, written as <name>-s1 … -sK) (default: mean)`)
+    .option(
+      '--reduce <how>',
+      `${REDUCE_KINDS.join(' | ')}: how samples combine (none: every sample kept, written as <name>-s1 … -sK) (default: mean)`,
+    )
     .option('--preset <name>', "a preset from the model's manifest (see sr info); explicit flags override it")
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')

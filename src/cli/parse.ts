@@ -11,7 +11,8 @@ export function parseNumber(flag: string, value: string): number {
 
 export function parseNumberList(flag: string, value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
-  if (parts.some((p) => p === '')) throw new UsageError(`Expected a comma-separated list of numbers for ${flag} but received ${JSON.stringify(value)}`);
+  if (parts.some((p) => p === ''))
+    throw new UsageError(`Expected a comma-separated list of numbers for ${flag} but received ${JSON.stringify(value)}`);
   return parts.map((p) => parseNumber(flag, p));
 }
 

@@ -21,10 +21,11 @@ export function createProgressLine(options: { quiet?: boolean; stream?: NodeJS.W
       lastPrint = now;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
       const elapsed = (now - start) / 1000;
-      const eta = frac > 0 ? elapsed * (1 - frac) / frac : NaN;
+      const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
       const width = 20;
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '-');
-      const line = `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${label}  ${elapsed.toFixed(1)}s` +
+      const line =
+        `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${label}  ${elapsed.toFixed(1)}s` +
         (Number.isFinite(eta) && done < total ? `, ETA ${eta.toFixed(1)}s` : '');
       if (tty) {
         stream.write(`\r\x1b[2K${line}`);

@@ -55,14 +55,19 @@ const words = (flag: string, v: string): string[] => {
 export function registerSweep(program: Command, signal: AbortSignal): void {
   program
     .command('sweep')
-    .description('measure a grid of Boomerang settings and the baselines on a test set; resumable; Pareto front, recommendations, plots, report')
+    .description(
+      'measure a grid of Boomerang settings and the baselines on a test set; resumable; Pareto front, recommendations, plots, report',
+    )
     .requiredOption('--hr <dir>', 'folder of ground-truth images')
     .option('--lr <dir>', 'folder of LR inputs matched by name (one factor); default: LR made by MATLAB-compatible bicubic')
     .option('-f, --factor <list>', 'enlargement factors', '4')
     .option('--t <list>', 'diffusion steps to noise to, or none (the baselines only, no model)', '50,100,200,400')
     .option('--cascade <list>', "numbers of Boomerang passes N (each at t) (default: the model's, as sr upscale)")
     .option('--upsampler <list>', "upsamplers feeding the model: nearest, bilinear, bicubic, lanczos (default: the model's)")
-    .option('--back-project <list>', "back-projection iterations on the upsampled start, 0 = none; each also measured alone, without the model (default: the model's, else 0)")
+    .option(
+      '--back-project <list>',
+      "back-projection iterations on the upsampled start, 0 = none; each also measured alone, without the model (default: the model's, else 0)",
+    )
     .option('--consistency <list>', "none, ddnm, ibp (default: the model's, as sr upscale)")
     .option('--steps <list>', "reverse steps per pass, capped at t (default: the model's)")
     .option('--samples <list>', 'independent samples K per image', '1')
@@ -91,7 +96,9 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
         const files = await writeSweepReport(result);
         process.stdout.write(`report: ${files.markdown}, ${files.html} (${files.plots.length} plot files, ${files.crops.length} crops)\n`);
       }
-      process.stdout.write(`data: ${result.files.csv}, ${result.files.summaryCsv}, ${result.files.summaryJson}, ${result.files.recommendations}\n`);
+      process.stdout.write(
+        `data: ${result.files.csv}, ${result.files.summaryCsv}, ${result.files.summaryJson}, ${result.files.recommendations}\n`,
+      );
     });
 }
 
@@ -117,9 +124,11 @@ function toOptions(f: Flags): SweepOptions {
   if (f.limit !== undefined) o.limit = parseNumber('--limit', f.limit);
   if (f.tile !== undefined) o.tiling = { tile: parseNumber('--tile', f.tile) };
   o.device = parseDevice(f.device);
-  if (f.detail !== 'ratio' && f.detail !== 'gmsd') throw new UsageError(`Expected one of ratio, gmsd for --detail but received ${JSON.stringify(f.detail)}`);
+  if (f.detail !== 'ratio' && f.detail !== 'gmsd')
+    throw new UsageError(`Expected one of ratio, gmsd for --detail but received ${JSON.stringify(f.detail)}`);
   o.detail = f.detail as DetailMeasure;
-  if (!['first', 'all', 'none'].includes(f.saveImages)) throw new UsageError(`Expected one of first, all, none for --save-images but received ${JSON.stringify(f.saveImages)}`);
+  if (!['first', 'all', 'none'].includes(f.saveImages))
+    throw new UsageError(`Expected one of first, all, none for --save-images but received ${JSON.stringify(f.saveImages)}`);
   o.saveImages = f.saveImages as 'first' | 'all' | 'none';
   return o;
 }
@@ -128,12 +137,18 @@ function toOptions(f: Flags): SweepOptions {
 export function formatSweep(r: SweepResult): string {
   const out: string[] = [];
   const m = r.meta;
-  out.push(`model ${m.model ? `${m.model.name} (${m.model.sha256.slice(0, 12)}…)` : 'none'}, seed ${m.seed}, ${Object.entries(m.images).map(([f, n]) => `x${f}: ${n.length} images`).join(', ')}`);
+  out.push(
+    `model ${m.model ? `${m.model.name} (${m.model.sha256.slice(0, 12)}…)` : 'none'}, seed ${m.seed}, ${Object.entries(m.images)
+      .map(([f, n]) => `x${f}: ${n.length} images`)
+      .join(', ')}`,
+  );
   for (const a of r.analyses) {
     const mine = r.rows.filter((x) => x.factor === a.factor);
     out.push('', `x${a.factor} recommended settings:`);
     for (const rec of a.recommendations) {
-      out.push(`  ${RULE_TEXT[rec.rule].padEnd(42)} ${rec.row ? `${settingText(rec.row)}  (PSNR-Y ${fmt.db(rec.row.psnrY)} dB, detail ${fmt.ratio(rec.row.detailRatio)}, GMSD ${fmt.gmsd(rec.row.gmsd)})` : '—'}  ${rec.why}`);
+      out.push(
+        `  ${RULE_TEXT[rec.rule].padEnd(42)} ${rec.row ? `${settingText(rec.row)}  (PSNR-Y ${fmt.db(rec.row.psnrY)} dB, detail ${fmt.ratio(rec.row.detailRatio)}, GMSD ${fmt.gmsd(rec.row.gmsd)})` : '—'}  ${rec.why}`,
+      );
     }
     out.push('', `x${a.factor} Pareto front and baselines:`);
     const front = a.front.map((id) => mine.find((x) => x.id === id)!).filter(Boolean);

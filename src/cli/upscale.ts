@@ -7,7 +7,16 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { ensureOutDir, planBatch, preflight, processFile, runPlan, type BatchOptions, type BatchOutcome, type BatchReport } from '../batch/batch.js';
+import {
+  ensureOutDir,
+  planBatch,
+  preflight,
+  processFile,
+  runPlan,
+  type BatchOptions,
+  type BatchOutcome,
+  type BatchReport,
+} from '../batch/batch.js';
 import { expandInputs } from '../batch/inputs.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
@@ -47,28 +56,42 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
   const cmd = program
     .command('upscale')
     .description('super-resolve images with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
-    .argument('<inputs...>', 'an image (PNG, JPEG, WebP, TIFF, AVIF, GIF: content is sniffed), or a folder, a glob ("photos/*.jpg", ** crosses folders), or several')
-    .option('-o, --output <path>', 'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files')
+    .argument(
+      '<inputs...>',
+      'an image (PNG, JPEG, WebP, TIFF, AVIF, GIF: content is sniffed), or a folder, a glob ("photos/*.jpg", ** crosses folders), or several',
+    )
+    .option(
+      '-o, --output <path>',
+      'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files',
+    )
     .option('-f, --factor <n>', 'integer enlargement factor', '4');
   addMethodOptions(cmd)
-    .option('--max-pixels <n>', `largest input width*height to decode (guard against decompression bombs; default ${DEFAULT_MAX_INPUT_PIXELS} = 8192x8192)`)
+    .option(
+      '--max-pixels <n>',
+      `largest input width*height to decode (guard against decompression bombs; default ${DEFAULT_MAX_INPUT_PIXELS} = 8192x8192)`,
+    )
     .option('--format <ext>', `output format for folder outputs: ${FORMATS.join(' | ')} (default: the input's, or png)`)
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
     .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
-    .option('-y, --yes', `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes on the CPU (without it, such a job is refused with its estimate)`)
+    .option(
+      '-y, --yes',
+      `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes on the CPU (without it, such a job is refused with its estimate)`,
+    )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
       // 1. flags alone (the input is checked first, by commander: it names what is missing in the order given)
       if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
       const output = flags.output;
       const options = toOptions(flags);
-      if (flags.force && flags.resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+      if (flags.force && flags.resume)
+        throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
       const { batch } = await expandInputs(inputs);
       const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
       const toFolder = batch || outIsDir || /[\\/]$/.test(output);
       if (!toFolder) {
-        if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
+        if (options.format !== undefined)
+          throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
         formatFromPath(output);
       }
       // 2. the manifest: t, steps, cascade and preset are checked against it, once
@@ -109,11 +132,15 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
           if (s.failed) parts.push(`${s.failed} failed`);
           if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
           if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
-          process.stderr.write(`sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
-            (flags.json ? ` (report ${flags.json})` : '') + '\n');
+          process.stderr.write(
+            `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
+              (flags.json ? ` (report ${flags.json})` : '') +
+              '\n',
+          );
         }
         if (stoppedBy) throw stoppedBy;
-        if (s.failed > 0) throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
+        if (s.failed > 0)
+          throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
         return;
       }
       // 3. one input
@@ -145,14 +172,25 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
           onFraction: (f, label) => line.update(f, 1, label),
         });
         const s = r.settings!;
-        line.done(`wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-          `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
-          `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`);
+        line.done(
+          `wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+            `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
+            `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`,
+        );
         if (flags.json) {
-          await writeReport(flags.json, {
-            tool: 'boomerang-sr', started: started.toISOString(), seconds: r.seconds, outputDir: null, model: s.model,
-            summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 }, files: [r],
-          }, meta);
+          await writeReport(
+            flags.json,
+            {
+              tool: 'boomerang-sr',
+              started: started.toISOString(),
+              seconds: r.seconds,
+              outputDir: null,
+              model: s.model,
+              summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 },
+              files: [r],
+            },
+            meta,
+          );
         }
       } finally {
         line.done();
@@ -184,7 +222,8 @@ function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string,
   if (seconds <= LARGE_JOB_SECONDS) return;
   const tiles = known.reduce((a, e) => a + e.tiles, 0);
   const evals = known.reduce((a, e) => a + e.tiles * e.evaluations, 0);
-  const text = `${what}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
+  const text =
+    `${what}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
     `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
   if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
   if (!flags.quiet) process.stderr.write(`sr: ${text}; starting (--yes)\n`);

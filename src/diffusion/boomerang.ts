@@ -193,7 +193,13 @@ async function yieldToEvents(signal: AbortSignal | undefined): Promise<void> {
 
 /** One Boomerang pass over a private working buffer; returns a new image clamped to [-1, 1]. */
 async function runPass(
-  x: ImageTensor, r: Resolved, t: number, pass: number, passes: number, forward: boolean, inPlace = false,
+  x: ImageTensor,
+  r: Resolved,
+  t: number,
+  pass: number,
+  passes: number,
+  forward: boolean,
+  inPlace = false,
 ): Promise<ImageTensor> {
   const [C, H, W] = x.shape as [number, number, number];
   const { schedule, pairs, rng, signal } = r;
@@ -235,14 +241,36 @@ async function runPass(
       backProject(x0, ibp.y, ibp.factor, 1, x0);
       if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);
       fusedStep({
-        prediction: 'x0', alphaBar: schedule.alphasCumprod[k]!, clip: false, cx0, cxt, sigma,
-        channels: C, height: H, width: W, xt, modelOut: x0.data, noise: sigma > 0 ? rng : undefined, consistency: null,
+        prediction: 'x0',
+        alphaBar: schedule.alphasCumprod[k]!,
+        clip: false,
+        cx0,
+        cxt,
+        sigma,
+        channels: C,
+        height: H,
+        width: W,
+        xt,
+        modelOut: x0.data,
+        noise: sigma > 0 ? rng : undefined,
+        consistency: null,
       });
     } else {
       fusedStep({
-        prediction: r.prediction, alphaBar: schedule.alphasCumprod[k]!, clip: r.clip, cx0, cxt, sigma,
+        prediction: r.prediction,
+        alphaBar: schedule.alphasCumprod[k]!,
+        clip: r.clip,
+        cx0,
+        cxt,
+        sigma,
         // the jump's noise drawn from rng inside the pass, a band at a time: the stream one array would hold
-        channels: C, height: H, width: W, xt, modelOut, noise: sigma > 0 ? rng : undefined, consistency,
+        channels: C,
+        height: H,
+        width: W,
+        xt,
+        modelOut,
+        noise: sigma > 0 ? rng : undefined,
+        consistency,
       });
     }
     if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);

@@ -26,9 +26,11 @@ export function projectConsistency(x0hat: ImageTensor, y: ImageTensor, factor: n
   const src = contiguousData(x0hat);
   const lr = contiguousData(y);
   const target = out ?? createImage(C, H, W);
-  if (target.data.length !== src.length || target.offset !== 0) throw new RangeError('Expected a contiguous output image of the same shape');
+  if (target.data.length !== src.length || target.offset !== 0)
+    throw new RangeError('Expected a contiguous output image of the same shape');
   const dst = target.data;
-  const h = ly.height, w = ly.width;
+  const h = ly.height,
+    w = ly.width;
   const inv = 1 / (factor * factor);
   for (let c = 0; c < C; c++) {
     for (let by = 0; by < h; by++) {
@@ -59,14 +61,15 @@ export function checkLowRes(shape: readonly number[], y: ImageTensor, factor: nu
     throw new UsageError(`Expected image height and width multiples of ${factor} but received ${H}x${W}`);
   }
   if (y.shape.length !== 3 || c !== C || h! * factor !== H || w! * factor !== W) {
-    throw new UsageError(`Expected LR image of ${C}x${H / factor}x${W / factor} for a ${C}x${H}x${W} image at factor ${factor} but received ${y.shape.join('x')}`);
+    throw new UsageError(
+      `Expected LR image of ${C}x${H / factor}x${W / factor} for a ${C}x${H}x${W} image at factor ${factor} but received ${y.shape.join('x')}`,
+    );
   }
 }
 
 function checkFactor(factor: number): void {
   if (!Number.isInteger(factor) || factor < 1) throw new UsageError(`Expected positive integer for factor but received ${factor}`);
 }
-
 
 /**
  * Back-projection through a bicubic degradation (Irani & Peleg 1991), for LR images made by bicubic downscaling
@@ -80,7 +83,8 @@ export function backProject(x0hat: ImageTensor, y: ImageTensor, factor: number, 
   const { channels: C, height: H, width: W } = dims(x0hat);
   checkLowRes([C, H, W], y, factor);
   const target = out ?? createImage(C, H, W);
-  if (!isContiguous(target) || target.data.length !== C * H * W) throw new RangeError('Expected a contiguous output image of the same shape');
+  if (!isContiguous(target) || target.data.length !== C * H * W)
+    throw new RangeError('Expected a contiguous output image of the same shape');
   const lr = contiguousData(y);
   let x = x0hat;
   for (let i = 0; i < iterations; i++) {

@@ -19,7 +19,13 @@ export interface ConvertOptions {
 }
 
 /** x̂0 from the model output at x_t (fused; the hot path used by the sampler loop). */
-export function toX0(kind: PredictionKind, modelOut: Float32Array, xt: Float32Array, alphaBar: number, options: ConvertOptions = {}): Float32Array {
+export function toX0(
+  kind: PredictionKind,
+  modelOut: Float32Array,
+  xt: Float32Array,
+  alphaBar: number,
+  options: ConvertOptions = {},
+): Float32Array {
   const n = checkLengths(modelOut, xt, options.out);
   const out = options.out ?? new Float32Array(n);
   const clip = options.clip ?? true;
@@ -40,15 +46,24 @@ export function x0Coefficients(kind: PredictionKind, alphaBar: number): { p: num
   const sa = Math.sqrt(alphaBar);
   const s1 = Math.sqrt(1 - alphaBar);
   switch (kind) {
-    case 'eps': return { p: 1 / sa, q: -s1 / sa };
-    case 'x0': return { p: 0, q: 1 };
-    case 'v': return { p: sa, q: -s1 };
-    default: throw new RangeError(`Unknown prediction kind ${String(kind)}`);
+    case 'eps':
+      return { p: 1 / sa, q: -s1 / sa };
+    case 'x0':
+      return { p: 0, q: 1 };
+    case 'v':
+      return { p: sa, q: -s1 };
+    default:
+      throw new RangeError(`Unknown prediction kind ${String(kind)}`);
   }
 }
 
 /** ε̂ implied by x̂0 at x_t: (x_t − √ᾱ·x̂0)/√(1−ᾱ). */
-export function epsFromX0(x0: Float32Array, xt: Float32Array, alphaBar: number, out: Float32Array = new Float32Array(x0.length)): Float32Array {
+export function epsFromX0(
+  x0: Float32Array,
+  xt: Float32Array,
+  alphaBar: number,
+  out: Float32Array = new Float32Array(x0.length),
+): Float32Array {
   const n = checkLengths(x0, xt, out);
   const sa = Math.sqrt(alphaBar);
   const inv = 1 / Math.sqrt(1 - alphaBar);

@@ -113,7 +113,8 @@ class Xoshiro128 implements Rng {
 
   nextUint32(): number {
     const s = this.s;
-    const s0 = s[0]!, s1 = s[1]!;
+    const s0 = s[0]!,
+      s1 = s[1]!;
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
     const s2 = s[2]! ^ s0;
@@ -166,19 +167,29 @@ class Xoshiro128 implements Rng {
     while (k < n) {
       // The fast path inlined, with the state in locals and no call inside the loop (the same stream as
       // nextUint32/normal); it stops at the first draw that needs the slow path.
-      let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+      let s0 = s[0]!,
+        s1 = s[1]!,
+        s2 = s[2]!,
+        s3 = s[3]!;
       let u = 0;
       for (; k < n; k++) {
         const m = Math.imul(s1, 5);
         u = Math.imul((m << 7) | (m >>> 25), 9); // the output as int32 (bits as nextUint32's)
         const t = s1 << 9;
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
         s3 = (s3 << 11) | (s3 >>> 21);
         const j = u >>> 8;
         if (j >= K[u & 127]!) break;
         out[k] = j * SW[u & 255]!; // ±j·W[i], the sign from bit 7 (−(j·W) = j·(−W) exactly)
       }
-      s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+      s[0] = s0;
+      s[1] = s1;
+      s[2] = s2;
+      s[3] = s3;
       if (k === n) break;
       const z = this.slow(u & 127, u >>> 8);
       // biome-ignore lint/suspicious/noSelfCompare: NaN test (a rejected slow-path draw)

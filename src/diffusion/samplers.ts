@@ -60,7 +60,13 @@ export function step(params: StepParams): StepResult {
 }
 
 /** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z (what `step` applies; exported for the fused update). */
-export function stepCoefficients(schedule: Schedule, sampler: SamplerKind, t: number, prevT: number, eta: number): { cx0: number; cxt: number; sigma: number } {
+export function stepCoefficients(
+  schedule: Schedule,
+  sampler: SamplerKind,
+  t: number,
+  prevT: number,
+  eta: number,
+): { cx0: number; cxt: number; sigma: number } {
   checkTimestep(schedule, t);
   if (!Number.isInteger(prevT) || prevT < 0 || prevT >= t) {
     throw new UsageError(`Expected integer prevT in 0..${t - 1} but received ${prevT}`);

@@ -68,8 +68,13 @@ export function fusedStep(s: FusedStep): void {
     for (let start = 0; start < n; start += CHUNK) {
       const end = Math.min(n, start + CHUNK);
       let z: Float32Array, zo: number;
-      if (chunk) { z = draw!.fillNormal(end - start === chunk.length ? chunk : chunk.subarray(0, end - start)); zo = -start; }
-      else { z = given ?? ZERO_NOISE(CHUNK); zo = given ? 0 : -start; } // zeros when sigma = 0: σ·0 adds exactly 0
+      if (chunk) {
+        z = draw!.fillNormal(end - start === chunk.length ? chunk : chunk.subarray(0, end - start));
+        zo = -start;
+      } else {
+        z = given ?? ZERO_NOISE(CHUNK);
+        zo = given ? 0 : -start;
+      } // zeros when sigma = 0: σ·0 adds exactly 0
       for (let i = start; i < end; i++) {
         const v = p * xt[i]! + q * modelOut[i]!;
         const x0 = Math.fround(v < lo ? lo : v > hi ? hi : v);
@@ -80,7 +85,8 @@ export function fusedStep(s: FusedStep): void {
   }
   const y = s.consistency.y;
   const f = s.consistency.factor;
-  const h = H / f, w = W / f;
+  const h = H / f,
+    w = W / f;
   if (!Number.isInteger(h) || !Number.isInteger(w) || y.length !== C * h * w) {
     throw new RangeError(`Expected a ${C}x${H / f}x${W / f} LR image for factor ${f}`);
   }
@@ -111,8 +117,13 @@ export function fusedStep(s: FusedStep): void {
       // Projected x̂0 (float32) and the jump, in place. The band's f rows are contiguous in the image, so its
       // noise is the next f·W numbers of the flat stream.
       let z: Float32Array, zo: number;
-      if (bandNoise) { z = draw!.fillNormal(bandNoise); zo = -base; }
-      else { z = given ?? ZERO_NOISE(f * W); zo = given ? 0 : -base; }
+      if (bandNoise) {
+        z = draw!.fillNormal(bandNoise);
+        zo = -base;
+      } else {
+        z = given ?? ZERO_NOISE(f * W);
+        zo = given ? 0 : -base;
+      }
       for (let dy = 0; dy < f; dy++) {
         const row = base + dy * W;
         const brow = dy * W;

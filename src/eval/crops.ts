@@ -10,7 +10,11 @@ import { createImage, dims, type ImageTensor } from '../image/tensor.js';
 import { replicateNearest } from '../image/upsample.js';
 import { cropImage } from './dataset.js';
 
-export interface CropWindow { top: number; left: number; size: number }
+export interface CropWindow {
+  top: number;
+  left: number;
+  size: number;
+}
 
 /** The size×size window (top/left multiples of `align`) with the most gradient energy in the image. */
 export function busiestWindow(image: ImageTensor, size: number, align: number): CropWindow {
@@ -19,7 +23,8 @@ export function busiestWindow(image: ImageTensor, size: number, align: number): 
   // gradient energy of the channel mean, as an integral image
   const g = new Float64Array((height + 1) * (width + 1));
   const plane = height * width;
-  const v = (y: number, x: number) => (image.data[y * width + x]! + image.data[plane + y * width + x]! + image.data[2 * plane + y * width + x]!) / 3;
+  const v = (y: number, x: number) =>
+    (image.data[y * width + x]! + image.data[plane + y * width + x]! + image.data[2 * plane + y * width + x]!) / 3;
   for (let y = 0; y < height; y++) {
     let row = 0;
     for (let x = 0; x < width; x++) {
@@ -29,7 +34,8 @@ export function busiestWindow(image: ImageTensor, size: number, align: number): 
       g[(y + 1) * (width + 1) + x + 1] = g[y * (width + 1) + x + 1]! + row;
     }
   }
-  const sum = (t: number, l: number) => g[(t + s) * (width + 1) + l + s]! - g[t * (width + 1) + l + s]! - g[(t + s) * (width + 1) + l]! + g[t * (width + 1) + l]!;
+  const sum = (t: number, l: number) =>
+    g[(t + s) * (width + 1) + l + s]! - g[t * (width + 1) + l + s]! - g[(t + s) * (width + 1) + l]! + g[t * (width + 1) + l]!;
   const stride = Math.max(align, Math.floor(s / 4 / align) * align);
   let best = { top: 0, left: 0, size: s };
   let bestE = -1;
@@ -45,7 +51,10 @@ export function busiestWindow(image: ImageTensor, size: number, align: number): 
   return best;
 }
 
-export interface CropPanel { label: string; image: ImageTensor }
+export interface CropPanel {
+  label: string;
+  image: ImageTensor;
+}
 
 export interface CropStrip {
   window: CropWindow;
@@ -59,13 +68,24 @@ export interface CropStrip {
  * Writes each panel's crop (zoomed by pixel replication to about `display` px) and the strip to `dir`, with
  * names prefixed by `prefix`. `lr` is the LR input, shown enlarged; `panels` are full-size outputs; `hr` last.
  */
-export async function writeCropStrip(dir: string, prefix: string, lr: ImageTensor, hr: ImageTensor, factor: number,
-  panels: readonly CropPanel[], options: { size?: number; display?: number } = {}): Promise<CropStrip> {
+export async function writeCropStrip(
+  dir: string,
+  prefix: string,
+  lr: ImageTensor,
+  hr: ImageTensor,
+  factor: number,
+  panels: readonly CropPanel[],
+  options: { size?: number; display?: number } = {},
+): Promise<CropStrip> {
   const window = busiestWindow(hr, options.size ?? 96, factor);
   const zoom = Math.max(1, Math.round((options.display ?? 192) / window.size));
   const { top, left, size } = window;
   const lrCrop = replicateNearest(cropImage(lr, top / factor, left / factor, size / factor, size / factor), factor);
-  const all: CropPanel[] = [{ label: `LR (×${factor} pixel replication)`, image: lrCrop }, ...panels.map((p) => ({ label: p.label, image: cropImage(p.image, top, left, size, size) })), { label: 'ground truth', image: cropImage(hr, top, left, size, size) }];
+  const all: CropPanel[] = [
+    { label: `LR (×${factor} pixel replication)`, image: lrCrop },
+    ...panels.map((p) => ({ label: p.label, image: cropImage(p.image, top, left, size, size) })),
+    { label: 'ground truth', image: cropImage(hr, top, left, size, size) },
+  ];
   await mkdir(dir, { recursive: true });
   const tiles: { label: string; file: string }[] = [];
   const zoomed = all.map((p) => (zoom > 1 ? replicateNearest(p.image, zoom) : p.image));
@@ -89,7 +109,8 @@ export function hstack(images: readonly ImageTensor[], gap: number): ImageTensor
   let x0 = 0;
   for (const [i, im] of images.entries()) {
     const w = widths[i]!;
-    for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out.data[(c * h + y) * W + x0 + x] = im.data[(c * h + y) * w + x]!;
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out.data[(c * h + y) * W + x0 + x] = im.data[(c * h + y) * w + x]!;
     x0 += w + gap;
   }
   return out;

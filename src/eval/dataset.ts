@@ -105,8 +105,10 @@ export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
     const L = dims(lr);
     const f = factor ?? Math.round(H.width / L.width);
     if (f < 1 || Math.floor(H.width / f) !== L.width || Math.floor(H.height / f) !== L.height) {
-      throw new InputError(`LR ${e.lr} is ${L.width}x${L.height}, expected ${Math.floor(H.width / f)}x${Math.floor(H.height / f)} ` +
-        `(HR ${H.width}x${H.height} / ${f})`);
+      throw new InputError(
+        `LR ${e.lr} is ${L.width}x${L.height}, expected ${Math.floor(H.width / f)}x${Math.floor(H.height / f)} ` +
+          `(HR ${H.width}x${H.height} / ${f})`,
+      );
     }
     if (factor === undefined && (H.height % f !== 0 || H.width % f !== 0)) cropped.push(e.name);
     factor = f;

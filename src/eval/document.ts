@@ -15,31 +15,47 @@ export type Block =
 
 /** Inline markup allowed in text: **bold** and `code`. */
 function inlineHtml(s: string): string {
-  return esc(s).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/`(.+?)`/g, '<code>$1</code>');
+  return esc(s)
+    .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
+    .replace(/`(.+?)`/g, '<code>$1</code>');
 }
 
 export function toMarkdown(blocks: readonly Block[]): string {
   const out: string[] = [];
   for (const b of blocks) {
     switch (b.kind) {
-      case 'heading': out.push(`${'#'.repeat(b.level)} ${b.text}`); break;
-      case 'paragraph': out.push(b.text); break;
+      case 'heading':
+        out.push(`${'#'.repeat(b.level)} ${b.text}`);
+        break;
+      case 'paragraph':
+        out.push(b.text);
+        break;
       case 'table': {
         const cell = (s: string) => s.replace(/\|/g, '\\|');
-        out.push([
-          `| ${b.headers.map(cell).join(' | ')} |`,
-          `| ${b.headers.map((_, i) => (b.left?.includes(i) ? ':--' : '--:')).join(' | ')} |`,
-          ...b.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-        ].join('\n'));
+        out.push(
+          [
+            `| ${b.headers.map(cell).join(' | ')} |`,
+            `| ${b.headers.map((_, i) => (b.left?.includes(i) ? ':--' : '--:')).join(' | ')} |`,
+            ...b.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+          ].join('\n'),
+        );
         break;
       }
-      case 'image': out.push(`![${b.alt}](${b.src})`); break;
-      case 'figures':
-        out.push(`| ${b.items.map((i) => i.caption.replace(/\|/g, '\\|')).join(' | ')} |\n| ${b.items.map(() => ':-:').join(' | ')} |\n` +
-          `| ${b.items.map((i) => `![${i.caption.replace(/[[\]|]/g, '')}](${i.src})`).join(' | ')} |`);
+      case 'image':
+        out.push(`![${b.alt}](${b.src})`);
         break;
-      case 'list': out.push(b.items.map((i) => `- ${i}`).join('\n')); break;
-      case 'pre': out.push('```\n' + b.text + '\n```'); break;
+      case 'figures':
+        out.push(
+          `| ${b.items.map((i) => i.caption.replace(/\|/g, '\\|')).join(' | ')} |\n| ${b.items.map(() => ':-:').join(' | ')} |\n` +
+            `| ${b.items.map((i) => `![${i.caption.replace(/[[\]|]/g, '')}](${i.src})`).join(' | ')} |`,
+        );
+        break;
+      case 'list':
+        out.push(b.items.map((i) => `- ${i}`).join('\n'));
+        break;
+      case 'pre':
+        out.push('```\n' + b.text + '\n```');
+        break;
     }
   }
   return out.join('\n\n') + '\n';
@@ -56,20 +72,35 @@ export function toHtml(blocks: readonly Block[], title: string): string {
   const out: string[] = [];
   for (const b of blocks) {
     switch (b.kind) {
-      case 'heading': out.push(`<h${b.level}>${inlineHtml(b.text)}</h${b.level}>`); break;
-      case 'paragraph': out.push(`<p>${inlineHtml(b.text)}</p>`); break;
+      case 'heading':
+        out.push(`<h${b.level}>${inlineHtml(b.text)}</h${b.level}>`);
+        break;
+      case 'paragraph':
+        out.push(`<p>${inlineHtml(b.text)}</p>`);
+        break;
       case 'table': {
         const cls = (i: number) => (b.left?.includes(i) ? ' class="l"' : '');
-        out.push(`<table><thead><tr>${b.headers.map((h, i) => `<th${cls(i)}>${inlineHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
-          b.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${inlineHtml(c)}</td>`).join('')}</tr>`).join('') + '</tbody></table>');
+        out.push(
+          `<table><thead><tr>${b.headers.map((h, i) => `<th${cls(i)}>${inlineHtml(h)}</th>`).join('')}</tr></thead><tbody>` +
+            b.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${inlineHtml(c)}</td>`).join('')}</tr>`).join('') +
+            '</tbody></table>',
+        );
         break;
       }
-      case 'image': out.push(`<p><img src="${esc(b.src)}" alt="${esc(b.alt)}"${b.width ? ` width="${b.width}"` : ''}></p>`); break;
-      case 'figures':
-        out.push(`<div class="figs">${b.items.map((i) => `<figure><img class="px" src="${esc(i.src)}" alt="${esc(i.caption)}"${i.width ? ` width="${i.width}"` : ''}><figcaption>${inlineHtml(i.caption)}</figcaption></figure>`).join('')}</div>`);
+      case 'image':
+        out.push(`<p><img src="${esc(b.src)}" alt="${esc(b.alt)}"${b.width ? ` width="${b.width}"` : ''}></p>`);
         break;
-      case 'list': out.push(`<ul>${b.items.map((i) => `<li>${inlineHtml(i)}</li>`).join('')}</ul>`); break;
-      case 'pre': out.push(`<pre>${esc(b.text)}</pre>`); break;
+      case 'figures':
+        out.push(
+          `<div class="figs">${b.items.map((i) => `<figure><img class="px" src="${esc(i.src)}" alt="${esc(i.caption)}"${i.width ? ` width="${i.width}"` : ''}><figcaption>${inlineHtml(i.caption)}</figcaption></figure>`).join('')}</div>`,
+        );
+        break;
+      case 'list':
+        out.push(`<ul>${b.items.map((i) => `<li>${inlineHtml(i)}</li>`).join('')}</ul>`);
+        break;
+      case 'pre':
+        out.push(`<pre>${esc(b.text)}</pre>`);
+        break;
     }
   }
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>\n<body>\n${out.join('\n')}\n</body></html>\n`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage, encodeImage } from '../image/io.js';
-import { dims, } from '../image/tensor.js';
+import { dims } from '../image/tensor.js';
 import { createRng, itemSeed } from '../diffusion/rng.js';
 import type { ModelSession } from '../model/session.js';
 import { withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';
@@ -101,13 +101,28 @@ async function scoreFolder(options: EvaluateOptions, srDir: string): Promise<Eva
     }
     const t0 = performance.now();
     const { score } = scoreImages([sr], hr, shave);
-    const s: ImageScore = { name: p.name, width: a.width, height: a.height, ...score, seconds: (performance.now() - t0) / 1000, evaluations: 0 };
+    const s: ImageScore = {
+      name: p.name,
+      width: a.width,
+      height: a.height,
+      ...score,
+      seconds: (performance.now() - t0) / 1000,
+      evaluations: 0,
+    };
     images.push(s);
     options.onImage?.({ index: i, total: pairs.length, score: s });
   }
   return {
-    protocol: protocolLine(shave), factor: options.factor ?? null, shave, source: 'sr',
-    sourceText: `SR images given (${srDir})`, method: 'given outputs', settings: null, images, mean: meanScore(images), notes,
+    protocol: protocolLine(shave),
+    factor: options.factor ?? null,
+    shave,
+    source: 'sr',
+    sourceText: `SR images given (${srDir})`,
+    method: 'given outputs',
+    settings: null,
+    images,
+    mean: meanScore(images),
+    notes,
   };
 }
 
@@ -123,10 +138,9 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
   const run = async (model: ModelSession | undefined): Promise<Evaluation> => {
     // one seed for the set (random when not given), so the run can be repeated; each image draws its own noise
     // from it (itemSeed), so that a mean over images averages over noise draws
-    const setSeed = method.kind === 'boomerang' ? method.options.seed ?? createRng().seed : null;
-    const methodFor = (name: string): Method => method.kind === 'boomerang'
-      ? { kind: 'boomerang', options: { ...method.options, seed: itemSeed(setSeed!, name) } }
-      : method;
+    const setSeed = method.kind === 'boomerang' ? (method.options.seed ?? createRng().seed) : null;
+    const methodFor = (name: string): Method =>
+      method.kind === 'boomerang' ? { kind: 'boomerang', options: { ...method.options, seed: itemSeed(setSeed!, name) } } : method;
     const images: ImageScore[] = [];
     let settings: UpscaleSettings | null = null;
     const total = set.images.length;
@@ -142,8 +156,14 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
       const { score, perSample } = scoreImages(kept, im.hr, shave);
       const { height, width } = dims(im.hr);
       const s: ImageScore = {
-        name: im.name, width, height, ...score, seconds: out.seconds, evaluations: out.evaluations,
-        ...(out.settings ? { seed: out.settings.seed } : {}), ...(perSample ? { perSample } : {}),
+        name: im.name,
+        width,
+        height,
+        ...score,
+        seconds: out.seconds,
+        evaluations: out.evaluations,
+        ...(out.settings ? { seed: out.settings.seed } : {}),
+        ...(perSample ? { perSample } : {}),
       };
       images.push(s);
       if (options.saveDir !== undefined) {
@@ -153,10 +173,21 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
       options.onImage?.({ index, total, score: s });
     }
     return {
-      protocol: protocolLine(shave), factor: set.factor, shave, source: set.lrSource, sourceText: LR_SOURCE_TEXT[set.lrSource],
-      method: methodName(method), settings, images, mean: meanScore(images), notes: set.notes,
+      protocol: protocolLine(shave),
+      factor: set.factor,
+      shave,
+      source: set.lrSource,
+      sourceText: LR_SOURCE_TEXT[set.lrSource],
+      method: methodName(method),
+      settings,
+      images,
+      mean: meanScore(images),
+      notes: set.notes,
     };
   };
   if (method.kind !== 'boomerang') return run(undefined);
-  return withModel({ ...(options.model !== undefined ? { model: options.model } : {}), ...(options.device ? { device: options.device } : {}) }, run);
+  return withModel(
+    { ...(options.model !== undefined ? { model: options.model } : {}), ...(options.device ? { device: options.device } : {}) },
+    run,
+  );
 }

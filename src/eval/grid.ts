@@ -56,7 +56,6 @@ export interface GridLimits {
   defaultConsistency?: Consistency;
 }
 
-
 function nonEmpty<T>(name: string, v: readonly T[] | undefined, fallback: readonly T[]): readonly T[] {
   if (v === undefined) return fallback;
   if (!Array.isArray(v) || v.length === 0) throw new UsageError(`Expected a non-empty list for ${name} but received ${JSON.stringify(v)}`);
@@ -72,7 +71,9 @@ export function baselineCells(factor: number, backProjects: readonly number[] = 
   const bps = [0, ...backProjects.filter((b) => b > 0)];
   return [
     { ...base, id: `x${factor} matlab-bicubic`, kind: 'matlab-bicubic', upsampler: null, backProject: null },
-    ...bps.flatMap((bp) => KERNELS.map((k): Cell => ({ ...base, id: `x${factor} ${startName(k, bp)}`, kind: 'upsampler', upsampler: k, backProject: bp }))),
+    ...bps.flatMap((bp) =>
+      KERNELS.map((k): Cell => ({ ...base, id: `x${factor} ${startName(k, bp)}`, kind: 'upsampler', upsampler: k, backProject: bp })),
+    ),
   ];
 }
 
@@ -82,7 +83,10 @@ export const startName = (upsampler: string | null, backProject: number | null):
 
 export function boomerangCellId(c: Omit<Cell, 'id' | 'kind'>): string {
   const k = c.samples ?? 1;
-  return `x${c.factor} t${c.t} N${c.cascade} ${startName(c.upsampler, c.backProject)} ${c.consistency} S${c.steps} K${k}` + (k > 1 ? ` ${c.reduce}` : '');
+  return (
+    `x${c.factor} t${c.t} N${c.cascade} ${startName(c.upsampler, c.backProject)} ${c.consistency} S${c.steps} K${k}` +
+    (k > 1 ? ` ${c.reduce}` : '')
+  );
 }
 
 /**
@@ -100,7 +104,8 @@ export function expandGrid(spec: GridSpec, limits: GridLimits | null): Cell[] {
       cells.push(c);
     }
   };
-  const bpOf = (fallback: number) => nonEmpty('backProject', spec.backProjects, [fallback]).map((b) => integerInRange('backProject', b, 0, 100));
+  const bpOf = (fallback: number) =>
+    nonEmpty('backProject', spec.backProjects, [fallback]).map((b) => integerInRange('backProject', b, 0, 100));
   if (limits === null || spec.ts.length === 0) {
     // baselines only (no model)
     const bps = bpOf(0);
@@ -111,17 +116,35 @@ export function expandGrid(spec: GridSpec, limits: GridLimits | null): Cell[] {
   const cascades = nonEmpty('cascade', spec.cascades, [limits.defaultCascade ?? 1]).map((n) => positiveInteger('cascade', n));
   const ups = nonEmpty('upsampler', spec.upsamplers, [limits.defaultUpsampler ?? 'bicubic']).map((u) => oneOf('upsampler', u, KERNELS));
   const bps = bpOf(limits.defaultBackProject ?? 0);
-  const cons = nonEmpty('consistency', spec.consistencies, [limits.defaultConsistency ?? 'ddnm']).map((c) => oneOf('consistency', c, CONSISTENCIES));
+  const cons = nonEmpty('consistency', spec.consistencies, [limits.defaultConsistency ?? 'ddnm']).map((c) =>
+    oneOf('consistency', c, CONSISTENCIES),
+  );
   const steps = nonEmpty('steps', spec.steps, [limits.defaultSteps]).map((s) => positiveInteger('steps', s));
   const samples = nonEmpty('samples', spec.samples, [1]).map((k) => positiveInteger('samples', k));
   const reduces = nonEmpty('reduce', spec.reduces, ['mean']).map((r) => oneOf('reduce', r, REDUCE_KINDS));
   for (const factor of factors) {
     if (spec.baselines ?? true) baselineCells(factor, bps).forEach(add);
-    for (const t of ts) for (const cascade of cascades) for (const upsampler of ups) for (const backProject of bps) for (const consistency of cons)
-      for (const s of steps) for (const k of samples) for (const r of reduces) {
-        const c = { factor, t, cascade, upsampler, backProject, consistency, steps: Math.min(s, t), samples: k, reduce: k === 1 ? 'mean' as const : r };
-        add({ ...c, id: boomerangCellId(c), kind: 'boomerang' });
-      }
+    for (const t of ts)
+      for (const cascade of cascades)
+        for (const upsampler of ups)
+          for (const backProject of bps)
+            for (const consistency of cons)
+              for (const s of steps)
+                for (const k of samples)
+                  for (const r of reduces) {
+                    const c = {
+                      factor,
+                      t,
+                      cascade,
+                      upsampler,
+                      backProject,
+                      consistency,
+                      steps: Math.min(s, t),
+                      samples: k,
+                      reduce: k === 1 ? ('mean' as const) : r,
+                    };
+                    add({ ...c, id: boomerangCellId(c), kind: 'boomerang' });
+                  }
   }
   return cells;
 }

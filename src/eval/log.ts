@@ -20,7 +20,9 @@ export async function readLog(path: string): Promise<{ records: SweepRecord[]; b
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const r = JSON.parse(line, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v)) as SweepRecord;
+      const r = JSON.parse(line, (_k, v: unknown) =>
+        v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v,
+      ) as SweepRecord;
       if (typeof r.id === 'string' && typeof r.image === 'string') records.push(r);
       else badLines++;
     } catch {

@@ -33,7 +33,10 @@ export async function listImages(dir: string, role: Role): Promise<Map<string, s
     names = await readdir(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`Cannot read folder ${dir}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String(err)}`, { cause: err });
+    throw new InputError(
+      `Cannot read folder ${dir}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String(err)}`,
+      { cause: err },
+    );
   }
   const found = new Map<string, string>();
   for (const name of names.sort()) {

@@ -26,7 +26,11 @@ export function baselineMethod(name: string): Method {
 
 /** A short label: "bicubic (alone)", "MATLAB bicubic", "Boomerang". */
 export function methodName(m: Method): string {
-  return m.kind === 'upsampler' ? `${m.kernel}${m.backProject ? ` back-projected ${m.backProject}x` : ''} (alone)` : m.kind === 'matlab-bicubic' ? 'MATLAB bicubic' : 'Boomerang';
+  return m.kind === 'upsampler'
+    ? `${m.kernel}${m.backProject ? ` back-projected ${m.backProject}x` : ''} (alone)`
+    : m.kind === 'matlab-bicubic'
+      ? 'MATLAB bicubic'
+      : 'Boomerang';
 }
 
 export interface MethodOutput {
@@ -57,8 +61,11 @@ export async function runMethod(method: Method, lr: ImageTensor, factor: number,
   }
   if (!opts.model) throw new UsageError('Expected a loaded model for a Boomerang evaluation');
   const r = await upscale(lr, {
-    ...method.options, factor, model: opts.model,
-    ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...method.options,
+    factor,
+    model: opts.model,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return { image: r.image, samples: r.samples, seconds: r.stats.seconds, evaluations: r.stats.evaluations, settings: r.settings };
 }

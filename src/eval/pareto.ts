@@ -27,7 +27,9 @@ export function paretoFront<P extends TradeoffPoint>(points: readonly P[], measu
   const ok = points.filter((p) => Number.isFinite(p.psnrY) && Number.isFinite(detailError(p, measure)));
   const front = ok.filter((p) => !ok.some((q) => q !== p && dominates(q, p, measure)));
   // equal points: keep the first only
-  const unique = front.filter((p, i) => front.findIndex((q) => q.psnrY === p.psnrY && detailError(q, measure) === detailError(p, measure)) === i);
+  const unique = front.filter(
+    (p, i) => front.findIndex((q) => q.psnrY === p.psnrY && detailError(q, measure) === detailError(p, measure)) === i,
+  );
   return unique.sort((a, b) => b.psnrY - a.psnrY || detailError(a, measure) - detailError(b, measure));
 }
 

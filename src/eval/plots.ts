@@ -11,7 +11,11 @@ import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } f
 
 const DASHES = [undefined, '6,3', '2,3', '8,3,2,3'];
 const BASELINE_COLOR: Record<string, string> = {
-  'matlab-bicubic': '#000000', nearest: '#8c564b', bilinear: '#7f7f7f', bicubic: '#e377c2', lanczos: '#bcbd22',
+  'matlab-bicubic': '#000000',
+  nearest: '#8c564b',
+  bilinear: '#7f7f7f',
+  bicubic: '#e377c2',
+  lanczos: '#bcbd22',
 };
 
 function baselineName(r: SummaryRow): string {
@@ -51,7 +55,11 @@ function baselineLines(rows: readonly SummaryRow[], metric: (r: SummaryRow) => n
   const used = new Set(rows.filter((r) => r.kind === 'boomerang').map((r) => r.upsampler));
   return rows
     .filter((r) => r.kind === 'matlab-bicubic' || (r.kind === 'upsampler' && (used.has(r.upsampler) || used.size === 0)))
-    .map((r) => ({ label: baselineName(r), value: metric(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444' }));
+    .map((r) => ({
+      label: baselineName(r),
+      value: metric(r),
+      color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444',
+    }));
 }
 
 /** PSNR-Y and detail ratio against t, one line per N, for one factor. */
@@ -59,17 +67,36 @@ export function tradeoffSvg(rows: readonly SummaryRow[], factor: number, protoco
   const mine = rows.filter((r) => r.factor === factor);
   const w = 560;
   const h = 420;
-  const left = panel({
-    title: `PSNR-Y against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'PSNR-Y (dB)', logX: true,
-    series: seriesByN(mine, (r) => r.psnrY), hlines: baselineLines(mine, (r) => r.psnrY),
-  }, 0, 0, w, h);
+  const left = panel(
+    {
+      title: `PSNR-Y against t (×${factor})`,
+      xLabel: 't (diffusion step noised to)',
+      yLabel: 'PSNR-Y (dB)',
+      logX: true,
+      series: seriesByN(mine, (r) => r.psnrY),
+      hlines: baselineLines(mine, (r) => r.psnrY),
+    },
+    0,
+    0,
+    w,
+    h,
+  );
   const ratios = mine.map((r) => r.detailRatio).filter((v) => v > 0 && Number.isFinite(v));
-  const right = panel({
-    title: `Detail ratio against t (×${factor})`, xLabel: 't (diffusion step noised to)', yLabel: 'detail ratio (1 = truth)', logX: true,
-    logY: ratios.length > 0 && Math.max(...ratios, 1) / Math.min(...ratios, 1) > 20,
-    series: seriesByN(mine, (r) => r.detailRatio),
-    hlines: [...baselineLines(mine, (r) => r.detailRatio), { label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }],
-  }, w, 0, w, h);
+  const right = panel(
+    {
+      title: `Detail ratio against t (×${factor})`,
+      xLabel: 't (diffusion step noised to)',
+      yLabel: 'detail ratio (1 = truth)',
+      logX: true,
+      logY: ratios.length > 0 && Math.max(...ratios, 1) / Math.min(...ratios, 1) > 20,
+      series: seriesByN(mine, (r) => r.detailRatio),
+      hlines: [...baselineLines(mine, (r) => r.detailRatio), { label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }],
+    },
+    w,
+    0,
+    w,
+    h,
+  );
   return svgDocument(2 * w, h + 22, `${left}\n${right}\n${footnote(protocolNote, h + 14)}`);
 }
 
@@ -80,14 +107,23 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   const xOf = (r: SummaryRow) => (detail === 'ratio' ? r.detailRatio : r.gmsd);
   const boom = mine.filter((r) => r.kind === 'boomerang');
   const frontRows = analysis.front.map((id) => boom.find((r) => r.id === id)!).filter(Boolean);
-  const markers: Marker[] = boom.filter((r) => !r.pareto).map((r) => ({ x: xOf(r), y: r.psnrY, color: '#9ecae1', shape: 'circle' as const, size: 4 }));
+  const markers: Marker[] = boom
+    .filter((r) => !r.pareto)
+    .map((r) => ({ x: xOf(r), y: r.psnrY, color: '#9ecae1', shape: 'circle' as const, size: 4 }));
   markers.push(...frontRows.map((r) => ({ x: xOf(r), y: r.psnrY, color: '#1f77b4', shape: 'circle' as const, size: 5, ring: true })));
   const shapes: Marker['shape'][] = ['square', 'diamond', 'triangle', 'square', 'diamond'];
-  mine.filter((r) => r.kind !== 'boomerang').forEach((r, i) => {
-    markers.push({
-      x: xOf(r), y: r.psnrY, label: baselineName(r), color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444', shape: shapes[i % shapes.length]!, size: 5,
+  mine
+    .filter((r) => r.kind !== 'boomerang')
+    .forEach((r, i) => {
+      markers.push({
+        x: xOf(r),
+        y: r.psnrY,
+        label: baselineName(r),
+        color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444',
+        shape: shapes[i % shapes.length]!,
+        size: 5,
+      });
     });
-  });
   const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
   const starred = new Set<string>();
   for (const rec of analysis.recommendations) {
@@ -95,7 +131,8 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
     starred.add(rec.row.id);
     markers.push({ x: xOf(rec.row), y: rec.row.psnrY, label: `${short(rec.row)}`, color: recColor[rec.rule]!, shape: 'star', size: 6 });
   }
-  const series = frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
+  const series =
+    frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
   const legend = [
     { label: 'Boomerang setting', color: '#9ecae1', shape: 'circle' as const },
     // one entry per star: the rules that chose that setting, in the colour of the first
@@ -107,25 +144,38 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   const w = 760;
   const h = 520;
   const xs = mine.map(xOf).filter((v) => v > 0 && Number.isFinite(v));
-  const body = panel({
-    title: `Fidelity against detail (×${analysis.factor})`,
-    logX: xs.length > 0 && Math.max(...xs, 1) / Math.min(...xs, 1) > 20,
-    xLabel: detail === 'ratio' ? 'detail ratio (high-frequency energy / truth; 1 = as much detail as the truth)' : 'GMSD (lower = closer)',
-    yLabel: 'PSNR-Y (dB)', series, markers, legend,
-    ...(detail === 'ratio' ? { vlines: [{ label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }] } : {}),
-  }, 0, 0, w, h);
+  const body = panel(
+    {
+      title: `Fidelity against detail (×${analysis.factor})`,
+      logX: xs.length > 0 && Math.max(...xs, 1) / Math.min(...xs, 1) > 20,
+      xLabel:
+        detail === 'ratio' ? 'detail ratio (high-frequency energy / truth; 1 = as much detail as the truth)' : 'GMSD (lower = closer)',
+      yLabel: 'PSNR-Y (dB)',
+      series,
+      markers,
+      legend,
+      ...(detail === 'ratio' ? { vlines: [{ label: 'truth', value: 1, color: '#2ca02c', dash: '2,2' }] } : {}),
+    },
+    0,
+    0,
+    w,
+    h,
+  );
   return svgDocument(w, h + 22, `${body}\n${footnote(protocolNote, h + 14)}`);
 }
 
 /** "t100 N2" plus whatever else is not the default. */
 export function short(r: SummaryRow): string {
   if (r.kind !== 'boomerang') return baselineName(r);
-  return `t${r.t} N${r.cascade}` + (r.consistency !== 'ddnm' ? ` ${r.consistency}` : '') + (r.upsampler !== 'bicubic' ? ` ${r.upsampler}` : '') + (r.backProject ? ` bp${r.backProject}` : '') +
-    ((r.samples ?? 1) > 1 ? ` K${r.samples} ${r.reduce}` : '');
+  return (
+    `t${r.t} N${r.cascade}` +
+    (r.consistency !== 'ddnm' ? ` ${r.consistency}` : '') +
+    (r.upsampler !== 'bicubic' ? ` ${r.upsampler}` : '') +
+    (r.backProject ? ` bp${r.backProject}` : '') +
+    ((r.samples ?? 1) > 1 ? ` K${r.samples} ${r.reduce}` : '')
+  );
 }
 
 function footnote(text: string, y: number): string {
   return `<text x="8" y="${y}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="9" fill="#555">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`;
 }
-
-

@@ -13,9 +13,11 @@ export const PROTOCOL = Object.freeze({
 /** One line stating the protocol, with the actual shave when known. */
 export function protocolLine(shave?: number): string {
   const s = shave === undefined ? 'shave = scale' : `shave = scale = ${shave} px`;
-  return `Protocol: Y channel of ITU-R BT.601 (float64), ${s} from each border, PSNR peak 255, ` +
+  return (
+    `Protocol: Y channel of ITU-R BT.601 (float64), ${s} from each border, PSNR peak 255, ` +
     'SSIM 11×11 Gaussian σ 1.5 (K1 0.01, K2 0.03); detail ratio = HF energy of output / truth on Y (1 = as much ' +
-    'detail as the truth); GMSD on Y (lower = closer).';
+    'detail as the truth); GMSD on Y (lower = closer).'
+  );
 }
 
 /** A short form for plot footnotes. */

@@ -52,22 +52,38 @@ export function recommend(rows: readonly SummaryRow[], detail: DetailMeasure = '
   const measureText = detail === 'ratio' ? '|1 − detail ratio|' : 'GMSD';
   const out: Recommendation[] = [];
 
-  const best = boom.reduce<SummaryRow | null>((b, r) => (!b || r.psnrY > b.psnrY || (r.psnrY === b.psnrY && r.seconds < b.seconds) ? r : b), null);
+  const best = boom.reduce<SummaryRow | null>(
+    (b, r) => (!b || r.psnrY > b.psnrY || (r.psnrY === b.psnrY && r.seconds < b.seconds) ? r : b),
+    null,
+  );
   out.push({ rule: 'best-psnr', factor, row: best, why: best ? `highest PSNR-Y ${best.psnrY.toFixed(2)} dB` : 'no Boomerang results' });
 
   // the interpolator a user already has: the plain upsampler (not a back-projected baseline)
   const alone = new Map(rows.filter((r) => r.kind === 'upsampler' && !r.backProject).map((r) => [r.upsampler, r.psnrY]));
   const eligible = boom.filter((r) => alone.has(r.upsampler) && r.psnrY >= alone.get(r.upsampler)!);
-  const detailed = eligible.reduce<SummaryRow | null>((b, r) => (!b || err(r) < err(b) || (err(r) === err(b) && r.psnrY > b.psnrY) ? r : b), null);
+  const detailed = eligible.reduce<SummaryRow | null>(
+    (b, r) => (!b || err(r) < err(b) || (err(r) === err(b) && r.psnrY > b.psnrY) ? r : b),
+    null,
+  );
   out.push({
-    rule: 'most-detail', factor, row: detailed,
+    rule: 'most-detail',
+    factor,
+    row: detailed,
     why: detailed
       ? `least ${measureText} (${err(detailed).toFixed(3)}) among ${eligible.length} setting(s) with PSNR-Y ≥ their upsampler alone (${alone.get(detailed.upsampler)!.toFixed(2)} dB)`
-      : boom.length === 0 ? 'no Boomerang results'
-        : alone.size === 0 ? 'no upsampler-alone baseline measured' : 'no setting reaches the PSNR of its upsampler alone',
+      : boom.length === 0
+        ? 'no Boomerang results'
+        : alone.size === 0
+          ? 'no upsampler-alone baseline measured'
+          : 'no setting reaches the PSNR of its upsampler alone',
   });
 
   const k = knee(paretoFront(boom, detail), detail);
-  out.push({ rule: 'knee', factor, row: k, why: k ? `knee of the ${paretoFront(boom, detail).length}-point Pareto front (PSNR-Y vs ${measureText})` : 'no Boomerang results' });
+  out.push({
+    rule: 'knee',
+    factor,
+    row: k,
+    why: k ? `knee of the ${paretoFront(boom, detail).length}-point Pareto front (PSNR-Y vs ${measureText})` : 'no Boomerang results',
+  });
   return out;
 }

@@ -39,13 +39,22 @@ export function summaryColumns(): Column<SummaryRow>[] {
 export function settingText(r: SummaryRow): string {
   if (r.kind === 'matlab-bicubic') return 'MATLAB bicubic';
   if (r.kind === 'upsampler') return `${startName(r.upsampler, r.backProject)} alone`;
-  return `t=${r.t} N=${r.cascade} ${startName(r.upsampler, r.backProject)} ${r.consistency} ${r.steps} steps` + ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '');
+  return (
+    `t=${r.t} N=${r.cascade} ${startName(r.upsampler, r.backProject)} ${r.consistency} ${r.steps} steps` +
+    ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '')
+  );
 }
 
 export function recommendationRows(a: Analysis): string[][] {
   return a.recommendations.map((r) => [
-    RULE_TEXT[r.rule], r.row ? settingText(r.row) : '—', r.row ? fmt.db(r.row.psnrY) : '', r.row ? fmt.ssim(r.row.ssimY) : '',
-    r.row ? fmt.ratio(r.row.detailRatio) : '', r.row ? fmt.gmsd(r.row.gmsd) : '', r.row ? fmt.seconds(r.row.seconds) : '', r.why,
+    RULE_TEXT[r.rule],
+    r.row ? settingText(r.row) : '—',
+    r.row ? fmt.db(r.row.psnrY) : '',
+    r.row ? fmt.ssim(r.row.ssimY) : '',
+    r.row ? fmt.ratio(r.row.detailRatio) : '',
+    r.row ? fmt.gmsd(r.row.gmsd) : '',
+    r.row ? fmt.seconds(r.row.seconds) : '',
+    r.why,
   ]);
 }
 
@@ -54,7 +63,12 @@ function tableBlock(rows: readonly SummaryRow[]): Block {
   return { kind: 'table', headers: cols.map((c) => c.header), rows: rows.map((r) => cols.map((c) => c.value(r))), left: [0] };
 }
 
-export interface ReportFiles { markdown: string; html: string; plots: string[]; crops: string[] }
+export interface ReportFiles {
+  markdown: string;
+  html: string;
+  plots: string[];
+  crops: string[];
+}
 
 export interface ReportOptions {
   title?: string;
@@ -72,8 +86,12 @@ export async function writeSweepReport(result: SweepResult, options: ReportOptio
   blocks.push({ kind: 'paragraph', text: `**${protocolLine()}**` });
   const facts = [
     `Ground truth: \`${meta.hr}\`${meta.lr ? `; LR: \`${meta.lr}\`` : ''} — ${LR_SOURCE_TEXT[meta.lrSource]}; HR cropped to a multiple of the factor.`,
-    `Images: ${Object.entries(meta.images).map(([f, names]) => `×${f}: ${names.length} (${names.join(', ')})`).join('; ')}.`,
-    meta.model ? `Model: **${meta.model.name}** (sha256 ${meta.model.sha256.slice(0, 12)}…, ${meta.model.device}); seed ${meta.seed} for every run; ${meta.sampler} sampler${meta.sampler === 'ddim' ? `, η ${meta.eta}` : ''}.` : 'No model (baselines only).',
+    `Images: ${Object.entries(meta.images)
+      .map(([f, names]) => `×${f}: ${names.length} (${names.join(', ')})`)
+      .join('; ')}.`,
+    meta.model
+      ? `Model: **${meta.model.name}** (sha256 ${meta.model.sha256.slice(0, 12)}…, ${meta.model.device}); seed ${meta.seed} for every run; ${meta.sampler} sampler${meta.sampler === 'ddim' ? `, η ${meta.eta}` : ''}.`
+      : 'No model (baselines only).',
     `Upsamplers are centre-aligned (nearest, bilinear, bicubic Keys a = −0.5, lanczos3); MATLAB bicubic is imresize's antialiased bicubic. Figures are means over the images; s/image is wall time on this machine.`,
     `Detail axis of the trade-off: ${meta.detail === 'ratio' ? '|1 − detail ratio|' : 'GMSD'}. Last run: ${meta.run.computed} results computed, ${meta.run.skipped} taken from the log, ${meta.run.seconds.toFixed(0)} s.`,
     ...(options.notes ?? []),
@@ -84,7 +102,12 @@ export async function writeSweepReport(result: SweepResult, options: ReportOptio
     const mine = rows.filter((r) => r.factor === f);
     blocks.push({ kind: 'heading', level: 2, text: `×${f}` });
     blocks.push({ kind: 'heading', level: 3, text: 'Recommended settings' });
-    blocks.push({ kind: 'table', headers: ['rule', 'setting', 'PSNR-Y', 'SSIM-Y', 'detail ratio', 'GMSD', 's/image', 'why'], rows: recommendationRows(a), left: [0, 1, 7] });
+    blocks.push({
+      kind: 'table',
+      headers: ['rule', 'setting', 'PSNR-Y', 'SSIM-Y', 'detail ratio', 'GMSD', 's/image', 'why'],
+      rows: recommendationRows(a),
+      left: [0, 1, 7],
+    });
     blocks.push({ kind: 'heading', level: 3, text: 'Pareto front and baselines' });
     const front = a.front.map((id) => mine.find((r) => r.id === id)!).filter(Boolean);
     blocks.push(tableBlock([...front, ...mine.filter((r) => r.kind !== 'boomerang')]));
@@ -110,14 +133,20 @@ export async function writeSweepReport(result: SweepResult, options: ReportOptio
     if (strip) {
       crops.push(strip.strip, ...strip.tiles.map((t) => t.file));
       blocks.push({ kind: 'heading', level: 3, text: `Example crops: ${strip.name}` });
-      blocks.push({ kind: 'paragraph', text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.` });
+      blocks.push({
+        kind: 'paragraph',
+        text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.`,
+      });
       blocks.push({ kind: 'figures', items: strip.tiles.map((t) => ({ src: t.file, caption: t.label })) });
     }
     blocks.push({ kind: 'heading', level: 3, text: 'Every setting' });
     blocks.push(tableBlock(mine));
     blocks.push({ kind: 'paragraph', text: protocolLine(f) });
   }
-  blocks.push({ kind: 'paragraph', text: `Files: results.jsonl (one line per setting and image; a rerun skips what it holds), results.csv, summary.csv, summary.json, recommendations.json, plots/, crops/.` });
+  blocks.push({
+    kind: 'paragraph',
+    text: `Files: results.jsonl (one line per setting and image; a rerun skips what it holds), results.csv, summary.csv, summary.json, recommendations.json, plots/, crops/.`,
+  });
   const markdown = join(out, 'report.md');
   const html = join(out, 'report.html');
   await writeTextAtomic(markdown, toMarkdown(blocks));
@@ -142,14 +171,20 @@ async function cropsFor(result: SweepResult, a: Analysis) {
   for (const r of recs) {
     const file = join(out, 'images', cellSlug(r.row!.id), `${im.name}.png`);
     if (!existsSync(file)) continue;
-    const rules = recs.filter((q) => q.row!.id === r.row!.id).map((q) => RULE_TEXT[q.rule]).join(' = ');
+    const rules = recs
+      .filter((q) => q.row!.id === r.row!.id)
+      .map((q) => RULE_TEXT[q.rule])
+      .join(' = ');
     if (seen.has(r.row!.id)) continue;
     seen.add(r.row!.id);
     panels.push({ label: `${rules}: ${short(r.row!)}`, image: (await decodeImage(file)).rgb });
   }
   const strip = await writeCropStrip(join(out, 'crops'), `x${a.factor}-${cellSlug(im.name)}`, im.lr, im.hr, a.factor, panels);
   return {
-    name: im.name, window: strip.window, zoom: strip.zoom,
-    strip: join('crops', strip.strip), tiles: strip.tiles.map((t) => ({ label: t.label, file: join('crops', t.file) })),
+    name: im.name,
+    window: strip.window,
+    zoom: strip.zoom,
+    strip: join('crops', strip.strip),
+    tiles: strip.tiles.map((t) => ({ label: t.label, file: join('crops', t.file) })),
   };
 }

@@ -26,7 +26,11 @@ export interface MeanScore extends Measurements {
 }
 
 /** Scores `outputs` (one image, or K samples kept apart) against `hr` under the protocol. */
-export function scoreImages(outputs: readonly ImageTensor[], hr: ImageTensor, shave: number): { score: Measurements; perSample?: Measurements[] } {
+export function scoreImages(
+  outputs: readonly ImageTensor[],
+  hr: ImageTensor,
+  shave: number,
+): { score: Measurements; perSample?: Measurements[] } {
   if (outputs.length === 1) return { score: measure(outputs[0]!, hr, { shave }) };
   const per = outputs.map((o) => measure(o, hr, { shave }));
   return { score: meanOf(per), perSample: per };

@@ -53,7 +53,9 @@ export function summarise(cells: readonly Cell[], records: readonly SweepRecord[
     if (!rs?.length) continue;
     const m = meanOf(rs);
     rows.push({
-      ...c, ...m, images: rs.length,
+      ...c,
+      ...m,
+      images: rs.length,
       seconds: rs.reduce((s, r) => s + r.seconds, 0) / rs.length,
       evaluations: rs.reduce((s, r) => s + r.evaluations, 0) / rs.length,
       pareto: false,

@@ -5,7 +5,10 @@
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
-export interface XY { x: number; y: number }
+export interface XY {
+  x: number;
+  y: number;
+}
 
 export interface Series {
   label: string;
@@ -62,7 +65,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
   return ticks;
 }
 
@@ -89,9 +93,12 @@ function markerPath(m: Marker, x: number, y: number): string {
   const r = m.size ?? 4;
   const stroke = m.ring ? ' stroke="#222" stroke-width="1.5"' : ' stroke="#fff" stroke-width="0.8"';
   switch (m.shape) {
-    case 'square': return `<rect x="${num(x - r)}" y="${num(y - r)}" width="${num(2 * r)}" height="${num(2 * r)}" fill="${m.color}"${stroke}/>`;
-    case 'diamond': return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.3)},${num(y)}L${num(x)},${num(y + r * 1.3)}L${num(x - r * 1.3)},${num(y)}Z" fill="${m.color}"${stroke}/>`;
-    case 'triangle': return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.2)},${num(y + r)}L${num(x - r * 1.2)},${num(y + r)}Z" fill="${m.color}"${stroke}/>`;
+    case 'square':
+      return `<rect x="${num(x - r)}" y="${num(y - r)}" width="${num(2 * r)}" height="${num(2 * r)}" fill="${m.color}"${stroke}/>`;
+    case 'diamond':
+      return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.3)},${num(y)}L${num(x)},${num(y + r * 1.3)}L${num(x - r * 1.3)},${num(y)}Z" fill="${m.color}"${stroke}/>`;
+    case 'triangle':
+      return `<path d="M${num(x)},${num(y - r * 1.3)}L${num(x + r * 1.2)},${num(y + r)}L${num(x - r * 1.2)},${num(y + r)}Z" fill="${m.color}"${stroke}/>`;
     case 'star': {
       const pts: string[] = [];
       for (let i = 0; i < 10; i++) {
@@ -101,17 +108,33 @@ function markerPath(m: Marker, x: number, y: number): string {
       }
       return `<polygon points="${pts.join(' ')}" fill="${m.color}"${stroke}/>`;
     }
-    default: return `<circle cx="${num(x)}" cy="${num(y)}" r="${num(r)}" fill="${m.color}"${stroke}/>`;
+    default:
+      return `<circle cx="${num(x)}" cy="${num(y)}" r="${num(r)}" fill="${m.color}"${stroke}/>`;
   }
 }
 
 type Anchor = 'start' | 'end' | 'middle';
-interface Spot { x: number; y: number; anchor: Anchor }
-interface LegendItem { label: string; color: string; dash?: string | undefined; shape?: Marker['shape'] | undefined }
+interface Spot {
+  x: number;
+  y: number;
+  anchor: Anchor;
+}
+interface LegendItem {
+  label: string;
+  color: string;
+  dash?: string | undefined;
+  shape?: Marker['shape'] | undefined;
+}
 
 /** The geometry of one panel: the data-to-pixel maps, the plot box, the legend layout and the label placer. */
 interface Frame {
-  x0: number; y0: number; w: number; left: number; top: number; plotW: number; plotH: number;
+  x0: number;
+  y0: number;
+  w: number;
+  left: number;
+  top: number;
+  plotW: number;
+  plotH: number;
   X: (v: number) => number;
   Y: (v: number) => number;
   xt: number[];
@@ -148,8 +171,16 @@ function layoutLegend(items: LegendItem[], plotW: number): Frame['legend'] {
 function frameOf(spec: PanelSpec, x0: number, y0: number, w: number, h: number): Frame {
   const series = spec.series ?? [];
   const markers = spec.markers ?? [];
-  const xs = [...series.flatMap((s) => s.points.map((p) => p.x)), ...markers.map((m) => m.x), ...(spec.vlines ?? []).map((v) => v.value)].filter(Number.isFinite);
-  const ys = [...series.flatMap((s) => s.points.map((p) => p.y)), ...markers.map((m) => m.y), ...(spec.hlines ?? []).map((v) => v.value)].filter(Number.isFinite);
+  const xs = [
+    ...series.flatMap((s) => s.points.map((p) => p.x)),
+    ...markers.map((m) => m.x),
+    ...(spec.vlines ?? []).map((v) => v.value),
+  ].filter(Number.isFinite);
+  const ys = [
+    ...series.flatMap((s) => s.points.map((p) => p.y)),
+    ...markers.map((m) => m.y),
+    ...(spec.hlines ?? []).map((v) => v.value),
+  ].filter(Number.isFinite);
   const logX = (spec.logX ?? false) && xs.every((v) => v > 0);
   const logY = (spec.logY ?? false) && ys.every((v) => v > 0);
   const tx = (v: number) => (logX ? Math.log10(v) : v);
@@ -175,19 +206,31 @@ function frameOf(spec: PanelSpec, x0: number, y0: number, w: number, h: number):
       const bx = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
       return { x0: bx, y0: c.y - size, x1: bx + tw, y1: c.y + 2 };
     };
-    const free = candidates.find((c) => {
-      const b = boxOf(c);
-      return !boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
-    }) ?? candidates[0]!;
+    const free =
+      candidates.find((c) => {
+        const b = boxOf(c);
+        return !boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
+      }) ?? candidates[0]!;
     boxes.push(boxOf(free));
     return free;
   };
   return {
-    x0, y0, w, left: LEFT, top: TOP, plotW, plotH, legend, place, reserve: (b) => boxes.push(b),
+    x0,
+    y0,
+    w,
+    left: LEFT,
+    top: TOP,
+    plotW,
+    plotH,
+    legend,
+    place,
+    reserve: (b) => boxes.push(b),
     X: (v) => x0 + LEFT + ((tx(v) - xlo) / (xhi - xlo)) * plotW,
     Y: (v) => y0 + TOP + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH,
     yt: logY ? logTicks(10 ** ylo, 10 ** yhi) : niceTicks(ylo + padY * 0.5, yhi - padY * 0.5, 5),
-    xt: spec.xTicks ?? (logX ? (distinct.length <= 8 ? distinct : logTicks(10 ** xlo, 10 ** xhi)) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6)),
+    xt:
+      spec.xTicks ??
+      (logX ? (distinct.length <= 8 ? distinct : logTicks(10 ** xlo, 10 ** xhi)) : niceTicks(xlo + padX * 0.5, xhi - padX * 0.5, 6)),
   };
 }
 
@@ -209,7 +252,9 @@ function drawAxes(f: Frame, spec: PanelSpec): string[] {
     out.push(`<text x="${num(x)}" y="${num(y0 + top + plotH + 15)}" text-anchor="middle">${esc(tickText(v, f.xt))}</text>`);
   }
   out.push(`<text x="${num(x0 + left + plotW / 2)}" y="${num(y0 + top + plotH + 32)}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
-  out.push(`<text transform="translate(${num(x0 + 14)},${num(y0 + top + plotH / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(${num(x0 + 14)},${num(y0 + top + plotH / 2)}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
+  );
   return out;
 }
 
@@ -217,18 +262,35 @@ function drawAxes(f: Frame, spec: PanelSpec): string[] {
 function drawRefLines(f: Frame, hl: readonly RefLine[], vl: readonly RefLine[]): string[] {
   const { x0, y0, left, top, plotW, plotH } = f;
   const out: string[] = [];
-  const label = (at: Spot, r: RefLine) => `<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`;
+  const label = (at: Spot, r: RefLine) =>
+    `<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" fill="${r.color}" font-size="10">${esc(r.label)}</text>`;
   for (const r of hl) {
     const y = f.Y(r.value);
-    out.push(`<line class="ref" x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
+    out.push(
+      `<line class="ref" x1="${num(x0 + left)}" x2="${num(x0 + left + plotW)}" y1="${num(y)}" y2="${num(y)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`,
+    );
     const xr = x0 + left + plotW - 4;
-    const spots = [0, 0.35, 0.7].flatMap((k): Spot[] => [{ x: xr - plotW * k, y: y - 3, anchor: 'end' }, { x: xr - plotW * k, y: y + 11, anchor: 'end' }]);
+    const spots = [0, 0.35, 0.7].flatMap((k): Spot[] => [
+      { x: xr - plotW * k, y: y - 3, anchor: 'end' },
+      { x: xr - plotW * k, y: y + 11, anchor: 'end' },
+    ]);
     out.push(label(f.place(r.label, 10, spots), r));
   }
   for (const r of vl) {
     const x = f.X(r.value);
-    out.push(`<line class="ref" x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`);
-    out.push(label(f.place(r.label, 10, [{ x: x - 3, y: y0 + top + 11, anchor: 'end' }, { x: x + 3, y: y0 + top + 11, anchor: 'start' }, { x: x - 3, y: y0 + top + plotH - 4, anchor: 'end' }]), r));
+    out.push(
+      `<line class="ref" x1="${num(x)}" x2="${num(x)}" y1="${num(y0 + top)}" y2="${num(y0 + top + plotH)}" stroke="${r.color}" stroke-width="1.2" stroke-dasharray="${r.dash ?? '5,4'}"/>`,
+    );
+    out.push(
+      label(
+        f.place(r.label, 10, [
+          { x: x - 3, y: y0 + top + 11, anchor: 'end' },
+          { x: x + 3, y: y0 + top + 11, anchor: 'start' },
+          { x: x - 3, y: y0 + top + plotH - 4, anchor: 'end' },
+        ]),
+        r,
+      ),
+    );
   }
   return out;
 }
@@ -239,7 +301,8 @@ function drawSeries(f: Frame, series: readonly Series[]): string[] {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${num(f.X(p.x))},${num(f.Y(p.y))}`).join('');
     out.push(`<g class="series" data-label="${esc(s.label)}">`);
-    if (pts.length > 1) out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    if (pts.length > 1)
+      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
     for (const p of pts) out.push(`<circle cx="${num(f.X(p.x))}" cy="${num(f.Y(p.y))}" r="3" fill="${s.color}"/>`);
     out.push('</g>');
   }
@@ -262,9 +325,20 @@ function drawMarkers(f: Frame, markers: readonly Marker[]): string[] {
     const x = f.X(m.x);
     const y = f.Y(m.y);
     const rightSide = x > f.x0 + f.left + f.plotW * 0.7;
-    const east: Spot[] = [{ x: x + 8, y: y - 6, anchor: 'start' }, { x: x + 8, y: y + 13, anchor: 'start' }];
-    const west: Spot[] = [{ x: x - 8, y: y - 6, anchor: 'end' }, { x: x - 8, y: y + 13, anchor: 'end' }];
-    const further: Spot[] = [{ x: x + 8, y: y - 18, anchor: 'start' }, { x: x + 8, y: y + 25, anchor: 'start' }, { x: x - 8, y: y - 18, anchor: 'end' }, { x: x - 8, y: y + 25, anchor: 'end' }];
+    const east: Spot[] = [
+      { x: x + 8, y: y - 6, anchor: 'start' },
+      { x: x + 8, y: y + 13, anchor: 'start' },
+    ];
+    const west: Spot[] = [
+      { x: x - 8, y: y - 6, anchor: 'end' },
+      { x: x - 8, y: y + 13, anchor: 'end' },
+    ];
+    const further: Spot[] = [
+      { x: x + 8, y: y - 18, anchor: 'start' },
+      { x: x + 8, y: y + 25, anchor: 'start' },
+      { x: x - 8, y: y - 18, anchor: 'end' },
+      { x: x - 8, y: y + 25, anchor: 'end' },
+    ];
     const at = f.place(m.label, 10, rightSide ? [...west, ...east, ...further] : [...east, ...west, ...further]);
     out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" font-size="10" fill="#222">${esc(m.label)}</text>`);
   }
@@ -277,7 +351,10 @@ function drawLegend(f: Frame): string[] {
     const lx = f.x0 + f.left + x;
     const ly = f.y0 + f.top + f.plotH + 48 + row * 16;
     if (l.shape) out.push(markerPath({ x: 0, y: 0, color: l.color, shape: l.shape }, lx + 9, ly - 4));
-    else out.push(`<line x1="${num(lx)}" x2="${num(lx + 18)}" y1="${num(ly - 4)}" y2="${num(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}/>`);
+    else
+      out.push(
+        `<line x1="${num(lx)}" x2="${num(lx + 18)}" y1="${num(ly - 4)}" y2="${num(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''}/>`,
+      );
     out.push(`<text x="${num(lx + 23)}" y="${num(ly)}">${esc(l.label)}</text>`);
   }
   return out;
@@ -299,6 +376,8 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
 
 /** A standalone SVG document with a white background. */
 export function svgDocument(width: number, height: number, body: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n` +
-    `<rect width="100%" height="100%" fill="#fff"/>\n${body}\n</svg>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n` +
+    `<rect width="100%" height="100%" fill="#fff"/>\n${body}\n</svg>\n`
+  );
 }

@@ -93,12 +93,21 @@ export interface SweepResult {
 }
 
 export const SWEEP_FILES = {
-  log: 'results.jsonl', csv: 'results.csv', summaryCsv: 'summary.csv', summaryJson: 'summary.json', recommendations: 'recommendations.json',
+  log: 'results.jsonl',
+  csv: 'results.csv',
+  summaryCsv: 'summary.csv',
+  summaryJson: 'summary.json',
+  recommendations: 'recommendations.json',
   dataset: 'dataset.json',
 } as const;
 
 /** The identity of a run: with cell and image, what a record's resume key is made of. */
-interface RunKey { modelSha: string | null; seed: number; sampler: SamplerKind; eta: number }
+interface RunKey {
+  modelSha: string | null;
+  seed: number;
+  sampler: SamplerKind;
+  eta: number;
+}
 
 /** One unit of work: the cells that one model run on one image serves (they differ only in how K samples reduce). */
 export interface SweepTask {
@@ -111,17 +120,31 @@ export interface SweepTask {
 
 /** The resume key of a cell on an image under this run. */
 function keyOf(c: Cell, image: string, run: RunKey): string {
-  return recordKey(c.kind === 'boomerang'
-    ? { id: c.id, image, modelSha: run.modelSha, seed: run.seed, noiseSeed: itemSeed(run.seed, image), sampler: run.sampler, eta: run.eta }
-    : { id: c.id, image, modelSha: null, seed: null, noiseSeed: null, sampler: null, eta: null });
+  return recordKey(
+    c.kind === 'boomerang'
+      ? {
+          id: c.id,
+          image,
+          modelSha: run.modelSha,
+          seed: run.seed,
+          noiseSeed: itemSeed(run.seed, image),
+          sampler: run.sampler,
+          eta: run.eta,
+        }
+      : { id: c.id, image, modelSha: null, seed: null, noiseSeed: null, sampler: null, eta: null },
+  );
 }
 
 /**
  * The work left (pure): for each group of cells one model run serves, each image of its factor's set whose
  * records the log lacks. Also counts what the log already holds.
  */
-export function planSweep(cells: readonly Cell[], sets: ReadonlyMap<number, TestSet>, done: ReadonlyMap<string, SweepRecord>, run: RunKey):
-  { tasks: SweepTask[]; skipped: number; recordsTotal: number } {
+export function planSweep(
+  cells: readonly Cell[],
+  sets: ReadonlyMap<number, TestSet>,
+  done: ReadonlyMap<string, SweepRecord>,
+  run: RunKey,
+): { tasks: SweepTask[]; skipped: number; recordsTotal: number } {
   const groups = new Map<string, Cell[]>();
   for (const c of cells) {
     const k = computeKey(c);
@@ -176,7 +199,13 @@ async function runTask(task: SweepTask, ctx: TaskContext): Promise<SweepRecord[]
     const { score } = scoreImages(kept, im.hr, ctx.set.factor);
     const boom = c.kind === 'boomerang';
     const record: SweepRecord = {
-      ...c, image: im.name, width, height, ...score, seconds: output.seconds, evaluations: output.evaluations,
+      ...c,
+      image: im.name,
+      width,
+      height,
+      ...score,
+      seconds: output.seconds,
+      evaluations: output.evaluations,
       model: boom ? ctx.model!.manifest.name : null,
       modelSha: boom ? ctx.model!.manifest.sha256 : null,
       seed: boom ? seed : null,
@@ -205,17 +234,34 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   }
   const wantsModel = options.ts.length > 0;
   const ownModel = wantsModel && typeof options.model !== 'object';
-  const model = !wantsModel ? null : typeof options.model === 'object' ? options.model : await loadModel(options.model, { device: options.device ?? 'cpu' });
+  const model = !wantsModel
+    ? null
+    : typeof options.model === 'object'
+      ? options.model
+      : await loadModel(options.model, { device: options.device ?? 'cpu' });
   try {
     const cells = expandGrid(options, model ? gridLimits(model) : null);
-    const run: RunKey = { modelSha: model?.manifest.sha256 ?? null, seed: options.seed ?? 0, sampler: options.sampler ?? 'ancestral', eta: options.eta ?? 0 };
+    const run: RunKey = {
+      modelSha: model?.manifest.sha256 ?? null,
+      seed: options.seed ?? 0,
+      sampler: options.sampler ?? 'ancestral',
+      eta: options.eta ?? 0,
+    };
     const logPath = join(options.out, SWEEP_FILES.log);
     await checkSameSweep(options.out, options);
     await repairLog(logPath);
     const done = new Map((await readLog(logPath)).records.map((r) => [recordKey(r), r]));
     const sets = new Map<number, TestSet>();
     for (const f of factors) {
-      sets.set(f, await loadTestSet({ hr: options.hr, ...(options.lr !== undefined ? { lr: options.lr } : {}), factor: f, ...(options.limit !== undefined ? { limit: options.limit } : {}) }));
+      sets.set(
+        f,
+        await loadTestSet({
+          hr: options.hr,
+          ...(options.lr !== undefined ? { lr: options.lr } : {}),
+          factor: f,
+          ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        }),
+      );
     }
     const { tasks, skipped, recordsTotal } = planSweep(cells, sets, done, run);
     const total = tasks.reduce((s, t) => s + t.weight, 0);
@@ -226,12 +272,26 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       throwIfAborted(options.signal);
       const set = sets.get(task.factor)!;
       const image = set.images[task.imageIndex]!.name;
-      const progress = (frac: number) => options.onProgress?.({
-        done: doneWork + frac * task.weight, total, cell: task.cells[0]!.id, image, records: computed, recordsTotal,
-      });
+      const progress = (frac: number) =>
+        options.onProgress?.({
+          done: doneWork + frac * task.weight,
+          total,
+          cell: task.cells[0]!.id,
+          image,
+          records: computed,
+          recordsTotal,
+        });
       progress(0);
       const fresh = await runTask(task, {
-        model, set, run, out: options.out, logPath, save: options.saveImages ?? 'first', tiling: options.tiling, signal: options.signal, onFraction: progress,
+        model,
+        set,
+        run,
+        out: options.out,
+        logPath,
+        save: options.saveImages ?? 'first',
+        tiling: options.tiling,
+        signal: options.signal,
+        onFraction: progress,
       });
       if (task.cells[0]!.kind === 'boomerang') modelRuns++;
       for (const r of fresh) {
@@ -243,7 +303,12 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       progress(0);
     }
     // this sweep's records: its cells on its images, with this model/seed/sampler (the log may hold others)
-    const records = cells.flatMap((c) => sets.get(c.factor)!.images.map((im) => done.get(keyOf(c, im.name, run))).filter((r): r is SweepRecord => r !== undefined));
+    const records = cells.flatMap((c) =>
+      sets
+        .get(c.factor)!
+        .images.map((im) => done.get(keyOf(c, im.name, run)))
+        .filter((r): r is SweepRecord => r !== undefined),
+    );
     const rows = summarise(cells, records);
     const detail = options.detail ?? 'ratio';
     const analyses = analyse(rows, detail);
@@ -253,8 +318,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       lr: options.lr !== undefined ? resolve(options.lr) : null,
       lrSource: sets.get(factors[0]!)!.lrSource,
       images: Object.fromEntries([...sets].map(([f, s]) => [f, s.images.map((i) => i.name)])),
-      model: model ? { name: model.manifest.name, sha256: model.manifest.sha256, dir: model.dir, device: model.device, T: model.manifest.T } : null,
-      seed: run.seed, sampler: run.sampler, eta: run.eta, detail,
+      model: model
+        ? { name: model.manifest.name, sha256: model.manifest.sha256, dir: model.dir, device: model.device, T: model.manifest.T }
+        : null,
+      seed: run.seed,
+      sampler: run.sampler,
+      eta: run.eta,
+      detail,
       grid: gridOf(options),
       run: { skipped, computed, modelRuns, seconds: (performance.now() - started) / 1000, at: new Date().toISOString() },
     };
@@ -266,7 +336,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
 }
 
 /** results.csv, summary.csv, summary.json and recommendations.json of a finished (or resumed) sweep. */
-async function writeSweepData(out: string, logPath: string, d: { meta: SweepMeta; records: SweepRecord[]; rows: SummaryRow[]; analyses: Analysis[] }): Promise<SweepResult['files']> {
+async function writeSweepData(
+  out: string,
+  logPath: string,
+  d: { meta: SweepMeta; records: SweepRecord[]; rows: SummaryRow[]; analyses: Analysis[] },
+): Promise<SweepResult['files']> {
   const files = {
     log: logPath,
     csv: join(out, SWEEP_FILES.csv),
@@ -277,19 +351,42 @@ async function writeSweepData(out: string, logPath: string, d: { meta: SweepMeta
   await writeTextAtomic(files.csv, toCsv(d.records, RECORD_COLUMNS));
   await writeTextAtomic(files.summaryCsv, toCsv(d.rows, SUMMARY_COLUMNS));
   await writeTextAtomic(files.summaryJson, toJson({ meta: d.meta, rows: d.rows, analyses: d.analyses }));
-  await writeTextAtomic(files.recommendations, toJson({ protocol: d.meta.protocol, model: d.meta.model, analyses: d.analyses.map(recommendationView) }));
+  await writeTextAtomic(
+    files.recommendations,
+    toJson({ protocol: d.meta.protocol, model: d.meta.model, analyses: d.analyses.map(recommendationView) }),
+  );
   return files;
 }
 
 const CELL_COLUMNS = ['id', 'kind', 'factor', 't', 'cascade', 'upsampler', 'backProject', 'consistency', 'steps', 'samples', 'reduce'];
 const METRIC_COLUMNS = ['psnrY', 'ssimY', 'psnrRgb', 'detailRatio', 'gmsd', 'seconds', 'evaluations'];
-export const RECORD_COLUMNS = [...CELL_COLUMNS, 'image', 'width', 'height', ...METRIC_COLUMNS, 'model', 'modelSha', 'seed', 'noiseSeed', 'sampler', 'eta', 'at'];
+export const RECORD_COLUMNS = [
+  ...CELL_COLUMNS,
+  'image',
+  'width',
+  'height',
+  ...METRIC_COLUMNS,
+  'model',
+  'modelSha',
+  'seed',
+  'noiseSeed',
+  'sampler',
+  'eta',
+  'at',
+];
 export const SUMMARY_COLUMNS = [...CELL_COLUMNS, 'images', ...METRIC_COLUMNS, 'pareto'];
 
 function recommendationView(a: Analysis) {
   return {
-    factor: a.factor, detail: a.detail, front: a.front,
-    recommendations: a.recommendations.map((r) => ({ rule: r.rule, cell: r.row?.id ?? null, why: r.why, figures: r.row ? pick(r.row) : null })),
+    factor: a.factor,
+    detail: a.detail,
+    front: a.front,
+    recommendations: a.recommendations.map((r) => ({
+      rule: r.rule,
+      cell: r.row?.id ?? null,
+      why: r.why,
+      figures: r.row ? pick(r.row) : null,
+    })),
   };
 }
 
@@ -301,7 +398,8 @@ function pick(r: SummaryRow) {
 function gridLimits(model: ModelSession): GridLimits {
   const d = model.manifest.defaults;
   return {
-    T: model.manifest.T, defaultSteps: d.steps,
+    T: model.manifest.T,
+    defaultSteps: d.steps,
     ...(typeof d.cascade === 'number' ? { defaultCascade: d.cascade } : {}),
     ...(d.upsampler ? { defaultUpsampler: d.upsampler } : {}),
     ...(d.backProject !== undefined ? { defaultBackProject: d.backProject } : {}),
@@ -330,12 +428,22 @@ function workOf(c: Cell, pixels: number): number {
 
 function methodOf(c: Cell, common: { seed: number; sampler: SamplerKind; eta: number; tiling?: TilingOptions }): Method {
   if (c.kind === 'matlab-bicubic') return { kind: 'matlab-bicubic' };
-  if (c.kind === 'upsampler') return { kind: 'upsampler', kernel: c.upsampler as Kernel, ...(c.backProject ? { backProject: c.backProject } : {}) };
+  if (c.kind === 'upsampler')
+    return { kind: 'upsampler', kernel: c.upsampler as Kernel, ...(c.backProject ? { backProject: c.backProject } : {}) };
   return {
     kind: 'boomerang',
     options: {
-      t: c.t!, cascade: c.cascade!, steps: c.steps!, upsampler: c.upsampler as Kernel, backProject: c.backProject ?? 0, consistency: c.consistency as Consistency,
-      samples: c.samples!, reduce: 'none', seed: common.seed, sampler: common.sampler, eta: common.eta,
+      t: c.t!,
+      cascade: c.cascade!,
+      steps: c.steps!,
+      upsampler: c.upsampler as Kernel,
+      backProject: c.backProject ?? 0,
+      consistency: c.consistency as Consistency,
+      samples: c.samples!,
+      reduce: 'none',
+      seed: common.seed,
+      sampler: common.sampler,
+      eta: common.eta,
       ...(common.tiling ? { tiling: common.tiling } : {}),
     },
   };
@@ -364,6 +472,8 @@ async function checkSameSweep(out: string, o: SweepOptions): Promise<void> {
     return;
   }
   if (meta.hr !== hr || (meta.lr ?? null) !== lr) {
-    throw new UsageError(`Output folder ${out} holds a sweep of ${meta.hr}${meta.lr ? ` with LR ${meta.lr}` : ''}; use another --out for ${hr}${lr ? ` with LR ${lr}` : ''}`);
+    throw new UsageError(
+      `Output folder ${out} holds a sweep of ${meta.hr}${meta.lr ? ` with LR ${meta.lr}` : ''}; use another --out for ${hr}${lr ? ` with LR ${lr}` : ''}`,
+    );
   }
 }

@@ -31,7 +31,11 @@ export function metricColumns<R extends Measurements>(): Column<R>[] {
 export function textTable<R>(rows: readonly R[], columns: readonly Column<R>[]): string {
   const cells = rows.map((r) => columns.map((c) => c.value(r)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: string[]) => vals.map((v, i) => (columns[i]!.right === false ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (columns[i]!.right === false ? v.padEnd(widths[i]!) : v.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 

@@ -4,7 +4,6 @@
  */
 import { writeFileAtomic } from '../io-safety/atomic.js';
 
-
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan') : String(v);

@@ -65,7 +65,13 @@ export interface EncodableImage {
 }
 
 const EXTENSIONS: Readonly<Record<string, OutputFormat>> = {
-  '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.avif': 'avif',
+  '.png': 'png',
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.webp': 'webp',
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.avif': 'avif',
 };
 
 /** The extensions an output may have (its format follows the extension). */
@@ -83,8 +89,7 @@ export function formatFromPath(outPath: string): OutputFormat {
   const ext = extname(outPath).toLowerCase();
   const format = EXTENSIONS[ext];
   if (format === undefined) {
-    throw new UsageError(
-      `Expected an output extension among ${Object.keys(EXTENSIONS).join(', ')} but received '${ext || outPath}'`);
+    throw new UsageError(`Expected an output extension among ${Object.keys(EXTENSIONS).join(', ')} but received '${ext || outPath}'`);
   }
   return format;
 }
@@ -92,7 +97,14 @@ export function formatFromPath(outPath: string): OutputFormat {
 /** sharp's reasons can span lines or end in a dangling colon; make them one tidy line. */
 function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  const lines = [...new Set(text.split(/\r?\n/).map((s) => s.trim().replace(/[:;,\s]+$/, '')).filter(Boolean))];
+  const lines = [
+    ...new Set(
+      text
+        .split(/\r?\n/)
+        .map((s) => s.trim().replace(/[:;,\s]+$/, ''))
+        .filter(Boolean),
+    ),
+  ];
   return lines.join('; ') || 'unknown error';
 }
 
@@ -119,8 +131,8 @@ async function readInputFile(path: string): Promise<void> {
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory'
-      : code === 'EACCES' ? 'permission denied' : reason(err);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : reason(err);
     throw new InputError(`Cannot read ${path}: ${why}`, { cause: err });
   }
 }
@@ -146,8 +158,10 @@ export async function probeImage(input: string | Buffer, opts: DecodeOptions = {
   if (!(w > 0 && h > 0)) throw new InputError(`Cannot decode ${name}: the header gives no image size`);
   const limitPixels = limit === undefined ? 268402689 : limit;
   if (limitPixels !== false && w * h > limitPixels) {
-    throw new InputError(`Cannot decode ${name}: ${w}x${h} (${megapixels(w * h)}) is over the limit of ` +
-      `${limitPixels} pixels (${megapixels(limitPixels)}); refusing a possible decompression bomb`);
+    throw new InputError(
+      `Cannot decode ${name}: ${w}x${h} (${megapixels(w * h)}) is over the limit of ` +
+        `${limitPixels} pixels (${megapixels(limitPixels)}); refusing a possible decompression bomb`,
+    );
   }
   const swap = (meta.orientation ?? 1) >= 5;
   return {
@@ -198,9 +212,9 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       ? await pipeline.toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
       : await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const samples = sixteen
-      ? (data.byteOffset % 2 === 0
+      ? data.byteOffset % 2 === 0
         ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
-        : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)))
+        : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
       : new Uint8Array(data.buffer, data.byteOffset, data.length);
     const { width, height, channels: outChannels } = info;
     const half = sixteen ? 32767.5 : 127.5;
@@ -214,7 +228,10 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       if (alpha) alpha.data[p] = samples[base + outChannels - 1]! / half - 1;
     }
     return {
-      rgb, alpha, width, height,
+      rgb,
+      alpha,
+      width,
+      height,
       format: meta.format ?? 'unknown',
       bitDepth: sixteen ? 16 : 8,
       channels: meta.channels ?? outChannels,
@@ -224,11 +241,16 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
     if (err instanceof InputError) throw err;
     if (/exceeds pixel limit/i.test(reason(err))) {
       // name the size: the header alone is safe to read without the limit
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => null);
+      const meta = await sharp(bytes, { limitInputPixels: false })
+        .metadata()
+        .catch(() => null);
       const size = meta?.width && meta.height ? `${meta.width}x${meta.height} (${megapixels(meta.width * meta.height)}) ` : '';
       const lim = typeof sharpOpts.limitInputPixels === 'number' ? sharpOpts.limitInputPixels : 268402689;
-      throw new InputError(`Cannot decode ${name}: ${size}is over the limit of ${lim} pixels (${megapixels(lim)}); ` +
-        'refusing a possible decompression bomb', { cause: err });
+      throw new InputError(
+        `Cannot decode ${name}: ${size}is over the limit of ${lim} pixels (${megapixels(lim)}); ` +
+          'refusing a possible decompression bomb',
+        { cause: err },
+      );
     }
     throw new InputError(`Cannot decode ${name}: ${decodeReason(err)}`, { cause: err });
   }
@@ -250,8 +272,7 @@ function validateEncode(image: EncodableImage, format: OutputFormat, opts: Encod
   if (image.alpha) {
     const a = dims(image.alpha);
     if (a.channels !== 1 || a.height !== height || a.width !== width) {
-      throw new UsageError(
-        `Expected alpha of shape 1x${height}x${width} but received ${a.channels}x${a.height}x${a.width}`);
+      throw new UsageError(`Expected alpha of shape 1x${height}x${width} but received ${a.channels}x${a.height}x${a.width}`);
     }
   }
   return { bitDepth };
@@ -286,9 +307,7 @@ function interleave(planes: Float32Array[], plane: number, bitDepth: 8 | 16): Ui
  * (or round((v + 1)·32767.5) for 16 bits). JPEG cannot hold alpha, so alpha is dropped there.
  * TIFF is written with lossless deflate compression.
  */
-export async function encodeImageToBuffer(
-  image: EncodableImage, format: OutputFormat, opts: EncodeOptions = {},
-): Promise<Buffer> {
+export async function encodeImageToBuffer(image: EncodableImage, format: OutputFormat, opts: EncodeOptions = {}): Promise<Buffer> {
   if (!Object.hasOwn(FORMAT_ENCODERS, format)) {
     throw new UsageError(`Expected one of ${Object.keys(FORMAT_ENCODERS).join(', ')} for format but received '${String(format)}'`);
   }
@@ -328,7 +347,9 @@ export async function encodeImage(image: EncodableImage, outPath: string, opts: 
 /** Renders an SVG document to PNG bytes at `scale` × its size (librsvg through sharp). */
 export async function renderSvgToPng(svg: string, scale = 2): Promise<Buffer> {
   try {
-    return await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+    return await sharp(Buffer.from(svg), { density: 72 * scale })
+      .png()
+      .toBuffer();
   } catch (err) {
     throw new OutputError(`Cannot render SVG: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
   }

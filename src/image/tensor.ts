@@ -27,8 +27,7 @@ export function cloneImage(image: ImageTensor): ImageTensor {
   const { channels, height, width } = dims(image);
   const out = createImage(channels, height, width);
   for (let c = 0; c < channels; c++)
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) out.data[(c * height + y) * width + x] = image.get(c, y, x);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.data[(c * height + y) * width + x] = image.get(c, y, x);
   return out;
 }
 
@@ -43,8 +42,7 @@ export const unitToByte = (v: number): number => {
 export function isContiguous(image: ImageTensor): boolean {
   const { channels, height, width } = dims(image);
   const [s0, s1, s2] = image.stride as [number, number, number];
-  return image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width
-    && image.data.length === channels * height * width;
+  return image.offset === 0 && s2 === 1 && s1 === width && s0 === height * width && image.data.length === channels * height * width;
 }
 
 /** The tensor's values in [C, H, W] order: its own buffer when contiguous, else a copy. */

@@ -10,7 +10,10 @@
 import { UsageError } from '../errors.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
-export interface Span { start: number; size: number }
+export interface Span {
+  start: number;
+  size: number;
+}
 
 export interface Tile {
   /** Top-left corner and size in the (padded) image. */
@@ -194,8 +197,7 @@ export function createAccumulator(channels: number, height: number, width: numbe
 export function accumulateTile(acc: TileAccumulator, values: ImageTensor, tile: Tile): void {
   const { channels, height, width } = dims(values);
   if (channels !== acc.channels || height !== tile.height || width !== tile.width) {
-    throw new UsageError(
-      `Expected a ${acc.channels}x${tile.height}x${tile.width} tile but received ${channels}x${height}x${width}`);
+    throw new UsageError(`Expected a ${acc.channels}x${tile.height}x${tile.width} tile but received ${channels}x${height}x${width}`);
   }
   if (tile.y + height > acc.height || tile.x + width > acc.width) {
     throw new UsageError(`Expected a tile inside ${acc.height}x${acc.width} but received ${height}x${width} at (${tile.y}, ${tile.x})`);

@@ -25,7 +25,10 @@ export interface ResizeOptions {
   edge?: Edge;
 }
 
-interface KernelDef { support: number; f: (x: number) => number }
+interface KernelDef {
+  support: number;
+  f: (x: number) => number;
+}
 
 const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
 
@@ -69,9 +72,7 @@ function mapEdge(j: number, n: number, edge: Edge): number {
  * `scale` is given separately from the sizes so that MATLAB-style scale factors (output = ceil(in·scale))
  * keep their exact sampling positions.
  */
-export function axisWeights(
-  inSize: number, outSize: number, scale: number, kernel: Kernel, antialias: boolean, edge: Edge,
-): AxisWeights {
+export function axisWeights(inSize: number, outSize: number, scale: number, kernel: Kernel, antialias: boolean, edge: Edge): AxisWeights {
   const def = KERNEL_DEFS[kernel];
   const kscale = antialias && scale < 1 ? scale : 1; // kernel argument scale: h(x) = k(kscale·x)
   const support = def.support / kscale;
@@ -120,7 +121,13 @@ const toUint8 = (v: number): number => {
  * array would hold it) instead of written to a new array.
  */
 function resampleRows(
-  src: Float32Array, channels: number, height: number, width: number, t: AxisWeights, bytes = false, from?: Float32Array,
+  src: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+  t: AxisWeights,
+  bytes = false,
+  from?: Float32Array,
 ): Float32Array {
   const { outSize, taps, index, weight } = t;
   const dst = from ?? new Float32Array(channels * outSize * width);
@@ -162,8 +169,15 @@ function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWei
 }
 
 function resampleCore(
-  image: ImageTensor, outH: number, outW: number, scaleY: number, scaleX: number,
-  kernel: Kernel, antialias: boolean, edge: Edge, from?: Float32Array,
+  image: ImageTensor,
+  outH: number,
+  outW: number,
+  scaleY: number,
+  scaleX: number,
+  kernel: Kernel,
+  antialias: boolean,
+  edge: Edge,
+  from?: Float32Array,
 ): ImageTensor {
   const { channels, height, width } = dims(image);
   let data = contiguousData(image);
@@ -230,9 +244,7 @@ export function subtractUpsampled(target: Float32Array, image: ImageTensor, fact
 }
 
 /** Centre-aligned resize to outH×outW (per-axis scale out/in); antialiased when shrinking unless told not to. */
-export function resize(
-  image: ImageTensor, outH: number, outW: number, kernel: Kernel, opts: ResizeOptions = {},
-): ImageTensor {
+export function resize(image: ImageTensor, outH: number, outW: number, kernel: Kernel, opts: ResizeOptions = {}): ImageTensor {
   checkImage(image);
   checkPositiveInteger('outH', outH);
   checkPositiveInteger('outW', outW);

@@ -33,8 +33,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await unlink(temp).catch(() => undefined);
     if (err instanceof SrError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied'
-      : code === 'EISDIR' ? 'is a directory' : code ?? (err instanceof Error ? err.message : String(err));
+    const why =
+      code === 'ENOENT'
+        ? 'no such folder'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (code ?? (err instanceof Error ? err.message : String(err)));
     throw new OutputError(`Cannot write ${opts.what ? `${opts.what} ` : ''}${path}: ${why}`, { cause: err });
   } finally {
     untrackTempFile(temp);
@@ -53,7 +59,13 @@ async function placeNew(temp: string, path: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw exists();
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
-    if (await stat(path).then(() => true, () => false)) throw exists();
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw exists();
     await rename(temp, path);
     return;
   }

@@ -20,7 +20,9 @@ export function checkOutputSize(height: number, width: number, factor: number, n
   const oh = height * factor;
   const ow = width * factor;
   if (oh > MAX_OUTPUT_SIDE || ow > MAX_OUTPUT_SIDE || oh * ow > MAX_OUTPUT_PIXELS) {
-    throw new UsageError(`Output of ${name} would be ${ow}x${oh} (${(ow * oh / 1e6).toFixed(1)} MP) at x${factor}; ` +
-      `the largest supported is ${MAX_OUTPUT_SIDE} px per side and ${MAX_OUTPUT_PIXELS / 1e6} MP (use a smaller factor)`);
+    throw new UsageError(
+      `Output of ${name} would be ${ow}x${oh} (${((ow * oh) / 1e6).toFixed(1)} MP) at x${factor}; ` +
+        `the largest supported is ${MAX_OUTPUT_SIDE} px per side and ${MAX_OUTPUT_PIXELS / 1e6} MP (use a smaller factor)`,
+    );
   }
 }

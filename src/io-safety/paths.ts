@@ -26,5 +26,8 @@ export async function sameFile(a: string, b: string): Promise<boolean> {
 
 /** True when something exists at `p` (a file, folder or a dangling link). */
 export async function pathExists(p: string): Promise<boolean> {
-  return lstat(p).then(() => true, () => false);
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }

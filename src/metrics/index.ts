@@ -57,9 +57,7 @@ export function measure(sr: ImageTensor, hr: ImageTensor, options: MeasureOption
     throw new UsageError(`Expected RGB images (3 channels) but received ${a.channels} and ${b.channels} channels`);
   }
   if (a.width !== b.width || a.height !== b.height) {
-    throw new UsageError(
-      `Expected images of the same size but received ${a.width}x${a.height} and ${b.width}x${b.height}`,
-    );
+    throw new UsageError(`Expected images of the same size but received ${a.width}x${a.height} and ${b.width}x${b.height}`);
   }
   const quantize = options.quantize ?? true;
   const srRgb = fromImageTensor(sr, { quantize });

@@ -56,9 +56,7 @@ export function fromImageTensor(image: ImageTensor, options: FromImageTensorOpti
 /** UsageError unless the two planes have the same width and height. */
 export function assertSameSize(a: Plane, b: Plane): void {
   if (a.width !== b.width || a.height !== b.height) {
-    throw new UsageError(
-      `Expected images of the same size but received ${a.width}x${a.height} and ${b.width}x${b.height}`,
-    );
+    throw new UsageError(`Expected images of the same size but received ${a.width}x${a.height} and ${b.width}x${b.height}`);
   }
 }
 

@@ -52,7 +52,11 @@ export function ssim(sr: Plane, hr: Plane, options: SsimOptions = {}): number {
   const hAB = new Float64Array(n);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < ow; x++) {
-      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      let sa = 0,
+        sb = 0,
+        saa = 0,
+        sbb = 0,
+        sab = 0;
       for (let j = 0, i = y * width + x; j < k; j++, i++) {
         const w = KERNEL[j]!;
         const va = a[i]!;
@@ -81,7 +85,11 @@ export function ssim(sr: Plane, hr: Plane, options: SsimOptions = {}): number {
   const eAB = new Float64Array(ow);
   let sum = 0;
   for (let y = 0; y < oh; y++) {
-    mA.fill(0); mB.fill(0); eAA.fill(0); eBB.fill(0); eAB.fill(0);
+    mA.fill(0);
+    mB.fill(0);
+    eAA.fill(0);
+    eBB.fill(0);
+    eAB.fill(0);
     for (let j = 0; j < k; j++) {
       const w = KERNEL[j]!;
       const row = (y + j) * ow;

@@ -132,8 +132,18 @@ const KNOWN_DRIVERS: ReadonlyArray<[RegExp, DriverInfo]> = [
 ];
 
 const PCI_VENDORS: Record<string, string> = {
-  '0x10de': 'NVIDIA', '0x1002': 'AMD', '0x1022': 'AMD', '0x8086': 'Intel', '0x1af4': 'virtio', '0x1414': 'Microsoft',
-  '0x5143': 'Qualcomm', '0x13b5': 'Arm', '0x106b': 'Apple', '0x1010': 'Imagination', '0x15ad': 'VMware', '0x1234': 'QEMU',
+  '0x10de': 'NVIDIA',
+  '0x1002': 'AMD',
+  '0x1022': 'AMD',
+  '0x8086': 'Intel',
+  '0x1af4': 'virtio',
+  '0x1414': 'Microsoft',
+  '0x5143': 'Qualcomm',
+  '0x13b5': 'Arm',
+  '0x106b': 'Apple',
+  '0x1010': 'Imagination',
+  '0x15ad': 'VMware',
+  '0x1234': 'QEMU',
 };
 
 /** Looks at the Vulkan loader, drivers and GPUs (see the file comment). Synchronous, a few milliseconds. */
@@ -153,20 +163,46 @@ export function scanDevices(o: ScanOptions = {}): DeviceScan {
       if (d.kind === 'hardware') {
         for (const g of gpus) {
           if (!info.kernel.includes(g.kernelDriver)) continue;
-          adapters.push({ name: g.name, vendor: g.vendor, type: g.type, software: false, driver: d.manifest, library: d.library, node: g.node });
+          adapters.push({
+            name: g.name,
+            vendor: g.vendor,
+            type: g.type,
+            software: false,
+            driver: d.manifest,
+            library: d.library,
+            node: g.node,
+          });
         }
       } else if (d.kind === 'unknown') {
         // a driver we do not know: an adapter for any GPU no known driver claims (it may be its driver)
         for (const g of gpus) {
-          const claimed = drivers.some((k) => k.kind === 'hardware' && k.library !== null && classify(k.library).kernel.includes(g.kernelDriver));
-          if (!claimed) adapters.push({ name: g.name, vendor: g.vendor, type: g.type, software: false, driver: d.manifest, library: d.library, node: g.node });
+          const claimed = drivers.some(
+            (k) => k.kind === 'hardware' && k.library !== null && classify(k.library).kernel.includes(g.kernelDriver),
+          );
+          if (!claimed)
+            adapters.push({
+              name: g.name,
+              vendor: g.vendor,
+              type: g.type,
+              software: false,
+              driver: d.manifest,
+              library: d.library,
+              node: g.node,
+            });
         }
       }
     }
     for (const d of drivers) {
       if (d.kind !== 'software' || d.problem !== undefined || d.library === null) continue;
       const info = classify(d.library);
-      adapters.push({ name: info.name ?? d.label, vendor: info.vendor, type: 'CPU', software: true, driver: d.manifest, library: d.library });
+      adapters.push({
+        name: info.name ?? d.label,
+        vendor: info.vendor,
+        type: 'CPU',
+        software: true,
+        driver: d.manifest,
+        library: d.library,
+      });
     }
   }
   return { platform, checked: true, loader, drivers, gpus, adapters };
@@ -195,12 +231,16 @@ export function missingReason(s: DeviceScan): string | null {
   if (!s.checked || s.adapters.length > 0) return null;
   if (s.loader === null) return 'no Vulkan loader (libvulkan.so.1) found; install libvulkan1 and a Vulkan driver (docs/webgpu.md)';
   const usable = s.drivers.filter((d) => d.problem === undefined);
-  if (usable.length === 0) return `no Vulkan driver (ICD manifest) found${s.drivers.length > 0 ? ` (${s.drivers.length} unreadable)` : ''}; install the GPU's Vulkan driver (docs/webgpu.md)`;
+  if (usable.length === 0)
+    return `no Vulkan driver (ICD manifest) found${s.drivers.length > 0 ? ` (${s.drivers.length} unreadable)` : ''}; install the GPU's Vulkan driver (docs/webgpu.md)`;
   const labels = [...new Set(usable.map((d) => d.label))].join(', ');
   const orphans = gpusWithoutDriver(s);
-  return `no GPU for the installed Vulkan drivers (${labels})` + (orphans.length > 0
-    ? `; ${orphans.map((g) => g.name).join(', ')} needs its vendor's Vulkan driver (docs/webgpu.md)`
-    : ': no /dev/dri render node or /dev/nvidia* device');
+  return (
+    `no GPU for the installed Vulkan drivers (${labels})` +
+    (orphans.length > 0
+      ? `; ${orphans.map((g) => g.name).join(', ')} needs its vendor's Vulkan driver (docs/webgpu.md)`
+      : ': no /dev/dri render node or /dev/nvidia* device')
+  );
 }
 
 /** The GPUs found that no installed Vulkan driver drives (e.g. NVIDIA's driver without its Vulkan ICD). */
@@ -225,10 +265,14 @@ export function decideAuto(s: DeviceScan): AutoDecision {
   const sw = softwareAdapters(s);
   if (sw.length > 0) {
     return {
-      tryWebgpu: false, adapter: null,
-      cpuNote: `no WebGPU adapter found, using the CPU (skipped the software adapter ${sw.map(describeAdapter).join(', ')}: ` +
+      tryWebgpu: false,
+      adapter: null,
+      cpuNote:
+        `no WebGPU adapter found, using the CPU (skipped the software adapter ${sw.map(describeAdapter).join(', ')}: ` +
         `it runs on the CPU, ${SOFTWARE_SLOWDOWN} slower than the CPU EP; --device webgpu uses it anyway` +
-        `${gpusWithoutDriver(s).map((g) => `; ${g.name} has no Vulkan driver`).join('')})`,
+        `${gpusWithoutDriver(s)
+          .map((g) => `; ${g.name} has no Vulkan driver`)
+          .join('')})`,
     };
   }
   return { tryWebgpu: false, adapter: null, cpuNote: `no WebGPU adapter found, using the CPU (${missingReason(s) ?? 'none listed'})` };
@@ -239,8 +283,10 @@ export function softwareWarning(s: DeviceScan): string | null {
   if (!s.checked || hardwareAdapters(s).length > 0) return null;
   const sw = softwareAdapters(s);
   if (sw.length === 0) return null;
-  return `--device webgpu: the WebGPU adapter is ${describeAdapter(sw[0]!)}, a software Vulkan driver that runs on the CPU: ` +
-    `expect it to be ${SOFTWARE_SLOWDOWN} slower than --device cpu`;
+  return (
+    `--device webgpu: the WebGPU adapter is ${describeAdapter(sw[0]!)}, a software Vulkan driver that runs on the CPU: ` +
+    `expect it to be ${SOFTWARE_SLOWDOWN} slower than --device cpu`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -260,19 +306,41 @@ function rooted(root: string): RootedFs {
   return {
     p,
     exists: (path) => existsSync(p(path)),
-    read: (path, encoding = 'utf8') => { try { return readFileSync(p(path), encoding); } catch { return null; } },
-    list: (path) => { try { return readdirSync(p(path)).sort(); } catch { return []; } },
-    link: (path) => { try { return readlinkSync(p(path)); } catch { return null; } },
-    canOpen: (path) => { try { accessSync(p(path), constants.R_OK | constants.W_OK); return true; } catch { return false; } },
+    read: (path, encoding = 'utf8') => {
+      try {
+        return readFileSync(p(path), encoding);
+      } catch {
+        return null;
+      }
+    },
+    list: (path) => {
+      try {
+        return readdirSync(p(path)).sort();
+      } catch {
+        return [];
+      }
+    },
+    link: (path) => {
+      try {
+        return readlinkSync(p(path));
+      } catch {
+        return null;
+      }
+    },
+    canOpen: (path) => {
+      try {
+        accessSync(p(path), constants.R_OK | constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
 function findLoader(fsx: RootedFs, env: NodeJS.ProcessEnv): string | null {
   const name = 'libvulkan.so.1';
-  const dirs = [
-    ...(env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => isAbsolute(d)),
-    ortFolder(),
-  ];
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => isAbsolute(d)), ortFolder()];
   for (const d of dirs) if (d && fsx.exists(join(d, name))) return join(d, name);
   const cache = fsx.read('/etc/ld.so.cache', 'latin1');
   if (cache !== null) {
@@ -312,15 +380,23 @@ function findDrivers(fsx: RootedFs, env: NodeJS.ProcessEnv): VulkanDriver[] {
     entries = [
       ...listed(env.VK_ADD_DRIVER_FILES),
       ...[xdgConfigHome, ...configDirs, '/usr/local/etc', '/etc', xdgDataHome, ...dataDirs]
-        .filter((d) => d !== '').map((d) => join(d, 'vulkan', 'icd.d')),
+        .filter((d) => d !== '')
+        .map((d) => join(d, 'vulkan', 'icd.d')),
     ];
   }
   const files: string[] = [];
   for (const e of entries) {
     if (!isAbsolute(e)) continue;
     let isDir = false;
-    try { isDir = statSync(fsx.p(e)).isDirectory(); } catch { if (override.length === 0) continue; }
-    if (isDir) for (const f of fsx.list(e)) { if (f.endsWith('.json')) files.push(join(e, f)); }
+    try {
+      isDir = statSync(fsx.p(e)).isDirectory();
+    } catch {
+      if (override.length === 0) continue;
+    }
+    if (isDir)
+      for (const f of fsx.list(e)) {
+        if (f.endsWith('.json')) files.push(join(e, f));
+      }
     else files.push(e);
   }
   const select = listed(env.VK_LOADER_DRIVERS_SELECT?.replace(/,/g, ':'));
@@ -355,14 +431,21 @@ function readDriver(fsx: RootedFs, manifest: string): VulkanDriver {
 }
 
 function classify(library: string): DriverInfo {
-  const name = basename(library).replace(/^lib/, '').replace(/\.so(\..*)?$|\.dll$|\.dylib$/, '');
+  const name = basename(library)
+    .replace(/^lib/, '')
+    .replace(/\.so(\..*)?$|\.dll$|\.dylib$/, '');
   for (const [re, info] of KNOWN_DRIVERS) if (re.test(name)) return info;
   return { kind: 'unknown', label: name, vendor: '?', kernel: [] };
 }
 
 /** The Vulkan loader's filter globs: * anywhere, case-sensitive, on the manifest file name. */
 function glob(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }
 
@@ -382,7 +465,16 @@ function findGpus(fsx: RootedFs): Gpu[] {
       const minor = /^nvidia(\d+)$/.exec(e)?.[1];
       if (minor === undefined || !fsx.canOpen(`/dev/${e}`)) continue;
       const i = info.get(minor);
-      gpus.push({ name: i?.model ?? 'NVIDIA GPU', vendor: 'NVIDIA', vendorId: '0x10de', deviceId: null, kernelDriver: 'nvidia', node: `/dev/${e}`, bus: i?.bus ?? null, type: 'discrete GPU' });
+      gpus.push({
+        name: i?.model ?? 'NVIDIA GPU',
+        vendor: 'NVIDIA',
+        vendorId: '0x10de',
+        deviceId: null,
+        kernelDriver: 'nvidia',
+        node: `/dev/${e}`,
+        bus: i?.bus ?? null,
+        type: 'discrete GPU',
+      });
     }
   }
   // DRM render nodes (Mesa's drivers, NVK, and NVIDIA's with nvidia-drm)
@@ -392,7 +484,10 @@ function findGpus(fsx: RootedFs): Gpu[] {
     if (!fsx.canOpen(node)) continue; // e.g. a container that sees the host's /sys but not its /dev/dri
     const dev = `/sys/class/drm/${e}/device`;
     const kernelDriver = basename(fsx.link(`${dev}/driver`) ?? '?');
-    const bus = (() => { const l = fsx.link(dev); return l && /^[0-9a-f]{4}:[0-9a-f]{2}:/i.test(basename(l)) ? basename(l) : null; })();
+    const bus = (() => {
+      const l = fsx.link(dev);
+      return l && /^[0-9a-f]{4}:[0-9a-f]{2}:/i.test(basename(l)) ? basename(l) : null;
+    })();
     if (bus !== null && gpus.some((g) => g.bus === bus)) continue; // the NVIDIA GPU already listed
     const vendorId = fsx.read(`${dev}/vendor`)?.trim().toLowerCase() ?? null;
     const deviceId = fsx.read(`${dev}/device`)?.trim().toLowerCase() ?? null;
@@ -404,7 +499,17 @@ function findGpus(fsx: RootedFs): Gpu[] {
     gpus.push({ name, vendor, vendorId, deviceId, kernelDriver: kd, node, bus, type });
   }
   // WSL: the host's GPUs through D3D12 (dozen)
-  if (fsx.canOpen('/dev/dxg')) gpus.push({ name: 'WSL GPU (D3D12)', vendor: 'Microsoft', vendorId: null, deviceId: null, kernelDriver: 'dxg', node: '/dev/dxg', bus: null, type: 'GPU' });
+  if (fsx.canOpen('/dev/dxg'))
+    gpus.push({
+      name: 'WSL GPU (D3D12)',
+      vendor: 'Microsoft',
+      vendorId: null,
+      deviceId: null,
+      kernelDriver: 'dxg',
+      node: '/dev/dxg',
+      bus: null,
+      type: 'GPU',
+    });
   return gpus;
 }
 
@@ -413,7 +518,8 @@ function pciName(fsx: RootedFs, vendorId: string | null, deviceId: string | null
   if (!vendorId || !deviceId) return null;
   const text = fsx.read('/usr/share/misc/pci.ids') ?? fsx.read('/usr/share/hwdata/pci.ids');
   if (text === null) return null;
-  const v = vendorId.replace(/^0x/, ''), d = deviceId.replace(/^0x/, '');
+  const v = vendorId.replace(/^0x/, ''),
+    d = deviceId.replace(/^0x/, '');
   const at = text.search(new RegExp(`^${v}  `, 'm'));
   if (at < 0) return null;
   const block = text.slice(at, at + 400_000).split('\n');
@@ -421,11 +527,16 @@ function pciName(fsx: RootedFs, vendorId: string | null, deviceId: string | null
   for (let i = 1; i < block.length; i++) {
     const line = block[i]!;
     if (line !== '' && !line.startsWith('\t') && !line.startsWith('#')) break;
-    if (line.startsWith(`\t${d}  `)) return `${vendor.replace(/ Corporation| Inc\.|, Inc\.| \[.*\]/g, '')} ${line.slice(d.length + 3).trim()}`;
+    if (line.startsWith(`\t${d}  `))
+      return `${vendor.replace(/ Corporation| Inc\.|, Inc\.| \[.*\]/g, '')} ${line.slice(d.length + 3).trim()}`;
   }
   return null;
 }
 
 function safeHome(): string {
-  try { return homedir(); } catch { return ''; }
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
 }

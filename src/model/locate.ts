@@ -38,5 +38,7 @@ export function resolveModelDir(spec: string | undefined): string {
   const shipped = join(packageRoot(), 'models', s);
   if (existsSync(join(shipped, 'manifest.json'))) return shipped;
   if (existsSync(join(resolve(s), 'manifest.json'))) return resolve(s);
-  throw new ModelError(`Unknown model ${JSON.stringify(s)}: the shipped models are ${shippedModels().join(', ')}; or give a model folder (./path)`);
+  throw new ModelError(
+    `Unknown model ${JSON.stringify(s)}: the shipped models are ${shippedModels().join(', ')}; or give a model folder (./path)`,
+  );
 }

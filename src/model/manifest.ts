@@ -129,7 +129,8 @@ function validatePreset(p: Record<string, unknown>, where: string, T: number, fa
     bad('cascade', `a positive integer or a list of t in 1..${T - 1}`);
   }
   for (const k of ['steps', 'samples']) if (p[k] !== undefined && !isPosInt(p[k])) bad(k, 'a positive integer');
-  if (p.backProject !== undefined && !(Number.isInteger(p.backProject) && (p.backProject as number) >= 0)) bad('backProject', 'a non-negative integer');
+  if (p.backProject !== undefined && !(Number.isInteger(p.backProject) && (p.backProject as number) >= 0))
+    bad('backProject', 'a non-negative integer');
   if (p.eta !== undefined && !(typeof p.eta === 'number' && p.eta >= 0 && p.eta <= 1)) bad('eta', 'a number in 0..1');
   among('sampler', SAMPLER_KINDS);
   among('consistency', CONSISTENCY_KINDS);

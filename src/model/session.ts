@@ -11,8 +11,15 @@ import { DeviceError, ModelError } from '../errors.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
 import {
-  decideAuto, describeAdapter, hardwareAdapters, scanDevices, softwareAdapters, softwareWarning, webgpuBlocker,
-  type Adapter, type DeviceScan,
+  decideAuto,
+  describeAdapter,
+  hardwareAdapters,
+  scanDevices,
+  softwareAdapters,
+  softwareWarning,
+  webgpuBlocker,
+  type Adapter,
+  type DeviceScan,
 } from './devices.js';
 
 export type { Adapter, AdapterType, DeviceScan, Gpu, VulkanDriver } from './devices.js';
@@ -111,7 +118,9 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
   if (options.verify !== false && options.onnxFile === undefined) {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== manifest.sha256) {
-      throw new ModelError(`Model file ${onnxPath} is corrupt or does not match its manifest (sha256 ${actual.slice(0, 12)}…, expected ${manifest.sha256.slice(0, 12)}…)`);
+      throw new ModelError(
+        `Model file ${onnxPath} is corrupt or does not match its manifest (sha256 ${actual.slice(0, 12)}…, expected ${manifest.sha256.slice(0, 12)}…)`,
+      );
     }
   }
   const request = options.device ?? 'cpu';
@@ -153,7 +162,10 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
       device = 'webgpu';
       used = gpuOptions;
       adapter = decision.adapter;
-      note('info', `--device auto: using the WebGPU adapter ${adapter ? describeAdapter(adapter) : `(${scan.checked ? 'not identified' : `adapters are not checked on ${scan.platform}`})`}`);
+      note(
+        'info',
+        `--device auto: using the WebGPU adapter ${adapter ? describeAdapter(adapter) : `(${scan.checked ? 'not identified' : `adapters are not checked on ${scan.platform}`})`}`,
+      );
     } else {
       session = await createSession(bytes, cpuOptions, onnxPath);
       const why = decision.tryWebgpu
@@ -327,7 +339,11 @@ let dawnStarted = false;
  * the Vulkan loader is shown only those drivers while Dawn starts (VK_DRIVER_FILES, and VK_ICD_FILENAMES for
  * loaders older than 1.3.207), then the environment is put back.
  */
-async function openWebgpu(bytes: Buffer, options: ort.InferenceSession.SessionOptions, onlyDrivers: readonly string[] | null): Promise<ort.InferenceSession> {
+async function openWebgpu(
+  bytes: Buffer,
+  options: ort.InferenceSession.SessionOptions,
+  onlyDrivers: readonly string[] | null,
+): Promise<ort.InferenceSession> {
   const restore = !dawnStarted && onlyDrivers !== null ? showOnlyDrivers(onlyDrivers) : null;
   dawnStarted = true;
   try {
@@ -399,9 +415,14 @@ export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan
   }
   const autoGpu = decision.tryWebgpu && (check === undefined || check.ok);
   const auto = autoGpu
-    ? { device: 'webgpu' as const, adapter: decision.adapter, note: `using the WebGPU adapter ${decision.adapter ? describeAdapter(decision.adapter) : '(not identified)'}` }
+    ? {
+        device: 'webgpu' as const,
+        adapter: decision.adapter,
+        note: `using the WebGPU adapter ${decision.adapter ? describeAdapter(decision.adapter) : '(not identified)'}`,
+      }
     : {
-        device: 'cpu' as const, adapter: null,
+        device: 'cpu' as const,
+        adapter: null,
         note: decision.tryWebgpu ? `no WebGPU adapter found, using the CPU (${check?.error ?? 'it did not open'})` : decision.cpuNote,
       };
   const webgpuWorks = missing === null && (check === undefined || check.ok || check.drivers === 'hardware');
@@ -418,7 +439,8 @@ async function runProbeGraph(drivers: readonly string[] | null): Promise<void> {
     const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]);
     const y = (await session.run({ x })).y!;
     const data = y.data as Float32Array;
-    if (![2, 4, 6, 8].every((v, i) => data[i] === v)) throw new Error(`the WebGPU EP computed ${Array.from(data).join(',')} for 2x(1,2,3,4)`);
+    if (![2, 4, 6, 8].every((v, i) => data[i] === v))
+      throw new Error(`the WebGPU EP computed ${Array.from(data).join(',')} for 2x(1,2,3,4)`);
   } finally {
     await session.release();
   }
@@ -428,7 +450,10 @@ async function runProbeGraph(drivers: readonly string[] | null): Promise<void> {
 function probeModel(): Buffer {
   const varint = (n: number): number[] => {
     const out: number[] = [];
-    while (n > 127) { out.push((n & 127) | 128); n = Math.floor(n / 128); }
+    while (n > 127) {
+      out.push((n & 127) | 128);
+      n = Math.floor(n / 128);
+    }
     out.push(n);
     return out;
   };
