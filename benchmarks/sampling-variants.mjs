@@ -29,10 +29,6 @@ for (const n of names) {
   imgs.push({ hr, lr });
 }
 const variants = {};
-const copy = (x) => {
-  const c = upsample(x, 1, 'nearest');
-  return c;
-};
 const ibpInit = (lr, k) => backProject(upsample(lr, 4, 'bicubic'), lr, 4, k);
 function boom(init, lr, passes, steps, seed, kind = 'ibp') {
   const den = createDenoiser(model, init.shape[1], init.shape[2]);
