@@ -7,31 +7,20 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import {
-  ensureOutDir,
-  planBatch,
-  preflight,
-  processFile,
-  runPlan,
-  type BatchOptions,
-  type BatchOutcome,
-  type BatchReport,
-} from '../batch/batch.js';
+import { ensureOutDir, planBatch, preflight, processFile, runPlan, type BatchOptions, type BatchOutcome } from '../batch/batch.js';
 import { expandInputs } from '../batch/inputs.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
-import { writeFileAtomic } from '../io-safety/atomic.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, sameFile } from '../io-safety/paths.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { loadModel, type ModelSession } from '../model/session.js';
-import { estimateWork, outputFiles, resolveSettings, type UpscaleFileOptions, type WorkEstimate } from '../upscale.js';
+import { estimateWork, outputFiles, resolveSettings, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
-import { exitCodeForKind } from './exit-codes.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
-import { createProgressLine, type ProgressLine } from './progress.js';
+import { openModel, say, writeReport } from './shared.js';
+import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -199,19 +188,6 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     });
 }
 
-/** A line on stderr that does not tear the progress bar. */
-function say(line: ProgressLine, text: string): void {
-  line.done();
-  process.stderr.write(text + '\n');
-}
-
-/** The --json report: the library's, with the command line and each failed file's exit code added. */
-async function writeReport(path: string, report: BatchReport, meta: { command: string; options: Record<string, unknown> }): Promise<void> {
-  const files = report.files.map((f) => ({ ...f, exitCode: f.errorCode === null ? null : exitCodeForKind(f.errorCode) }));
-  const body = { ...report, command: meta.command, options: meta.options, files };
-  await writeFileAtomic(path, JSON.stringify(body, null, 2) + '\n', { what: 'report' });
-}
-
 /**
  * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
  * cost; with --yes, says the estimate and goes on.
@@ -230,21 +206,6 @@ function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string,
 }
 
 const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
-
-/**
- * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a
- * software WebGPU adapter is skipped); with --device webgpu on a software adapter, a warning that it is slow
- * (printed even with --quiet, as other warnings).
- */
-async function openModel(spec: string | undefined, device: UpscaleFileOptions['device'], quiet: boolean): Promise<ModelSession> {
-  return loadModel(spec, {
-    device: device ?? 'cpu',
-    onNote: (n) => {
-      if (n.level === 'warning') process.stderr.write(`sr: warning: ${n.message}\n`);
-      else if (!quiet) process.stderr.write(`sr: ${n.message}\n`);
-    },
-  });
-}
 
 function toOptions(f: Flags): BatchOptions {
   const o: BatchOptions = parseMethodFlags(f);

@@ -6,20 +6,18 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io-safety/atomic.js';
 import { ensureOutDir } from '../batch/batch.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { loadModel, type ModelSession } from '../model/session.js';
 import { positiveInteger } from '../validate.js';
-import { runVaryPlan, type VaryDatasetOptions, type VaryOutcome, type VaryReport } from '../vary/dataset.js';
+import { runVaryPlan, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
 import { planVary } from '../vary/plan.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
 import { checkConsistency, resolveVarySettings } from '../vary/settings.js';
-import { exitCodeForKind } from './exit-codes.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
-import { createProgressLine, type ProgressLine } from './progress.js';
+import { openModel, say, writeReport } from './shared.js';
+import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -133,7 +131,7 @@ async function runVary(
   const plan = await planVary(inputs, outDir, settings, manifest, options);
   await ensureOutDir(outDir);
   const quiet = flags.quiet ?? false;
-  const model = await openModel(flags.model, options, quiet);
+  const model = await openModel(flags.model, options.device, quiet);
   const line = createProgressLine({ quiet });
   try {
     const outcome = await runVaryPlan({ ...plan, settings: { ...settings, device: model.device } }, model, options, {
@@ -144,7 +142,11 @@ async function runVary(
         if (f.status === 'failed') say(line, `sr: ${f.error}`);
       },
     });
-    if (flags.json) await writeRunReport(flags.json, outcome.report, inputs, flags);
+    if (flags.json)
+      await writeReport(flags.json, outcome.report, {
+        command: ['sr', 'vary', ...process.argv.slice(3)].join(' '),
+        options: { ...flags, inputs },
+      });
     return outcome;
   } finally {
     line.done();
@@ -176,26 +178,4 @@ async function report(dir: string, quiet: boolean, signal: AbortSignal): Promise
   const { analysis, files } = await writeVaryReport(dir, { signal, onWarning: (m) => process.stderr.write(`sr: warning: ${m}\n`) });
   process.stdout.write(formatVaryTable(analysis) + '\n');
   if (!quiet) process.stderr.write(`sr: report ${files.markdown}, ${files.json}, ${files.svg}, ${files.png}\n`);
-}
-
-function say(line: ProgressLine, text: string): void {
-  line.done();
-  process.stderr.write(text + '\n');
-}
-
-async function writeRunReport(path: string, report: VaryReport, inputs: string[], flags: Flags): Promise<void> {
-  const files = report.files.map((f) => ({ ...f, exitCode: f.errorCode === null ? null : exitCodeForKind(f.errorCode) }));
-  const body = { ...report, command: ['sr', 'vary', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs }, files };
-  await writeFileAtomic(path, JSON.stringify(body, null, 2) + '\n', { what: 'report' });
-}
-
-/** Loads the model once; device notes as sr upscale prints them. */
-async function openModel(spec: string, options: VaryDatasetOptions, quiet: boolean): Promise<ModelSession> {
-  return loadModel(spec, {
-    device: options.device ?? 'cpu',
-    onNote: (n) => {
-      if (n.level === 'warning') process.stderr.write(`sr: warning: ${n.message}\n`);
-      else if (!quiet) process.stderr.write(`sr: ${n.message}\n`);
-    },
-  });
 }

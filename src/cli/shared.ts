@@ -1,0 +1,40 @@
+/**
+ * What several commands print or write the same way: the model load with its device notes, a line above the
+ * progress bar, and the --json report with each failed file's exit code.
+ */
+import type { ErrorCode } from '../errors.js';
+import { writeFileAtomic } from '../io-safety/atomic.js';
+import { type DeviceRequest, type ModelSession, loadModel } from '../model/session.js';
+import { exitCodeForKind } from './exit-codes.js';
+import type { ProgressLine } from './progress.js';
+
+/**
+ * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a software
+ * WebGPU adapter is skipped); with --device webgpu on a software adapter, a warning that it is slow (even with -q).
+ */
+export async function openModel(spec: string | undefined, device: DeviceRequest | undefined, quiet: boolean): Promise<ModelSession> {
+  return loadModel(spec, {
+    device: device ?? 'cpu',
+    onNote: (n) => {
+      if (n.level === 'warning') process.stderr.write(`sr: warning: ${n.message}\n`);
+      else if (!quiet) process.stderr.write(`sr: ${n.message}\n`);
+    },
+  });
+}
+
+/** A line on stderr that does not tear the progress bar. */
+export function say(line: ProgressLine, text: string): void {
+  line.done();
+  process.stderr.write(text + '\n');
+}
+
+/** The --json report: the library's, with the command line and each failed file's exit code added. */
+export async function writeReport<R extends { files: { errorCode: ErrorCode | null }[] }>(
+  path: string,
+  report: R,
+  meta: { command: string; options: Record<string, unknown> },
+): Promise<void> {
+  const files = report.files.map((f) => ({ ...f, exitCode: f.errorCode === null ? null : exitCodeForKind(f.errorCode) }));
+  const body = { ...report, command: meta.command, options: meta.options, files };
+  await writeFileAtomic(path, JSON.stringify(body, null, 2) + '\n', { what: 'report' });
+}
