@@ -147,6 +147,11 @@ const PCI_VENDORS: Record<string, string> = {
 };
 
 /** Looks at the Vulkan loader, drivers and GPUs (see the file comment). Synchronous, a few milliseconds. */
+/** The adapter a hardware (or unknown) Vulkan driver gives for one GPU. */
+function gpuAdapter(g: Gpu, driver: string, library: string): Adapter {
+  return { name: g.name, vendor: g.vendor, type: g.type, software: false, driver, library, node: g.node };
+}
+
 export function scanDevices(o: ScanOptions = {}): DeviceScan {
   const platform = o.platform ?? process.platform;
   if (platform !== 'linux') return { platform, checked: false, loader: null, drivers: [], gpus: [], adapters: [] };
@@ -163,15 +168,7 @@ export function scanDevices(o: ScanOptions = {}): DeviceScan {
       if (d.kind === 'hardware') {
         for (const g of gpus) {
           if (!info.kernel.includes(g.kernelDriver)) continue;
-          adapters.push({
-            name: g.name,
-            vendor: g.vendor,
-            type: g.type,
-            software: false,
-            driver: d.manifest,
-            library: d.library,
-            node: g.node,
-          });
+          adapters.push(gpuAdapter(g, d.manifest, d.library));
         }
       } else if (d.kind === 'unknown') {
         // a driver we do not know: an adapter for any GPU no known driver claims (it may be its driver)
@@ -179,16 +176,7 @@ export function scanDevices(o: ScanOptions = {}): DeviceScan {
           const claimed = drivers.some(
             (k) => k.kind === 'hardware' && k.library !== null && classify(k.library).kernel.includes(g.kernelDriver),
           );
-          if (!claimed)
-            adapters.push({
-              name: g.name,
-              vendor: g.vendor,
-              type: g.type,
-              software: false,
-              driver: d.manifest,
-              library: d.library,
-              node: g.node,
-            });
+          if (!claimed) adapters.push(gpuAdapter(g, d.manifest, d.library));
         }
       }
     }
