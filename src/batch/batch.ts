@@ -159,13 +159,16 @@ export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boo
  * its header with the settings resolved from the manifest.
  */
 export async function planBatch(
-  inputs: readonly string[],
+  inputs: readonly string[] | readonly InputItem[],
   outDir: string,
   settings: UpscaleSettings,
   manifest: ModelManifest,
   options: BatchOptions = {},
 ): Promise<BatchPlan> {
-  const { items } = await expandInputs(inputs);
+  // already expanded items (the CLI expands once to tell a batch from one file) are taken as they are
+  const items = inputs.every((i) => typeof i === 'string')
+    ? (await expandInputs(inputs as readonly string[])).items
+    : (inputs as readonly InputItem[]);
   const outReal = await realTarget(outDir);
   const fresh: InputItem[] = [];
   for (const it of items) {

@@ -75,7 +75,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const options = toOptions(flags);
       if (flags.force && flags.resume)
         throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-      const { batch } = await expandInputs(inputs);
+      const { items, batch } = await expandInputs(inputs);
       const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
       const toFolder = batch || outIsDir || /[\\/]$/.test(output);
       if (!toFolder) {
@@ -94,7 +94,7 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const meta = { command: ['sr', 'upscale', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs } };
       if (toFolder) {
         // 3–5 for a batch: plan and check every output (the library), then load the model once
-        const plan = await planBatch(inputs, output, resolved, manifest, options);
+        const plan = await planBatch(items, output, resolved, manifest, options);
         confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
         await ensureOutDir(output);
         const model = await openModel(flags.model, options.device, quiet);
