@@ -2,7 +2,7 @@
  * The catalogue of errors the library throws. Each has a stable `code`; only the CLI maps codes to exit
  * statuses (src/cli/exit-codes.ts). Messages are one line, name the offending thing and say what was expected.
  */
-export type ErrorCode = 'USAGE' | 'INPUT' | 'MODEL' | 'OUTPUT' | 'ABORTED' | 'DEVICE' | 'INTERNAL';
+export type ErrorCode = 'USAGE' | 'INPUT' | 'MODEL' | 'OUTPUT' | 'ABORTED' | 'DEVICE' | 'QUEUE' | 'INTERNAL';
 
 export class SrError extends Error {
   readonly code: ErrorCode;
@@ -45,6 +45,13 @@ export class OutputError extends SrError {
 export class DeviceError extends SrError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('DEVICE', message, options);
+  }
+}
+
+/** A job queue (Redis) that cannot be reached, or a queued job that could not be run. */
+export class QueueError extends SrError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUEUE', message, options);
   }
 }
 

@@ -274,17 +274,9 @@ export interface BatchOutcome {
   stoppedBy: unknown;
 }
 
-/** Runs a planned batch with a loaded model; never throws for one file's failure (see the report). */
-export async function runPlan(
-  plan: BatchPlan,
-  model: ModelSession,
-  options: BatchOptions = {},
-  events: BatchEvents = {},
-): Promise<BatchOutcome> {
-  const { jobs } = plan;
-  const started = new Date();
-  const t0 = performance.now();
-  const files: FileReport[] = jobs.map((j) => ({
+/** The report of a file not done yet. */
+export function pendingReport(j: Job): FileReport {
+  return {
     input: j.input,
     output: j.output,
     outputs: filesOf(j),
@@ -295,70 +287,103 @@ export async function runPlan(
     width: null,
     height: null,
     settings: null,
-  }));
+  };
+}
+
+/**
+ * One file of a batch, whatever becomes of it: its report, and the error that must stop the batch (an interruption,
+ * or a model or device failure, which every other file would hit too), else null. A bad file is a failed report.
+ */
+export async function attemptFile(
+  job: Job,
+  model: ModelSession,
+  options: BatchOptions,
+  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+): Promise<{ file: FileReport; stop: unknown }> {
+  const file = pendingReport(job);
+  const started = performance.now();
+  try {
+    await mkdir(dirname(job.output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new OutputError(`Cannot create folder ${dirname(job.output)}: ${err.code ?? err.message}`);
+    });
+    return { file: await processFile(job, model, options, events), stop: null };
+  } catch (err) {
+    file.seconds = round((performance.now() - started) / 1000);
+    if (err instanceof AbortError || events.signal?.aborted) {
+      file.status = 'interrupted';
+      file.error = 'interrupted';
+      file.errorCode = 'ABORTED';
+      return { file, stop: err instanceof AbortError ? err : new AbortError('Aborted', { cause: err }) };
+    }
+    file.status = 'failed';
+    file.error = oneLine(err, job.input);
+    file.errorCode = err instanceof SrError ? err.code : 'INTERNAL';
+    return { file, stop: err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null };
+  }
+}
+
+/** Whether a planned job is skipped with --resume (its outputs exist). */
+export async function skippedByResume(plan: BatchPlan, job: Job, options: BatchOptions): Promise<boolean> {
+  return Boolean(options.resume) && (plan.existing.has(job.output) || (await allExist(filesOf(job))));
+}
+
+/** Marks a report skipped by --resume. */
+export function markSkipped(file: FileReport): void {
+  file.status = 'skipped';
+  file.error = 'output exists (--resume)';
+}
+
+/** The batch report from the per-file reports. */
+export function batchReport(plan: BatchPlan, model: string, files: FileReport[], started: Date, seconds: number): BatchReport {
+  const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
+  for (const f of files) summary[f.status] += 1;
+  return { tool: 'boomerang-sr', started: started.toISOString(), seconds: round(seconds), outputDir: plan.outDir, model, summary, files };
+}
+
+/** Work weights of a plan's jobs for progress (pixels × model evaluations; an unknown one as the mean). */
+export function planWeights(plan: BatchPlan): number[] {
+  return fillWeights(plan.estimates.map((e) => e?.megapixelEvaluations ?? NaN));
+}
+
+/** Runs a planned batch with a loaded model; never throws for one file's failure (see the report). */
+export async function runPlan(
+  plan: BatchPlan,
+  model: ModelSession,
+  options: BatchOptions = {},
+  events: BatchEvents = {},
+): Promise<BatchOutcome> {
+  const { jobs } = plan;
+  const started = new Date();
+  const t0 = performance.now();
+  const files: FileReport[] = jobs.map(pendingReport);
   // progress in units of work (pixels x model evaluations per file), so that the ETA after a large file is not off
   // by the ratio of sizes
-  const weights = fillWeights(plan.estimates.map((e) => e?.megapixelEvaluations ?? NaN));
+  const weights = planWeights(plan);
   const before = weights.map((_, i) => weights.slice(0, i).reduce((a, w) => a + w, 0));
   const total = weights.reduce((a, w) => a + w, 0);
   let stoppedBy: unknown = null;
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i]!;
-    const file = files[i]!;
-    if (options.resume && (plan.existing.has(job.output) || (await allExist(filesOf(job))))) {
-      file.status = 'skipped';
-      file.error = 'output exists (--resume)';
-      events.onFile?.(file, i, jobs.length);
+    if (await skippedByResume(plan, job, options)) {
+      markSkipped(files[i]!);
+      events.onFile?.(files[i]!, i, jobs.length);
       continue;
     }
     const label = `${i + 1}/${jobs.length} ${job.input}`;
     events.onProgress?.({ done: before[i]!, total, label });
-    const fStart = performance.now();
-    try {
-      await mkdir(dirname(job.output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-        throw new OutputError(`Cannot create folder ${dirname(job.output)}: ${err.code ?? err.message}`);
-      });
-      Object.assign(
-        file,
-        await processFile(job, model, options, {
-          ...(events.signal ? { signal: events.signal } : {}),
-          ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-          onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
-        }),
-      );
-    } catch (err) {
-      file.seconds = round((performance.now() - fStart) / 1000);
-      if (err instanceof AbortError || events.signal?.aborted) {
-        file.status = 'interrupted';
-        file.error = 'interrupted';
-        file.errorCode = 'ABORTED';
-        stoppedBy = err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
-        events.onFile?.(file, i, jobs.length);
-        break;
-      }
-      file.status = 'failed';
-      file.error = oneLine(err, job.input);
-      file.errorCode = err instanceof SrError ? err.code : 'INTERNAL';
-      if (err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE')) {
-        stoppedBy = err; // every other file would fail the same way
-        events.onFile?.(file, i, jobs.length);
-        break;
-      }
-    }
+    const { file, stop } = await attemptFile(job, model, options, {
+      ...(events.signal ? { signal: events.signal } : {}),
+      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+      onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
+    });
+    files[i] = file;
     events.onFile?.(file, i, jobs.length);
+    if (stop) {
+      stoppedBy = stop;
+      break;
+    }
   }
-  const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
-  for (const f of files) summary[f.status] += 1;
-  const report: BatchReport = {
-    tool: 'boomerang-sr',
-    started: started.toISOString(),
-    seconds: round((performance.now() - t0) / 1000),
-    outputDir: plan.outDir,
-    model: model.manifest.name,
-    summary,
-    files,
-  };
-  return { report, stoppedBy };
+  return { report: batchReport(plan, model.manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 
 async function allExist(paths: readonly string[]): Promise<boolean> {

@@ -2,6 +2,7 @@
  * Exit codes, the one place errors become statuses (documented in the README):
  * 0 ok · 1 internal error · 2 usage (bad option/argument) · 3 input (unreadable/undecodable image) ·
  * 4 model (missing/corrupt model or manifest) · 5 output (cannot/must not write) · 6 device (e.g. no WebGPU) ·
+ * 7 queue (Redis unreachable, a queued job failed on a worker) ·
  * 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
  */
 import { SrError, type ErrorCode } from '../errors.js';
@@ -14,6 +15,7 @@ export const EXIT = {
   MODEL: 4,
   OUTPUT: 5,
   DEVICE: 6,
+  QUEUE: 7,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
@@ -24,6 +26,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   MODEL: EXIT.MODEL,
   OUTPUT: EXIT.OUTPUT,
   DEVICE: EXIT.DEVICE,
+  QUEUE: EXIT.QUEUE,
   ABORTED: EXIT.SIGINT,
   INTERNAL: EXIT.INTERNAL,
 };

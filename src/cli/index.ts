@@ -12,6 +12,7 @@ import { registerInfo } from './info.js';
 import { registerSweep } from './sweep.js';
 import { registerUpscale } from './upscale.js';
 import { registerVary } from './vary.js';
+import { registerWorker } from './worker.js';
 import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
 
@@ -52,6 +53,7 @@ registerEval(program, controller.signal);
 registerSweep(program, controller.signal);
 registerVary(program, controller.signal);
 registerDevices(program);
+registerWorker(program, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

@@ -43,6 +43,7 @@ interface Flags {
   saveImages: string;
   out: string;
   report: boolean;
+  queue?: string;
   quiet?: boolean;
 }
 
@@ -83,12 +84,23 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
     .option('--save-images <which>', 'save Boomerang outputs: first (image), all, none', 'first')
     .option('--no-report', 'skip the plots and report')
     .requiredOption('--out <dir>', 'output folder (a rerun with the same folder resumes)')
+    .option(
+      '--queue <url>',
+      'run the cells on the workers of this Redis (sr worker), e.g. redis://127.0.0.1:6379; they share --hr and --out',
+    )
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: Flags) => {
       const options = toOptions(flags);
       const line = createProgressLine({ quiet: flags.quiet ?? false });
       options.signal = signal;
-      options.onProgress = (e) => line.update(e.done, e.total, `${e.records}/${e.recordsTotal} results, ${e.cell} on ${e.image}`);
+      options.onProgress = (e) =>
+        line.update(
+          e.done,
+          e.total,
+          e.workers !== undefined
+            ? `${e.records}/${e.recordsTotal} results, ${e.workers} workers; ${e.cell}`
+            : `${e.records}/${e.recordsTotal} results, ${e.cell} on ${e.image}`,
+        );
       const result = await runSweep(options);
       line.done(`sweep: ${result.meta.run.computed} results computed, ${result.meta.run.skipped} already in ${result.files.log}`);
       process.stdout.write(formatSweep(result) + '\n');
@@ -124,6 +136,7 @@ function toOptions(f: Flags): SweepOptions {
   if (f.limit !== undefined) o.limit = parseNumber('--limit', f.limit);
   if (f.tile !== undefined) o.tiling = { tile: parseNumber('--tile', f.tile) };
   o.device = parseDevice(f.device);
+  if (f.queue !== undefined) o.queue = f.queue;
   if (f.detail !== 'ratio' && f.detail !== 'gmsd')
     throw new UsageError(`Expected one of ratio, gmsd for --detail but received ${JSON.stringify(f.detail)}`);
   o.detail = f.detail as DetailMeasure;

@@ -7,7 +7,18 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { ensureOutDir, planBatch, preflight, processFile, runPlan, type BatchOptions, type BatchOutcome } from '../batch/batch.js';
+import {
+  ensureOutDir,
+  planBatch,
+  preflight,
+  processFile,
+  runPlan,
+  type BatchEvents,
+  type BatchOptions,
+  type BatchOutcome,
+} from '../batch/batch.js';
+import { runPlanQueued } from '../batch/queued.js';
+import { connectQueue } from '../queue/connection.js';
 import { expandInputs } from '../batch/inputs.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
@@ -34,6 +45,7 @@ interface Flags extends MethodFlags {
   json?: string;
   quiet?: boolean;
   yes?: boolean;
+  queue?: string;
 }
 
 /** Jobs estimated to take longer than this on the CPU EP need --yes. */
@@ -67,6 +79,10 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       '-y, --yes',
       `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes on the CPU (without it, such a job is refused with its estimate)`,
     )
+    .option(
+      '--queue <url>',
+      'run the files on the workers of this Redis (sr worker), e.g. redis://127.0.0.1:6379; they share the input and output folders',
+    )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
       // 1. flags alone (the input is checked first, by commander: it names what is missing in the order given)
@@ -78,6 +94,9 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
       const { items, batch } = await expandInputs(inputs);
       const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
       const toFolder = batch || outIsDir || /[\\/]$/.test(output);
+      if (flags.queue !== undefined && !toFolder) {
+        throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
+      }
       if (!toFolder) {
         if (options.format !== undefined)
           throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
@@ -96,22 +115,32 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
         // 3–5 for a batch: plan and check every output (the library), then load the model once
         const plan = await planBatch(items, output, resolved, manifest, options);
         confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
+        const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
         await ensureOutDir(output);
-        const model = await openModel(flags.model, options.device, quiet);
-        let outcome: BatchOutcome;
         const line = createProgressLine({ quiet });
-        try {
-          outcome = await runPlan(plan, model, options, {
-            signal,
-            onProgress: (e) => line.update(e.done, e.total, e.label),
-            onWarning: (m) => say(line, `sr: warning: ${m}`),
-            onFile: (f) => {
-              if (f.status === 'failed') say(line, `sr: ${f.error}`);
-            },
-          });
-        } finally {
-          line.done();
-          await model.dispose();
+        const events: BatchEvents = {
+          signal,
+          onProgress: (e) => line.update(e.done, e.total, e.label),
+          onWarning: (m) => say(line, `sr: warning: ${m}`),
+          onFile: (f) => {
+            if (f.status === 'failed') say(line, `sr: ${f.error}`);
+          },
+        };
+        let outcome: BatchOutcome;
+        if (queue) {
+          try {
+            outcome = await runPlanQueued(plan, queue, flags.model, manifest, options, events);
+          } finally {
+            line.done();
+          }
+        } else {
+          const model = await openModel(flags.model, options.device, quiet);
+          try {
+            outcome = await runPlan(plan, model, options, events);
+          } finally {
+            line.done();
+            await model.dispose();
+          }
         }
         const { report, stoppedBy } = outcome;
         if (flags.json) await writeReport(flags.json, report, meta);

@@ -70,12 +70,15 @@ export interface LoadSetOptions {
   limit?: number;
 }
 
-/** Loads a test set: matched HR/LR pairs, or HR images with MATLAB-bicubic LR made here. */
-export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
-  if (options.factor !== undefined) positiveInteger('factor', options.factor);
-  if (options.limit !== undefined) positiveInteger('limit', options.limit);
-  const notes: string[] = [];
-  let entries: { name: string; hr: string; lr: string | null }[];
+interface Entry {
+  name: string;
+  hr: string;
+  lr: string | null;
+}
+
+/** The set's files by name (no decoding): matched HR/LR pairs, or the HR images. */
+async function listEntries(options: LoadSetOptions, notes: string[]): Promise<Entry[]> {
+  let entries: Entry[];
   if (options.lr !== undefined) {
     const m = await matchFolders(options.hr, options.lr, 'lr');
     if (m.onlyHr.length) notes.push(`no LR image for ${m.onlyHr.join(', ')} (skipped)`);
@@ -87,8 +90,23 @@ export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
     entries = [...(await listImages(options.hr, 'hr'))].map(([name, hr]) => ({ name, hr, lr: null }));
     if (entries.length === 0) throw new InputError(`No images in ${options.hr}`);
   }
-  if (options.limit !== undefined) entries = entries.slice(0, options.limit);
-  let factor = options.factor;
+  return options.limit !== undefined ? entries.slice(0, options.limit) : entries;
+}
+
+/** Loads a test set: matched HR/LR pairs, or HR images with MATLAB-bicubic LR made here. */
+export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
+  if (options.factor !== undefined) positiveInteger('factor', options.factor);
+  if (options.limit !== undefined) positiveInteger('limit', options.limit);
+  const notes: string[] = [];
+  const entries = await listEntries(options, notes);
+  const set = await loadEntries(entries, options.factor, options.lr !== undefined);
+  return { ...set, notes: [...notes, ...set.notes] };
+}
+
+/** Decodes the entries (LR made here when not given), HR cropped to a multiple of the factor (inferred when not given). */
+async function loadEntries(entries: readonly Entry[], givenFactor: number | undefined, lrGiven: boolean): Promise<TestSet> {
+  const notes: string[] = [];
+  let factor = givenFactor;
   const images: TestImage[] = [];
   const cropped: string[] = [];
   for (const e of entries) {
@@ -115,5 +133,16 @@ export async function loadTestSet(options: LoadSetOptions): Promise<TestSet> {
     images.push({ name: e.name, hr: cropToMultiple(hrFull, f), lr, hrPath: e.hr, lrPath: e.lr });
   }
   if (cropped.length) notes.push(`HR cropped to a multiple of ${factor}: ${cropped.join(', ')}`);
-  return { factor: factor!, lrSource: options.lr !== undefined ? 'given' : 'matlab-bicubic', images, notes };
+  return { factor: factor!, lrSource: lrGiven ? 'given' : 'matlab-bicubic', images, notes };
+}
+
+/** One image of a set by name, as loadTestSet makes it (a worker's share of a sweep); an InputError when absent. */
+export async function loadTestImage(options: LoadSetOptions & { factor: number }, name: string): Promise<TestImage> {
+  const entry = (
+    await listEntries({ hr: options.hr, factor: options.factor, ...(options.lr !== undefined ? { lr: options.lr } : {}) }, [])
+  ).find((e) => e.name === name);
+  if (!entry)
+    throw new InputError(`No image ${JSON.stringify(name)} in ${options.hr}${options.lr !== undefined ? ` and ${options.lr}` : ''}`);
+  const set = await loadEntries([entry], options.factor, options.lr !== undefined);
+  return set.images[0]!;
 }

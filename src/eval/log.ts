@@ -19,21 +19,32 @@ export async function readLog(path: string): Promise<{ records: SweepRecord[]; b
   let badLines = 0;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line, (_k, v: unknown) =>
-        v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v,
-      ) as SweepRecord;
-      if (typeof r.id === 'string' && typeof r.image === 'string') records.push(r);
-      else badLines++;
-    } catch {
-      badLines++;
-    }
+    const r = decodeRecord(line);
+    if (r) records.push(r);
+    else badLines++;
   }
   return { records, badLines };
 }
 
+/** A record as one line of JSON (non-finite numbers as strings: a perfect PSNR is Infinity). */
+export function encodeRecord(record: SweepRecord): string {
+  return JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+/** The record of one line, or null when it is not one (a torn or foreign line). */
+export function decodeRecord(line: string): SweepRecord | null {
+  try {
+    const r = JSON.parse(line, (_k, v: unknown) =>
+      v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v,
+    ) as SweepRecord;
+    return typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.image === 'string' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function appendRecord(path: string, record: SweepRecord): Promise<void> {
-  const line = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
+  const line = encodeRecord(record) + '\n';
   try {
     await mkdir(dirname(path), { recursive: true });
     await appendFile(path, line);

@@ -6,25 +6,26 @@
  * At the end: results.csv (per image), summary.csv and summary.json (per cell, Pareto flags, recommendations).
  */
 import { resolve, join } from 'node:path';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { UsageError, throwIfAborted } from '../errors.js';
 import { itemSeed } from '../diffusion/rng.js';
-import { encodeImage } from '../image/io.js';
-import { dims, type ImageTensor } from '../image/tensor.js';
-import type { Kernel } from '../image/upsample.js';
+import { dims } from '../image/tensor.js';
 import type { SamplerKind } from '../diffusion/samplers.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
-import type { Consistency } from '../diffusion/consistency.js';
-import { progressFraction, reduceSamples, type Reduce } from '../upscale.js';
+import { loadManifest, type ModelManifest } from '../model/manifest.js';
+import { resolveModelDir } from '../model/locate.js';
+import { connectQueue } from '../queue/connection.js';
+import { dispatch } from '../queue/dispatch.js';
+import { modelRef } from '../queue/jobs.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
-import { cellSlug, computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
+import { computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
 import { appendRecord, readLog, repairLog } from './log.js';
-import { runMethod, type Method } from './methods.js';
+import { computeRecords, savesImage, type RunKey } from './cell-run.js';
+import { decodeRecords, sweepUnit } from './sweep-job.js';
 import type { DetailMeasure } from './pareto.js';
 import { protocolLine } from './protocol.js';
 import { analyse, type Analysis } from './recommend.js';
-import { scoreImages } from './score.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
 import { toCsv, toJson, writeTextAtomic } from './write.js';
 
@@ -48,6 +49,11 @@ export interface SweepOptions extends GridSpec {
   saveImages?: 'first' | 'all' | 'none';
   /** Detail axis of the trade-off. Default ratio (|1 − detail ratio|). */
   detail?: DetailMeasure;
+  /**
+   * Run the cells on the workers of this queue (redis://host:port) instead of here: one job per cell group × image,
+   * results recorded here as they come back. Workers read the images and write theirs under `out` (a shared filesystem).
+   */
+  queue?: string;
   signal?: AbortSignal;
   onProgress?: (e: SweepProgress) => void;
   /** After each record is appended. */
@@ -64,6 +70,8 @@ export interface SweepProgress {
   /** Records written so far in this run, and records to write. */
   records: number;
   recordsTotal: number;
+  /** On a queue: the workers connected. */
+  workers?: number;
 }
 
 export interface SweepMeta {
@@ -100,14 +108,6 @@ export const SWEEP_FILES = {
   recommendations: 'recommendations.json',
   dataset: 'dataset.json',
 } as const;
-
-/** The identity of a run: with cell and image, what a record's resume key is made of. */
-interface RunKey {
-  modelSha: string | null;
-  seed: number;
-  sampler: SamplerKind;
-  eta: number;
-}
 
 /** One unit of work: the cells that one model run on one image serves (they differ only in how K samples reduce). */
 export interface SweepTask {
@@ -167,64 +167,6 @@ export function planSweep(
   return { tasks, skipped, recordsTotal };
 }
 
-interface TaskContext {
-  model: ModelSession | null;
-  set: TestSet;
-  run: RunKey;
-  out: string;
-  logPath: string;
-  save: 'first' | 'all' | 'none';
-  tiling: TilingOptions | undefined;
-  signal: AbortSignal | undefined;
-  onFraction: (frac: number) => void;
-}
-
-/** Runs one task (one model run) and appends one record per cell to the log; returns the records. */
-async function runTask(task: SweepTask, ctx: TaskContext): Promise<SweepRecord[]> {
-  const im = ctx.set.images[task.imageIndex]!;
-  const first = task.cells[0]!;
-  const { seed, sampler, eta } = ctx.run;
-  const method = methodOf(first, { seed: itemSeed(seed, im.name), sampler, eta, ...(ctx.tiling ? { tiling: ctx.tiling } : {}) });
-  const output = await runMethod(method, im.lr, ctx.set.factor, {
-    ...(ctx.model ? { model: ctx.model } : {}),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    onProgress: (e) => {
-      if (e.stage === 'boomerang' && e.totalSteps > 0) ctx.onFraction(progressFraction(e));
-    },
-  });
-  const { height, width } = dims(im.hr);
-  const records: SweepRecord[] = [];
-  for (const c of task.cells) {
-    const kept = keptOutputs(c, output.samples);
-    const { score } = scoreImages(kept, im.hr, ctx.set.factor);
-    const boom = c.kind === 'boomerang';
-    const record: SweepRecord = {
-      ...c,
-      image: im.name,
-      width,
-      height,
-      ...score,
-      seconds: output.seconds,
-      evaluations: output.evaluations,
-      model: boom ? ctx.model!.manifest.name : null,
-      modelSha: boom ? ctx.model!.manifest.sha256 : null,
-      seed: boom ? seed : null,
-      noiseSeed: boom ? itemSeed(seed, im.name) : null,
-      sampler: boom ? sampler : null,
-      eta: boom ? eta : null,
-      at: new Date().toISOString(),
-    };
-    if (boom && (ctx.save === 'all' || (ctx.save === 'first' && task.imageIndex === 0))) {
-      const dir = join(ctx.out, 'images', cellSlug(c.id));
-      await mkdir(dir, { recursive: true });
-      await encodeImage({ rgb: kept[0]! }, join(dir, `${im.name}.png`));
-    }
-    await appendRecord(ctx.logPath, record);
-    records.push(record);
-  }
-  return records;
-}
-
 /** Runs (or resumes) a sweep and writes its results. */
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
@@ -232,17 +174,21 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   if (options.lr !== undefined && factors.length !== 1) {
     throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${factors.join(',')}`);
   }
+  // an unreachable queue is found before anything is written
+  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null;
   const wantsModel = options.ts.length > 0;
-  const ownModel = wantsModel && typeof options.model !== 'object';
+  // on a queue the workers run the model: here only its manifest is needed (settings, sha256)
+  const given = typeof options.model === 'object' ? options.model : null;
+  const local = wantsModel && !given && options.queue === undefined;
   const model = !wantsModel
     ? null
-    : typeof options.model === 'object'
-      ? options.model
-      : await loadModel(options.model, { device: options.device ?? 'cpu' });
+    : (given ?? (local ? await loadModel(options.model as string | undefined, { device: options.device ?? 'cpu' }) : null));
   try {
-    const cells = expandGrid(options, model ? gridLimits(model) : null);
+    const modelDir = model?.dir ?? (wantsModel ? resolveModelDir(options.model as string | undefined) : null);
+    const manifest = model?.manifest ?? (modelDir ? await loadManifest(modelDir) : null);
+    const cells = expandGrid(options, manifest ? gridLimits(manifest) : null);
     const run: RunKey = {
-      modelSha: model?.manifest.sha256 ?? null,
+      modelSha: manifest?.sha256 ?? null,
       seed: options.seed ?? 0,
       sampler: options.sampler ?? 'ancestral',
       eta: options.eta ?? 0,
@@ -265,42 +211,70 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     }
     const { tasks, skipped, recordsTotal } = planSweep(cells, sets, done, run);
     const total = tasks.reduce((s, t) => s + t.weight, 0);
-    let doneWork = 0;
+    const save = options.saveImages ?? 'first';
     let computed = 0;
     let modelRuns = 0;
-    for (const task of tasks) {
-      throwIfAborted(options.signal);
-      const set = sets.get(task.factor)!;
-      const image = set.images[task.imageIndex]!.name;
-      const progress = (frac: number) =>
-        options.onProgress?.({
-          done: doneWork + frac * task.weight,
-          total,
-          cell: task.cells[0]!.id,
-          image,
-          records: computed,
-          recordsTotal,
-        });
-      progress(0);
-      const fresh = await runTask(task, {
-        model,
-        set,
-        run,
-        out: options.out,
-        logPath,
-        save: options.saveImages ?? 'first',
-        tiling: options.tiling,
-        signal: options.signal,
-        onFraction: progress,
-      });
-      if (task.cells[0]!.kind === 'boomerang') modelRuns++;
+    const record = async (fresh: readonly SweepRecord[], boomerang: boolean) => {
+      if (boomerang) modelRuns++;
       for (const r of fresh) {
-        done.set(recordKey(r), r);
+        const key = recordKey(r);
+        if (done.has(key)) continue; // a unit delivered twice (at-least-once) is recorded once
+        await appendRecord(logPath, r);
+        done.set(key, r);
         computed++;
         options.onRecord?.(r);
       }
-      doneWork += task.weight;
-      progress(0);
+    };
+    if (queue) {
+      const ref = manifest ? modelRef(typeof options.model === 'string' ? options.model : (modelDir ?? undefined), manifest) : null;
+      const units = tasks.map((task) => sweepUnit(task, sets.get(task.factor)!, { options, run, ref, save }));
+      await dispatch<string>(queue, units, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (e) =>
+          options.onProgress?.({
+            done: e.done,
+            total: e.total,
+            cell: e.label,
+            image: '',
+            records: computed,
+            recordsTotal,
+            workers: e.workers,
+          }),
+        onResult: async (unit, result) => {
+          const fresh = decodeRecords(result, unit.id);
+          await record(fresh, fresh[0]?.kind === 'boomerang');
+        },
+      });
+    } else {
+      let doneWork = 0;
+      for (const task of tasks) {
+        throwIfAborted(options.signal);
+        const set = sets.get(task.factor)!;
+        const image = set.images[task.imageIndex]!;
+        const progress = (frac: number) =>
+          options.onProgress?.({
+            done: doneWork + frac * task.weight,
+            total,
+            cell: task.cells[0]!.id,
+            image: image.name,
+            records: computed,
+            recordsTotal,
+          });
+        progress(0);
+        const fresh = await computeRecords(image, task.cells, {
+          model,
+          factor: set.factor,
+          run,
+          out: options.out,
+          saveImage: savesImage(save, task.imageIndex),
+          tiling: options.tiling,
+          signal: options.signal,
+          onFraction: progress,
+        });
+        await record(fresh, task.cells[0]!.kind === 'boomerang');
+        doneWork += task.weight;
+        progress(0);
+      }
     }
     // this sweep's records: its cells on its images, with this model/seed/sampler (the log may hold others)
     const records = cells.flatMap((c) =>
@@ -318,8 +292,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       lr: options.lr !== undefined ? resolve(options.lr) : null,
       lrSource: sets.get(factors[0]!)!.lrSource,
       images: Object.fromEntries([...sets].map(([f, s]) => [f, s.images.map((i) => i.name)])),
-      model: model
-        ? { name: model.manifest.name, sha256: model.manifest.sha256, dir: model.dir, device: model.device, T: model.manifest.T }
+      model: manifest
+        ? {
+            name: manifest.name,
+            sha256: manifest.sha256,
+            dir: modelDir!,
+            device: model?.device ?? (options.queue !== undefined ? 'queue' : 'cpu'),
+            T: manifest.T,
+          }
         : null,
       seed: run.seed,
       sampler: run.sampler,
@@ -331,7 +311,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     const files = await writeSweepData(options.out, logPath, { meta, records, rows, analyses });
     return { out: options.out, meta, cells, records, rows, analyses, files };
   } finally {
-    if (ownModel && model) await model.dispose();
+    if (local && model) await model.dispose();
   }
 }
 
@@ -395,10 +375,10 @@ function pick(r: SummaryRow) {
 }
 
 /** The model's T and the defaults a sweep uses for the axes it is not given (the same as `sr upscale`'s). */
-function gridLimits(model: ModelSession): GridLimits {
-  const d = model.manifest.defaults;
+function gridLimits(manifest: ModelManifest): GridLimits {
+  const d = manifest.defaults;
   return {
-    T: model.manifest.T,
+    T: manifest.T,
     defaultSteps: d.steps,
     ...(typeof d.cascade === 'number' ? { defaultCascade: d.cascade } : {}),
     ...(d.upsampler ? { defaultUpsampler: d.upsampler } : {}),
@@ -424,35 +404,6 @@ function workOf(c: Cell, pixels: number): number {
   const area = pixels / 65536;
   if (c.kind !== 'boomerang') return 0.02 * area;
   return c.cascade! * Math.min(c.steps!, c.t!) * c.samples! * area;
-}
-
-function methodOf(c: Cell, common: { seed: number; sampler: SamplerKind; eta: number; tiling?: TilingOptions }): Method {
-  if (c.kind === 'matlab-bicubic') return { kind: 'matlab-bicubic' };
-  if (c.kind === 'upsampler')
-    return { kind: 'upsampler', kernel: c.upsampler as Kernel, ...(c.backProject ? { backProject: c.backProject } : {}) };
-  return {
-    kind: 'boomerang',
-    options: {
-      t: c.t!,
-      cascade: c.cascade!,
-      steps: c.steps!,
-      upsampler: c.upsampler as Kernel,
-      backProject: c.backProject ?? 0,
-      consistency: c.consistency as Consistency,
-      samples: c.samples!,
-      reduce: 'none',
-      seed: common.seed,
-      sampler: common.sampler,
-      eta: common.eta,
-      ...(common.tiling ? { tiling: common.tiling } : {}),
-    },
-  };
-}
-
-/** The images a cell is scored on: its reduce applied to the K samples (none: all K, scores averaged). */
-function keptOutputs(c: Cell, samples: readonly ImageTensor[]): ImageTensor[] {
-  if (samples.length === 1 || c.reduce === 'none') return [...samples];
-  return [reduceSamples(samples, c.reduce as Exclude<Reduce, 'none'>)];
 }
 
 /**

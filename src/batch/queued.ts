@@ -1,0 +1,135 @@
+/**
+ * A batch on a queue: each planned file becomes a job (input, outputs, the batch's options, model name + sha256),
+ * run by a worker with the same per-file code as a local batch (attemptFile), written atomically under its planned
+ * name on the shared filesystem, its report sent back. The enqueuing side assembles the same BatchReport as
+ * runPlan, in the plan's order, whatever order the files finish in.
+ */
+import { resolve } from 'node:path';
+import type { ModelManifest } from '../model/manifest.js';
+import type { QueueTarget } from '../queue/connection.js';
+import { dispatch } from '../queue/dispatch.js';
+import {
+  BadPayloadError,
+  PAYLOAD_VERSION,
+  checkEnvelope,
+  checkFields,
+  jobId,
+  modelRef,
+  type JobHandler,
+  type ModelRef,
+} from '../queue/jobs.js';
+import { AbortError, QueueError } from '../errors.js';
+import {
+  attemptFile,
+  batchReport,
+  markSkipped,
+  pendingReport,
+  planWeights,
+  skippedByResume,
+  type BatchEvents,
+  type BatchOptions,
+  type BatchOutcome,
+  type BatchPlan,
+  type FileReport,
+  type Job,
+} from './batch.js';
+
+/** The options a queued file runs with: the batch's, without what only the enqueuing process has (model, device, callbacks). */
+export type PortableOptions = Omit<BatchOptions, 'model' | 'device' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>;
+
+export interface UpscaleJobData {
+  v: number;
+  model: ModelRef;
+  job: Job;
+  options: PortableOptions;
+}
+
+function portable(options: BatchOptions): PortableOptions {
+  const { model: _m, device: _d, signal: _s, onProgress: _p, onWarning: _w, decode: _x, ...rest } = options;
+  return JSON.parse(JSON.stringify(rest)) as PortableOptions;
+}
+
+/**
+ * Runs a planned batch on the queue's workers (they load `modelSpec`, which must have this manifest's sha256):
+ * the same report and stop rules as runPlan. Files skipped by --resume are never enqueued.
+ */
+export async function runPlanQueued(
+  plan: BatchPlan,
+  queue: string | QueueTarget,
+  modelSpec: string | undefined,
+  manifest: ModelManifest,
+  options: BatchOptions = {},
+  events: BatchEvents = {},
+): Promise<BatchOutcome> {
+  const started = new Date();
+  const t0 = performance.now();
+  const files: FileReport[] = plan.jobs.map(pendingReport);
+  const weights = planWeights(plan);
+  const ref = modelRef(modelSpec, manifest);
+  const opts = portable(options);
+  const index = new Map<string, number>();
+  const units = [];
+  for (let i = 0; i < plan.jobs.length; i++) {
+    const job = plan.jobs[i]!;
+    if (await skippedByResume(plan, job, options)) {
+      markSkipped(files[i]!);
+      events.onFile?.(files[i]!, i, plan.jobs.length);
+      continue;
+    }
+    const j = { input: resolve(job.input), output: resolve(job.output), files: (job.files ?? [job.output]).map((f) => resolve(f)) };
+    const id = jobId('upscale', [j.input, JSON.stringify(j.files), JSON.stringify(opts), ref.sha256]);
+    index.set(id, i);
+    units.push({
+      id,
+      kind: 'upscale' as const,
+      data: { v: PAYLOAD_VERSION, model: ref, job: j, options: opts },
+      weight: weights[i]!,
+      label: job.input,
+    });
+  }
+  let stoppedBy: unknown = null;
+  try {
+    await dispatch<FileReport>(queue, units, {
+      ...(events.signal ? { signal: events.signal } : {}),
+      onProgress: (e) =>
+        events.onProgress?.({ done: e.done, total: e.total, label: `${e.finished}/${e.units} files, ${e.workers} workers; ${e.label}` }),
+      onResult: async (unit, result) => {
+        const i = index.get(unit.id)!;
+        if (typeof result !== 'object' || result === null || typeof (result as FileReport).status !== 'string') {
+          throw new QueueError(`Queued job ${unit.id} returned no file report`);
+        }
+        // the names as planned here (a worker reports absolute paths)
+        files[i] = {
+          ...(result as FileReport),
+          input: plan.jobs[i]!.input,
+          output: plan.jobs[i]!.output,
+          outputs: plan.jobs[i]!.files ?? [plan.jobs[i]!.output],
+        };
+        events.onFile?.(files[i]!, i, plan.jobs.length);
+      },
+    });
+  } catch (err) {
+    stoppedBy = err;
+    if (err instanceof AbortError)
+      for (const f of files)
+        if (f.status === 'pending') Object.assign(f, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
+  }
+  return { report: batchReport(plan, manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
+}
+
+export const upscaleHandler: JobHandler<UpscaleJobData> = {
+  check(data) {
+    const o = checkEnvelope('upscale', data, true);
+    checkFields('upscale job', o, { job: 'object', options: 'object' });
+    const job = checkFields('upscale job file', o.job, { input: 'string', output: 'string', files: 'array' });
+    if ((job.files as unknown[]).some((f) => typeof f !== 'string')) throw new BadPayloadError('upscale job: files must be paths');
+    return o as unknown as UpscaleJobData;
+  },
+  label: (d) => d.job.input,
+  async run(d, ctx) {
+    const model = await ctx.model(d.model);
+    const { file, stop } = await attemptFile(d.job, model, d.options, { signal: ctx.signal, onFraction: (f) => ctx.onFraction(f) });
+    if (stop) throw stop; // an interruption puts it back; a model/device failure fails the job (and stops the batch)
+    return file;
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * A sweep on a queue: each planned task (a cell group on one image) becomes a job whose payload holds everything
+ * needed to repeat it (the set's folders and factor, the image's name, the cells, seed, sampler, model name and
+ * sha256, where to save images); a worker runs it with the same code as a local sweep (cell-run.ts) and sends the
+ * records back as JSON lines. Only the enqueuing side appends to the log, so each record is written once.
+ */
+import { resolve } from 'node:path';
+import { QueueError } from '../errors.js';
+import type { TilingOptions } from '../model/denoiser.js';
+import type { QueueUnit } from '../queue/dispatch.js';
+import { BadPayloadError, PAYLOAD_VERSION, checkEnvelope, checkFields, jobId, type JobHandler, type ModelRef } from '../queue/jobs.js';
+import { computeRecords, savesImage, type RunKey } from './cell-run.js';
+import { loadTestImage, type TestSet } from './dataset.js';
+import type { Cell } from './grid.js';
+import { decodeRecord, encodeRecord } from './log.js';
+import type { SweepRecord } from './summary.js';
+import type { SweepOptions, SweepTask } from './sweep.js';
+
+export interface SweepJobData {
+  v: number;
+  model: ModelRef | null;
+  set: { hr: string; lr: string | null; factor: number };
+  image: string;
+  cells: Cell[];
+  run: RunKey;
+  out: string;
+  save: boolean;
+  tiling: TilingOptions | null;
+}
+
+/** The job of one planned task; its id is decided by what decides its records (and the output folder). */
+export function sweepUnit(
+  task: SweepTask,
+  set: TestSet,
+  c: { options: Pick<SweepOptions, 'hr' | 'lr' | 'out' | 'tiling'>; run: RunKey; ref: ModelRef | null; save: 'first' | 'all' | 'none' },
+): QueueUnit<SweepJobData> {
+  const image = set.images[task.imageIndex]!.name;
+  const data: SweepJobData = {
+    v: PAYLOAD_VERSION,
+    model: task.cells[0]!.kind === 'boomerang' ? c.ref : null,
+    set: { hr: resolve(c.options.hr), lr: c.options.lr !== undefined ? resolve(c.options.lr) : null, factor: task.factor },
+    image,
+    cells: task.cells,
+    run: c.run,
+    out: resolve(c.options.out),
+    save: savesImage(c.save, task.imageIndex),
+    tiling: c.options.tiling ?? null,
+  };
+  const parts = [data.out, data.set.hr, String(data.set.lr), String(data.set.factor), image, JSON.stringify(data.run), String(data.save)];
+  return {
+    id: jobId('sweep', [...parts, JSON.stringify(data.tiling), ...task.cells.map((x) => x.id)]),
+    kind: 'sweep',
+    data,
+    weight: task.weight,
+    label: `${task.cells[0]!.id} on ${image}`,
+  };
+}
+
+/** The records a worker sent back (JSON lines); a QueueError when they are not records. */
+export function decodeRecords(result: unknown, id: string): SweepRecord[] {
+  if (typeof result !== 'string') throw new QueueError(`Queued job ${id} returned no records`);
+  return result.split('\n').map((line) => {
+    const r = decodeRecord(line);
+    if (!r) throw new QueueError(`Queued job ${id} returned a line that is not a record: ${line.slice(0, 80)}`);
+    return r;
+  });
+}
+
+export const sweepHandler: JobHandler<SweepJobData> = {
+  check(data) {
+    const o = checkEnvelope('sweep', data, false);
+    checkFields('sweep job', o, {
+      set: 'object',
+      image: 'string',
+      cells: 'array',
+      run: 'object',
+      out: 'string',
+      save: 'boolean',
+      tiling: 'object?',
+    });
+    checkFields('sweep job set', o.set, { hr: 'string', lr: 'string?', factor: 'number' });
+    checkFields('sweep job run', o.run, { seed: 'number', sampler: 'string', eta: 'number' });
+    const cells = o.cells as unknown[];
+    if (cells.length === 0) throw new BadPayloadError('sweep job: no cells');
+    for (const cell of cells) checkFields('sweep job cell', cell, { id: 'string', kind: 'string', factor: 'number' });
+    const d = o as unknown as SweepJobData;
+    if (d.cells.some((x) => x.kind === 'boomerang') && !d.model) throw new BadPayloadError('sweep job: Boomerang cells without a model');
+    return d;
+  },
+  label: (d) => `${d.cells[0]!.id} on ${d.image}`,
+  async run(d, ctx) {
+    const image = await loadTestImage({ hr: d.set.hr, ...(d.set.lr !== null ? { lr: d.set.lr } : {}), factor: d.set.factor }, d.image);
+    const model = d.model ? await ctx.model(d.model) : null;
+    const records = await computeRecords(image, d.cells, {
+      model,
+      factor: d.set.factor,
+      run: d.run,
+      out: d.out,
+      saveImage: d.save,
+      tiling: d.tiling ?? undefined,
+      signal: ctx.signal,
+      onFraction: ctx.onFraction,
+    });
+    return records.map(encodeRecord).join('\n');
+  },
+};

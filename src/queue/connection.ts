@@ -1,0 +1,85 @@
+/**
+ * Where the queue lives: a `redis://[user:password@]host[:port][/db]` URL, parsed once, checked for reachability
+ * with one short ping before any work (an unreachable Redis is one QueueError line, not a hang), and turned into
+ * the connection options BullMQ opens its own clients with. The queue's name is fixed, so workers and the
+ * commands that enqueue meet without configuration.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { QueueError, UsageError } from '../errors.js';
+
+/** The BullMQ queue every command enqueues to and every worker takes from. */
+export const QUEUE_NAME = 'boomerang-sr';
+
+export interface QueueTarget {
+  /** The URL as given, without its password (for messages and reports). */
+  url: string;
+  connection: RedisOptions;
+}
+
+/** Parses a redis:// URL (a UsageError for anything else). */
+export function parseQueueUrl(url: string): QueueTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`Expected a queue URL like redis://127.0.0.1:6379 but received ${JSON.stringify(url)}`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new UsageError(`Expected a redis:// or rediss:// queue URL but received ${JSON.stringify(url)}`);
+  }
+  const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new UsageError(`Expected a database number after the / in ${JSON.stringify(url)}`);
+  const port = u.port ? Number(u.port) : 6379;
+  const connection: RedisOptions = {
+    host: u.hostname || '127.0.0.1',
+    port,
+    db,
+    // BullMQ's blocking clients need this; commands wait for a reconnect instead of failing
+    maxRetriesPerRequest: null,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  const shown = `${u.protocol}//${u.username ? `${u.username}@` : ''}${connection.host}:${port}${db ? `/${db}` : ''}`;
+  return { url: shown, connection };
+}
+
+/** Parses the URL and pings Redis once (within `timeoutMs`): a QueueError naming the URL and the reason when it cannot. */
+export async function connectQueue(url: string, timeoutMs = 3000): Promise<QueueTarget> {
+  const target = parseQueueUrl(url);
+  const client = new Redis({
+    ...target.connection,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  let cause: NodeJS.ErrnoException | undefined;
+  client.on('error', (err: NodeJS.ErrnoException) => {
+    cause ??= err; // the socket's own error (ECONNREFUSED, ENOTFOUND…); connect() only says the connection closed
+  });
+  try {
+    await withTimeout(client.connect(), timeoutMs);
+    await withTimeout(client.ping(), timeoutMs);
+  } catch (err) {
+    const e = (cause ?? err) as NodeJS.ErrnoException;
+    const why = e.code ?? (e instanceof Error ? e.message : String(e));
+    throw new QueueError(`Cannot reach the queue at ${target.url}: ${why} (is redis-server running there?)`, { cause: err });
+  } finally {
+    client.disconnect();
+  }
+  return target;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

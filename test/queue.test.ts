@@ -1,0 +1,234 @@
+/**
+ * The queue (BullMQ on a real redis-server, started here on a free loopback port and stopped after): a sweep shared
+ * by two `sr worker` processes, one of them killed with SIGKILL mid-job, still records every cell exactly once with
+ * the local sweep's numbers; a batch on the queue writes the local batch's bytes; a stopped worker puts its job
+ * back; bad payloads and a worker with another model fail at once with a reason; an unreachable Redis is one line
+ * and exit code 7, with nothing written. Skipped without redis-server, unless SR_REQUIRE_REDIS=1 (set by .ci/run).
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import sharp from 'sharp';
+import { QueueError } from '../src/errors.js';
+import { readLog } from '../src/eval/log.js';
+import { recordKey } from '../src/eval/summary.js';
+import { runSweep, type SweepOptions } from '../src/eval/sweep.js';
+import { loadManifest } from '../src/model/manifest.js';
+import { resolveModelDir } from '../src/model/locate.js';
+import { QUEUE_NAME } from '../src/queue/connection.js';
+import { cli, root, sr, tempDir } from './robustness-helpers.js';
+
+const REQUIRE = process.env.SR_REQUIRE_REDIS === '1';
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+if (REQUIRE && !hasRedis) throw new Error('SR_REQUIRE_REDIS=1 but redis-server is not installed');
+
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+
+let redis: ChildProcess | null = null;
+let url = '';
+let queue: Queue;
+const dir = tempDir('queue');
+const hr = join(dir, 'hr');
+const workers: ChildProcess[] = [];
+
+interface Worker {
+  child: ChildProcess;
+  log: () => string;
+  /** Resolves when the log matches. */
+  seen: (re: RegExp) => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function startWorker(extra: string[] = []): Worker {
+  const child = spawn(process.execPath, [cli, 'worker', '--queue', url, '--threads', '1', '--stall-seconds', '2', ...extra], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  workers.push(child);
+  let text = '';
+  const waiters: { re: RegExp; res: () => void }[] = [];
+  child.stderr!.on('data', (d: Buffer) => {
+    text += d.toString();
+    for (const w of [...waiters]) if (w.re.test(text)) w.res();
+  });
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  return {
+    child,
+    log: () => text,
+    seen: (re) => (re.test(text) ? Promise.resolve() : new Promise((res) => waiters.push({ re, res }))),
+    exited,
+  };
+}
+
+describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is not installed' }, () => {
+  before(async () => {
+    const port = await freePort();
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    url = `redis://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.includes('PONG')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null } });
+    await mkdir(hr, { recursive: true });
+    const src = join(root, 'fixtures', 'flowers-64.png');
+    await sharp(src).toFile(join(hr, 'a.png'));
+    await sharp(src).flop().toFile(join(hr, 'b.png'));
+    await sharp(src).flip().toFile(join(hr, 'c.png'));
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await queue?.close();
+    redis?.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const grid = (out: string, queued: boolean): SweepOptions => ({
+    hr,
+    out,
+    model: 'fixture',
+    factors: [4],
+    ts: [25, 50],
+    cascades: [1, 2],
+    steps: [25],
+    seed: 2,
+    saveImages: 'all',
+    ...(queued ? { queue: url } : {}),
+  });
+
+  it('two workers share a sweep, one is killed mid-job, and every cell is recorded once with the local numbers', async () => {
+    const a = startWorker();
+    const b = startWorker();
+    await Promise.all([a.seen(/ready/), b.seen(/ready/)]);
+    const killed = a.seen(/start sweep x4 t/).then(() => a.child.kill('SIGKILL'));
+    const out = join(dir, 'sweep-q');
+    const queued = await runSweep(grid(out, true));
+    await killed;
+    assert.equal(await a.exited, null, 'worker A was killed');
+    const local = await runSweep(grid(join(dir, 'sweep-local'), false));
+    const { records } = await readLog(join(out, 'results.jsonl'));
+    const keys = records.map(recordKey);
+    assert.equal(new Set(keys).size, keys.length, 'no duplicate rows');
+    assert.equal(records.length, local.records.length);
+    assert.equal(queued.records.length, local.records.length);
+    const byKey = new Map(local.records.map((r) => [recordKey(r), r]));
+    for (const r of records) {
+      const l = byKey.get(recordKey(r));
+      assert.ok(l, `${r.id} on ${r.image} is a local cell`);
+      assert.equal(r.psnrY, l.psnrY, `${r.id} on ${r.image}: same PSNR as the local sweep`);
+      assert.equal(r.ssimY, l.ssimY);
+    }
+    assert.deepEqual(
+      queued.rows.map((r) => [r.id, r.psnrY, r.pareto]),
+      local.rows.map((r) => [r.id, r.psnrY, r.pareto]),
+    );
+    // a rerun finds everything in the log and enqueues nothing
+    const again = await runSweep(grid(out, true));
+    assert.equal(again.meta.run.computed, 0);
+    assert.equal(again.meta.run.skipped, local.records.length);
+    assert.match(b.log(), /done sweep x4 t/);
+  });
+
+  it('a batch on the queue writes the bytes of the local batch, and the report in the plan order', async () => {
+    startWorker();
+    const q = sr([
+      'upscale',
+      hr,
+      '-o',
+      join(dir, 'up-q'),
+      '--model',
+      'fixture',
+      '--steps',
+      '4',
+      '--seed',
+      '5',
+      '--queue',
+      url,
+      '--json',
+      join(dir, 'up.json'),
+      '-q',
+    ]);
+    assert.equal(q.status, 0, q.stderr);
+    const l = sr(['upscale', hr, '-o', join(dir, 'up-l'), '--model', 'fixture', '--steps', '4', '--seed', '5', '-q']);
+    assert.equal(l.status, 0, l.stderr);
+    for (const n of ['a', 'b', 'c']) {
+      assert.ok((await readFile(join(dir, 'up-q', `${n}.png`))).equals(await readFile(join(dir, 'up-l', `${n}.png`))), `${n}.png`);
+    }
+    const report = JSON.parse(readFileSync(join(dir, 'up.json'), 'utf8')) as { files: { input: string; status: string }[] };
+    assert.deepEqual(
+      report.files.map((f) => [f.input, f.status]),
+      ['a', 'b', 'c'].map((n) => [join(hr, `${n}.png`), 'ok']),
+    );
+  });
+
+  it('a stopped worker puts the job in hand back, and writes nothing', async () => {
+    const manifest = await loadManifest(resolveModelDir('fixture'));
+    const output = join(dir, 'slow.png');
+    const w = startWorker();
+    await w.seen(/ready/);
+    for (const other of workers) if (other !== w.child && other.exitCode === null) other.kill('SIGKILL'); // only w may take it
+    const job = await queue.add('upscale', {
+      v: 1,
+      model: { spec: 'fixture', name: manifest.name, sha256: manifest.sha256 },
+      job: { input: join(hr, 'a.png'), output, files: [output] },
+      options: { factor: 4, t: 400, steps: 400, cascade: 3, seed: 1 },
+    });
+    await w.seen(/start upscale/);
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exited, 143);
+    assert.match(w.log(), /released upscale/);
+    assert.equal(await queue.getJobState(job.id!), 'waiting');
+    assert.equal(existsSync(output), false);
+    await job.remove();
+  });
+
+  it('bad payloads and another model fail at once with a reason, never retried', async () => {
+    const w = startWorker();
+    await w.seen(/ready/);
+    const bad = await queue.add('sweep', { v: 1, set: 'nope' });
+    const unknown = await queue.add('frobnicate', { v: 1 });
+    const other = await queue.add('upscale', {
+      v: 1,
+      model: { spec: 'fixture', name: 'fixture', sha256: '0'.repeat(64) },
+      job: { input: join(hr, 'a.png'), output: join(dir, 'x.png'), files: [join(dir, 'x.png')] },
+      options: {},
+    });
+    const failed = async (id: string) => {
+      for (let i = 0; i < 200; i++) {
+        if ((await queue.getJobState(id)) === 'failed') return (await queue.getJob(id))!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.fail(`job ${id} did not fail`);
+    };
+    const j1 = await failed(bad.id!);
+    assert.match(j1.failedReason, /bad job payload: sweep job: expected set to be object/);
+    assert.equal(j1.attemptsMade, 1);
+    assert.match((await failed(unknown.id!)).failedReason, /unknown job kind "frobnicate"/);
+    assert.match((await failed(other.id!)).failedReason, /^MODEL: Worker .* the job needs fixture 000000000000/);
+    assert.equal(existsSync(join(dir, 'x.png')), false);
+  });
+
+  it('an unreachable Redis is one line and exit code 7, with nothing written', async () => {
+    const port = await freePort();
+    const out = join(dir, 'never');
+    await assert.rejects(runSweep({ ...grid(out, false), queue: `redis://127.0.0.1:${port}` }), QueueError);
+    assert.equal(existsSync(out), false);
+    const r = sr(['worker', '--queue', `redis://127.0.0.1:${port}`]);
+    assert.equal(r.status, 7);
+    assert.match(r.stderr, /^sr: Cannot reach the queue at redis:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+});
