@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
-import { QueueError } from '../src/errors.js';
+import { AbortError, QueueError } from '../src/errors.js';
 import { readLog } from '../src/eval/log.js';
 import { recordKey } from '../src/eval/summary.js';
 import { runSweep, type SweepOptions } from '../src/eval/sweep.js';
@@ -174,6 +174,28 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     );
   });
 
+  it('vary on the queue writes the local samples and one record each', async () => {
+    // the worker of the batch test above is still taking jobs
+    const args = ['vary', hr, '--model', 'fixture', '--t', '50,100', '--samples', '2', '--steps', '3', '-q'];
+    const q = sr([...args, '-o', join(dir, 'vary-q'), '--queue', url]);
+    assert.equal(q.status, 0, q.stderr);
+    const l = sr([...args, '-o', join(dir, 'vary-l')]);
+    assert.equal(l.status, 0, l.stderr);
+    const lines = (d: string) =>
+      readFileSync(join(dir, d, 'records.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((x) => JSON.parse(x) as { output: string; distance: unknown });
+    const queued = lines('vary-q');
+    const local = new Map(lines('vary-l').map((r) => [r.output, r]));
+    assert.equal(queued.length, 12);
+    assert.equal(new Set(queued.map((r) => r.output)).size, 12, 'one record per sample');
+    for (const r of queued) {
+      assert.deepEqual(r.distance, local.get(r.output)?.distance, r.output);
+      assert.ok((await readFile(join(dir, 'vary-q', r.output))).equals(await readFile(join(dir, 'vary-l', r.output))), r.output);
+    }
+  });
+
   it('a stopped worker puts the job in hand back, and writes nothing', async () => {
     const manifest = await loadManifest(resolveModelDir('fixture'));
     const output = join(dir, 'slow.png');
@@ -219,6 +241,16 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     assert.match((await failed(unknown.id!)).failedReason, /unknown job kind "frobnicate"/);
     assert.match((await failed(other.id!)).failedReason, /^MODEL: Worker .* the job needs fixture 000000000000/);
     assert.equal(existsSync(join(dir, 'x.png')), false);
+  });
+
+  it('an interrupted sweep withdraws the jobs no worker has taken', async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    const ac = new AbortController();
+    const run = runSweep({ ...grid(join(dir, 'sweep-abort'), true), signal: ac.signal, onProgress: () => ac.abort() });
+    await assert.rejects(run, AbortError);
+    assert.equal(await queue.getWaitingCount(), 0);
+    const { records } = await readLog(join(dir, 'sweep-abort', 'results.jsonl'));
+    assert.equal(records.length, 0);
   });
 
   it('an unreachable Redis is one line and exit code 7, with nothing written', async () => {

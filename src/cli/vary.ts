@@ -10,7 +10,9 @@ import { ensureOutDir } from '../batch/batch.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { positiveInteger } from '../validate.js';
-import { runVaryPlan, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
+import { runVaryPlan, type VaryDatasetOptions, type VaryEvents, type VaryOutcome } from '../vary/dataset.js';
+import { runVaryPlanQueued } from '../vary/queued.js';
+import { connectQueue } from '../queue/connection.js';
 import { planVary } from '../vary/plan.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
 import { checkConsistency, resolveVarySettings } from '../vary/settings.js';
@@ -29,6 +31,7 @@ interface Flags extends MethodFlags {
   json?: string;
   report?: boolean;
   quiet?: boolean;
+  queue?: string;
 }
 
 export function registerVary(program: Command, signal: AbortSignal): void {
@@ -59,6 +62,10 @@ export function registerVary(program: Command, signal: AbortSignal): void {
     .option('--resume', 'skip samples whose file exists (a rerun of an interrupted job)')
     .option('--json <file>', 'write a machine-readable report of the run (per file: status, error, samples written and skipped)')
     .option('--report', 'after the run (or alone, on an existing output folder): the table per t, report.md, report.json and a plot')
+    .option(
+      '--queue <url>',
+      'run the sources on the workers of this Redis (sr worker), e.g. redis://127.0.0.1:6379; they share the folders',
+    )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
       const options = toOptions(flags);
@@ -129,19 +136,23 @@ async function runVary(
     throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
   }
   const plan = await planVary(inputs, outDir, settings, manifest, options);
+  const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
   await ensureOutDir(outDir);
   const quiet = flags.quiet ?? false;
-  const model = await openModel(flags.model, options.device, quiet);
   const line = createProgressLine({ quiet });
+  const events: VaryEvents = {
+    signal,
+    onProgress: (e) => line.update(e.done, e.total, e.label),
+    onWarning: (m) => say(line, `sr: warning: ${m}`),
+    onFile: (f) => {
+      if (f.status === 'failed') say(line, `sr: ${f.error}`);
+    },
+  };
+  const model = queue ? null : await openModel(flags.model, options.device, quiet);
   try {
-    const outcome = await runVaryPlan({ ...plan, settings: { ...settings, device: model.device } }, model, options, {
-      signal,
-      onProgress: (e) => line.update(e.done, e.total, e.label),
-      onWarning: (m) => say(line, `sr: warning: ${m}`),
-      onFile: (f) => {
-        if (f.status === 'failed') say(line, `sr: ${f.error}`);
-      },
-    });
+    const outcome = model
+      ? await runVaryPlan({ ...plan, settings: { ...settings, device: model.device } }, model, options, events)
+      : await runVaryPlanQueued(plan, queue!, flags.model, manifest, options, events);
     if (flags.json)
       await writeReport(flags.json, outcome.report, {
         command: ['sr', 'vary', ...process.argv.slice(3)].join(' '),
@@ -150,7 +161,7 @@ async function runVary(
     return outcome;
   } finally {
     line.done();
-    await model.dispose();
+    await model?.dispose();
   }
 }
 

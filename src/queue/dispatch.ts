@@ -161,7 +161,9 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
         const state = await queue.getJobState(id);
         if (state === 'completed' || state === 'failed') settle(id);
         else if (state === 'unknown')
-          throw new QueueError(`Queued job ${id} disappeared from the queue (was it removed by hand?); run again to enqueue it`);
+          throw new QueueError(
+            `Queued job ${id} disappeared from the queue (removed by hand, or Redis restarted without persistence?); run again to enqueue it`,
+          );
       }
       await chain;
       report();

@@ -22,7 +22,7 @@ import type { ModelManifest } from '../model/manifest.js';
 import type { ModelSession } from '../model/session.js';
 
 /** Every kind of queued job; a worker runs each with the handler of the same name (handlers.ts). */
-export const JOB_KINDS = ['sweep', 'upscale'] as const;
+export const JOB_KINDS = ['sweep', 'upscale', 'vary'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Bumped when a payload's shape changes: a worker refuses payloads of another version. */

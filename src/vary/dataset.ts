@@ -17,6 +17,7 @@ import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
+import type { TilingOptions } from '../model/denoiser.js';
 import type { ModelSession } from '../model/session.js';
 import { withModel } from '../upscale.js';
 import { distanceToSource } from './distance.js';
@@ -83,27 +84,41 @@ export interface VaryOutcome {
   stoppedBy: unknown;
 }
 
-/** What one run shares between its files. */
-interface RunContext {
-  plan: VaryPlan;
+/**
+ * What one source's work needs: the settings and model, the output policy, how to tell whether an output already
+ * has a record, and where its records go (the log here; a worker's result on a queue).
+ */
+export interface SourceContext {
+  settings: VarySettings;
   model: ModelSession;
-  options: VaryDatasetOptions;
-  events: VaryEvents;
+  force: boolean;
+  resume: boolean;
+  maxPixels: number | undefined;
+  tiling: TilingOptions | undefined;
+  signal: AbortSignal | undefined;
+  onWarning: ((message: string) => void) | undefined;
+  isRecorded(output: string): boolean;
+  onRecord(rec: VaryRecord): Promise<void>;
+  progress(done: number, label: string): void;
+}
+
+/** What one run shares between its files (the records it wrote, and whether the log needs compaction). */
+export interface RunContext {
+  plan: VaryPlan;
   /** Outputs recorded by this run (a second record for one of them asks for compaction). */
   recorded: Map<string, VaryRecord>;
   compact: boolean;
-  progress: (done: number, label: string) => void;
 }
 
 const round = (s: number): number => Math.round(s * 1000) / 1000;
 
 /** Decodes a source after the header checks, warning about frames beyond the first. */
-async function loadSource(job: SourceJob, ctx: RunContext): Promise<DecodedImage> {
-  const maxPixels = ctx.options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+async function loadSource(job: SourceJob, ctx: SourceContext): Promise<DecodedImage> {
+  const maxPixels = ctx.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   await preflight(job.input, 1, maxPixels);
   const decoded = await decodeImage(job.input, { limitInputPixels: maxPixels });
   if (decoded.frames > 1) {
-    ctx.events.onWarning?.(`${job.input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
+    ctx.onWarning?.(`${job.input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }
   return decoded;
 }
@@ -142,7 +157,7 @@ async function makeRecord(
 
 const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
-async function record(ctx: RunContext, rec: VaryRecord): Promise<void> {
+export async function record(ctx: RunContext, rec: VaryRecord): Promise<void> {
   await appendRecord(ctx.plan.recordsPath, rec);
   if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
   ctx.recorded.set(rec.output, rec);
@@ -153,16 +168,15 @@ async function writeSample(
   job: SourceJob,
   sj: SampleJob,
   src: DecodedImage,
-  ctx: RunContext,
+  ctx: SourceContext,
   label: string,
   before: number,
 ): Promise<void> {
-  const { plan, model, options, events } = ctx;
   const started = performance.now();
-  const weight = job.work.get(sj.t)!;
-  const { image } = await varySample(src.rgb, model, plan.settings, sj.t, sj.seed, {
-    ...(options.tiling ? { tiling: options.tiling } : {}),
-    ...(events.signal ? { signal: events.signal } : {}),
+  const weight = job.work.get(sj.t) ?? 0;
+  const { image } = await varySample(src.rgb, ctx.model, ctx.settings, sj.t, sj.seed, {
+    ...(ctx.tiling ? { tiling: ctx.tiling } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (e) => {
       if (e.stage === 'boomerang') {
         ctx.progress(
@@ -172,46 +186,55 @@ async function writeSample(
       }
     },
   });
-  throwIfAborted(events.signal);
+  throwIfAborted(ctx.signal);
   await mkdir(folderOf(sj), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new OutputError(`Cannot create folder ${folderOf(sj)}: ${err.code ?? err.message}`);
   });
   const bitDepth = src.bitDepth === 16 ? 16 : 8; // as upscaleFile writes a PNG, so `reproduce` gives the same bytes
   await encodeImage({ rgb: image, alpha: src.alpha }, sj.path, {
     bitDepth,
-    overwrite: plan.force,
-    ...(events.signal ? { signal: events.signal } : {}),
+    overwrite: ctx.force,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  await record(ctx, await makeRecord(job, sj, image, src, plan.settings, (performance.now() - started) / 1000));
+  await ctx.onRecord(await makeRecord(job, sj, image, src, ctx.settings, (performance.now() - started) / 1000));
 }
 
 /** With resume, an existing output is left; its record is made from the file when missing. True when skipped. */
-async function skipExisting(job: SourceJob, sj: SampleJob, src: DecodedImage, ctx: RunContext, file: VaryFileReport): Promise<boolean> {
-  if (!ctx.plan.resume || !(await pathExists(sj.path))) return false;
+async function skipExisting(job: SourceJob, sj: SampleJob, src: DecodedImage, ctx: SourceContext, file: VaryFileReport): Promise<boolean> {
+  if (!ctx.resume || !(await pathExists(sj.path))) return false;
   file.skipped++;
-  if (!ctx.plan.log.records.has(sj.output) && !ctx.recorded.has(sj.output)) {
+  if (!ctx.isRecorded(sj.output)) {
     const written = await decodeImage(sj.path);
-    await record(ctx, await makeRecord(job, sj, written.rgb, src, ctx.plan.settings, 0));
+    await ctx.onRecord(await makeRecord(job, sj, written.rgb, src, ctx.settings, 0));
     file.recovered++;
   }
   return true;
 }
 
-/** One source: every sample it still needs. Throws what went wrong. */
-async function varySource(job: SourceJob, ctx: RunContext, file: VaryFileReport, index: number, offsets: number[]): Promise<void> {
+/**
+ * One source: every sample it still needs, counted in `file`; throws what went wrong. `offsets` are the progress
+ * positions of its samples; `label` prefixes what is shown.
+ */
+export async function varySource(
+  job: SourceJob,
+  ctx: SourceContext,
+  file: VaryFileReport,
+  label: string,
+  offsets: readonly number[],
+): Promise<void> {
   const src = await loadSource(job, ctx);
   for (const [n, sj] of job.samples.entries()) {
-    throwIfAborted(ctx.events.signal);
+    throwIfAborted(ctx.signal);
     if (await skipExisting(job, sj, src, ctx, file)) continue;
-    const label = `${index + 1}/${ctx.plan.sources.length} ${job.input} t=${sj.t} sample ${sj.sample}/${ctx.plan.settings.samples}`;
-    ctx.progress(offsets[n]!, label);
-    await writeSample(job, sj, src, ctx, label, offsets[n]!);
+    const what = `${label} t=${sj.t} sample ${sj.sample}/${ctx.settings.samples}`;
+    ctx.progress(offsets[n] ?? 0, what);
+    await writeSample(job, sj, src, ctx, what, offsets[n] ?? 0);
     file.written++;
   }
 }
 
 /** Progress weights: every sample still to do, in order (a known-unreadable header counts as the mean); 0 when skipped. */
-function sampleWeights(plan: VaryPlan): number[][] {
+export function sampleWeights(plan: VaryPlan): number[][] {
   const todo = (sj: SampleJob) => !(plan.resume && plan.existing.has(sj.output));
   const filled = fillWeights(plan.sources.flatMap((j) => j.samples.filter(todo).map((sj) => j.work.get(sj.t)!)));
   let i = 0;
@@ -219,7 +242,7 @@ function sampleWeights(plan: VaryPlan): number[][] {
 }
 
 /** How a file's error ends it: interrupted and stop, failed and stop (model, device), or failed and go on. */
-function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefined): unknown {
+export function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefined): unknown {
   if (err instanceof AbortError || signal?.aborted) {
     Object.assign(file, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
     return err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
@@ -228,7 +251,7 @@ function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefi
   return err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null;
 }
 
-function emptyReport(job: SourceJob): VaryFileReport {
+export function emptyReport(job: SourceJob): VaryFileReport {
   return {
     input: job.input,
     source: job.source,
@@ -276,11 +299,20 @@ export async function runVaryPlan(
   const total = weights.flat().reduce((a, w) => a + w, 0);
   const ctx: RunContext = {
     plan,
-    model,
-    options,
-    events,
     recorded: new Map(),
     compact: plan.log.duplicates > 0 || plan.log.badLines > 0,
+  };
+  const source: SourceContext = {
+    settings: plan.settings,
+    model,
+    force: plan.force,
+    resume: plan.resume,
+    maxPixels: options.maxPixels,
+    tiling: options.tiling,
+    signal: events.signal,
+    onWarning: events.onWarning,
+    isRecorded: (output) => plan.log.records.has(output) || ctx.recorded.has(output),
+    onRecord: (rec) => record(ctx, rec),
     progress: (done, label) => events.onProgress?.({ done, total, label }),
   };
   const files = plan.sources.map(emptyReport);
@@ -293,7 +325,7 @@ export async function runVaryPlan(
       const offsets = weights[i]!.map((_, n) => before + weights[i]!.slice(0, n).reduce((a, w) => a + w, 0));
       before += weights[i]!.reduce((a, w) => a + w, 0);
       try {
-        await varySource(job, ctx, file, i, offsets);
+        await varySource(job, source, file, `${i + 1}/${plan.sources.length} ${job.input}`, offsets);
         file.status = file.written === 0 && file.skipped > 0 ? 'skipped' : 'ok';
       } catch (err) {
         stoppedBy = settle(err, file, events.signal);
@@ -305,18 +337,22 @@ export async function runVaryPlan(
   } finally {
     if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
   }
-  const report: VaryReport = {
+  return { report: varyReport(plan, files, started, (performance.now() - t0) / 1000), stoppedBy };
+}
+
+/** The run's report from its per-source reports. */
+export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Date, seconds: number): VaryReport {
+  return {
     tool: 'boomerang-sr',
     kind: 'vary',
     started: started.toISOString(),
-    seconds: round((performance.now() - t0) / 1000),
+    seconds: round(seconds),
     outputDir: plan.outDir,
     records: plan.recordsPath,
     settings: plan.settings,
     summary: summarise(files),
     files,
   };
-  return { report, stoppedBy };
 }
 
 /**
