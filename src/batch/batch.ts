@@ -212,16 +212,57 @@ export async function preflight(input: string, factor: number, maxPixels: number
   return info;
 }
 
-/** One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file. */
+/** One input to one output (or one per sample), planned and checked before the model loads. */
+export interface FilePlan {
+  job: Job;
+  /** The input's header, checked (pixel limit, output size). */
+  info: ImageInfo;
+  estimate: WorkEstimate;
+  /** With resume, every output exists: nothing to do. */
+  skip: boolean;
+}
+
+/**
+ * Plans `sr upscale IN -o OUT`: the input's header (pixel limit, output size), then the outputs: never the input,
+ * an existing one only with `force` (or, with `resume` and all present, nothing to do), the folder must exist.
+ */
+export async function planFile(
+  input: string,
+  output: string,
+  settings: UpscaleSettings,
+  manifest: ModelManifest,
+  options: BatchOptions = {},
+): Promise<FilePlan> {
+  const info = await preflight(input, settings.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
+  const estimate = estimateWork(settings, manifest, info.height, info.width, options.tiling);
+  const files = outputFiles(output, settings);
+  for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
+  const present: string[] = [];
+  for (const file of files) if (await pathExists(file)) present.push(file);
+  const job = { input, output, files };
+  if (present.length > 0) {
+    if (options.resume && present.length === files.length) return { job, info, estimate, skip: true };
+    if (!options.force) throw new OutputError(`Output ${present[0]} exists; use --force to overwrite it`);
+  }
+  const dir = dirname(output);
+  if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new OutputError(`Cannot write ${output}: no such folder ${dir}`);
+  return { job, info, estimate, skip: false };
+}
+
+/**
+ * One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
+ * `checked`: the input's header as planFile checked it (not read again); otherwise it is checked here.
+ */
 export async function processFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
   events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  checked?: ImageInfo,
 ): Promise<FileReport> {
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  await preflight(job.input, options.factor ?? 4, maxPixels);
+  if (!checked) await preflight(job.input, options.factor ?? 4, maxPixels);
   const r = await upscaleFile(job.input, job.output, {
     ...options,
     model,

@@ -5,12 +5,11 @@
  * the folder (output, 5) → the model file's sha256 (model, 4) → work. Batches report bad files and go on.
  */
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
   ensureOutDir,
   planBatch,
-  preflight,
+  planFile,
   processFile,
   runPlan,
   type BatchEvents,
@@ -20,13 +19,12 @@ import {
 import { runPlanQueued } from '../batch/queued.js';
 import { connectQueue } from '../queue/connection.js';
 import { expandInputs } from '../batch/inputs.js';
-import { InputError, OutputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import { pathExists, sameFile } from '../io-safety/paths.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { estimateWork, outputFiles, resolveSettings, type WorkEstimate } from '../upscale.js';
+import { resolveSettings, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
@@ -161,34 +159,31 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
           throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
         return;
       }
-      // 3. one input
-      const input = inputs[0]!;
-      const info = await preflight(input, resolved.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
-      confirmLarge([estimateWork(resolved, manifest, info.height, info.width, options.tiling)], input, flags);
-      // 4. the output(s)
-      const files = outputFiles(output, resolved);
-      for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
-      const present = [];
-      for (const file of files) if (await pathExists(file)) present.push(file);
-      if (present.length > 0) {
-        if (flags.resume && present.length === files.length) {
-          if (!quiet) process.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
-          return;
-        }
-        if (!flags.force) throw new OutputError(`Output ${present[0]} exists; use --force to overwrite it`);
+      // 3–4 for one input: its header, then the output(s)
+      const one = await planFile(inputs[0]!, output, resolved, manifest, options);
+      confirmLarge([one.estimate], one.job.input, flags);
+      if (one.skip) {
+        if (!quiet)
+          process.stderr.write(`sr: ${one.job.files!.join(', ')} exist${one.job.files!.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+        return;
       }
-      const dir = dirname(output);
-      if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new OutputError(`Cannot write ${output}: no such folder ${dir}`);
+      const files = one.job.files!;
       // 5. the model file, then the work
       const model = await openModel(flags.model, options.device, quiet);
       const line = createProgressLine({ quiet });
       const started = new Date();
       try {
-        const r = await processFile({ input, output, files }, model, options, {
-          signal,
-          onWarning: (m) => say(line, `sr: warning: ${m}`),
-          onFraction: (f, label) => line.update(f, 1, label),
-        });
+        const r = await processFile(
+          one.job,
+          model,
+          options,
+          {
+            signal,
+            onWarning: (m) => say(line, `sr: warning: ${m}`),
+            onFraction: (f, label) => line.update(f, 1, label),
+          },
+          one.info,
+        );
         const s = r.settings!;
         line.done(
           `wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
