@@ -34,10 +34,11 @@ def main():
     run(*common, '--minutes', '0.05')
     import torch
     first = torch.load(os.path.join(run_dir, 'ckpt.pt'))['counters']
-    run(*common, '--minutes', '0.05')
+    run(*common, '--minutes', '0.05', '--anneal-minutes', '0.03')  # the lr annealing tail runs too
     second = torch.load(os.path.join(run_dir, 'ckpt.pt'))['counters']
     assert second['steps'] > first['steps'] > 0, (first, second)
     assert len(second['sessions']) == 2, second['sessions']
+    assert second['sessions'][1]['anneal_minutes'] == 0.03, second['sessions'][1]
     out = os.path.join(tmp, 'model')
     run(os.path.join(HERE, 'export.py'), '--run', run_dir, '--name', 'smoke', '--out', out, '--fp16-weights', '--ship-checkpoint')
     m = json.load(open(os.path.join(out, 'manifest.json')))

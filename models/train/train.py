@@ -46,6 +46,10 @@ def parse():
     ap.add_argument('--low-t-share', type=float, default=0.5, help='share of samples drawn from [0, low-t)')
     ap.add_argument('--val-fraction', type=float, default=0.05)
     ap.add_argument('--ema', type=float, default=0.999)
+    ap.add_argument('--anneal-minutes', type=float, default=0.0,
+                    help='over the last M minutes of the budget, lower lr along a cosine to --anneal-floor x lr '
+                         '(the checkpoint that ends a session is then a settled one; the next session resumes at lr)')
+    ap.add_argument('--anneal-floor', type=float, default=0.1)
     ap.add_argument('--threads', type=int, default=0)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--save-every', type=float, default=5.0, help='minutes between checkpoints')
@@ -104,7 +108,8 @@ def main():
           f'batch {batch} crop {crop} lr {lr}; resume from {resume or "scratch"} at step {counters["steps"]}', flush=True)
     log = open(os.path.join(a.run, 'log.jsonl'), 'a')
     budget = a.minutes * 60
-    session = {'device': device_name, 'start_step': counters['steps'], 'seconds': 0.0}
+    session = {'device': device_name, 'start_step': counters['steps'], 'seconds': 0.0,
+               'anneal_minutes': a.anneal_minutes, 'anneal_floor': a.anneal_floor}
     train_t0 = time.time()
     last_save = time.time()
     running = None
@@ -139,8 +144,13 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         warm = min(1.0, (counters['steps'] + 1) / 500)
+        left = budget - (time.time() - train_t0)
+        anneal = 1.0
+        if a.anneal_minutes > 0 and left < a.anneal_minutes * 60:
+            done = 1 - max(0.0, left) / (a.anneal_minutes * 60)
+            anneal = a.anneal_floor + (1 - a.anneal_floor) * 0.5 * (1 + math.cos(math.pi * done))
         for g in opt.param_groups:
-            g['lr'] = lr * warm
+            g['lr'] = lr * warm * anneal
         opt.step()
         counters['steps'] += 1
         counters['images_seen'] += batch
