@@ -1,6 +1,7 @@
 /**
- * boomerang-sr's public API: the pipeline (upscale one image, a file, a batch; load a model once) and the
- * evaluator (score against ground truth, sweep settings). Everything else is internal.
+ * boomerang-sr's public API: the pipeline (upscale one image, a file, a batch; load a model once), the
+ * evaluator (score against ground truth, sweep settings: `runSweep({ …, queue })` runs a sweep on the workers of a
+ * Redis queue) and the queue worker (`runWorker`). Everything else is internal.
  *
  * @example
  *   const model = await loadModel('default', { device: 'auto' });
@@ -34,4 +35,6 @@ export type { EvaluateOptions, Evaluation } from './eval/evaluate.js';
 export { runSweep } from './eval/sweep.js';
 export type { SweepOptions, SweepProgress, SweepResult } from './eval/sweep.js';
 export { writeSweepReport } from './eval/report.js';
-export { AbortError, DeviceError, InputError, ModelError, OutputError, SrError, UsageError } from './errors.js';
+export { runWorker } from './queue/worker.js';
+export type { WorkerEvent, WorkerOptions, WorkerSummary } from './queue/worker.js';
+export { AbortError, DeviceError, InputError, ModelError, OutputError, QueueError, SrError, UsageError } from './errors.js';

@@ -21,7 +21,9 @@ interface Flags {
 export function registerWorker(program: Command, signal: AbortSignal): void {
   program
     .command('worker')
-    .description('take sweep and batch jobs from a Redis queue (sr sweep/upscale --queue) until stopped; see docs/scaling-out.md')
+    .description(
+      'take sweep, batch and vary jobs from a Redis queue (sr sweep/upscale/vary --queue) until stopped; see docs/scaling-out.md',
+    )
     .requiredOption('--queue <url>', 'the Redis the jobs are on, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'jobs at once (each runs its own model evaluations)', '1')
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
