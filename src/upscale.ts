@@ -23,13 +23,15 @@ import { integerInRange, numberInRange, oneOf, positiveInteger } from './validat
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
 import { extname } from 'node:path';
+import type { RunContext } from './run-context.js';
 
 export type { Consistency };
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
 export type Reduce = (typeof REDUCE_KINDS)[number];
 
-export interface UpscaleOptions {
+/** The settings of a run (all optional, resolved against the manifest) and its run context (signal, progress). */
+export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarning'> {
   /** Integer enlargement factor. Default 4. */
   factor?: number;
   /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
@@ -68,8 +70,6 @@ export interface UpscaleOptions {
   device?: DeviceRequest;
   /** Tiling of large images (tile, overlap, batch). */
   tiling?: TilingOptions;
-  signal?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** One progress event type for everything long: which stage, pass, step, sample. */
@@ -297,7 +297,7 @@ export interface UpscaleFileOptions extends UpscaleOptions {
   /** Replace an existing output file (default true); false makes an existing output an OutputError. */
   overwrite?: boolean;
   /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
-  onWarning?: (message: string) => void;
+  onWarning?: RunContext<ProgressEvent>['onWarning'];
 }
 
 /**

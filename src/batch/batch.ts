@@ -12,6 +12,7 @@ import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
+import type { RunContext, WorkProgress } from '../run-context.js';
 import type { ModelSession } from '../model/session.js';
 import {
   estimateWork,
@@ -79,13 +80,10 @@ export interface BatchOptions extends UpscaleFileOptions {
   maxPixels?: number;
 }
 
-export interface BatchEvents {
-  signal?: AbortSignal;
-  /** Work done over the total, in estimated units (pixels × model evaluations), and what is running. */
-  onProgress?: (e: { done: number; total: number; label: string }) => void;
+/** Progress: work done over the total, in estimated units (pixels × model evaluations), and what is running. */
+export interface BatchEvents extends RunContext<WorkProgress> {
   /** After each file, whatever became of it. */
   onFile?: (file: FileReport, index: number, total: number) => void;
-  onWarning?: (message: string) => void;
 }
 
 export interface BatchPlan {

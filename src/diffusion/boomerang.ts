@@ -16,6 +16,7 @@ import { cloneImage, contiguousData, createImage, isContiguous, type ImageTensor
 import { backProject, checkLowRes } from './consistency.js';
 import { addNoise } from './noise.js';
 import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
+import type { RunContext } from '../run-context.js';
 import type { Rng } from './rng.js';
 import { SAMPLER_KINDS, stepCoefficients, type SamplerKind } from './samplers.js';
 import { fusedStep } from './update.js';
@@ -47,7 +48,8 @@ export interface BoomerangProgress {
   t: number;
 }
 
-export interface BoomerangOptions {
+/** The run context: a stop checked between model evaluations, progress once per completed jump (no warnings). */
+export interface BoomerangOptions extends Omit<RunContext<BoomerangProgress>, 'onWarning'> {
   schedule: Schedule;
   prediction: PredictionKind;
   /** Noise to model step t (1..T−1). */
@@ -64,8 +66,6 @@ export interface BoomerangOptions {
   consistency?: ConsistencyOptions | null;
   rng: Rng;
   denoise: Denoise;
-  signal?: AbortSignal;
-  onProgress?: (event: BoomerangProgress) => void;
 }
 
 export interface CascadePass {

@@ -3,6 +3,7 @@
  * (from given LR images, or from LR made by MATLAB-bicubic downsampling of the HR), one image at a time, with
  * per-image and mean figures and timing.
  */
+import type { RunContext } from '../run-context.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
@@ -18,7 +19,8 @@ import { methodName, runMethod, type Method } from './methods.js';
 import { protocolLine } from './protocol.js';
 import { meanScore, scoreImages, type ImageScore, type MeanScore } from './score.js';
 
-export interface EvaluateOptions {
+/** The run context's progress is the method's within an image, with which image it is. */
+export interface EvaluateOptions extends Omit<RunContext<ProgressEvent & { index: number; total: number; name: string }>, 'onWarning'> {
   /** Folder of ground-truth images. */
   hr: string;
   /** Folder of finished SR outputs to score (matched by name); no method runs. Needs `factor` or `shave`. */
@@ -38,9 +40,6 @@ export interface EvaluateOptions {
   limit?: number;
   /** Write each output here as <name>.png. */
   saveDir?: string;
-  signal?: AbortSignal;
-  /** Progress of the method within an image. */
-  onProgress?: (e: ProgressEvent & { index: number; total: number; name: string }) => void;
   /** After each image is scored. */
   onImage?: (e: { index: number; total: number; score: ImageScore }) => void;
 }

@@ -2,6 +2,7 @@
  * The ways an LR image becomes an SR image in an evaluation: an upsampler alone (centre-aligned), MATLAB's
  * bicubic imresize (the classic published baseline), or Boomerang through the library's `upscale`.
  */
+import type { RunContext } from '../run-context.js';
 import { UsageError } from '../errors.js';
 import { backProject as backProjectImage } from '../diffusion/consistency.js';
 import { KERNELS, matlabImresize, upsample, type Kernel } from '../image/upsample.js';
@@ -44,11 +45,9 @@ export interface MethodOutput {
   settings: UpscaleSettings | null;
 }
 
-export interface RunMethodOptions {
+export interface RunMethodOptions extends Omit<RunContext<ProgressEvent>, 'onWarning'> {
   /** Needed for Boomerang: a loaded model, reused for every image. */
   model?: ModelSession;
-  signal?: AbortSignal;
-  onProgress?: (e: ProgressEvent) => void;
 }
 
 /** Enlarges `lr` by `factor` with the method. */

@@ -5,6 +5,7 @@
  * samples). Progress is reported in units of estimated work (model evaluations × pixels), over the work left.
  * At the end: results.csv (per image), summary.csv and summary.json (per cell, Pareto flags, recommendations).
  */
+import type { RunContext } from '../run-context.js';
 import { resolve, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { UsageError, throwIfAborted } from '../errors.js';
@@ -29,7 +30,7 @@ import { analyse, type Analysis } from './recommend.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
 import { toCsv, toJson, writeTextAtomic } from './write.js';
 
-export interface SweepOptions extends GridSpec {
+export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 'onWarning'> {
   /** Ground-truth folder. */
   hr: string;
   /** LR folder matched by name (one factor only); otherwise LR is made by MATLAB bicubic for each factor. */
@@ -54,8 +55,6 @@ export interface SweepOptions extends GridSpec {
    * results recorded here as they come back. Workers read the images and write theirs under `out` (a shared filesystem).
    */
   queue?: string;
-  signal?: AbortSignal;
-  onProgress?: (e: SweepProgress) => void;
   /** After each record is appended. */
   onRecord?: (r: SweepRecord) => void;
 }

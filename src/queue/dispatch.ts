@@ -6,6 +6,7 @@
  * error; an interruption withdraws the units no worker has taken yet. Results of units already running stay in
  * Redis for a week, so a rerun collects them instead of computing them again.
  */
+import type { RunContext } from '../run-context.js';
 import { Queue, QueueEvents } from 'bullmq';
 import { AbortError, QueueError } from '../errors.js';
 import { QUEUE_NAME, connectQueue, type QueueTarget } from './connection.js';
@@ -32,9 +33,7 @@ export interface DispatchProgress {
   workers: number;
 }
 
-export interface DispatchEvents<R> {
-  signal?: AbortSignal;
-  onProgress?: (e: DispatchProgress) => void;
+export interface DispatchEvents<R> extends Omit<RunContext<DispatchProgress>, 'onWarning'> {
   /** Once per unit, one at a time, in the order results arrive; the unit counts as done when it resolves. */
   onResult: (unit: QueueUnit, result: R) => Promise<void>;
   /** How often to look at jobs whose events may have been missed, ms (default 2000). */

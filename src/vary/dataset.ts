@@ -18,6 +18,7 @@ import { pathExists, realTarget } from '../io-safety/paths.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import type { TilingOptions } from '../model/denoiser.js';
+import type { RunContext, WorkProgress } from '../run-context.js';
 import type { ModelSession } from '../model/session.js';
 import { withModel } from '../upscale.js';
 import { distanceToSource } from './distance.js';
@@ -35,13 +36,10 @@ export interface VaryDatasetOptions extends VaryOptions {
   maxPixels?: number;
 }
 
-export interface VaryEvents {
-  signal?: AbortSignal;
-  /** Work done over the total, in estimated units (pixels × model evaluations), and what is running. */
-  onProgress?: (e: { done: number; total: number; label: string }) => void;
+/** Progress: work done over the total, in estimated units (pixels × model evaluations), and what is running. */
+export interface VaryEvents extends RunContext<WorkProgress> {
   /** After each source file, whatever became of it. */
   onFile?: (file: VaryFileReport, index: number, total: number) => void;
-  onWarning?: (message: string) => void;
 }
 
 export interface VaryFileReport {
@@ -103,7 +101,7 @@ export interface SourceContext {
 }
 
 /** What one run shares between its files (the records it wrote, and whether the log needs compaction). */
-export interface RunContext {
+export interface RunState {
   plan: VaryPlan;
   /** Outputs recorded by this run (a second record for one of them asks for compaction). */
   recorded: Map<string, VaryRecord>;
@@ -157,7 +155,7 @@ async function makeRecord(
 
 const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
-export async function record(ctx: RunContext, rec: VaryRecord): Promise<void> {
+export async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
   await appendRecord(ctx.plan.recordsPath, rec);
   if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
   ctx.recorded.set(rec.output, rec);
@@ -297,7 +295,7 @@ export async function runVaryPlan(
   await repairLog(plan.recordsPath);
   const weights = sampleWeights(plan);
   const total = weights.flat().reduce((a, w) => a + w, 0);
-  const ctx: RunContext = {
+  const ctx: RunState = {
     plan,
     recorded: new Map(),
     compact: plan.log.duplicates > 0 || plan.log.badLines > 0,

@@ -29,7 +29,7 @@ import {
   settle,
   varyReport,
   varySource,
-  type RunContext,
+  type RunState,
   type SourceContext,
   type VaryDatasetOptions,
   type VaryEvents,
@@ -71,7 +71,7 @@ export async function runVaryPlanQueued(
   await repairLog(plan.recordsPath);
   const weights = sampleWeights(plan);
   const ref = modelRef(modelSpec, manifest);
-  const ctx: RunContext = { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
+  const ctx: RunState = { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
   const files = plan.sources.map(emptyReport);
   const index = new Map<string, number>();
   const units: QueueUnit<VaryJobData>[] = plan.sources.map((job, i) => {

@@ -3,6 +3,7 @@
  * same size as the source, Boomerang_t at factor 1 and vanilla; t sets how far a sample may move from its source.
  * Large images are tiled as upscale tiles them (each sample is one `upscale` call).
  */
+import type { RunContext } from '../run-context.js';
 import { UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage } from '../image/io.js';
 import { dims, type ImageTensor } from '../image/tensor.js';
@@ -10,12 +11,10 @@ import type { ModelSession } from '../model/session.js';
 import { upscale, withModel, type ProgressEvent } from '../upscale.js';
 import { resolveVarySettings, sampleSeed, sampleUpscaleOptions, type VaryOptions, type VarySettings } from './settings.js';
 
-export interface VaryImageOptions extends VaryOptions {
+/** Progress: upscale's events, with `sample`/`samples` counting this image's samples over every t. */
+export interface VaryImageOptions extends VaryOptions, Omit<RunContext<ProgressEvent>, 'onWarning'> {
   /** The name the sample seeds derive from (a dataset uses the image's relative path). Default ''. */
   name?: string;
-  signal?: AbortSignal;
-  /** upscale's progress events, with `sample`/`samples` counting this image's samples over every t. */
-  onProgress?: (event: ProgressEvent) => void;
 }
 
 export interface VarySample {

@@ -1,0 +1,17 @@
+/**
+ * What long work is given apart from its settings: a stop signal (checked between units of work, so a stop lands
+ * within one tile or step), where progress goes and where one-line warnings go. Every long operation takes these
+ * three under these names; `P` is its progress event.
+ */
+export interface RunContext<P> {
+  signal?: AbortSignal;
+  onProgress?: (event: P) => void;
+  onWarning?: (message: string) => void;
+}
+
+/** The progress of work over many items (files, sources, jobs): done and total in estimated work units, what runs now. */
+export interface WorkProgress {
+  done: number;
+  total: number;
+  label: string;
+}
