@@ -118,6 +118,9 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     const queued = await runSweep(grid(out, true));
     await killed;
     assert.equal(await a.exited, null, 'worker A was killed');
+    const lastStart = [...a.log().matchAll(/start sweep (x4 t.*)/g)].at(-1)![1]!;
+    assert.ok(!a.log().includes(`done sweep ${lastStart} in`), `worker A was killed in the middle of ${lastStart}`);
+    assert.match(b.log(), new RegExp(`done sweep ${lastStart.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in`), 'worker B ran it again');
     const local = await runSweep(grid(join(dir, 'sweep-local'), false));
     const { records } = await readLog(join(out, 'results.jsonl'));
     const keys = records.map(recordKey);
