@@ -256,6 +256,26 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     assert.equal(records.length, 0);
   });
 
+  it('a rerun after the enqueuing side stopped collects what workers finished meanwhile, computing nothing twice', async () => {
+    const w = startWorker();
+    await w.seen(/ready/);
+    const out = join(dir, 'sweep-rerun');
+    const ac = new AbortController();
+    const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2], signal: ac.signal, onRecord: () => ac.abort() });
+    await assert.rejects(first, AbortError);
+    const before = (await readLog(join(out, 'results.jsonl'))).records.length;
+    await new Promise((r) => setTimeout(r, 1500)); // the job that was running finishes on the worker
+    const again = await runSweep({ ...grid(out, true), ts: [50], cascades: [2] });
+    const starts = [...w.log().matchAll(/start sweep (.*)/g)].map((m) => m[1]!);
+    assert.equal(new Set(starts).size, starts.length, `no job ran twice: ${starts.join('; ')}`);
+    assert.equal(before + again.meta.run.computed, again.records.length);
+    assert.equal(
+      again.records.length,
+      3 * 6,
+      `every cell of every image; worker: ${w.log()}; records: ${again.records.map((r) => `${r.id}/${r.image}`).join(', ')}`,
+    );
+  });
+
   it('an unreachable Redis is one line and exit code 7, with nothing written', async () => {
     const port = await freePort();
     const out = join(dir, 'never');

@@ -75,6 +75,8 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
   let workers = 0;
   let lastLabel = units[0]!.label;
   let failure: unknown = null;
+  /** Set once the dispatch ends (done, failed or aborted): no result is recorded after that. */
+  let stopped = false;
   let wake: () => void = () => undefined;
   let chain: Promise<void> = Promise.resolve();
 
@@ -92,7 +94,7 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
   const settle = (id: string) => {
     chain = chain.then(async () => {
       const unit = pending.get(id);
-      if (!unit || failure) return;
+      if (!unit || failure || stopped) return;
       const j = await queue.getJob(id);
       if (!j) return;
       const state = await j.getState();
@@ -149,8 +151,11 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
     while (pending.size > 0 && !failure) {
       if (ev.signal?.aborted) throw new AbortError('Aborted', { cause: ev.signal.reason });
       await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, pollMs);
+        const timer = setTimeout(r, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
       });
       await chain;
       if (failure || pending.size === 0 || ev.signal?.aborted) continue;
@@ -169,6 +174,8 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
     }
     if (failure) throw failure;
   } catch (err) {
+    stopped = true;
+    await chain; // a result being recorded is finished before the caller hears of the stop; none starts after
     // withdraw what no worker has started (running jobs finish; a rerun collects their results)
     await Promise.all(
       [...pending.keys()].map(async (id) => {
@@ -178,6 +185,8 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
     ).catch(() => undefined);
     throw err;
   } finally {
+    stopped = true;
+    await chain;
     ev.signal?.removeEventListener('abort', onAbort);
     await close();
   }
