@@ -244,6 +244,19 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     assert.match((await failed(unknown.id!)).failedReason, /unknown job kind "frobnicate"/);
     assert.match((await failed(other.id!)).failedReason, /^MODEL: Worker .* the job needs fixture 000000000000/);
     assert.equal(existsSync(join(dir, 'x.png')), false);
+    // sr queue shows them with their reasons, and the worker; --clear-failed removes them
+    const shown = sr(['queue', '--queue', url, '--json']);
+    assert.equal(shown.status, 0, shown.stderr);
+    const st = JSON.parse(shown.stdout) as {
+      counts: { failed: number };
+      workers: { name: string }[];
+      failed: { id: string; reason: string }[];
+    };
+    assert.ok(st.counts.failed >= 3);
+    assert.ok(st.failed.some((f) => f.id === other.id && /the job needs/.test(f.reason)));
+    assert.ok(st.workers.some((x) => x.name.startsWith('sr-worker@')));
+    assert.equal(sr(['queue', '--queue', url, '--clear-failed']).status, 0);
+    assert.equal(await queue.getFailedCount(), 0);
   });
 
   it('an interrupted sweep withdraws the jobs no worker has taken', async () => {

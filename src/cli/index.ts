@@ -13,6 +13,7 @@ import { registerSweep } from './sweep.js';
 import { registerUpscale } from './upscale.js';
 import { registerVary } from './vary.js';
 import { registerWorker } from './worker.js';
+import { registerQueue } from './queue.js';
 import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
 
@@ -54,6 +55,7 @@ registerSweep(program, controller.signal);
 registerVary(program, controller.signal);
 registerDevices(program);
 registerWorker(program, controller.signal);
+registerQueue(program);
 
 try {
   await program.parseAsync(process.argv);
