@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 /**
- * Writes a model's presets and defaults from a sweep on held-out validation images (never Set5/Set14):
- *   fidelity = the sweep's best-PSNR setting; detail = the most detail at PSNR ≥ the upsampler alone;
+ * Writes a model's presets and defaults from one or more sweeps on held-out validation images (never Set5/Set14),
+ * their rows merged (`--sweep a,b`: e.g. a main grid and a few K-sample cells) and re-analysed with the product's own
+ * recommend rules, among the settings within --max-preset-evaluations model evaluations per image (default 30):
+ *   fidelity = the best-PSNR setting; detail = the most detail at PSNR ≥ the upsampler alone;
  *   balanced = the knee of the Pareto front;
  *   default = the most detail among the settings that score at least lanczos alone in PSNR-Y and bicubic alone
  *     in SSIM-Y, within --max-evaluations model evaluations per image (a default must not be worse than the
  *     interpolator a user already has, nor slow); it becomes the model's defaults.
- *   node models/train/presets.mjs --sweep <sweep-out> --model models/default [--factor 4] [--max-evaluations 15]
+ *   npm run build && node models/train/presets.mjs --sweep <sweep-out>[,<sweep-out>…] --model models/default
+ *       [--factor 4] [--max-evaluations 15] [--max-preset-evaluations 30] [--note text]
  * The manifest's presets/defaults are not covered by the ONNX file's sha256, so this leaves the model file alone.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { analyse } from '../../dist/src/eval/recommend.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -19,6 +23,7 @@ const { values: a } = parseArgs({
     factor: { type: 'string', default: '4' },
     note: { type: 'string', default: '' },
     'max-evaluations': { type: 'string', default: '15' },
+    'max-preset-evaluations': { type: 'string', default: '30' },
   },
 });
 if (!a.sweep || !a.model) {
@@ -27,10 +32,16 @@ if (!a.sweep || !a.model) {
   );
   process.exit(2);
 }
-const rec = JSON.parse(readFileSync(`${a.sweep}/recommendations.json`, 'utf8'));
-const summary = JSON.parse(readFileSync(`${a.sweep}/summary.json`, 'utf8'));
-const analysis = rec.analyses.find((x) => x.factor === Number(a.factor));
-if (!analysis) throw new Error(`no analysis for x${a.factor} in ${a.sweep}`);
+const factor = Number(a.factor);
+const seen = new Set();
+const merged = a.sweep
+  .split(',')
+  .flatMap((dir) => JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')).rows)
+  .filter((r) => r.factor === factor && !seen.has(r.id) && seen.add(r.id));
+const presetCap = Number(a['max-preset-evaluations']);
+const analysis = analyse(merged.filter((r) => r.kind !== 'boomerang' || r.evaluations <= presetCap)).find((x) => x.factor === factor);
+if (!analysis) throw new Error(`no x${a.factor} rows in ${a.sweep}`);
+const summary = { rows: merged }; // the default below picks among every merged row (its own cap is --max-evaluations)
 
 /** "x4 t100 N1 bicubic ibp S10 K1" or "x4 t5 N1 bicubic+bp20 ibp S1 K1" → preset settings. */
 function parseCell(cell) {
@@ -49,16 +60,16 @@ function parseCell(cell) {
 const rules = { fidelity: 'best-psnr', detail: 'most-detail', balanced: 'knee' };
 const presets = {};
 for (const [name, rule] of Object.entries(rules)) {
-  const r = analysis.recommendations.find((x) => x.rule === rule && x.cell);
+  const r = analysis.recommendations.find((x) => x.rule === rule && x.row);
   if (!r) {
     console.error(`no ${rule} recommendation: preset ${name} not written`);
     continue;
   }
-  const f = r.figures;
+  const f = r.row;
   presets[name] = {
-    ...parseCell(r.cell),
+    ...parseCell(r.row.id),
     description:
-      `${rule} of a x${a.factor} sweep on held-out validation crops: ${r.why}; PSNR-Y ${f.psnrY.toFixed(2)} dB, ` +
+      `${rule} of a x${a.factor} sweep on held-out validation crops, ≤ ${presetCap} model evaluations per image: ${r.why}; PSNR-Y ${f.psnrY.toFixed(2)} dB, ` +
       `SSIM-Y ${f.ssimY.toFixed(4)}, detail ratio ${f.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
   };
 }
