@@ -73,6 +73,15 @@ function startWorker(extra: string[] = []): Worker {
   };
 }
 
+/** Kills the running workers (but `keep`) and waits until they are gone, so none can take a job added next. */
+async function killWorkers(keep?: ChildProcess): Promise<void> {
+  await Promise.all(
+    workers
+      .filter((w) => w !== keep && w.exitCode === null && w.signalCode === null)
+      .map((w) => new Promise((res) => w.once('close', res).kill('SIGKILL'))),
+  );
+}
+
 describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is not installed' }, () => {
   before(async () => {
     const port = await freePort();
@@ -204,7 +213,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     const output = join(dir, 'slow.png');
     const w = startWorker();
     await w.seen(/ready/);
-    for (const other of workers) if (other !== w.child && other.exitCode === null) other.kill('SIGKILL'); // only w may take it
+    await killWorkers(w.child); // only w may take it
     const job = await queue.add('upscale', {
       v: 1,
       model: { spec: 'fixture', name: manifest.name, sha256: manifest.sha256 },
@@ -260,7 +269,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   });
 
   it('an interrupted sweep withdraws the jobs no worker has taken', async () => {
-    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    await killWorkers();
     const ac = new AbortController();
     const run = runSweep({ ...grid(join(dir, 'sweep-abort'), true), signal: ac.signal, onProgress: () => ac.abort() });
     await assert.rejects(run, AbortError);
@@ -277,7 +286,8 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2], signal: ac.signal, onRecord: () => ac.abort() });
     await assert.rejects(first, AbortError);
     const before = (await readLog(join(out, 'results.jsonl'))).records.length;
-    await new Promise((r) => setTimeout(r, 1500)); // the job that was running finishes on the worker
+    // the job that was running finishes on the worker
+    while ((await queue.getActiveCount()) > 0) await new Promise((r) => setTimeout(r, 20));
     const again = await runSweep({ ...grid(out, true), ts: [50], cascades: [2] });
     const starts = [...w.log().matchAll(/start sweep (.*)/g)].map((m) => m[1]!);
     assert.equal(new Set(starts).size, starts.length, `no job ran twice: ${starts.join('; ')}`);
