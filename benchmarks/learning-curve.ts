@@ -5,7 +5,10 @@
  * training.images_seen is the x value, and `--campaigns` names the series each folder belongs to.
  *
  *   npx tsc -p . && node dist/benchmarks/learning-curve.js --hr /tmp/val128 --models a,b,c --campaigns old,low,low
- *       [--t 5 --steps 5 --cascade 1 --back-project 0 --consistency ibp --seed 0] [--label name]
+ *       [--t 5 --steps 5 --cascade 1 --back-project 0 --consistency ibp --seed 0] [--label name] [--previous FILE.json]
+ *
+ * --previous adds the points of an earlier run (its models may be gone) when it measured the same setting on the
+ * same number of crops with the same bicubic score (the same crops); a model measured again replaces its old point.
  *
  * Writes benchmarks/results/learning-curve-<date>[-label].json, .md and .svg/.png (the report's plot style), with the
  * interpolators measured on the same crops as reference lines.
@@ -33,6 +36,7 @@ const { values: a } = parseArgs({
     consistency: { type: 'string', default: 'ibp' },
     seed: { type: 'string', default: '0' },
     factor: { type: 'string', default: '4' },
+    previous: { type: 'string' },
   },
 });
 if (!a.hr || !a.models) {
@@ -89,6 +93,21 @@ for (const k of ['bicubic', 'lanczos'] as const) {
 const bp = await evaluate({ hr: a.hr, factor, method: { kind: 'upsampler', kernel: 'bicubic', backProject: 20 } });
 baselines['bicubic back-projected 20x (no model)'] = { psnrY: bp.mean.psnrY, ssimY: bp.mean.ssimY };
 const n = (await evaluate({ hr: a.hr, factor, method: { kind: 'upsampler', kernel: 'bicubic' } })).images.length;
+
+if (a.previous) {
+  const prev = JSON.parse(await readFile(a.previous, 'utf8')) as {
+    setting: typeof options;
+    images: number;
+    baselines: Record<string, { psnrY: number }>;
+    points: Point[];
+  };
+  if (JSON.stringify(prev.setting) !== JSON.stringify(options)) throw new Error(`${a.previous} measured another setting`);
+  if (prev.images !== n || Math.abs(prev.baselines.bicubic!.psnrY - baselines.bicubic!.psnrY) > 1e-9) {
+    throw new Error(`${a.previous} measured other crops (${prev.images} images, bicubic ${prev.baselines.bicubic!.psnrY})`);
+  }
+  const mine = new Set(points.map((p) => `${p.campaign}\n${p.sha256}`));
+  points.unshift(...prev.points.filter((p) => !mine.has(`${p.campaign}\n${p.sha256}`)));
+}
 
 const setting = `t=${options.t}, ${options.steps} steps, cascade ${options.cascade}, back-project ${options.backProject}, ${options.consistency}, seed ${options.seed}`;
 const names = [...new Set(points.map((p) => p.campaign))];
