@@ -12,7 +12,7 @@
  *   or  node dist/benchmarks/quality.js --presets fidelity,detail,default [--sets …] [--scales …] [--model …]
  *
  * --presets measures the named presets of the model's manifest (each one setting: its t, cascade, steps,
- * back-projection, consistency, upsampler), with the baselines, instead of a grid.
+ * back-projection, consistency, upsampler, samples K averaged), with the baselines, instead of a grid.
  * --t none measures the baselines only (no model; seconds). Without --model: models/default when present, else
  * /tmp/probe-model, else the fixture (the report says which). On a 2-core CPU a 256×256 model evaluation of the
  * default model takes ~0.15–0.25 s; a Set5 ×4 image is up to 512×512: keep the grid small there.
@@ -124,6 +124,7 @@ async function presetGridsOf(spec: string, names: string[]) {
       upsamplers: [p.upsampler ?? 'bicubic'] as Kernel[],
       consistencies: [p.consistency ?? 'ddnm'] as Consistency[],
       backProjects: [p.backProject ?? 0],
+      samples: [p.samples ?? 1],
     };
   });
 }
@@ -163,9 +164,9 @@ async function main(): Promise<number> {
           hr: dir,
           lr: dir,
           factors: [scale],
-          ...grid,
           samples: nums(a.samples),
           reduces: list(a.reduce) as Reduce[],
+          ...grid, // a preset's own samples win over --samples
           ...(a.limit ? { limit: Number(a.limit) } : {}),
           ...(model ? { model: model.spec } : {}),
           seed: Number(a.seed),
