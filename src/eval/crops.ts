@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { encodeImage } from '../image/io.js';
 import { createImage, dims, type ImageTensor } from '../image/tensor.js';
 import { replicateNearest } from '../image/upsample.js';
-import { cropImage } from './dataset.js';
+import { crop } from '../image/tiling.js';
 
 export interface CropWindow {
   top: number;
@@ -80,11 +80,11 @@ export async function writeCropStrip(
   const window = busiestWindow(hr, options.size ?? 96, factor);
   const zoom = Math.max(1, Math.round((options.display ?? 192) / window.size));
   const { top, left, size } = window;
-  const lrCrop = replicateNearest(cropImage(lr, top / factor, left / factor, size / factor, size / factor), factor);
+  const lrCrop = replicateNearest(crop(lr, top / factor, left / factor, size / factor, size / factor), factor);
   const all: CropPanel[] = [
     { label: `LR (×${factor} pixel replication)`, image: lrCrop },
-    ...panels.map((p) => ({ label: p.label, image: cropImage(p.image, top, left, size, size) })),
-    { label: 'ground truth', image: cropImage(hr, top, left, size, size) },
+    ...panels.map((p) => ({ label: p.label, image: crop(p.image, top, left, size, size) })),
+    { label: 'ground truth', image: crop(hr, top, left, size, size) },
   ];
   await mkdir(dir, { recursive: true });
   const tiles: { label: string; file: string }[] = [];

@@ -5,7 +5,8 @@
  */
 import { InputError, UsageError } from '../errors.js';
 import { decodeImage } from '../image/io.js';
-import { createImage, dims, type ImageTensor } from '../image/tensor.js';
+import { dims, type ImageTensor } from '../image/tensor.js';
+import { crop } from '../image/tiling.js';
 import { matlabImresize } from '../image/upsample.js';
 import { positiveInteger } from '../validate.js';
 import { listImages, matchFolders } from './match.js';
@@ -42,22 +43,7 @@ export function cropToMultiple(image: ImageTensor, multiple: number): ImageTenso
   const w = width - (width % multiple);
   if (h === 0 || w === 0) throw new UsageError(`Expected an image of at least ${multiple}x${multiple} but received ${width}x${height}`);
   if (h === height && w === width) return image;
-  return cropImage(image, 0, 0, h, w);
-}
-
-/** A contiguous copy of the h×w window at (top, left). */
-export function cropImage(image: ImageTensor, top: number, left: number, h: number, w: number): ImageTensor {
-  const { channels, height, width } = dims(image);
-  if (top < 0 || left < 0 || top + h > height || left + w > width) {
-    throw new UsageError(`Expected a crop inside ${width}x${height} but received ${w}x${h} at (${left}, ${top})`);
-  }
-  const out = createImage(channels, h, w);
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) out.data[(c * h + y) * w + x] = image.get(c, top + y, left + x);
-    }
-  }
-  return out;
+  return crop(image, 0, 0, h, w);
 }
 
 export interface LoadSetOptions {
