@@ -16,7 +16,7 @@ import type { TilingOptions } from '../model/denoiser.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { connectQueue } from '../queue/connection.js';
+import { connectQueue, type QueueTarget } from '../queue/connection.js';
 import { dispatch } from '../queue/dispatch.js';
 import { modelRef } from '../queue/jobs.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
@@ -166,22 +166,54 @@ export function planSweep(
   return { tasks, skipped, recordsTotal };
 }
 
-/** Runs (or resumes) a sweep and writes its results. */
-export async function runSweep(options: SweepOptions): Promise<SweepResult> {
-  const started = performance.now();
-  const factors = options.factors;
-  if (options.lr !== undefined && factors.length !== 1) {
-    throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${factors.join(',')}`);
+/** A sweep opened for work: its model (or manifest only), cells, sets, resume log and the work left. */
+interface OpenSweep {
+  model: ModelSession | null;
+  /** The model was loaded here (and is disposed here). */
+  ownModel: boolean;
+  manifest: ModelManifest | null;
+  modelDir: string | null;
+  cells: Cell[];
+  run: RunKey;
+  logPath: string;
+  /** Every record of the log (and those appended since), by resume key. */
+  done: Map<string, SweepRecord>;
+  sets: Map<number, TestSet>;
+  plan: ReturnType<typeof planSweep>;
+}
+
+/** What this run computed, recording each new record once (a unit delivered twice is recorded once). */
+class Recorder {
+  computed = 0;
+  modelRuns = 0;
+  constructor(
+    private readonly s: OpenSweep,
+    private readonly onRecord: ((r: SweepRecord) => void) | undefined,
+  ) {}
+  async add(fresh: readonly SweepRecord[], boomerang: boolean): Promise<void> {
+    if (boomerang) this.modelRuns++;
+    for (const r of fresh) {
+      const key = recordKey(r);
+      if (this.s.done.has(key)) continue;
+      await appendRecord(this.s.logPath, r);
+      this.s.done.set(key, r);
+      this.computed++;
+      this.onRecord?.(r);
+    }
   }
-  // an unreachable queue is found before anything is written
-  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null;
+}
+
+/**
+ * The model (loaded here only when the cells run here: on a queue the workers run it, and only its manifest is
+ * needed), the cells, the resume log and the test sets; then the plan of the work left.
+ */
+async function openSweep(options: SweepOptions): Promise<OpenSweep> {
   const wantsModel = options.ts.length > 0;
-  // on a queue the workers run the model: here only its manifest is needed (settings, sha256)
   const given = typeof options.model === 'object' ? options.model : null;
-  const local = wantsModel && !given && options.queue === undefined;
+  const ownModel = wantsModel && !given && options.queue === undefined;
   const model = !wantsModel
     ? null
-    : (given ?? (local ? await loadModel(options.model as string | undefined, { device: options.device ?? 'cpu' }) : null));
+    : (given ?? (ownModel ? await loadModel(options.model as string | undefined, { device: options.device ?? 'cpu' }) : null));
   try {
     const modelDir = model?.dir ?? (wantsModel ? resolveModelDir(options.model as string | undefined) : null);
     const manifest = model?.manifest ?? (modelDir ? await loadManifest(modelDir) : null);
@@ -197,120 +229,145 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     await repairLog(logPath);
     const done = new Map((await readLog(logPath)).records.map((r) => [recordKey(r), r]));
     const sets = new Map<number, TestSet>();
-    for (const f of factors) {
+    for (const factor of options.factors) {
       sets.set(
-        f,
+        factor,
         await loadTestSet({
           hr: options.hr,
           ...(options.lr !== undefined ? { lr: options.lr } : {}),
-          factor: f,
+          factor,
           ...(options.limit !== undefined ? { limit: options.limit } : {}),
         }),
       );
     }
-    const { tasks, skipped, recordsTotal } = planSweep(cells, sets, done, run);
-    const total = tasks.reduce((s, t) => s + t.weight, 0);
-    const save = options.saveImages ?? 'first';
-    let computed = 0;
-    let modelRuns = 0;
-    const record = async (fresh: readonly SweepRecord[], boomerang: boolean) => {
-      if (boomerang) modelRuns++;
-      for (const r of fresh) {
-        const key = recordKey(r);
-        if (done.has(key)) continue; // a unit delivered twice (at-least-once) is recorded once
-        await appendRecord(logPath, r);
-        done.set(key, r);
-        computed++;
-        options.onRecord?.(r);
-      }
-    };
-    if (queue) {
-      const ref = manifest ? modelRef(typeof options.model === 'string' ? options.model : (modelDir ?? undefined), manifest) : null;
-      const units = tasks.map((task) => sweepUnit(task, sets.get(task.factor)!, { options, run, ref, save }));
-      await dispatch<string>(queue, units, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (e) =>
-          options.onProgress?.({
-            done: e.done,
-            total: e.total,
-            cell: e.label,
-            image: '',
-            records: computed,
-            recordsTotal,
-            workers: e.workers,
-          }),
-        onResult: async (unit, result) => {
-          const fresh = decodeRecords(result, unit.id);
-          await record(fresh, fresh[0]?.kind === 'boomerang');
-        },
+    const plan = planSweep(cells, sets, done, run);
+    return { model, ownModel, manifest, modelDir, cells, run, logPath, done, sets, plan };
+  } catch (err) {
+    if (ownModel && model) await model.dispose();
+    throw err;
+  }
+}
+
+/** The tasks one after the other, here. */
+async function runLocal(s: OpenSweep, options: SweepOptions, rec: Recorder): Promise<void> {
+  const { tasks, recordsTotal } = s.plan;
+  const total = tasks.reduce((a, t) => a + t.weight, 0);
+  let doneWork = 0;
+  for (const task of tasks) {
+    throwIfAborted(options.signal);
+    const set = s.sets.get(task.factor)!;
+    const image = set.images[task.imageIndex]!;
+    const progress = (frac: number) =>
+      options.onProgress?.({
+        done: doneWork + frac * task.weight,
+        total,
+        cell: task.cells[0]!.id,
+        image: image.name,
+        records: rec.computed,
+        recordsTotal,
       });
-    } else {
-      let doneWork = 0;
-      for (const task of tasks) {
-        throwIfAborted(options.signal);
-        const set = sets.get(task.factor)!;
-        const image = set.images[task.imageIndex]!;
-        const progress = (frac: number) =>
-          options.onProgress?.({
-            done: doneWork + frac * task.weight,
-            total,
-            cell: task.cells[0]!.id,
-            image: image.name,
-            records: computed,
-            recordsTotal,
-          });
-        progress(0);
-        const fresh = await computeRecords(image, task.cells, {
-          model,
-          factor: set.factor,
-          run,
-          out: options.out,
-          saveImage: savesImage(save, task.imageIndex),
-          tiling: options.tiling,
-          signal: options.signal,
-          onFraction: progress,
-        });
-        await record(fresh, task.cells[0]!.kind === 'boomerang');
-        doneWork += task.weight;
-        progress(0);
-      }
-    }
-    // this sweep's records: its cells on its images, with this model/seed/sampler (the log may hold others)
-    const records = cells.flatMap((c) =>
-      sets
-        .get(c.factor)!
-        .images.map((im) => done.get(keyOf(c, im.name, run)))
-        .filter((r): r is SweepRecord => r !== undefined),
-    );
-    const rows = summarise(cells, records);
-    const detail = options.detail ?? 'ratio';
-    const analyses = analyse(rows, detail);
-    const meta: SweepMeta = {
-      protocol: protocolLine(),
-      hr: resolve(options.hr),
-      lr: options.lr !== undefined ? resolve(options.lr) : null,
-      lrSource: sets.get(factors[0]!)!.lrSource,
-      images: Object.fromEntries([...sets].map(([f, s]) => [f, s.images.map((i) => i.name)])),
-      model: manifest
-        ? {
-            name: manifest.name,
-            sha256: manifest.sha256,
-            dir: modelDir!,
-            device: model?.device ?? (options.queue !== undefined ? 'queue' : 'cpu'),
-            T: manifest.T,
-          }
-        : null,
-      seed: run.seed,
-      sampler: run.sampler,
-      eta: run.eta,
-      detail,
-      grid: gridOf(options),
-      run: { skipped, computed, modelRuns, seconds: (performance.now() - started) / 1000, at: new Date().toISOString() },
-    };
-    const files = await writeSweepData(options.out, logPath, { meta, records, rows, analyses });
-    return { out: options.out, meta, cells, records, rows, analyses, files };
+    progress(0);
+    const fresh = await computeRecords(image, task.cells, {
+      model: s.model,
+      factor: set.factor,
+      run: s.run,
+      out: options.out,
+      saveImage: savesImage(options.saveImages ?? 'first', task.imageIndex),
+      tiling: options.tiling,
+      signal: options.signal,
+      onFraction: progress,
+    });
+    await rec.add(fresh, task.cells[0]!.kind === 'boomerang');
+    doneWork += task.weight;
+    progress(0);
+  }
+}
+
+/** The tasks as jobs on the queue's workers; their records recorded here as they come back. */
+async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget, rec: Recorder): Promise<void> {
+  const spec = typeof options.model === 'string' ? options.model : (s.modelDir ?? undefined);
+  const ref = s.manifest ? modelRef(spec, s.manifest) : null;
+  const save = options.saveImages ?? 'first';
+  const units = s.plan.tasks.map((task) => sweepUnit(task, s.sets.get(task.factor)!, { options, run: s.run, ref, save }));
+  await dispatch<string>(queue, units, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (e) =>
+      options.onProgress?.({
+        done: e.done,
+        total: e.total,
+        cell: e.label,
+        image: '',
+        records: rec.computed,
+        recordsTotal: s.plan.recordsTotal,
+        workers: e.workers,
+      }),
+    onResult: async (unit, result) => {
+      const fresh = decodeRecords(result, unit.id);
+      await rec.add(fresh, fresh[0]?.kind === 'boomerang');
+    },
+  });
+}
+
+/** This sweep's records (its cells on its images, with this run's model/seed/sampler), summary, analysis and files. */
+async function finishSweep(s: OpenSweep, options: SweepOptions, rec: Recorder, started: number): Promise<SweepResult> {
+  const { cells, sets, run, manifest } = s;
+  const records = cells.flatMap((c) =>
+    sets
+      .get(c.factor)!
+      .images.map((im) => s.done.get(keyOf(c, im.name, run)))
+      .filter((r): r is SweepRecord => r !== undefined),
+  );
+  const rows = summarise(cells, records);
+  const detail = options.detail ?? 'ratio';
+  const analyses = analyse(rows, detail);
+  const meta: SweepMeta = {
+    protocol: protocolLine(),
+    hr: resolve(options.hr),
+    lr: options.lr !== undefined ? resolve(options.lr) : null,
+    lrSource: sets.get(options.factors[0]!)!.lrSource,
+    images: Object.fromEntries([...sets].map(([f, set]) => [f, set.images.map((i) => i.name)])),
+    model: manifest
+      ? {
+          name: manifest.name,
+          sha256: manifest.sha256,
+          dir: s.modelDir!,
+          device: s.model?.device ?? (options.queue !== undefined ? 'queue' : 'cpu'),
+          T: manifest.T,
+        }
+      : null,
+    seed: run.seed,
+    sampler: run.sampler,
+    eta: run.eta,
+    detail,
+    grid: gridOf(options),
+    run: {
+      skipped: s.plan.skipped,
+      computed: rec.computed,
+      modelRuns: rec.modelRuns,
+      seconds: (performance.now() - started) / 1000,
+      at: new Date().toISOString(),
+    },
+  };
+  const files = await writeSweepData(options.out, s.logPath, { meta, records, rows, analyses });
+  return { out: options.out, meta, cells, records, rows, analyses, files };
+}
+
+/** Runs (or resumes) a sweep, here or on a queue's workers, and writes its results. */
+export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  if (options.lr !== undefined && options.factors.length !== 1) {
+    throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${options.factors.join(',')}`);
+  }
+  // an unreachable queue is found before anything is written
+  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null;
+  const s = await openSweep(options);
+  try {
+    const rec = new Recorder(s, options.onRecord);
+    if (queue) await runQueued(s, options, queue, rec);
+    else await runLocal(s, options, rec);
+    return await finishSweep(s, options, rec, started);
   } finally {
-    if (local && model) await model.dispose();
+    if (s.ownModel && s.model) await s.model.dispose();
   }
 }
 
