@@ -67,127 +67,174 @@ export async function openQueue(
 /** Runs every unit on the queue's workers and hands each result to `onResult`; resolves when all are recorded. */
 export async function dispatch<R>(url: string | QueueTarget, units: readonly QueueUnit[], ev: DispatchEvents<R>): Promise<void> {
   if (units.length === 0) return;
-  const { queue, events, close } = await openQueue(url);
-  const pending = new Map(units.map((u) => [u.id, u]));
-  const fraction = new Map<string, number>();
-  const total = units.reduce((a, u) => a + u.weight, 0);
-  let doneWork = 0;
-  let workers = 0;
-  let lastLabel = units[0]!.label;
-  let failure: unknown = null;
-  /** Set once the dispatch ends (done, failed or aborted): no result is recorded after that. */
-  let stopped = false;
-  let wake: () => void = () => undefined;
-  let chain: Promise<void> = Promise.resolve();
-
-  const report = () =>
-    ev.onProgress?.({
-      done: doneWork + [...fraction].reduce((a, [id, f]) => a + f * (pending.get(id)?.weight ?? 0), 0),
-      total,
-      label: lastLabel,
-      finished: units.length - pending.size,
-      units: units.length,
-      workers,
-    });
-
-  // one job at a time: results are recorded in order, each once (a late duplicate event finds it settled)
-  const settle = (id: string) => {
-    chain = chain.then(async () => {
-      const unit = pending.get(id);
-      if (!unit || failure || stopped) return;
-      const j = await queue.getJob(id);
-      if (!j) return;
-      const state = await j.getState();
-      if (state === 'completed') {
-        await ev.onResult(unit, j.returnvalue as R);
-        pending.delete(id);
-        fraction.delete(id);
-        doneWork += unit.weight;
-        await j.remove().catch(() => undefined);
-      } else if (state === 'failed') {
-        failure = decodeFailure(j.failedReason, id);
-      } else return;
-      report();
-      wake();
-    });
-    chain = chain.catch((err: unknown) => {
-      failure ??= err;
-      wake();
-    });
-  };
-
-  events.on('progress', ({ jobId, data }) => {
-    const unit = pending.get(jobId);
-    if (!unit) return;
-    const f = typeof data === 'number' ? data : typeof data === 'object' && data && 'fraction' in data ? Number(data.fraction) : NaN;
-    if (Number.isFinite(f)) fraction.set(jobId, Math.min(1, Math.max(0, f)));
-    lastLabel = unit.label;
-    report();
-  });
-  events.on('active', ({ jobId }) => {
-    if (pending.has(jobId)) fraction.set(jobId, fraction.get(jobId) ?? 0);
-  });
-  events.on('completed', ({ jobId }) => settle(jobId));
-  events.on('failed', ({ jobId }) => settle(jobId));
-
-  const onAbort = () => wake();
+  const opened = await openQueue(url);
+  const d = new Dispatcher<R>(opened.queue, units, ev);
+  const onAbort = () => d.wake();
   ev.signal?.addEventListener('abort', onAbort);
   try {
-    const added = await queue.addBulk(
-      units.map((u) => ({
+    d.listen(opened.events);
+    await d.enqueue();
+    await d.waitAll();
+  } catch (err) {
+    await d.stop();
+    await d.withdraw();
+    throw err;
+  } finally {
+    await d.stop();
+    ev.signal?.removeEventListener('abort', onAbort);
+    await opened.close();
+  }
+}
+
+/** The state of one dispatch: what is pending, how far each running unit is, and the one chain results go through. */
+class Dispatcher<R> {
+  private readonly pending: Map<string, QueueUnit>;
+  private readonly fraction = new Map<string, number>();
+  private readonly total: number;
+  private doneWork = 0;
+  private workers = 0;
+  private lastLabel: string;
+  private failure: unknown = null;
+  /** Set once the dispatch ends (done, failed or aborted): no result is recorded after that. */
+  private stopped = false;
+  private wakeUp: () => void = () => undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly units: readonly QueueUnit[],
+    private readonly ev: DispatchEvents<R>,
+  ) {
+    this.pending = new Map(units.map((u) => [u.id, u]));
+    this.total = units.reduce((a, u) => a + u.weight, 0);
+    this.lastLabel = units[0]!.label;
+  }
+
+  wake(): void {
+    this.wakeUp();
+  }
+
+  private report(): void {
+    const running = [...this.fraction].reduce((a, [id, f]) => a + f * (this.pending.get(id)?.weight ?? 0), 0);
+    this.ev.onProgress?.({
+      done: this.doneWork + running,
+      total: this.total,
+      label: this.lastLabel,
+      finished: this.units.length - this.pending.size,
+      units: this.units.length,
+      workers: this.workers,
+    });
+  }
+
+  /** Looks at a job that may be finished; one at a time, so results are recorded in order, each once. */
+  private settle(id: string): void {
+    this.chain = this.chain
+      .then(async () => {
+        const unit = this.pending.get(id);
+        if (!unit || this.failure || this.stopped) return;
+        const j = await this.queue.getJob(id);
+        if (!j) return;
+        const state = await j.getState();
+        if (state === 'completed') {
+          await this.ev.onResult(unit, j.returnvalue as R);
+          this.pending.delete(id);
+          this.fraction.delete(id);
+          this.doneWork += unit.weight;
+          await j.remove().catch(() => undefined);
+        } else if (state === 'failed') {
+          this.failure = decodeFailure(j.failedReason, id);
+        } else return;
+        this.report();
+        this.wakeUp();
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+        this.wakeUp();
+      });
+  }
+
+  listen(events: QueueEvents): void {
+    events.on('progress', ({ jobId, data }) => {
+      const unit = this.pending.get(jobId);
+      if (!unit) return;
+      const f = typeof data === 'number' ? data : typeof data === 'object' && data && 'fraction' in data ? Number(data.fraction) : NaN;
+      if (Number.isFinite(f)) this.fraction.set(jobId, Math.min(1, Math.max(0, f)));
+      this.lastLabel = unit.label;
+      this.report();
+    });
+    events.on('active', ({ jobId }) => {
+      if (this.pending.has(jobId)) this.fraction.set(jobId, this.fraction.get(jobId) ?? 0);
+    });
+    events.on('completed', ({ jobId }) => this.settle(jobId));
+    events.on('failed', ({ jobId }) => this.settle(jobId));
+  }
+
+  /** Adds every unit; a job of the same id from an earlier run: finished ones are collected, failed ones run again. */
+  async enqueue(): Promise<void> {
+    const added = await this.queue.addBulk(
+      this.units.map((u) => ({
         name: u.kind,
         data: u.data,
         opts: { jobId: u.id, attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } },
       })),
     );
-    // a job of the same id from an earlier run: finished ones are collected, failed ones run again
     for (const j of added) {
       const state = await j.getState();
       if (state === 'failed') await j.retry('failed');
-      else if (state === 'completed') settle(j.id!);
+      else if (state === 'completed') this.settle(j.id!);
     }
-    report();
-    const pollMs = ev.pollMs ?? 2000;
-    while (pending.size > 0 && !failure) {
-      if (ev.signal?.aborted) throw new AbortError('Aborted', { cause: ev.signal.reason });
+    this.report();
+  }
+
+  /** Until every unit is recorded, a unit failed (its error is thrown) or the signal fired (AbortError). */
+  async waitAll(): Promise<void> {
+    const pollMs = this.ev.pollMs ?? 2000;
+    const signal = this.ev.signal;
+    while (this.pending.size > 0 && !this.failure) {
+      if (signal?.aborted) throw new AbortError('Aborted', { cause: signal.reason });
       await new Promise<void>((r) => {
         const timer = setTimeout(r, pollMs);
-        wake = () => {
+        this.wakeUp = () => {
           clearTimeout(timer);
           r();
         };
       });
-      await chain;
-      if (failure || pending.size === 0 || ev.signal?.aborted) continue;
-      // events can be missed (a reconnect): look at what is still pending
-      workers = await queue.getWorkersCount().catch(() => workers);
-      for (const id of [...pending.keys()].slice(0, 500)) {
-        const state = await queue.getJobState(id);
-        if (state === 'completed' || state === 'failed') settle(id);
-        else if (state === 'unknown')
-          throw new QueueError(
-            `Queued job ${id} disappeared from the queue (removed by hand, or Redis restarted without persistence?); run again to enqueue it`,
-          );
-      }
-      await chain;
-      report();
+      await this.chain;
+      if (this.failure || this.pending.size === 0 || signal?.aborted) continue;
+      await this.reconcile();
     }
-    if (failure) throw failure;
-  } catch (err) {
-    stopped = true;
-    await chain; // a result being recorded is finished before the caller hears of the stop; none starts after
-    // withdraw what no worker has started (running jobs finish; a rerun collects their results)
+    if (this.failure) throw this.failure;
+  }
+
+  /** Events can be missed (a reconnect): looks at what is still pending, and counts the workers. */
+  private async reconcile(): Promise<void> {
+    this.workers = await this.queue.getWorkersCount().catch(() => this.workers);
+    for (const id of [...this.pending.keys()].slice(0, 500)) {
+      const state = await this.queue.getJobState(id);
+      if (state === 'completed' || state === 'failed') this.settle(id);
+      else if (state === 'unknown') {
+        throw new QueueError(
+          `Queued job ${id} disappeared from the queue (removed by hand, or Redis restarted without persistence?); run again to enqueue it`,
+        );
+      }
+    }
+    await this.chain;
+    this.report();
+  }
+
+  /** No result is recorded from now on; the one being recorded is finished first. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+  }
+
+  /** Removes what no worker has started (running jobs finish; a rerun collects their results). */
+  async withdraw(): Promise<void> {
     await Promise.all(
-      [...pending.keys()].map(async (id) => {
-        const j = await queue.getJob(id).catch(() => undefined);
+      [...this.pending.keys()].map(async (id) => {
+        const j = await this.queue.getJob(id).catch(() => undefined);
         if (j && ['waiting', 'delayed', 'prioritized'].includes(await j.getState())) await j.remove().catch(() => undefined);
       }),
     ).catch(() => undefined);
-    throw err;
-  } finally {
-    stopped = true;
-    await chain;
-    ev.signal?.removeEventListener('abort', onAbort);
-    await close();
   }
 }

@@ -49,82 +49,11 @@ export interface WorkerSummary {
 export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const target = await connectQueue(o.queue);
   const name = `sr-worker@${hostname()}:${process.pid}`;
-  const models = new Map<string, Promise<ModelSession>>();
-  const summary: WorkerSummary = { done: 0, failed: 0, released: 0 };
-  const stopping = new AbortController();
   const emit = (e: WorkerEvent) => o.onEvent?.(e);
-
-  const modelFor = async (ref: ModelRef): Promise<ModelSession> => {
-    const dir = resolveModelDir(ref.spec);
-    const manifest = await loadManifest(dir);
-    if (manifest.sha256 !== ref.sha256) {
-      throw new ModelError(
-        `Worker ${name} has model ${ref.spec} as ${manifest.name} ${manifest.sha256.slice(0, 12)}…, the job needs ${ref.name} ${ref.sha256.slice(0, 12)}…; give every worker the same model files`,
-      );
-    }
-    const key = `${dir}\n${manifest.sha256}`;
-    let m = models.get(key);
-    if (!m) {
-      m = loadModel(dir, { device: o.device ?? 'cpu', ...(o.threads !== undefined ? { threads: o.threads } : {}) });
-      models.set(key, m);
-      m.then(
-        (s) => emit({ type: 'model', name: s.manifest.name, sha256: s.manifest.sha256, device: s.device, dir }),
-        () => models.delete(key),
-      );
-    }
-    return m;
-  };
-
-  const runJob = async (job: Job, token?: string): Promise<unknown> => {
-    const kind = job.name as JobKind;
-    const label = `${kind} ${job.id}`;
-    const started = performance.now();
-    const inHand = new AbortController();
-    const stop = () => inHand.abort(new AbortError('Worker stopping'));
-    stopping.signal.addEventListener('abort', stop);
-    let lastProgress = 0;
-    try {
-      if (!JOB_KINDS.includes(kind))
-        throw new BadPayloadError(`unknown job kind ${JSON.stringify(job.name)} (this worker runs ${JOB_KINDS.join(', ')})`);
-      const handler = HANDLERS[kind];
-      const data = handler.check(job.data);
-      const what = handler.label(data);
-      emit({ type: 'start', id: job.id!, kind, label: what });
-      const result = await handler.run(data, {
-        model: modelFor,
-        signal: inHand.signal,
-        onFraction: (f) => {
-          const now = performance.now();
-          if (now - lastProgress < 500 && f < 1) return;
-          lastProgress = now;
-          job.updateProgress({ fraction: f }).catch(() => undefined);
-        },
-      });
-      summary.done++;
-      emit({ type: 'done', id: job.id!, kind, label: what, seconds: (performance.now() - started) / 1000 });
-      return result;
-    } catch (err) {
-      if (inHand.signal.aborted) {
-        // back to the queue for another worker; not a failed attempt
-        await job.moveToWait(token);
-        summary.released++;
-        emit({ type: 'released', id: job.id!, kind, label });
-        throw new WaitingError();
-      }
-      const reason = err instanceof BadPayloadError ? `USAGE: bad job payload: ${err.message}` : encodeFailure(err);
-      summary.failed++;
-      emit({ type: 'failed', id: job.id!, kind, label, reason });
-      if (!(err instanceof SrError) && !(err instanceof BadPayloadError) && process.env.SR_DEBUG) {
-        emit({ type: 'error', message: (err as Error).stack ?? String(err) });
-      }
-      throw new UnrecoverableError(reason);
-    } finally {
-      stopping.signal.removeEventListener('abort', stop);
-    }
-  };
-
+  const models = new ModelCache(name, o, emit);
+  const jobs = new JobRunner(models, emit);
   const stallMs = Math.max(1, o.stallSeconds ?? 30) * 1000;
-  const worker = new Worker(QUEUE_NAME, runJob, {
+  const worker = new Worker(QUEUE_NAME, (job, token) => jobs.run(job, token), {
     connection: target.connection,
     concurrency: o.concurrency ?? 1,
     name,
@@ -141,7 +70,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   });
   const closed = new Promise<void>((resolveClosed) => {
     const onStop = () => {
-      stopping.abort();
+      jobs.stopAll();
       void worker.close().finally(resolveClosed);
     };
     if (o.signal?.aborted) onStop();
@@ -151,6 +80,109 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   emit({ type: 'ready', queue: target.url, name, concurrency: o.concurrency ?? 1 });
   void worker.run().catch((err: unknown) => emit({ type: 'error', message: `queue: ${(err as Error).message}` }));
   await closed;
-  for (const m of models.values()) await (await m.catch(() => null))?.dispose();
-  return summary;
+  await models.disposeAll();
+  return jobs.summary;
+}
+
+/** Each model loaded once, on its first job, after its manifest's sha256 is checked against the job's. */
+class ModelCache {
+  private readonly models = new Map<string, Promise<ModelSession>>();
+  constructor(
+    private readonly worker: string,
+    private readonly o: Pick<WorkerOptions, 'device' | 'threads'>,
+    private readonly emit: (e: WorkerEvent) => void,
+  ) {}
+
+  async get(ref: ModelRef): Promise<ModelSession> {
+    const dir = resolveModelDir(ref.spec);
+    const manifest = await loadManifest(dir);
+    if (manifest.sha256 !== ref.sha256) {
+      throw new ModelError(
+        `Worker ${this.worker} has model ${ref.spec} as ${manifest.name} ${manifest.sha256.slice(0, 12)}…, the job needs ${ref.name} ${ref.sha256.slice(0, 12)}…; give every worker the same model files`,
+      );
+    }
+    const key = `${dir}\n${manifest.sha256}`;
+    let m = this.models.get(key);
+    if (!m) {
+      m = loadModel(dir, { device: this.o.device ?? 'cpu', ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}) });
+      this.models.set(key, m);
+      m.then(
+        (s) => this.emit({ type: 'model', name: s.manifest.name, sha256: s.manifest.sha256, device: s.device, dir }),
+        () => this.models.delete(key),
+      );
+    }
+    return m;
+  }
+
+  async disposeAll(): Promise<void> {
+    for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
+  }
+}
+
+/** Runs one job with its kind's handler: progress through the job, a stop puts it back, a failure is final. */
+class JobRunner {
+  readonly summary: WorkerSummary = { done: 0, failed: 0, released: 0 };
+  private readonly stopping = new AbortController();
+  constructor(
+    private readonly models: ModelCache,
+    private readonly emit: (e: WorkerEvent) => void,
+  ) {}
+
+  /** Aborts every job in hand (each goes back to the queue). */
+  stopAll(): void {
+    this.stopping.abort();
+  }
+
+  async run(job: Job, token?: string): Promise<unknown> {
+    const kind = job.name as JobKind;
+    const label = `${kind} ${job.id}`;
+    const started = performance.now();
+    const inHand = new AbortController();
+    const stop = () => inHand.abort(new AbortError('Worker stopping'));
+    this.stopping.signal.addEventListener('abort', stop);
+    let lastProgress = 0;
+    try {
+      if (!JOB_KINDS.includes(kind))
+        throw new BadPayloadError(`unknown job kind ${JSON.stringify(job.name)} (this worker runs ${JOB_KINDS.join(', ')})`);
+      const handler = HANDLERS[kind];
+      const data = handler.check(job.data);
+      const what = handler.label(data);
+      this.emit({ type: 'start', id: job.id!, kind, label: what });
+      const result = await handler.run(data, {
+        model: (ref) => this.models.get(ref),
+        signal: inHand.signal,
+        onFraction: (f) => {
+          const now = performance.now();
+          if (now - lastProgress < 500 && f < 1) return;
+          lastProgress = now;
+          job.updateProgress({ fraction: f }).catch(() => undefined);
+        },
+      });
+      this.summary.done++;
+      this.emit({ type: 'done', id: job.id!, kind, label: what, seconds: (performance.now() - started) / 1000 });
+      return result;
+    } catch (err) {
+      throw await this.failed(job, token, label, err, inHand.signal.aborted);
+    } finally {
+      this.stopping.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** What to throw to BullMQ: a stopped job goes back to the queue (not a failed attempt); any other error is final. */
+  private async failed(job: Job, token: string | undefined, label: string, err: unknown, stopped: boolean): Promise<Error> {
+    const kind = job.name;
+    if (stopped) {
+      await job.moveToWait(token);
+      this.summary.released++;
+      this.emit({ type: 'released', id: job.id!, kind, label });
+      return new WaitingError();
+    }
+    const reason = err instanceof BadPayloadError ? `USAGE: bad job payload: ${err.message}` : encodeFailure(err);
+    this.summary.failed++;
+    this.emit({ type: 'failed', id: job.id!, kind, label, reason });
+    if (!(err instanceof SrError) && !(err instanceof BadPayloadError) && process.env.SR_DEBUG) {
+      this.emit({ type: 'error', message: (err as Error).stack ?? String(err) });
+    }
+    return new UnrecoverableError(reason);
+  }
 }
