@@ -18,13 +18,13 @@ import {
 } from '../batch/batch.js';
 import { runPlanQueued } from '../batch/queued.js';
 import { connectQueue } from '../queue/connection.js';
-import { expandInputs } from '../batch/inputs.js';
+import { expandInputs, type InputItem } from '../batch/inputs.js';
 import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import { loadManifest } from '../model/manifest.js';
+import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { resolveSettings, type WorkEstimate } from '../upscale.js';
+import { resolveSettings, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
@@ -83,133 +83,141 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
-      // 1. flags alone (the input is checked first, by commander: it names what is missing in the order given)
-      if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
-      const output = flags.output;
-      const options = toOptions(flags);
-      if (flags.force && flags.resume)
-        throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-      const { items, batch } = await expandInputs(inputs);
-      const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
-      const toFolder = batch || outIsDir || /[\\/]$/.test(output);
-      if (flags.queue !== undefined && !toFolder) {
-        throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
-      }
-      if (!toFolder) {
-        if (options.format !== undefined)
-          throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
-        formatFromPath(output);
-      }
-      // 2. the manifest: t, steps, cascade and preset are checked against it, once
-      const manifest = await loadManifest(resolveModelDir(flags.model));
-      const resolved = resolveSettings(options, manifest);
-      const tile = options.tiling?.tile;
-      if (tile !== undefined && tile % manifest.multiple !== 0) {
-        throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
-      }
-      const quiet = flags.quiet ?? false;
-      const meta = { command: ['sr', 'upscale', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs } };
-      if (toFolder) {
-        // 3–5 for a batch: plan and check every output (the library), then load the model once
-        const plan = await planBatch(items, output, resolved, manifest, options);
-        confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
-        const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
-        await ensureOutDir(output);
-        const line = createProgressLine({ quiet });
-        const events: BatchEvents = {
-          signal,
-          onProgress: (e) => line.update(e.done, e.total, e.label),
-          onWarning: (m) => say(line, `sr: warning: ${m}`),
-          onFile: (f) => {
-            if (f.status === 'failed') say(line, `sr: ${f.error}`);
-          },
-        };
-        let outcome: BatchOutcome;
-        if (queue) {
-          try {
-            outcome = await runPlanQueued(plan, queue, flags.model, manifest, options, events);
-          } finally {
-            line.done();
-          }
-        } else {
-          const model = await openModel(flags.model, options.device, quiet);
-          try {
-            outcome = await runPlan(plan, model, options, events);
-          } finally {
-            line.done();
-            await model.dispose();
-          }
-        }
-        const { report, stoppedBy } = outcome;
-        if (flags.json) await writeReport(flags.json, report, meta);
-        const s = report.summary;
-        if (!quiet || s.failed > 0) {
-          const parts = [`${s.ok} ok`];
-          if (s.failed) parts.push(`${s.failed} failed`);
-          if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
-          if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
-          process.stderr.write(
-            `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
-              (flags.json ? ` (report ${flags.json})` : '') +
-              '\n',
-          );
-        }
-        if (stoppedBy) throw stoppedBy;
-        if (s.failed > 0)
-          throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
-        return;
-      }
-      // 3–4 for one input: its header, then the output(s)
-      const one = await planFile(inputs[0]!, output, resolved, manifest, options);
-      confirmLarge([one.estimate], one.job.input, flags);
-      if (one.skip) {
-        if (!quiet)
-          process.stderr.write(`sr: ${one.job.files!.join(', ')} exist${one.job.files!.length === 1 ? 's' : ''}; skipped (--resume)\n`);
-        return;
-      }
-      const files = one.job.files!;
-      // 5. the model file, then the work
-      const model = await openModel(flags.model, options.device, quiet);
-      const line = createProgressLine({ quiet });
-      const started = new Date();
-      try {
-        const r = await processFile(
-          one.job,
-          model,
-          options,
-          {
-            signal,
-            onWarning: (m) => say(line, `sr: warning: ${m}`),
-            onFraction: (f, label) => line.update(f, 1, label),
-          },
-          one.info,
-        );
-        const s = r.settings!;
-        line.done(
-          `wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-            `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
-            `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`,
-        );
-        if (flags.json) {
-          await writeReport(
-            flags.json,
-            {
-              tool: 'boomerang-sr',
-              started: started.toISOString(),
-              seconds: r.seconds,
-              outputDir: null,
-              model: s.model,
-              summary: { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 },
-              files: [r],
-            },
-            meta,
-          );
-        }
-      } finally {
-        line.done();
-        await model.dispose();
-      }
+      const job = await prepare(inputs, flags);
+      if (job.toFolder) await runBatch(job, flags, signal);
+      else await runOne(job, inputs[0]!, flags, signal);
     });
+}
+
+/** What both paths share once the flags and the manifest are checked. */
+interface Prepared {
+  output: string;
+  options: BatchOptions;
+  items: InputItem[];
+  toFolder: boolean;
+  manifest: ModelManifest;
+  resolved: UpscaleSettings;
+  quiet: boolean;
+  meta: { command: string; options: Record<string, unknown> };
+}
+
+/** Steps 1–2: the flags alone, whether this is a batch, then the manifest (t, steps, cascade, preset, tile checked once). */
+async function prepare(inputs: string[], flags: Flags): Promise<Prepared> {
+  // the input is checked first, by commander: it names what is missing in the order given
+  if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
+  const output = flags.output;
+  const options = toOptions(flags);
+  if (flags.force && flags.resume)
+    throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+  const { items, batch } = await expandInputs(inputs);
+  const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
+  const toFolder = batch || outIsDir || /[\\/]$/.test(output);
+  if (flags.queue !== undefined && !toFolder) {
+    throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
+  }
+  if (!toFolder) {
+    if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
+    formatFromPath(output);
+  }
+  const manifest = await loadManifest(resolveModelDir(flags.model));
+  const resolved = resolveSettings(options, manifest);
+  const tile = options.tiling?.tile;
+  if (tile !== undefined && tile % manifest.multiple !== 0) {
+    throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
+  }
+  const meta = { command: ['sr', 'upscale', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs } };
+  return { output, options, items, toFolder, manifest, resolved, quiet: flags.quiet ?? false, meta };
+}
+
+/** Steps 3–5 for a batch: plan and check every output (the library), then the model once, here or on the queue. */
+async function runBatch(p: Prepared, flags: Flags, signal: AbortSignal): Promise<void> {
+  const { output, options, manifest, quiet } = p;
+  const plan = await planBatch(p.items, output, p.resolved, manifest, options);
+  confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
+  const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
+  await ensureOutDir(output);
+  const line = createProgressLine({ quiet });
+  const events: BatchEvents = {
+    signal,
+    onProgress: (e) => line.update(e.done, e.total, e.label),
+    onWarning: (m) => say(line, `sr: warning: ${m}`),
+    onFile: (f) => {
+      if (f.status === 'failed') say(line, `sr: ${f.error}`);
+    },
+  };
+  const model = queue ? null : await openModel(flags.model, options.device, quiet);
+  let outcome: BatchOutcome;
+  try {
+    outcome = model
+      ? await runPlan(plan, model, options, events)
+      : await runPlanQueued(plan, queue!, flags.model, manifest, options, events);
+  } finally {
+    line.done();
+    await model?.dispose();
+  }
+  const { report, stoppedBy } = outcome;
+  if (flags.json) await writeReport(flags.json, report, p.meta);
+  const s = report.summary;
+  if (!quiet || s.failed > 0) {
+    const parts = [`${s.ok} ok`];
+    if (s.failed) parts.push(`${s.failed} failed`);
+    if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
+    if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
+    process.stderr.write(
+      `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
+        (flags.json ? ` (report ${flags.json})` : '') +
+        '\n',
+    );
+  }
+  if (stoppedBy) throw stoppedBy;
+  if (s.failed > 0)
+    throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
+}
+
+/** Steps 3–5 for one input: its header and output(s) (the library), then the model file's sha256, then the work. */
+async function runOne(p: Prepared, input: string, flags: Flags, signal: AbortSignal): Promise<void> {
+  const { options, quiet } = p;
+  const one = await planFile(input, p.output, p.resolved, p.manifest, options);
+  confirmLarge([one.estimate], one.job.input, flags);
+  const files = one.job.files!;
+  if (one.skip) {
+    if (!quiet) process.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+    return;
+  }
+  const model = await openModel(flags.model, options.device, quiet);
+  const line = createProgressLine({ quiet });
+  const started = new Date();
+  try {
+    const r = await processFile(
+      one.job,
+      model,
+      options,
+      { signal, onWarning: (m) => say(line, `sr: warning: ${m}`), onFraction: (f, label) => line.update(f, 1, label) },
+      one.info,
+    );
+    const s = r.settings!;
+    line.done(
+      `wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+        `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
+        `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`,
+    );
+    if (flags.json) {
+      const summary = { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
+      const report = {
+        tool: 'boomerang-sr',
+        started: started.toISOString(),
+        seconds: r.seconds,
+        outputDir: null,
+        model: s.model,
+        summary,
+        files: [r],
+      };
+      await writeReport(flags.json, report, p.meta);
+    }
+  } finally {
+    line.done();
+    await model.dispose();
+  }
 }
 
 /**
