@@ -65,7 +65,10 @@ export async function connectQueue(url: string, timeoutMs = 3000): Promise<Queue
   } catch (err) {
     const e = (cause ?? err) as NodeJS.ErrnoException;
     const why = e.code ?? (e instanceof Error ? e.message : String(e));
-    throw new QueueError(`Cannot reach the queue at ${target.url}: ${why} (is redis-server running there?)`, { cause: err });
+    const hint = /^(WRONGPASS|NOAUTH)/.test(why)
+      ? 'give the password in the URL: redis://:PASSWORD@host:port'
+      : 'is redis-server running there, and reachable from here?';
+    throw new QueueError(`Cannot reach the queue at ${target.url}: ${why.replace(/\.$/, '')} (${hint})`, { cause: err });
   } finally {
     client.disconnect();
   }
