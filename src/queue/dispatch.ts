@@ -183,6 +183,7 @@ class Dispatcher<R> {
       if (state === 'failed') await j.retry('failed');
       else if (state === 'completed') this.settle(j.id!);
     }
+    this.workers = await this.queue.getWorkersCount().catch(() => 0);
     this.report();
   }
 
