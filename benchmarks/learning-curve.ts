@@ -105,8 +105,13 @@ if (a.previous) {
   if (prev.images !== n || Math.abs(prev.baselines.bicubic!.psnrY - baselines.bicubic!.psnrY) > 1e-9) {
     throw new Error(`${a.previous} measured other crops (${prev.images} images, bicubic ${prev.baselines.bicubic!.psnrY})`);
   }
-  const mine = new Set(points.map((p) => `${p.campaign}\n${p.sha256}`));
-  points.unshift(...prev.points.filter((p) => !mine.has(`${p.campaign}\n${p.sha256}`)));
+  // one point per campaign and model: a model measured again here replaces its old point
+  const seen = new Set(points.map((p) => `${p.campaign}\n${p.sha256}`));
+  const earlier = prev.points.filter((p) => {
+    const key = `${p.campaign}\n${p.sha256}`;
+    return !seen.has(key) && seen.add(key);
+  });
+  points.unshift(...earlier);
 }
 
 const setting = `t=${options.t}, ${options.steps} steps, cascade ${options.cascade}, back-project ${options.backProject}, ${options.consistency}, seed ${options.seed}`;
