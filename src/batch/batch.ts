@@ -366,6 +366,12 @@ export async function skippedByResume(plan: BatchPlan, job: Job, options: BatchO
   return Boolean(options.resume) && (plan.existing.has(job.output) || (await allExist(filesOf(job))));
 }
 
+/** Marks every file not done yet as interrupted (a batch stopped by a signal). */
+export function markInterrupted(files: readonly Pick<FileReport, 'status' | 'error' | 'errorCode'>[]): void {
+  for (const f of files)
+    if (f.status === 'pending') Object.assign(f, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
+}
+
 /** Marks a report skipped by --resume. */
 export function markSkipped(file: FileReport): void {
   file.status = 'skipped';

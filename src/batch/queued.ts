@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { ModelManifest } from '../model/manifest.js';
 import type { QueueTarget } from '../queue/connection.js';
-import { dispatch } from '../queue/dispatch.js';
+import { dispatch, filesLabel } from '../queue/dispatch.js';
 import {
   BadPayloadError,
   PAYLOAD_VERSION,
@@ -22,6 +22,7 @@ import { AbortError, QueueError } from '../errors.js';
 import {
   attemptFile,
   batchReport,
+  markInterrupted,
   markSkipped,
   pendingReport,
   planWeights,
@@ -91,8 +92,7 @@ export async function runPlanQueued(
   try {
     await dispatch<FileReport>(queue, units, {
       ...(events.signal ? { signal: events.signal } : {}),
-      onProgress: (e) =>
-        events.onProgress?.({ done: e.done, total: e.total, label: `${e.finished}/${e.units} files, ${e.workers} workers; ${e.label}` }),
+      onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
       onResult: async (unit, result) => {
         const i = index.get(unit.id)!;
         if (typeof result !== 'object' || result === null || typeof (result as FileReport).status !== 'string') {
@@ -110,9 +110,7 @@ export async function runPlanQueued(
     });
   } catch (err) {
     stoppedBy = err;
-    if (err instanceof AbortError)
-      for (const f of files)
-        if (f.status === 'pending') Object.assign(f, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
+    if (err instanceof AbortError) markInterrupted(files);
   }
   return { report: batchReport(plan, manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io-safety/atomic.js';
 import { type DeviceRequest, type ModelSession, loadModel } from '../model/session.js';
 import { exitCodeForKind } from './exit-codes.js';
 import type { ProgressLine } from './progress.js';
+import type { WorkProgress } from '../run-context.js';
 
 /**
  * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a software
@@ -26,6 +27,18 @@ export async function openModel(spec: string | undefined, device: DeviceRequest 
 export function say(line: ProgressLine, text: string): void {
   line.done();
   process.stderr.write(text + '\n');
+}
+
+/** Progress on the line, warnings and each failed file's one line above it: what a batch and vary print. */
+export function fileEvents(line: ProgressLine, signal: AbortSignal) {
+  return {
+    signal,
+    onProgress: (e: WorkProgress) => line.update(e.done, e.total, e.label),
+    onWarning: (m: string) => say(line, `sr: warning: ${m}`),
+    onFile: (f: { status: string; error: string | null }) => {
+      if (f.status === 'failed') say(line, `sr: ${f.error}`);
+    },
+  };
 }
 
 /** The --json report: the library's, with the command line and each failed file's exit code added. */

@@ -28,7 +28,7 @@ import { resolveSettings, type UpscaleSettings, type WorkEstimate } from '../ups
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
-import { openModel, say, writeReport } from './shared.js';
+import { fileEvents, openModel, say, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -137,14 +137,7 @@ async function runBatch(p: Prepared, flags: Flags, signal: AbortSignal): Promise
   const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
   await ensureOutDir(output);
   const line = createProgressLine({ quiet });
-  const events: BatchEvents = {
-    signal,
-    onProgress: (e) => line.update(e.done, e.total, e.label),
-    onWarning: (m) => say(line, `sr: warning: ${m}`),
-    onFile: (f) => {
-      if (f.status === 'failed') say(line, `sr: ${f.error}`);
-    },
-  };
+  const events: BatchEvents = fileEvents(line, signal);
   const model = queue ? null : await openModel(flags.model, options.device, quiet);
   let outcome: BatchOutcome;
   try {

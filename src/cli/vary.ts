@@ -18,7 +18,7 @@ import { formatVaryTable, writeVaryReport } from '../vary/report.js';
 import { checkConsistency, resolveVarySettings } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
-import { openModel, say, writeReport } from './shared.js';
+import { fileEvents, openModel, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -140,14 +140,7 @@ async function runVary(
   await ensureOutDir(outDir);
   const quiet = flags.quiet ?? false;
   const line = createProgressLine({ quiet });
-  const events: VaryEvents = {
-    signal,
-    onProgress: (e) => line.update(e.done, e.total, e.label),
-    onWarning: (m) => say(line, `sr: warning: ${m}`),
-    onFile: (f) => {
-      if (f.status === 'failed') say(line, `sr: ${f.error}`);
-    },
-  };
+  const events: VaryEvents = fileEvents(line, signal);
   const model = queue ? null : await openModel(flags.model, options.device, quiet);
   try {
     const outcome = model

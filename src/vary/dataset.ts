@@ -155,6 +155,18 @@ async function makeRecord(
 
 const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
+/** A run's state over its records log: a torn last line ended first; duplicates or bad lines ask for compaction. */
+export async function openRunState(plan: VaryPlan): Promise<RunState> {
+  await repairLog(plan.recordsPath);
+  return { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
+}
+
+/** At the end of a run (whatever ended it): the log rewritten with one record per output, when it needs it. */
+export async function closeRunState(ctx: RunState): Promise<void> {
+  const { plan } = ctx;
+  if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
+}
+
 export async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
   await appendRecord(ctx.plan.recordsPath, rec);
   if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
@@ -292,14 +304,9 @@ export async function runVaryPlan(
 ): Promise<VaryOutcome> {
   const started = new Date();
   const t0 = performance.now();
-  await repairLog(plan.recordsPath);
+  const ctx = await openRunState(plan);
   const weights = sampleWeights(plan);
   const total = weights.flat().reduce((a, w) => a + w, 0);
-  const ctx: RunState = {
-    plan,
-    recorded: new Map(),
-    compact: plan.log.duplicates > 0 || plan.log.badLines > 0,
-  };
   const source: SourceContext = {
     settings: plan.settings,
     model,
@@ -333,7 +340,7 @@ export async function runVaryPlan(
       if (stoppedBy) break;
     }
   } finally {
-    if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
+    await closeRunState(ctx);
   }
   return { report: varyReport(plan, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }

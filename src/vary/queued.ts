@@ -6,11 +6,11 @@
  */
 import { resolve } from 'node:path';
 import { AbortError, QueueError } from '../errors.js';
-import { repairLog } from '../eval/log.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { QueueTarget } from '../queue/connection.js';
-import { dispatch, type QueueUnit } from '../queue/dispatch.js';
+import { dispatch, filesLabel, type QueueUnit } from '../queue/dispatch.js';
+import { markInterrupted } from '../batch/batch.js';
 import {
   BadPayloadError,
   PAYLOAD_VERSION,
@@ -21,15 +21,16 @@ import {
   type JobHandler,
   type ModelRef,
 } from '../queue/jobs.js';
-import { compactRecords, type VaryRecord } from './records.js';
+import type { VaryRecord } from './records.js';
 import {
+  closeRunState,
   emptyReport,
+  openRunState,
   record,
   sampleWeights,
   settle,
   varyReport,
   varySource,
-  type RunState,
   type SourceContext,
   type VaryDatasetOptions,
   type VaryEvents,
@@ -68,10 +69,9 @@ export async function runVaryPlanQueued(
 ): Promise<VaryOutcome> {
   const started = new Date();
   const t0 = performance.now();
-  await repairLog(plan.recordsPath);
+  const ctx = await openRunState(plan);
   const weights = sampleWeights(plan);
   const ref = modelRef(modelSpec, manifest);
-  const ctx: RunState = { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
   const files = plan.sources.map(emptyReport);
   const index = new Map<string, number>();
   const units: QueueUnit<VaryJobData>[] = plan.sources.map((job, i) => {
@@ -105,8 +105,7 @@ export async function runVaryPlanQueued(
   try {
     await dispatch<VaryJobResult>(queue, units, {
       ...(events.signal ? { signal: events.signal } : {}),
-      onProgress: (e) =>
-        events.onProgress?.({ done: e.done, total: e.total, label: `${e.finished}/${e.units} files, ${e.workers} workers; ${e.label}` }),
+      onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
       onResult: async (unit, result) => {
         const i = index.get(unit.id)!;
         if (typeof result !== 'object' || result === null || !Array.isArray(result.records) || typeof result.file !== 'object') {
@@ -119,11 +118,9 @@ export async function runVaryPlanQueued(
     });
   } catch (err) {
     stoppedBy = err;
-    if (err instanceof AbortError)
-      for (const f of files)
-        if (f.status === 'pending') Object.assign(f, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
+    if (err instanceof AbortError) markInterrupted(files);
   } finally {
-    if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
+    await closeRunState(ctx);
   }
   return { report: varyReport(plan, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
