@@ -5,8 +5,7 @@
  * and the small checks a payload passes before a worker spends anything on it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   AbortError,
   DeviceError,
@@ -18,6 +17,7 @@ import {
   UsageError,
   type ErrorCode,
 } from '../errors.js';
+import { DEFAULT_MODEL, packageRoot, resolveModelDir } from '../model/locate.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { ModelSession } from '../model/session.js';
 
@@ -37,9 +37,11 @@ export interface ModelRef {
 
 /** The ref of a model given as `--model spec`: a path becomes absolute (workers resolve it on the shared filesystem). */
 export function modelRef(spec: string | undefined, manifest: ModelManifest): ModelRef {
-  const s = spec ?? 'default';
-  const isPath = s.includes('/') || s.includes('\\') || s.startsWith('.') || (!/^[\w.-]+$/.test(s) && existsSync(s));
-  return { spec: isPath ? resolve(s) : s, name: manifest.name, sha256: manifest.sha256 };
+  const s = spec ?? DEFAULT_MODEL;
+  // the same rule as loading: a shipped model stays a name (each worker has its own), anything else a folder
+  const dir = resolveModelDir(s);
+  const shipped = dir === join(packageRoot(), 'models', s);
+  return { spec: shipped ? s : dir, name: manifest.name, sha256: manifest.sha256 };
 }
 
 /** A job id that is the same for the same work: `<kind>-<32 hex>` of the parts that decide its result. */
