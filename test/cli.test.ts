@@ -1,20 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { root, sr as srIn, srProcess } from './cli-helpers.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'src', 'cli', 'index.js');
 const fixture = join(root, 'fixtures', 'flowers-32.png');
-const sr = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root });
+const sr = (...args: string[]) => srIn(args);
 
 test('sr upscale writes an 8x image with the fixture model and reports its settings', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
-  const r = sr(
+  // the binary itself, end to end; the other tests call the same CLI in-process
+  const r = srProcess([
     'upscale',
     fixture,
     '-o',
@@ -31,24 +29,38 @@ test('sr upscale writes an 8x image with the fixture model and reports its setti
     '5',
     '--model',
     'fixture',
-  );
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const meta = await sharp(out).metadata();
   assert.equal(meta.width, 256);
   assert.equal(meta.height, 256);
   assert.match(r.stderr, /wrote .*out\.png \(256x256, x8, t=40,40, 3 steps, ancestral, consistency ddnm, seed 5\)/);
-  // the same seed gives the same file content
+  // the same seed gives the same file content, in-process as from the binary
   const out2 = join(dirname(out), 'out2.png');
-  assert.equal(
-    sr('upscale', fixture, '-o', out2, '--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture')
-      .status,
-    0,
+  const again = await sr(
+    'upscale',
+    fixture,
+    '-o',
+    out2,
+    '--factor',
+    '8',
+    '--t',
+    '40',
+    '--cascade',
+    '2',
+    '--steps',
+    '3',
+    '--seed',
+    '5',
+    '--model',
+    'fixture',
   );
+  assert.equal(again.status, 0, again.stderr);
   const [a, b] = await Promise.all([sharp(out).raw().toBuffer(), sharp(out2).raw().toBuffer()]);
   assert.ok(a.equals(b));
 });
 
-test('bad flags are one-line usage errors with exit code 2 and no output', () => {
+test('bad flags are one-line usage errors with exit code 2 and no output', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
   const cases: Array<[string[], string]> = [
     [['--t', '0'], 'sr: Expected integer t in 1..999 but received 0'],
@@ -59,33 +71,33 @@ test('bad flags are one-line usage errors with exit code 2 and no output', () =>
     [['--device', 'tpu'], 'sr: Expected one of cpu, webgpu, auto for --device but received "tpu"'],
   ];
   for (const [flags, message] of cases) {
-    const r = sr('upscale', fixture, '-o', out, '--model', 'fixture', ...flags);
+    const r = await sr('upscale', fixture, '-o', out, '--model', 'fixture', ...flags);
     assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim(), message);
     assert.equal(existsSync(out), false);
   }
 });
 
-test('a missing input is an input error (3); a missing model is a model error (4)', () => {
+test('a missing input is an input error (3); a missing model is a model error (4)', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
-  const a = sr('upscale', join(root, 'fixtures', 'nope.png'), '-o', out, '--model', 'fixture');
+  const a = await sr('upscale', join(root, 'fixtures', 'nope.png'), '-o', out, '--model', 'fixture');
   assert.equal(a.status, 3);
   assert.match(a.stderr, /nope\.png/);
-  const b = sr('upscale', fixture, '-o', out, '--model', './no-such-model');
+  const b = await sr('upscale', fixture, '-o', out, '--model', './no-such-model');
   assert.equal(b.status, 4);
   assert.match(b.stderr, /^sr: Cannot read model manifest .*no-such-model\/manifest\.json/);
   assert.equal(b.stderr.trim().split('\n').length, 1);
 });
 
-test('--device auto says which device it found', () => {
+test('--device auto says which device it found', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'auto.png');
-  const r = sr('upscale', fixture, '-o', out, '--model', 'fixture', '--device', 'auto', '--t', '20', '--steps', '2', '--seed', '1');
+  const r = await sr('upscale', fixture, '-o', out, '--model', 'fixture', '--device', 'auto', '--t', '20', '--steps', '2', '--seed', '1');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /sr: --device auto: (using the WebGPU adapter|no WebGPU adapter found, using the CPU)/);
   assert.match(r.stderr, / on (cpu|webgpu) with model fixture/);
 });
 
-test("flags left out take the model's defaults and presets, not the CLI's", () => {
+test("flags left out take the model's defaults and presets, not the CLI's", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sr-cli-'));
   const model = join(dir, 'model');
   cpSync(join(root, 'models', 'fixture'), model, { recursive: true });
@@ -93,21 +105,34 @@ test("flags left out take the model's defaults and presets, not the CLI's", () =
   manifest.defaults = { t: 30, steps: 3, cascade: 2, consistency: 'ibp', upsampler: 'lanczos' };
   manifest.presets = { sharp: { t: 60, cascade: 1, consistency: 'none', sampler: 'ddim' } };
   writeFileSync(join(model, 'manifest.json'), JSON.stringify(manifest));
-  const a = sr('upscale', fixture, '-o', join(dir, 'a.png'), '--model', model, '--seed', '1');
+  const a = await sr('upscale', fixture, '-o', join(dir, 'a.png'), '--model', model, '--seed', '1');
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /t=30,30, 3 steps, ancestral, consistency ibp, seed 1/);
-  const b = sr('upscale', fixture, '-o', join(dir, 'b.png'), '--model', model, '--seed', '1', '--preset', 'sharp');
+  const b = await sr('upscale', fixture, '-o', join(dir, 'b.png'), '--model', model, '--seed', '1', '--preset', 'sharp');
   assert.match(b.stderr, /t=60, 3 steps, ddim, consistency none, seed 1/);
-  const c = sr('upscale', fixture, '-o', join(dir, 'c.png'), '--model', model, '--seed', '1', '--preset', 'sharp', '--consistency', 'ddnm');
+  const c = await sr(
+    'upscale',
+    fixture,
+    '-o',
+    join(dir, 'c.png'),
+    '--model',
+    model,
+    '--seed',
+    '1',
+    '--preset',
+    'sharp',
+    '--consistency',
+    'ddnm',
+  );
   assert.match(c.stderr, /t=60, 3 steps, ddim, consistency ddnm, seed 1/);
 });
 
-test('sr info prints the manifest and what t means', () => {
-  const r = sr('info', '--model', 'fixture');
+test('sr info prints the manifest and what t means', async () => {
+  const r = await sr('info', '--model', 'fixture');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /model\s+fixture/);
   assert.match(r.stdout, /t=\s+100\s+0\.342/);
   assert.match(r.stdout, /t=\s+400\s+2\.041/);
-  const j = sr('info', '--model', 'fixture', '--json');
+  const j = await sr('info', '--model', 'fixture', '--json');
   assert.equal(JSON.parse(j.stdout).name, 'fixture');
 });

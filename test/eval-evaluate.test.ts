@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { InputError, UsageError } from '../src/errors.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { decodeImage } from '../src/image/io.js';
 import { matlabImresize } from '../src/image/upsample.js';
 import { measure } from '../src/metrics/index.js';
+import { sr } from './cli-helpers.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/index.js', import.meta.url));
 const METRIC_CHECK = fileURLToPath(new URL('../../fixtures/metric-check/', import.meta.url));
 
 let dir = '';
@@ -128,8 +125,7 @@ describe('sr eval (CLI)', () => {
   it('prints the table with the protocol and writes JSON and CSV', async () => {
     const json = join(dir, 'e.json');
     const csv = join(dir, 'e.csv');
-    const { stdout } = await run(process.execPath, [
-      CLI,
+    const { status, stdout, stderr } = await sr([
       'eval',
       '--hr',
       hrDir,
@@ -143,6 +139,7 @@ describe('sr eval (CLI)', () => {
       csv,
       '-q',
     ]);
+    assert.equal(status, 0, stderr);
     assert.match(stdout, /Protocol: Y channel of ITU-R BT\.601 \(float64\), shave = scale = 4 px/);
     assert.match(stdout, /mean of 2/);
     const j = JSON.parse(await readFile(json, 'utf8')) as { images: { name: string; psnrY: number }[]; mean: { psnrY: number } };
@@ -156,7 +153,8 @@ describe('sr eval (CLI)', () => {
 
   it('reproduces the metric-check reference values', async () => {
     const json = join(dir, 'mc.json');
-    await run(process.execPath, [CLI, 'eval', '--hr', METRIC_CHECK, '--sr', METRIC_CHECK, '--shave', '4', '--json', json, '-q']);
+    const r = await sr(['eval', '--hr', METRIC_CHECK, '--sr', METRIC_CHECK, '--shave', '4', '--json', json, '-q']);
+    assert.equal(r.status, 0, r.stderr);
     const got = JSON.parse(await readFile(json, 'utf8')) as { images: { name: string; psnrY: number; ssimY: number; psnrRgb: number }[] };
     const expected = JSON.parse(await readFile(join(METRIC_CHECK, 'expected.json'), 'utf8')) as {
       pairs: { hr: string; psnr_y: number; ssim_y: number; psnr_rgb: number }[];
@@ -171,17 +169,15 @@ describe('sr eval (CLI)', () => {
   });
 
   it('rejects method flags with --sr, and no source at all (exit 2)', async () => {
-    await assert.rejects(
-      run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--sr', srDir, '--factor', '4', '--t', '50']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /--sr scores finished outputs; --t need --lr or --factor/.test(e.stderr),
-    );
-    await assert.rejects(
-      run(process.execPath, [CLI, 'eval', '--hr', hrDir]),
-      (e: { code: number; stderr: string }) => e.code === 2 && /Expected --sr DIR, --lr DIR or --factor F/.test(e.stderr),
-    );
-    await assert.rejects(
-      run(process.execPath, [CLI, 'eval', '--hr', hrDir, '--factor', '2', '--method', 'bicubic', '--t', '9']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /--method bicubic is a baseline/.test(e.stderr),
-    );
+    const cases: [string[], RegExp][] = [
+      [['--sr', srDir, '--factor', '4', '--t', '50'], /--sr scores finished outputs; --t need --lr or --factor/],
+      [[], /Expected --sr DIR, --lr DIR or --factor F/],
+      [['--factor', '2', '--method', 'bicubic', '--t', '9'], /--method bicubic is a baseline/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await sr(['eval', '--hr', hrDir, ...flags]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
   });
 });

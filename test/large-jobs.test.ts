@@ -8,7 +8,7 @@ import { createRng } from '../src/diffusion/rng.js';
 import { makeSchedule } from '../src/diffusion/schedule.js';
 import { upsample, subtractUpsampled } from '../src/image/upsample.js';
 import { existsSync } from 'node:fs';
-import { isOneLine, sr } from './robustness-helpers.js';
+import { isOneLine, sr } from './cli-helpers.js';
 
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
@@ -63,8 +63,8 @@ test('the work estimate counts passes, steps, samples and tiles', () => {
   assert.equal(tiled.megapixelEvaluations, (25 * 32 * 32 * 14) / 1e6);
 });
 
-test('a job estimated over ten minutes is refused up front without --yes, naming its cost', () => {
-  const r = sr([
+test('a job estimated over ten minutes is refused up front without --yes, naming its cost', async () => {
+  const r = await sr([
     'upscale',
     'fixtures/flowers-32.png',
     '-o',

@@ -21,7 +21,7 @@ import { runSweep, type SweepOptions } from '../src/eval/sweep.js';
 import { loadManifest } from '../src/model/manifest.js';
 import { resolveModelDir } from '../src/model/locate.js';
 import { QUEUE_NAME } from '../src/queue/connection.js';
-import { cli, root, sr, tempDir } from './robustness-helpers.js';
+import { cli, root, sr, tempDir } from './cli-helpers.js';
 
 const REQUIRE = process.env.SR_REQUIRE_REDIS === '1';
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -156,7 +156,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
 
   it('a batch on the queue writes the bytes of the local batch, and the report in the plan order', async () => {
     startWorker();
-    const q = sr([
+    const q = await sr([
       'upscale',
       hr,
       '-o',
@@ -174,7 +174,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
       '-q',
     ]);
     assert.equal(q.status, 0, q.stderr);
-    const l = sr(['upscale', hr, '-o', join(dir, 'up-l'), '--model', 'fixture', '--steps', '4', '--seed', '5', '-q']);
+    const l = await sr(['upscale', hr, '-o', join(dir, 'up-l'), '--model', 'fixture', '--steps', '4', '--seed', '5', '-q']);
     assert.equal(l.status, 0, l.stderr);
     for (const n of ['a', 'b', 'c']) {
       assert.ok((await readFile(join(dir, 'up-q', `${n}.png`))).equals(await readFile(join(dir, 'up-l', `${n}.png`))), `${n}.png`);
@@ -189,9 +189,9 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   it('vary on the queue writes the local samples and one record each', async () => {
     // the worker of the batch test above is still taking jobs
     const args = ['vary', hr, '--model', 'fixture', '--t', '50,100', '--samples', '2', '--steps', '3', '-q'];
-    const q = sr([...args, '-o', join(dir, 'vary-q'), '--queue', url]);
+    const q = await sr([...args, '-o', join(dir, 'vary-q'), '--queue', url]);
     assert.equal(q.status, 0, q.stderr);
-    const l = sr([...args, '-o', join(dir, 'vary-l')]);
+    const l = await sr([...args, '-o', join(dir, 'vary-l')]);
     assert.equal(l.status, 0, l.stderr);
     const lines = (d: string) =>
       readFileSync(join(dir, d, 'records.jsonl'), 'utf8')
@@ -254,7 +254,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     assert.match((await failed(other.id!)).failedReason, /^MODEL: Worker .* the job needs fixture 000000000000/);
     assert.equal(existsSync(join(dir, 'x.png')), false);
     // sr queue shows them with their reasons, and the worker; --clear-failed removes them
-    const shown = sr(['queue', '--queue', url, '--json']);
+    const shown = await sr(['queue', '--queue', url, '--json']);
     assert.equal(shown.status, 0, shown.stderr);
     const st = JSON.parse(shown.stdout) as {
       counts: { failed: number };
@@ -264,7 +264,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     assert.ok(st.counts.failed >= 3);
     assert.ok(st.failed.some((f) => f.id === other.id && /the job needs/.test(f.reason)));
     assert.ok(st.workers.some((x) => x.name.startsWith('sr-worker@')));
-    assert.equal(sr(['queue', '--queue', url, '--clear-failed']).status, 0);
+    assert.equal((await sr(['queue', '--queue', url, '--clear-failed'])).status, 0);
     assert.equal(await queue.getFailedCount(), 0);
   });
 
@@ -304,7 +304,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     const out = join(dir, 'never');
     await assert.rejects(runSweep({ ...grid(out, false), queue: `redis://127.0.0.1:${port}` }), QueueError);
     assert.equal(existsSync(out), false);
-    const r = sr(['worker', '--queue', `redis://127.0.0.1:${port}`]);
+    const r = await sr(['worker', '--queue', `redis://127.0.0.1:${port}`]);
     assert.equal(r.status, 7);
     assert.match(r.stderr, /^sr: Cannot reach the queue at redis:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
     assert.equal(r.stderr.trim().split('\n').length, 1);

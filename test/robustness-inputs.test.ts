@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { upscaleFile, type UpscaleFileOptions } from '../src/upscale.js';
-import { FAST, isOneLine, sr, tempDir } from './robustness-helpers.js';
+import { FAST, isOneLine, sr, tempDir } from './cli-helpers.js';
 
 let model: ModelSession;
 const dir = tempDir('inputs');
@@ -186,7 +186,7 @@ test('the CLI prints the animation warning as one stderr line and still succeeds
   await sharp(twoFrames(), { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } })
     .gif()
     .toFile(input);
-  const r = sr(['upscale', input, '-o', join(dir, 'anim-cli.png'), '-q', ...FAST]);
+  const r = await sr(['upscale', input, '-o', join(dir, 'anim-cli.png'), '-q', ...FAST]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(isOneLine(r.stderr));
   assert.match(r.stderr, /^sr: warning: .*anim-cli\.gif has 2 frames .*first frame only/);

@@ -12,7 +12,7 @@ import { AbortError, OutputError } from '../src/errors.js';
 import { encodeImage } from '../src/image/io.js';
 import { createImage } from '../src/image/tensor.js';
 import { pendingTempFiles, removeTempFilesSync, trackTempFile } from '../src/io-safety/temp-files.js';
-import { FAST, isOneLine, rgbPng, sr, srInterrupted, tempDir } from './robustness-helpers.js';
+import { FAST, isOneLine, rgbPng, sr, srInterrupted, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('out');
 const input = join(dir, 'in.png');
@@ -23,32 +23,32 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('an existing output is not overwritten without --force (exit 5, file untouched); --force replaces it', () => {
+test('an existing output is not overwritten without --force (exit 5, file untouched); --force replaces it', async () => {
   const out = join(dir, 'exists.png');
   writeFileSync(out, 'precious');
-  const r = sr(['upscale', input, '-o', out, ...FAST]);
+  const r = await sr(['upscale', input, '-o', out, ...FAST]);
   assert.equal(r.status, 5, r.stderr);
   assert.ok(isOneLine(r.stderr));
   assert.match(r.stderr, /^sr: Output .*exists\.png exists; use --force to overwrite it/);
   assert.equal(readFileSync(out, 'utf8'), 'precious');
-  const f = sr(['upscale', input, '-o', out, '-q', '--force', ...FAST]);
+  const f = await sr(['upscale', input, '-o', out, '-q', '--force', ...FAST]);
   assert.equal(f.status, 0, f.stderr);
   assert.notEqual(readFileSync(out, 'utf8').slice(0, 8), 'precious');
   // --resume on one file: skipped, exit 0, untouched
   const before = statSync(out).mtimeMs;
-  const s = sr(['upscale', input, '-o', out, '--resume', ...FAST]);
+  const s = await sr(['upscale', input, '-o', out, '--resume', ...FAST]);
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stderr, /exists; skipped \(--resume\)/);
   assert.equal(statSync(out).mtimeMs, before);
 });
 
-test('the input is never written over, whatever the path says (even with --force)', () => {
+test('the input is never written over, whatever the path says (even with --force)', async () => {
   const original = readFileSync(input);
   mkdirSync(join(dir, 'sub'), { recursive: true });
   symlinkSync(input, join(dir, 'link.png'));
   linkSync(input, join(dir, 'hard.png'));
   for (const out of [input, join(dir, 'sub', '..', 'in.png'), join(dir, 'link.png'), join(dir, 'hard.png')]) {
-    const r = sr(['upscale', input, '-o', out, '--force', ...FAST]);
+    const r = await sr(['upscale', input, '-o', out, '--force', ...FAST]);
     assert.equal(r.status, 5, `${out}: ${r.stderr}`);
     assert.ok(isOneLine(r.stderr));
     assert.match(r.stderr, /^sr: Refusing to write over the input/);
@@ -56,16 +56,16 @@ test('the input is never written over, whatever the path says (even with --force
   assert.ok(readFileSync(input).equals(original));
 });
 
-test('a missing output folder is an output error (5) before any work', () => {
-  const r = sr(['upscale', input, '-o', join(dir, 'no', 'such', 'out.png'), ...FAST]);
+test('a missing output folder is an output error (5) before any work', async () => {
+  const r = await sr(['upscale', input, '-o', join(dir, 'no', 'such', 'out.png'), ...FAST]);
   assert.equal(r.status, 5, r.stderr);
   assert.match(r.stderr, /^sr: Cannot write .*out\.png: no such folder/);
 });
 
-test('a finished run leaves exactly the output (written through a temp file and renamed)', () => {
+test('a finished run leaves exactly the output (written through a temp file and renamed)', async () => {
   const folder = join(dir, 'clean');
   mkdirSync(folder);
-  const r = sr(['upscale', input, '-o', join(folder, 'x4.webp'), '-q', ...FAST]);
+  const r = await sr(['upscale', input, '-o', join(folder, 'x4.webp'), '-q', ...FAST]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(folder), ['x4.webp']);
 });
@@ -117,16 +117,16 @@ test('SIGINT and SIGTERM during a run stop it cleanly: exit 130/143, no output, 
   }
 });
 
-test('--samples K --reduce none writes every sample as <name>-s1 … -sK, and checks them all before work', () => {
+test('--samples K --reduce none writes every sample as <name>-s1 … -sK, and checks them all before work', async () => {
   const d = tempDir('samples');
   const out = join(d, 'pic.png');
-  const r = sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
+  const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(d).sort(), ['pic-s1.png', 'pic-s2.png', 'pic-s3.png']);
   assert.notDeepEqual(readFileSync(join(d, 'pic-s1.png')), readFileSync(join(d, 'pic-s2.png')));
   // one of them present: refused without --force, nothing rewritten; --resume skips only when all are there
   rmSync(join(d, 'pic-s3.png'));
-  const again = sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
+  const again = await sr(['upscale', 'fixtures/flowers-32.png', '-o', out, ...FAST, '--samples', '3', '--reduce', 'none']);
   assert.equal(again.status, 5);
   assert.match(again.stderr, /pic-s1\.png exists; use --force/);
   assert.deepEqual(readdirSync(d).sort(), ['pic-s1.png', 'pic-s2.png']);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { makeSchedule, setTimesteps } from '../src/diffusion/schedule.js';
 import { x0Coefficients, type PredictionKind } from '../src/diffusion/predictions.js';
-import { root } from './robustness-helpers.js';
+import { root } from './cli-helpers.js';
 
 const golden = JSON.parse(readFileSync(`${root}/models/train/sampler-golden.json`, 'utf8')) as {
   alphas_cumprod: Record<string, number>;

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { toHtml, toMarkdown } from '../src/eval/document.js';
 import { paretoSvg, seriesByN, tradeoffSvg } from '../src/eval/plots.js';
@@ -15,9 +12,8 @@ import { writeSweepReport } from '../src/eval/report.js';
 import type { SummaryRow } from '../src/eval/summary.js';
 import { niceTicks } from '../src/eval/svg.js';
 import { runSweep } from '../src/eval/sweep.js';
+import { sr } from './cli-helpers.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/index.js', import.meta.url));
 let dir = '';
 let hrDir = '';
 
@@ -162,7 +158,6 @@ describe('sr sweep (CLI)', () => {
   it('prints the recommendations and the Pareto table with the protocol, and resumes', async () => {
     const out = join(dir, 'cli');
     const args = [
-      CLI,
       'sweep',
       '--hr',
       hrDir,
@@ -180,16 +175,16 @@ describe('sr sweep (CLI)', () => {
       out,
       '--no-report',
     ];
-    const first = await run(process.execPath, args);
+    const first = await sr(args);
+    assert.equal(first.status, 0, first.stderr);
     assert.match(first.stderr, /sweep: 14 results computed, 0 already in/);
     assert.match(first.stdout, /x2 recommended settings:\n {2}best PSNR/);
     assert.match(first.stdout, /x2 Pareto front and baselines:/);
     assert.match(first.stdout, /Protocol: Y channel of ITU-R BT\.601/);
-    const second = await run(process.execPath, args);
+    const second = await sr(args);
     assert.match(second.stderr, /sweep: 0 results computed, 14 already in/);
-    await assert.rejects(
-      run(process.execPath, [CLI, 'sweep', '--hr', hrDir, '--out', out, '--t', '10,x']),
-      (e: { code: number; stderr: string }) => e.code === 2 && /Expected a number for --t but received "x"/.test(e.stderr),
-    );
+    const bad = await sr(['sweep', '--hr', hrDir, '--out', out, '--t', '10,x']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /Expected a number for --t but received "x"/);
   });
 });

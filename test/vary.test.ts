@@ -19,7 +19,7 @@ import { expandVaryInputs } from '../src/vary/inputs.js';
 import type { VaryRecord } from '../src/vary/records.js';
 import { sampleSeed } from '../src/vary/settings.js';
 import { vary } from '../src/vary/vary.js';
-import { isOneLine, rgbPng, root, sr, tempDir } from './robustness-helpers.js';
+import { isOneLine, rgbPng, root, sr, tempDir } from './cli-helpers.js';
 
 const FAST = ['--model', 'fixture', '--steps', '2', '--seed', '1'];
 const dir = tempDir('vary');
@@ -36,7 +36,7 @@ before(async () => {
     .extract({ left: 8, top: 20, width: 40, height: 24 })
     .toFile(join(data, 'dogs', 'deep', 'c.png'));
   writeFileSync(join(data, 'dogs', '.hidden.png'), 'ignored: hidden');
-  const first = sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', '-q', '--json', join(dir, 'run.json'), ...FAST]);
+  const first = await sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', '-q', '--json', join(dir, 'run.json'), ...FAST]);
   assert.equal(first.status, 0, first.stderr);
 });
 after(async () => {
@@ -98,9 +98,9 @@ test('distance to the source grows with t (mean PSNR-Y and SSIM-Y at t=20 above 
   assert.ok(mean(20, 'ssimY') > mean(400, 'ssimY'));
 });
 
-test("repeatable: the same run gives the same bytes, and so does the record's sr upscale command", () => {
+test("repeatable: the same run gives the same bytes, and so does the record's sr upscale command", async () => {
   const again = join(dir, 'again');
-  const r = sr(['vary', data, '-o', again, '--t', '20,400', '--samples', '2', '-q', ...FAST]);
+  const r = await sr(['vary', data, '-o', again, '--t', '20,400', '--samples', '2', '-q', ...FAST]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(pngs(again), pngs(out));
   for (const f of pngs(out)) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(again, f))), f);
@@ -108,18 +108,18 @@ test("repeatable: the same run gives the same bytes, and so does the record's sr
   const args = rec.reproduce.split(' ').slice(1);
   const copy = join(dir, 'reproduced.png');
   args[args.indexOf('-o') + 1] = copy;
-  const up = sr(args);
+  const up = await sr(args);
   assert.equal(up.status, 0, up.stderr);
   assert.ok(readFileSync(copy).equals(readFileSync(join(out, rec.output))), rec.reproduce);
 });
 
-test('--resume writes nothing new and adds no record; without it existing samples stop the run (exit 5)', () => {
+test('--resume writes nothing new and adds no record; without it existing samples stop the run (exit 5)', async () => {
   const log = readFileSync(join(out, 'records.jsonl'));
   const mtimes = pngs(out).map((f) => statSync(join(out, f)).mtimeMs);
-  const refused = sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', ...FAST]);
+  const refused = await sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', ...FAST]);
   assert.equal(refused.status, 5);
   assert.match(refused.stderr, /^sr: 12 outputs exist \(e\.g\. .*\); use --force to overwrite them or --resume to skip them\n$/);
-  const resumed = sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', '--resume', ...FAST]);
+  const resumed = await sr(['vary', data, '-o', out, '--t', '20,400', '--samples', '2', '--resume', ...FAST]);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /0 samples written, 12 skipped/);
   assert.ok(readFileSync(join(out, 'records.jsonl')).equals(log), 'no record added');
@@ -130,15 +130,15 @@ test('--resume writes nothing new and adds no record; without it existing sample
   );
 });
 
-test('--resume after a crash: a torn last record line is repaired, a missing sample redone, nothing duplicated', () => {
+test('--resume after a crash: a torn last record line is repaired, a missing sample redone, nothing duplicated', async () => {
   const work = join(dir, 'crash');
   const args = ['vary', join(data, 'cats'), '-o', work, '--t', '20', '--samples', '3', '-q', ...FAST];
-  assert.equal(sr(args).status, 0);
+  assert.equal((await sr(args)).status, 0);
   const path = join(work, 'records.jsonl');
   const written = records(work);
   truncateSync(path, readFileSync(path).length - 40); // the last record torn
   rmSync(join(work, written[0]!.output)); // and one sample lost
-  const r = sr([...args, '--resume']);
+  const r = await sr([...args, '--resume']);
   assert.equal(r.status, 0, r.stderr);
   const rs = records(work);
   assert.deepEqual(rs.map((x) => x.output).sort(), pngs(work));
@@ -149,19 +149,19 @@ test('--resume after a crash: a torn last record line is repaired, a missing sam
   );
 });
 
-test('one bad file is reported on one line and the others are done (exit 3)', () => {
+test('one bad file is reported on one line and the others are done (exit 3)', async () => {
   const mixed = join(dir, 'mixed');
   mkdirSync(mixed);
   copyFileSync(join(root, 'fixtures', 'flowers-32.png'), join(mixed, 'good.png'));
   writeFileSync(join(mixed, 'broken.png'), 'not an image');
-  const r = sr(['vary', mixed, '-o', join(dir, 'mixed-out'), '--t', '20', '-q', ...FAST]);
+  const r = await sr(['vary', mixed, '-o', join(dir, 'mixed-out'), '--t', '20', '-q', ...FAST]);
   assert.equal(r.status, 3);
   assert.match(r.stderr, /^sr: Cannot decode .*broken\.png: not an image/m);
   assert.match(r.stderr, /^sr: 1 ok, 1 failed of 2 files/m);
   assert.equal(pngs(join(dir, 'mixed-out')).length, 1);
 });
 
-test('bad flags exit 2 with one line, before any input is read', () => {
+test('bad flags exit 2 with one line, before any input is read', async () => {
   const missing = join(dir, 'no-such-input.png');
   for (const bad of [
     ['--consistency', 'ibp'],
@@ -171,19 +171,23 @@ test('bad flags exit 2 with one line, before any input is read', () => {
     ['--cascade', '2,1'],
     ['--force', '--resume'],
   ]) {
-    const r = sr(['vary', missing, '-o', join(dir, 'never'), ...FAST, ...bad]);
+    const r = await sr(['vary', missing, '-o', join(dir, 'never'), ...FAST, ...bad]);
     assert.equal(r.status, 2, `${bad.join(' ')}: ${r.stderr}`);
     assert.ok(isOneLine(r.stderr), r.stderr);
   }
   assert.match(
-    sr(['vary', missing, '-o', join(dir, 'never'), '--consistency', 'ddnm', ...FAST]).stderr,
+    (await sr(['vary', missing, '-o', join(dir, 'never'), '--consistency', 'ddnm', ...FAST])).stderr,
     /none.*project every sample back onto its source/,
   );
-  assert.equal(sr(['vary', missing, '-o', join(dir, 'never'), ...FAST]).status, 3, 'good flags: the missing input is then the error');
+  assert.equal(
+    (await sr(['vary', missing, '-o', join(dir, 'never'), ...FAST])).status,
+    3,
+    'good flags: the missing input is then the error',
+  );
 });
 
-test('--report: table per t, report.md/json and the plot; re-identification and diversity', () => {
-  const r = sr(['vary', '--report', out]);
+test('--report: table per t, report.md/json and the plot; re-identification and diversity', async () => {
+  const r = await sr(['vary', '--report', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\s*t\s+samples\s+sources\s+PSNR-Y to source/m);
   assert.match(r.stdout, /^\s+20\s+6\s+3\s/m);

@@ -12,7 +12,7 @@
  */
 import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,9 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { decideAuto, missingReason, scanDevices, softwareWarning, webgpuBlocker, type DeviceScan } from '../src/model/devices.js';
 import { loadModel, probeDevices } from '../src/model/session.js';
+import { sr, srProcess } from './cli-helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'src', 'cli', 'index.js');
 const flowers32 = join(root, 'fixtures', 'flowers-32.png');
 const flowers64 = join(root, 'fixtures', 'flowers-64.png');
 const REQUIRE = process.env.SR_REQUIRE_WEBGPU === '1';
@@ -81,8 +81,8 @@ after(() => {
   if (process.env.SR_WEBGPU_REPORT) writeFileSync(process.env.SR_WEBGPU_REPORT, JSON.stringify(summary, null, 2) + '\n');
 });
 
-const sr = (args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
+// `sr` runs the CLI in this process, whose Dawn has already seen this machine's drivers; a test that hides or fakes
+// drivers runs it as a fresh process (srProcess), since Dawn reads them once per process
 
 async function maxPixelDiff(a: string, b: string): Promise<number> {
   const [x, y] = await Promise.all([
@@ -267,13 +267,13 @@ describe('adapter detection (no GPU needed)', () => {
     assert.equal(decideAuto(mac).tryWebgpu, true);
   });
 
-  groupTest('sr devices lists the adapters and what --device auto would choose', () => {
-    const r = sr(['devices']);
+  groupTest('sr devices lists the adapters and what --device auto would choose', async () => {
+    const r = await sr(['devices']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^Vulkan loader /m);
     assert.match(r.stdout, /^--device auto +(cpu|webgpu): /m);
     for (const a of report.scan.adapters) assert.ok(r.stdout.includes(a.name), `${a.name} in\n${r.stdout}`);
-    const j = sr(['devices', '--json', '--no-check']);
+    const j = await sr(['devices', '--json', '--no-check']);
     assert.equal(j.status, 0, j.stderr);
     const parsed = JSON.parse(j.stdout);
     assert.equal(parsed.auto.device, report.auto.device);
@@ -304,7 +304,7 @@ describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the 
 
   groupTest('webgpu: exit 6, one line, no output file', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sr-webgpu-')), 'none.png');
-    const r = sr(args(out, 'webgpu'), none);
+    const r = srProcess(args(out, 'webgpu'), none);
     assert.equal(r.status, 6, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^sr: WebGPU is not available here: .*\(use --device cpu or auto\)\n$/);
@@ -313,7 +313,7 @@ describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the 
 
   groupTest('auto: runs on the CPU and says why', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sr-webgpu-')), 'auto.png');
-    const r = sr(args(out, 'auto'), none);
+    const r = srProcess(args(out, 'auto'), none);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^sr: --device auto: no WebGPU adapter found, using the CPU \(no Vulkan (driver|loader)/m);
     assert.match(r.stderr, / on cpu with model fixture/);
@@ -325,7 +325,7 @@ describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the 
       // a manifest that looks like lavapipe but loads nothing: the scan lists it, Dawn finds no adapter
       const dir = machine({ '/fake_lvp_icd.json': icd('/nonexistent/libvulkan_lvp.so') });
       const out = join(dir, 'dawn.png');
-      const r = sr(args(out, 'webgpu'), {
+      const r = srProcess(args(out, 'webgpu'), {
         VK_DRIVER_FILES: join(dir, 'fake_lvp_icd.json'),
         VK_ICD_FILENAMES: join(dir, 'fake_lvp_icd.json'),
       });
@@ -386,9 +386,9 @@ describe('the WebGPU EP against the CPU EP', () => {
   gpuTest('sr upscale, tiled (9 tiles of 32, in batches of 5 and 4 on webgpu): the same image as on the CPU', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-webgpu-'));
     const [a, b] = [join(dir, 'cpu.png'), join(dir, 'webgpu.png')];
-    const rc = sr(['upscale', flowers32, '-o', a, ...method, '--tile', '32', '--device', 'cpu']);
+    const rc = await sr(['upscale', flowers32, '-o', a, ...method, '--tile', '32', '--device', 'cpu']);
     assert.equal(rc.status, 0, rc.stderr);
-    const rg = sr(['upscale', flowers32, '-o', b, ...method, '--tile', '32', '--device', 'webgpu']);
+    const rg = await sr(['upscale', flowers32, '-o', b, ...method, '--tile', '32', '--device', 'webgpu']);
     assert.equal(rg.status, 0, rg.stderr);
     assert.match(rg.stderr, / on webgpu with model fixture/);
     assert.equal(/sr: warning: --device webgpu: the WebGPU adapter is .*software/.test(rg.stderr), software, rg.stderr);
@@ -403,7 +403,7 @@ describe('the WebGPU EP against the CPU EP', () => {
     copyFileSync(flowers32, join(dir, 'in', 'a.png'));
     copyFileSync(flowers64, join(dir, 'in', 'b.png'));
     for (const device of ['cpu', 'webgpu']) {
-      const r = sr(['upscale', join(dir, 'in'), '-o', join(dir, device), ...method, '--device', device]);
+      const r = await sr(['upscale', join(dir, 'in'), '-o', join(dir, device), ...method, '--device', device]);
       assert.equal(r.status, 0, r.stderr);
     }
     assert.deepEqual(
@@ -421,7 +421,7 @@ describe('the WebGPU EP against the CPU EP', () => {
 
   gpuTest('--device auto skips a software adapter (on the CPU, saying why); with a GPU it takes the GPU', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sr-webgpu-')), 'auto.png');
-    const r = sr(['upscale', flowers32, '-o', out, ...method, '--device', 'auto']);
+    const r = await sr(['upscale', flowers32, '-o', out, ...method, '--device', 'auto']);
     assert.equal(r.status, 0, r.stderr);
     if (software) {
       assert.match(r.stderr, /^sr: --device auto: no WebGPU adapter found, using the CPU \(skipped the software adapter .*\)$/m);

@@ -4,6 +4,7 @@
  */
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import type { CliContext } from './context.js';
 import { gpusWithoutDriver } from '../model/devices.js';
 import { probeDevices, type DeviceReport } from '../model/session.js';
 
@@ -12,7 +13,7 @@ interface Flags {
   check?: boolean;
 }
 
-export function registerDevices(program: Command): void {
+export function registerDevices(program: Command, ctx: CliContext): void {
   program
     .command('devices')
     .description('list the WebGPU adapters found (name, vendor, type) and which device --device auto would choose')
@@ -20,7 +21,7 @@ export function registerDevices(program: Command): void {
     .option('--no-check', 'do not open the WebGPU EP to check that it runs (only look at the Vulkan drivers and GPUs)')
     .action(async (flags: Flags) => {
       const report = await probeDevices({ check: flags.check !== false });
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+      ctx.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     });
 }
 

@@ -4,6 +4,7 @@
  * MATLAB-bicubic downsampling. Parses and validates the flags, then calls the library's `evaluate`.
  */
 import type { Command } from 'commander';
+import type { CliContext } from './context.js';
 import { UsageError } from '../errors.js';
 import { evaluate, type EvaluateOptions, type Evaluation } from '../eval/evaluate.js';
 import { BASELINE_NAMES, baselineMethod, type Method } from '../eval/methods.js';
@@ -49,7 +50,7 @@ const METHOD_FLAGS = [
   'tile',
 ] as const;
 
-export function registerEval(program: Command, signal: AbortSignal): void {
+export function registerEval(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('eval')
     .description('score SR outputs against ground truth, or make them (Boomerang or a baseline) from LR images and score them')
@@ -67,8 +68,8 @@ export function registerEval(program: Command, signal: AbortSignal): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: Flags, cmd: Command) => {
       const options = toOptions(flags, (name) => cmd.getOptionValueSource(name) === 'cli');
-      const line = createProgressLine({ quiet: flags.quiet ?? false });
-      options.signal = signal;
+      const line = createProgressLine(ctx.stderr, flags.quiet ?? false);
+      options.signal = ctx.signal;
       options.onProgress = (e) => {
         if (e.stage !== 'boomerang') return;
         const within = progressFraction(e);
@@ -77,7 +78,7 @@ export function registerEval(program: Command, signal: AbortSignal): void {
       options.onImage = (e) => line.update(e.index + 1, e.total, `${e.score.name} ${fmt.db(e.score.psnrY)} dB`);
       const r = await evaluate(options);
       line.done();
-      process.stdout.write(formatEvaluation(r) + '\n');
+      ctx.stdout.write(formatEvaluation(r) + '\n');
       if (flags.json) await writeTextAtomic(flags.json, toJson(r));
       if (flags.csv) await writeTextAtomic(flags.csv, evaluationCsv(r));
     });

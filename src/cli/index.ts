@@ -1,23 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `sr` command: one file per subcommand; each parses its flags and calls one library function. Errors become
- * one line on stderr and an exit code here, and only here (exit-codes.ts). SIGINT/SIGTERM abort the running work,
- * which removes its temporary files, and exit 130/143.
+ * The `sr` binary: the process around `main` (main.ts). SIGINT/SIGTERM abort the running work, which removes its
+ * temporary files, and exit 130/143; a second signal exits at once; a closed pipe (`sr info | head`) is no error.
  */
-import { Command, CommanderError } from 'commander';
-import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
-import { registerDevices } from './devices.js';
-import { registerEval } from './eval.js';
-import { registerInfo } from './info.js';
-import { registerSweep } from './sweep.js';
-import { registerUpscale } from './upscale.js';
-import { registerVary } from './vary.js';
-import { registerWorker } from './worker.js';
-import { registerQueue } from './queue.js';
 import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
+import { EXIT } from './exit-codes.js';
+import { main } from './main.js';
 
-// `sr info | head` closes the pipe early: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -41,34 +31,8 @@ for (const [sig, code] of [
   });
 }
 
-const program = new Command();
-program
-  .name('sr')
-  .description('boomerang-sr: diffusion super-resolution with Boomerang and a Patched Diffusion UNet')
-  .version('0.1.0')
-  .showHelpAfterError('(run sr --help for usage)')
-  .exitOverride();
-registerUpscale(program, controller.signal);
-registerInfo(program);
-registerEval(program, controller.signal);
-registerSweep(program, controller.signal);
-registerVary(program, controller.signal);
-registerDevices(program);
-registerWorker(program, controller.signal);
-registerQueue(program);
-
-try {
-  await program.parseAsync(process.argv);
-  process.exitCode = signalExit ?? EXIT.OK;
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // commander already printed its message (or the help/version text)
-    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-  } else {
-    // an abort caused by our own signal handler: say which signal, not just "Aborted"
-    const shown = signalExit !== null && err instanceof AbortError ? (controller.signal.reason as unknown) : err;
-    process.stderr.write(describeError(shown) + '\n');
-    if (process.env.SR_DEBUG && err instanceof Error) process.stderr.write((err.stack ?? '') + '\n');
-    process.exitCode = signalExit ?? exitCodeFor(err);
-  }
-}
+const code = await main(
+  { stdout: process.stdout, stderr: process.stderr, signal: controller.signal, argv: process.argv.slice(2) },
+  { debug: Boolean(process.env.SR_DEBUG) },
+);
+process.exitCode = signalExit ?? code;

@@ -1,5 +1,6 @@
 /** `sr info`: the model's manifest, its presets with what each costs, and the noise level each t means. */
 import type { Command } from 'commander';
+import type { CliContext } from './context.js';
 import { loadModel } from '../model/session.js';
 import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
@@ -43,7 +44,7 @@ function describe(p: PresetSettings): string {
     .join(', ');
 }
 
-export function registerInfo(program: Command): void {
+export function registerInfo(program: Command, ctx: CliContext): void {
   program
     .command('info')
     .description("print the model's manifest, presets and the noise level each t means")
@@ -54,7 +55,7 @@ export function registerInfo(program: Command): void {
       try {
         const m = model.manifest;
         if (flags.json) {
-          process.stdout.write(JSON.stringify(m.raw, null, 2) + '\n');
+          ctx.stdout.write(JSON.stringify(m.raw, null, 2) + '\n');
           return;
         }
         const s = makeSchedule(m.T, m.betas);
@@ -83,7 +84,7 @@ export function registerInfo(program: Command): void {
         ];
         const ev = raw.evaluation;
         if (ev && Object.keys(ev).length) lines.push('', 'evaluation  ' + JSON.stringify(ev));
-        process.stdout.write(lines.join('\n') + '\n');
+        ctx.stdout.write(lines.join('\n') + '\n');
       } finally {
         await model.dispose();
       }

@@ -2,20 +2,23 @@
  * A one-line progress display on stderr with ETA (redrawn in place on a TTY; on a pipe, at most one line every
  * few seconds so logs stay readable). Quiet mode prints nothing.
  */
+import type { TextSink } from './context.js';
+
 export interface ProgressLine {
   update(done: number, total: number, label: string): void;
   done(finalLine?: string): void;
+  /** A line above the bar (a warning, a failed file), which the bar does not tear; shown even when quiet. */
+  say(text: string): void;
 }
 
-export function createProgressLine(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressLine {
-  const stream = options.stream ?? process.stderr;
+export function createProgressLine(stream: TextSink, quiet = false): ProgressLine {
   const tty = Boolean(stream.isTTY);
   const start = performance.now();
-  let lastPrint = 0;
+  let lastPrint = -Infinity; // the first update prints at once, also on a pipe
   let drawn = false;
   return {
     update(done, total, label) {
-      if (options.quiet) return;
+      if (quiet) return;
       const now = performance.now();
       if (!tty && now - lastPrint < 5000 && done < total) return;
       lastPrint = now;
@@ -34,7 +37,11 @@ export function createProgressLine(options: { quiet?: boolean; stream?: NodeJS.W
     },
     done(finalLine) {
       if (tty && drawn) stream.write('\r\x1b[2K');
-      if (finalLine && !options.quiet) stream.write(finalLine + '\n');
+      if (finalLine && !quiet) stream.write(finalLine + '\n');
+    },
+    say(text) {
+      this.done();
+      stream.write(text + '\n');
     },
   };
 }

@@ -3,9 +3,9 @@
  * connected, and the latest failures with their reasons. Calls the library's queueStatus.
  */
 import type { Command } from 'commander';
-import { queueStatus } from '../queue/status.js';
+import type { CliContext } from './context.js';
 
-export function registerQueue(program: Command): void {
+export function registerQueue(program: Command, ctx: CliContext): void {
   program
     .command('queue')
     .description('show the jobs on a Redis queue by state, the connected workers and the latest failures (see docs/scaling-out.md)')
@@ -13,9 +13,10 @@ export function registerQueue(program: Command): void {
     .option('--clear-failed', 'after showing them, remove the failed jobs (a rerun of their command enqueues them again)')
     .option('--json', 'print the status as JSON')
     .action(async (flags: { queue: string; clearFailed?: boolean; json?: boolean }) => {
+      const { queueStatus } = await import('../queue/status.js'); // BullMQ loads only for the commands that use it
       const s = await queueStatus(flags.queue, { clearFailed: flags.clearFailed ?? false });
       if (flags.json) {
-        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
         return;
       }
       const c = s.counts;
@@ -26,6 +27,6 @@ export function registerQueue(program: Command): void {
       ];
       if (s.failed.length) out.push('latest failures:', ...s.failed.map((f) => `  ${f.at ?? '?'}  ${f.kind} ${f.id}: ${f.reason}`));
       if (flags.clearFailed) out.push(`removed ${s.cleared} failed job${s.cleared === 1 ? '' : 's'}`);
-      process.stdout.write(out.join('\n') + '\n');
+      ctx.stdout.write(out.join('\n') + '\n');
     });
 }

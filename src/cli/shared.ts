@@ -6,6 +6,7 @@ import type { ErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import { type DeviceRequest, type ModelSession, loadModel } from '../model/session.js';
 import { exitCodeForKind } from './exit-codes.js';
+import type { TextSink } from './context.js';
 import type { ProgressLine } from './progress.js';
 import type { WorkProgress } from '../run-context.js';
 
@@ -13,20 +14,19 @@ import type { WorkProgress } from '../run-context.js';
  * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a software
  * WebGPU adapter is skipped); with --device webgpu on a software adapter, a warning that it is slow (even with -q).
  */
-export async function openModel(spec: string | undefined, device: DeviceRequest | undefined, quiet: boolean): Promise<ModelSession> {
+export async function openModel(
+  stderr: TextSink,
+  spec: string | undefined,
+  device: DeviceRequest | undefined,
+  quiet: boolean,
+): Promise<ModelSession> {
   return loadModel(spec, {
     device: device ?? 'cpu',
     onNote: (n) => {
-      if (n.level === 'warning') process.stderr.write(`sr: warning: ${n.message}\n`);
-      else if (!quiet) process.stderr.write(`sr: ${n.message}\n`);
+      if (n.level === 'warning') stderr.write(`sr: warning: ${n.message}\n`);
+      else if (!quiet) stderr.write(`sr: ${n.message}\n`);
     },
   });
-}
-
-/** A line on stderr that does not tear the progress bar. */
-export function say(line: ProgressLine, text: string): void {
-  line.done();
-  process.stderr.write(text + '\n');
 }
 
 /** Progress on the line, warnings and each failed file's one line above it: what a batch and vary print. */
@@ -34,9 +34,9 @@ export function fileEvents(line: ProgressLine, signal: AbortSignal) {
   return {
     signal,
     onProgress: (e: WorkProgress) => line.update(e.done, e.total, e.label),
-    onWarning: (m: string) => say(line, `sr: warning: ${m}`),
+    onWarning: (m: string) => line.say(`sr: warning: ${m}`),
     onFile: (f: { status: string; error: string | null }) => {
-      if (f.status === 'failed') say(line, `sr: ${f.error}`);
+      if (f.status === 'failed') line.say(`sr: ${f.error}`);
     },
   };
 }

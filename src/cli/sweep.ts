@@ -5,6 +5,7 @@
  * the library's `runSweep` and `writeSweepReport`.
  */
 import type { Command } from 'commander';
+import type { CliContext } from './context.js';
 import { UsageError } from '../errors.js';
 import type { SamplerKind } from '../diffusion/samplers.js';
 import type { Kernel } from '../image/upsample.js';
@@ -53,7 +54,7 @@ const words = (flag: string, v: string): string[] => {
   return parts;
 };
 
-export function registerSweep(program: Command, signal: AbortSignal): void {
+export function registerSweep(program: Command, ctx: CliContext): void {
   program
     .command('sweep')
     .description(
@@ -91,8 +92,8 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: Flags) => {
       const options = toOptions(flags);
-      const line = createProgressLine({ quiet: flags.quiet ?? false });
-      options.signal = signal;
+      const line = createProgressLine(ctx.stderr, flags.quiet ?? false);
+      options.signal = ctx.signal;
       options.onProgress = (e) =>
         line.update(
           e.done,
@@ -103,12 +104,12 @@ export function registerSweep(program: Command, signal: AbortSignal): void {
         );
       const result = await runSweep(options);
       line.done(`sweep: ${result.meta.run.computed} results computed, ${result.meta.run.skipped} already in ${result.files.log}`);
-      process.stdout.write(formatSweep(result) + '\n');
+      ctx.stdout.write(formatSweep(result) + '\n');
       if (flags.report) {
         const files = await writeSweepReport(result);
-        process.stdout.write(`report: ${files.markdown}, ${files.html} (${files.plots.length} plot files, ${files.crops.length} crops)\n`);
+        ctx.stdout.write(`report: ${files.markdown}, ${files.html} (${files.plots.length} plot files, ${files.crops.length} crops)\n`);
       }
-      process.stdout.write(
+      ctx.stdout.write(
         `data: ${result.files.csv}, ${result.files.summaryCsv}, ${result.files.summaryJson}, ${result.files.recommendations}\n`,
       );
     });

@@ -16,19 +16,19 @@ import {
   type BatchOptions,
   type BatchOutcome,
 } from '../batch/batch.js';
-import { runPlanQueued } from '../batch/queued.js';
-import { connectQueue } from '../queue/connection.js';
 import { expandInputs, type InputItem } from '../batch/inputs.js';
 import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
+import { connectQueue } from '../queue/connection.js';
 import { resolveSettings, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
-import { fileEvents, openModel, say, writeReport } from './shared.js';
+import { type CliContext, commandLine } from './context.js';
+import { fileEvents, openModel, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -51,7 +51,7 @@ const LARGE_JOB_SECONDS = 600;
 
 const FORMATS = OUTPUT_EXTENSIONS.map((e) => e.slice(1));
 
-export function registerUpscale(program: Command, signal: AbortSignal): void {
+export function registerUpscale(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('upscale')
     .description('super-resolve images with Boomerang (upsample, noise to t, reverse diffusion; N passes)')
@@ -83,9 +83,9 @@ export function registerUpscale(program: Command, signal: AbortSignal): void {
     )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
-      const job = await prepare(inputs, flags);
-      if (job.toFolder) await runBatch(job, flags, signal);
-      else await runOne(job, inputs[0]!, flags, signal);
+      const job = await prepare(inputs, flags, ctx);
+      if (job.toFolder) await runBatch(job, flags, ctx);
+      else await runOne(job, inputs[0]!, flags, ctx);
     });
 }
 
@@ -102,7 +102,7 @@ interface Prepared {
 }
 
 /** Steps 1–2: the flags alone, whether this is a batch, then the manifest (t, steps, cascade, preset, tile checked once). */
-async function prepare(inputs: string[], flags: Flags): Promise<Prepared> {
+async function prepare(inputs: string[], flags: Flags, ctx: CliContext): Promise<Prepared> {
   // the input is checked first, by commander: it names what is missing in the order given
   if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
   const output = flags.output;
@@ -125,25 +125,25 @@ async function prepare(inputs: string[], flags: Flags): Promise<Prepared> {
   if (tile !== undefined && tile % manifest.multiple !== 0) {
     throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
   }
-  const meta = { command: ['sr', 'upscale', ...process.argv.slice(3)].join(' '), options: { ...flags, inputs } };
+  const meta = { command: commandLine(ctx), options: { ...flags, inputs } };
   return { output, options, items, toFolder, manifest, resolved, quiet: flags.quiet ?? false, meta };
 }
 
 /** Steps 3–5 for a batch: plan and check every output (the library), then the model once, here or on the queue. */
-async function runBatch(p: Prepared, flags: Flags, signal: AbortSignal): Promise<void> {
+async function runBatch(p: Prepared, flags: Flags, ctx: CliContext): Promise<void> {
   const { output, options, manifest, quiet } = p;
   const plan = await planBatch(p.items, output, p.resolved, manifest, options);
-  confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags);
+  confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags, ctx);
   const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
   await ensureOutDir(output);
-  const line = createProgressLine({ quiet });
-  const events: BatchEvents = fileEvents(line, signal);
-  const model = queue ? null : await openModel(flags.model, options.device, quiet);
+  const line = createProgressLine(ctx.stderr, quiet);
+  const events: BatchEvents = fileEvents(line, ctx.signal);
+  const model = queue ? null : await openModel(ctx.stderr, flags.model, options.device, quiet);
   let outcome: BatchOutcome;
   try {
     outcome = model
       ? await runPlan(plan, model, options, events)
-      : await runPlanQueued(plan, queue!, flags.model, manifest, options, events);
+      : await (await import('../batch/queued.js')).runPlanQueued(plan, queue!, flags.model, manifest, options, events);
   } finally {
     line.done();
     await model?.dispose();
@@ -156,7 +156,7 @@ async function runBatch(p: Prepared, flags: Flags, signal: AbortSignal): Promise
     if (s.failed) parts.push(`${s.failed} failed`);
     if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
-    process.stderr.write(
+    ctx.stderr.write(
       `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
         (flags.json ? ` (report ${flags.json})` : '') +
         '\n',
@@ -168,24 +168,24 @@ async function runBatch(p: Prepared, flags: Flags, signal: AbortSignal): Promise
 }
 
 /** Steps 3–5 for one input: its header and output(s) (the library), then the model file's sha256, then the work. */
-async function runOne(p: Prepared, input: string, flags: Flags, signal: AbortSignal): Promise<void> {
+async function runOne(p: Prepared, input: string, flags: Flags, ctx: CliContext): Promise<void> {
   const { options, quiet } = p;
   const one = await planFile(input, p.output, p.resolved, p.manifest, options);
-  confirmLarge([one.estimate], one.job.input, flags);
+  confirmLarge([one.estimate], one.job.input, flags, ctx);
   const files = one.job.files!;
   if (one.skip) {
-    if (!quiet) process.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+    if (!quiet) ctx.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
     return;
   }
-  const model = await openModel(flags.model, options.device, quiet);
-  const line = createProgressLine({ quiet });
+  const model = await openModel(ctx.stderr, flags.model, options.device, quiet);
+  const line = createProgressLine(ctx.stderr, quiet);
   const started = new Date();
   try {
     const r = await processFile(
       one.job,
       model,
       options,
-      { signal, onWarning: (m) => say(line, `sr: warning: ${m}`), onFraction: (f, label) => line.update(f, 1, label) },
+      { signal: ctx.signal, onWarning: (m) => line.say(`sr: warning: ${m}`), onFraction: (f, label) => line.update(f, 1, label) },
       one.info,
     );
     const s = r.settings!;
@@ -217,7 +217,7 @@ async function runOne(p: Prepared, input: string, flags: Flags, signal: AbortSig
  * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
  * cost; with --yes, says the estimate and goes on.
  */
-function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string, flags: Flags): void {
+function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string, flags: Flags, ctx: CliContext): void {
   const known = estimates.filter((e): e is WorkEstimate => e !== null);
   const seconds = known.reduce((a, e) => a + (e.cpuSeconds ?? 0), 0);
   if (seconds <= LARGE_JOB_SECONDS) return;
@@ -227,7 +227,7 @@ function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string,
     `${what}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
     `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
   if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
-  if (!flags.quiet) process.stderr.write(`sr: ${text}; starting (--yes)\n`);
+  if (!flags.quiet) ctx.stderr.write(`sr: ${text}; starting (--yes)\n`);
 }
 
 const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);

@@ -9,15 +9,15 @@ import { InputError, UsageError } from '../errors.js';
 import { ensureOutDir } from '../batch/batch.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
+import { connectQueue } from '../queue/connection.js';
 import { positiveInteger } from '../validate.js';
 import { runVaryPlan, type VaryDatasetOptions, type VaryEvents, type VaryOutcome } from '../vary/dataset.js';
-import { runVaryPlanQueued } from '../vary/queued.js';
-import { connectQueue } from '../queue/connection.js';
 import { planVary } from '../vary/plan.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
 import { checkConsistency, resolveVarySettings } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
+import { type CliContext, commandLine } from './context.js';
 import { fileEvents, openModel, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
@@ -34,7 +34,7 @@ interface Flags extends MethodFlags {
   queue?: string;
 }
 
-export function registerVary(program: Command, signal: AbortSignal): void {
+export function registerVary(program: Command, ctx: CliContext): void {
   program
     .command('vary')
     .description('local samples of images for augmentation or an anonymised copy (Boomerang at factor 1; t sets how far a sample may move)')
@@ -71,14 +71,14 @@ export function registerVary(program: Command, signal: AbortSignal): void {
       const options = toOptions(flags);
       if (inputs.length === 0 || flags.output === undefined) {
         const dir = reportOnly(inputs, flags);
-        await report(dir, flags.quiet ?? false, signal);
+        await report(dir, flags.quiet ?? false, ctx);
         return;
       }
-      const outcome = await runVary(inputs, flags.output, options, flags, signal);
+      const outcome = await runVary(inputs, flags.output, options, flags, ctx);
       if (flags.report && !outcome.stoppedBy && outcome.report.summary.ok + outcome.report.summary.skipped > 0) {
-        await report(flags.output, flags.quiet ?? false, signal);
+        await report(flags.output, flags.quiet ?? false, ctx);
       }
-      finish(outcome, flags);
+      finish(outcome, flags, ctx);
     });
 }
 
@@ -122,13 +122,7 @@ function toOptions(f: Flags): VaryDatasetOptions {
 }
 
 /** Plans (manifest, inputs, outputs), loads the model once and runs, with a progress line. */
-async function runVary(
-  inputs: string[],
-  outDir: string,
-  options: VaryDatasetOptions,
-  flags: Flags,
-  signal: AbortSignal,
-): Promise<VaryOutcome> {
+async function runVary(inputs: string[], outDir: string, options: VaryDatasetOptions, flags: Flags, ctx: CliContext): Promise<VaryOutcome> {
   const manifest = await loadManifest(resolveModelDir(flags.model));
   const settings = resolveVarySettings(options, manifest);
   const tile = options.tiling?.tile;
@@ -139,18 +133,14 @@ async function runVary(
   const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
   await ensureOutDir(outDir);
   const quiet = flags.quiet ?? false;
-  const line = createProgressLine({ quiet });
-  const events: VaryEvents = fileEvents(line, signal);
-  const model = queue ? null : await openModel(flags.model, options.device, quiet);
+  const line = createProgressLine(ctx.stderr, quiet);
+  const events: VaryEvents = fileEvents(line, ctx.signal);
+  const model = queue ? null : await openModel(ctx.stderr, flags.model, options.device, quiet);
   try {
     const outcome = model
       ? await runVaryPlan({ ...plan, settings: { ...settings, device: model.device } }, model, options, events)
-      : await runVaryPlanQueued(plan, queue!, flags.model, manifest, options, events);
-    if (flags.json)
-      await writeReport(flags.json, outcome.report, {
-        command: ['sr', 'vary', ...process.argv.slice(3)].join(' '),
-        options: { ...flags, inputs },
-      });
+      : await (await import('../vary/queued.js')).runVaryPlanQueued(plan, queue!, flags.model, manifest, options, events);
+    if (flags.json) await writeReport(flags.json, outcome.report, { command: commandLine(ctx), options: { ...flags, inputs } });
     return outcome;
   } finally {
     line.done();
@@ -159,14 +149,14 @@ async function runVary(
 }
 
 /** The summary line, then the exit: the stop's error, or an InputError when any file failed. */
-function finish({ report, stoppedBy }: VaryOutcome, flags: Flags): void {
+function finish({ report, stoppedBy }: VaryOutcome, flags: Flags, ctx: CliContext): void {
   const s = report.summary;
   if (!flags.quiet || s.failed > 0) {
     const parts = [`${s.ok} ok`];
     if (s.failed) parts.push(`${s.failed} failed`);
     if (s.skipped) parts.push(`${s.skipped} skipped (samples exist, --resume)`);
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
-    process.stderr.write(
+    ctx.stderr.write(
       `sr: ${parts.join(', ')} of ${s.total} files (${s.samplesWritten} samples written, ${s.samplesSkipped} skipped) ` +
         `in ${report.seconds.toFixed(1)} s -> ${report.outputDir}${flags.json ? ` (report ${flags.json})` : ''}\n`,
     );
@@ -178,8 +168,9 @@ function finish({ report, stoppedBy }: VaryOutcome, flags: Flags): void {
 }
 
 /** The table on stdout; report.md, report.json and the plot in the folder. */
-async function report(dir: string, quiet: boolean, signal: AbortSignal): Promise<void> {
-  const { analysis, files } = await writeVaryReport(dir, { signal, onWarning: (m) => process.stderr.write(`sr: warning: ${m}\n`) });
-  process.stdout.write(formatVaryTable(analysis) + '\n');
-  if (!quiet) process.stderr.write(`sr: report ${files.markdown}, ${files.json}, ${files.svg}, ${files.png}\n`);
+async function report(dir: string, quiet: boolean, ctx: CliContext): Promise<void> {
+  const onWarning = (m: string) => ctx.stderr.write(`sr: warning: ${m}\n`);
+  const { analysis, files } = await writeVaryReport(dir, { signal: ctx.signal, onWarning });
+  ctx.stdout.write(formatVaryTable(analysis) + '\n');
+  if (!quiet) ctx.stderr.write(`sr: report ${files.markdown}, ${files.json}, ${files.svg}, ${files.png}\n`);
 }

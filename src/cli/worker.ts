@@ -4,7 +4,7 @@
  * One line per job on stderr (none with -q but failures). Calls the library's runWorker.
  */
 import type { Command } from 'commander';
-import { runWorker } from '../queue/worker.js';
+import type { CliContext } from './context.js';
 import { positiveInteger } from '../validate.js';
 import { parseDevice } from './method-flags.js';
 import { parseNumber } from './parse.js';
@@ -18,7 +18,7 @@ interface Flags {
   quiet?: boolean;
 }
 
-export function registerWorker(program: Command, signal: AbortSignal): void {
+export function registerWorker(program: Command, ctx: CliContext): void {
   program
     .command('worker')
     .description(
@@ -32,14 +32,15 @@ export function registerWorker(program: Command, signal: AbortSignal): void {
     .option('-q, --quiet', 'print only failures')
     .action(async (flags: Flags) => {
       const quiet = flags.quiet ?? false;
-      const say = (line: string) => process.stderr.write(`sr worker: ${line}\n`);
+      const say = (line: string) => ctx.stderr.write(`sr worker: ${line}\n`);
+      const { runWorker } = await import('../queue/worker.js'); // BullMQ loads only for the commands that use it
       const summary = await runWorker({
         queue: flags.queue,
         concurrency: positiveInteger('--concurrency', parseNumber('--concurrency', flags.concurrency)),
         device: parseDevice(flags.device),
         ...(flags.threads !== undefined ? { threads: positiveInteger('--threads', parseNumber('--threads', flags.threads)) } : {}),
         stallSeconds: parseNumber('--stall-seconds', flags.stallSeconds),
-        signal,
+        signal: ctx.signal,
         onEvent: (e) => {
           if (e.type === 'failed') say(`failed ${e.kind} ${e.label}: ${e.reason}`);
           else if (e.type === 'error') say(`warning: ${e.message}`);

@@ -17,7 +17,6 @@ import { loadModel, type DeviceRequest, type ModelSession } from '../model/sessi
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { connectQueue, type QueueTarget } from '../queue/connection.js';
-import { dispatch } from '../queue/dispatch.js';
 import { modelRef } from '../queue/jobs.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
 import { computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
@@ -289,6 +288,7 @@ async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget
   const ref = s.manifest ? modelRef(spec, s.manifest) : null;
   const save = options.saveImages ?? 'first';
   const units = s.plan.tasks.map((task) => sweepUnit(task, s.sets.get(task.factor)!, { options, run: s.run, ref, save }));
+  const { dispatch } = await import('../queue/dispatch.js'); // BullMQ loads only for a queued sweep
   await dispatch<string>(queue, units, {
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (e) =>

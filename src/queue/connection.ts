@@ -4,7 +4,7 @@
  * the connection options BullMQ opens its own clients with. The queue's name is fixed, so workers and the
  * commands that enqueue meet without configuration.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { QueueError, UsageError } from '../errors.js';
 
 /** The BullMQ queue every command enqueues to and every worker takes from. */
@@ -47,6 +47,7 @@ export function parseQueueUrl(url: string): QueueTarget {
 /** Parses the URL and pings Redis once (within `timeoutMs`): a QueueError naming the URL and the reason when it cannot. */
 export async function connectQueue(url: string, timeoutMs = 3000): Promise<QueueTarget> {
   const target = parseQueueUrl(url);
+  const { Redis } = await import('ioredis'); // loaded on first use: commands without a queue start faster
   const client = new Redis({
     ...target.connection,
     lazyConnect: true,

@@ -1,4 +1,4 @@
-/** Shared by test/robustness-*.test.ts: the built CLI, temp folders, and hand-made files (bombs, BMPs). */
+/** Shared by the CLI tests: `sr` in-process and as a process, temp folders, and hand-made files (bombs, BMPs). */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { main } from '../src/cli/main.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cli = join(root, 'dist', 'src', 'cli', 'index.js');
@@ -14,8 +15,37 @@ export const FAST = ['--model', 'fixture', '--steps', '2', '--t', '20', '--seed'
 
 export const tempDir = (tag: string): string => mkdtempSync(join(tmpdir(), `sr-rob-${tag}-`));
 
-export function sr(args: string[], cwd = root): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd, env: { ...process.env, SR_DEBUG: '' } });
+export interface SrResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `sr <args>` in this process (the CLI's `main`, with stdout and stderr collected): the same parsing, messages and
+ * exit codes as the binary without a process start. `cwd` applies for the call (tests in a file run one at a time).
+ */
+export async function sr(args: string[], cwd = root, signal = new AbortController().signal): Promise<SrResult> {
+  let stdout = '';
+  let stderr = '';
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    const status = await main({
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      signal,
+      argv: args,
+    });
+    return { status, stdout, stderr };
+  } finally {
+    process.chdir(before);
+  }
+}
+
+/** `sr <args>` as a process: for what only a process shows (signals, the binary's start, pipes, environment). */
+export function srProcess(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, SR_DEBUG: '', ...env } });
 }
 
 /** Runs the CLI and sends `signal` once stderr matches `when`; resolves with the exit status and stderr. */
