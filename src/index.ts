@@ -1,5 +1,6 @@
 /**
- * boomerang-sr's public API: the pipeline (upscale one image, a file, a batch; load a model once), the
+ * boomerang-sr's public API: the pipeline (upscale one image, a file, a batch; `upscaleInputs` is `sr upscale` as
+ * one call: files, folders or globs, here or on a queue; load a model once), the
  * evaluator (score against ground truth, sweep settings: `runSweep({ …, queue })` runs a sweep on the workers of a
  * Redis queue) and the queue worker (`runWorker`). Everything else is internal.
  *
@@ -21,6 +22,8 @@ export type {
 } from './upscale.js';
 export { upscaleBatch } from './batch/batch.js';
 export type { BatchEvents, BatchOptions, BatchOutcome, BatchReport, FileReport, FileStatus } from './batch/batch.js';
+export { upscaleInputs } from './batch/upscale-inputs.js';
+export type { PlannedWork, UpscaleInputsEvents, UpscaleInputsOptions, UpscaleInputsOutcome } from './batch/upscale-inputs.js';
 export { vary, varyDataset, analyseVary, writeVaryReport } from './vary/index.js';
 export type { VaryDatasetOptions, VaryEvents, VaryImageOptions, VaryOutcome, VaryRecord, VaryReport, VaryResult } from './vary/index.js';
 export { loadModel } from './model/session.js';

@@ -18,7 +18,7 @@ import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, tilePlan, type TilingOptions } from './model/denoiser.js';
 import type { ModelManifest, PresetSettings } from './model/manifest.js';
-import { loadModel, type Device, type DeviceRequest, type ModelSession } from './model/session.js';
+import { loadModel, type Device, type DeviceNote, type DeviceRequest, type ModelSession } from './model/session.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
@@ -208,9 +208,13 @@ export async function upscale(input: ImageTensor | string | Buffer, options: Ups
 }
 
 /** Loads the model named in options (or uses the one given), runs `fn`, and releases a model it loaded. */
-export async function withModel<R>(options: Pick<UpscaleOptions, 'model' | 'device'>, fn: (m: ModelSession) => Promise<R>): Promise<R> {
+export async function withModel<R>(
+  options: Pick<UpscaleOptions, 'model' | 'device'>,
+  fn: (m: ModelSession) => Promise<R>,
+  onNote?: (note: DeviceNote) => void,
+): Promise<R> {
   if (typeof options.model === 'object') return fn(options.model);
-  const model = await loadModel(options.model, { device: options.device ?? 'cpu' });
+  const model = await loadModel(options.model, { device: options.device ?? 'cpu', ...(onNote ? { onNote } : {}) });
   try {
     return await fn(model);
   } finally {

@@ -11,6 +11,8 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { fillWeights, upscaleBatch, type BatchReport } from '../src/batch/batch.js';
 import { expandInputs, glob } from '../src/batch/inputs.js';
+import { upscaleInputs, type PlannedWork } from '../src/batch/upscale-inputs.js';
+import { UsageError } from '../src/errors.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { FAST, rgbPng, sr, srInterrupted, tempDir } from './cli-helpers.js';
 
@@ -263,6 +265,41 @@ test('SIGTERM during a batch: exit 143, the report marks the file interrupted an
     readdirSync(dir).filter((f) => f.endsWith('.tmp')),
     [],
   );
+});
+
+test('upscaleInputs (the library): onPlan sees the work before anything is written or loaded; one file or a folder', async () => {
+  const plans: PlannedWork[] = [];
+  const refuse = (w: PlannedWork) => {
+    plans.push(w);
+    throw new UsageError('too costly');
+  };
+  const out = join(dir, 'out-inputs');
+  await assert.rejects(upscaleInputs([photos], out, { model: 'fixture', steps: 2, t: 20 }, { onPlan: refuse }), /too costly/);
+  assert.equal(plans[0]!.kind, 'batch');
+  assert.equal(plans[0]!.label, '5 files');
+  assert.equal(plans[0]!.estimates.filter((e) => e === null).length, 1, 'the broken file has no estimate');
+  assert.throws(() => statSync(out), 'the output folder is not made');
+  const one = join(dir, 'one.png');
+  await assert.rejects(upscaleInputs([join(photos, 'a.png')], one, { model: 'fixture' }, { onPlan: refuse }), /too costly/);
+  assert.deepEqual([plans[1]!.kind, plans[1]!.label], ['file', join(photos, 'a.png')]);
+  const fractions: number[] = [];
+  const done = await upscaleInputs(
+    [join(photos, 'a.png')],
+    one,
+    { model: 'fixture', steps: 2, t: 20, seed: 1 },
+    { onProgress: (e) => fractions.push(e.done / e.total) },
+  );
+  assert.equal(done.kind, 'file');
+  assert.equal(done.report.outputDir, null);
+  assert.deepEqual(
+    done.report.files.map((f) => [f.status, f.width, f.height]),
+    [['ok', 48, 32]],
+  );
+  assert.ok(fractions.length > 0 && fractions.every((x) => x >= 0 && x <= 1));
+  const skipped = await upscaleInputs([join(photos, 'a.png')], one, { model: 'fixture', resume: true });
+  assert.equal(skipped.report.files[0]!.status, 'skipped');
+  await assert.rejects(upscaleInputs([join(photos, 'a.png')], one, { force: true, resume: true }), UsageError);
+  await assert.rejects(upscaleInputs([join(photos, 'a.png')], one, { queue: 'redis://127.0.0.1:1' }), /--queue runs batches/);
 });
 
 test("batch progress is weighted by each file's work; an unreadable file counts as the mean of the others", () => {

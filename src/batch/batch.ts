@@ -378,11 +378,11 @@ export function markSkipped(file: FileReport): void {
   file.error = 'output exists (--resume)';
 }
 
-/** The batch report from the per-file reports. */
-export function batchReport(plan: BatchPlan, model: string, files: FileReport[], started: Date, seconds: number): BatchReport {
+/** The report from the per-file reports (`outDir` null: one file to one output). */
+export function batchReport(outDir: string | null, model: string, files: FileReport[], started: Date, seconds: number): BatchReport {
   const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
   for (const f of files) summary[f.status] += 1;
-  return { tool: 'boomerang-sr', started: started.toISOString(), seconds: round(seconds), outputDir: plan.outDir, model, summary, files };
+  return { tool: 'boomerang-sr', started: started.toISOString(), seconds: round(seconds), outputDir: outDir, model, summary, files };
 }
 
 /** Work weights of a plan's jobs for progress (pixels × model evaluations; an unknown one as the mean). */
@@ -428,7 +428,7 @@ export async function runPlan(
       break;
     }
   }
-  return { report: batchReport(plan, model.manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
+  return { report: batchReport(plan.outDir, model.manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 
 async function allExist(paths: readonly string[]): Promise<boolean> {

@@ -112,7 +112,7 @@ export async function runPlanQueued(
     stoppedBy = err;
     if (err instanceof AbortError) markInterrupted(files);
   }
-  return { report: batchReport(plan, manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
+  return { report: batchReport(plan.outDir, manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 
 export const upscaleHandler: JobHandler<UpscaleJobData> = {

@@ -1,32 +1,24 @@
 /**
- * What several commands print or write the same way: the model load with its device notes, a line above the
+ * What several commands print or write the same way: the model's device notes, the file events above the
  * progress bar, and the --json report with each failed file's exit code.
  */
 import type { ErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
-import { type DeviceRequest, type ModelSession, loadModel } from '../model/session.js';
+import type { DeviceNote } from '../model/session.js';
 import { exitCodeForKind } from './exit-codes.js';
 import type { TextSink } from './context.js';
 import type { ProgressLine } from './progress.js';
 import type { WorkProgress } from '../run-context.js';
 
 /**
- * Loads the model once and prints the device notes: with --device auto, which device it chose and why (a software
- * WebGPU adapter is skipped); with --device webgpu on a software adapter, a warning that it is slow (even with -q).
+ * The device notes of a model load: with --device auto, which device it chose and why (a software WebGPU adapter
+ * is skipped); with --device webgpu on a software adapter, a warning that it is slow (shown even with -q).
  */
-export async function openModel(
-  stderr: TextSink,
-  spec: string | undefined,
-  device: DeviceRequest | undefined,
-  quiet: boolean,
-): Promise<ModelSession> {
-  return loadModel(spec, {
-    device: device ?? 'cpu',
-    onNote: (n) => {
-      if (n.level === 'warning') stderr.write(`sr: warning: ${n.message}\n`);
-      else if (!quiet) stderr.write(`sr: ${n.message}\n`);
-    },
-  });
+export function noteWriter(stderr: TextSink, quiet: boolean): (n: DeviceNote) => void {
+  return (n) => {
+    if (n.level === 'warning') stderr.write(`sr: warning: ${n.message}\n`);
+    else if (!quiet) stderr.write(`sr: ${n.message}\n`);
+  };
 }
 
 /** Progress on the line, warnings and each failed file's one line above it: what a batch and vary print. */

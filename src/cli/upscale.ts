@@ -1,35 +1,21 @@
 /**
- * `sr upscale IN -o OUT` and `sr upscale DIR|GLOB|IN... -o OUTDIR`. Order of checks, so the cheapest and most
- * certain error wins: flags (usage, 2) → the model's manifest, which t/preset are checked against (model, 4) →
- * inputs: header, pixel limit, output size (input 3 / usage 2) → outputs: the input itself, existing files,
- * the folder (output, 5) → the model file's sha256 (model, 4) → work. Batches report bad files and go on.
+ * `sr upscale IN -o OUT` and `sr upscale DIR|GLOB|IN... -o OUTDIR`: parses the flags and calls the library's
+ * `upscaleInputs` (which runs every check, cheapest and most certain first, before the model loads), refuses a job
+ * over LARGE_JOB_SECONDS without --yes from its plan, renders progress, the result line or the batch summary, and
+ * writes the --json report. Batches report bad files and go on; the exit is 3 when any failed.
  */
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  ensureOutDir,
-  planBatch,
-  planFile,
-  processFile,
-  runPlan,
-  type BatchEvents,
-  type BatchOptions,
-  type BatchOutcome,
-} from '../batch/batch.js';
-import { expandInputs, type InputItem } from '../batch/inputs.js';
+import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type UpscaleInputsOutcome } from '../batch/upscale-inputs.js';
 import { InputError, UsageError } from '../errors.js';
-import { OUTPUT_EXTENSIONS, formatFromPath } from '../image/io.js';
+import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import { loadManifest, type ModelManifest } from '../model/manifest.js';
-import { resolveModelDir } from '../model/locate.js';
-import { connectQueue } from '../queue/connection.js';
-import { resolveSettings, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import type { WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
-import { parseNumber } from './parse.js';
-import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { type CliContext, commandLine } from './context.js';
-import { fileEvents, openModel, writeReport } from './shared.js';
+import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
+import { parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
+import { fileEvents, noteWriter, writeReport } from './shared.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -83,75 +69,47 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
     )
     .option('-q, --quiet', 'no progress output')
     .action(async (inputs: string[], flags: Flags) => {
-      const job = await prepare(inputs, flags, ctx);
-      if (job.toFolder) await runBatch(job, flags, ctx);
-      else await runOne(job, inputs[0]!, flags, ctx);
+      // the input is checked first, by commander: it names what is missing in the order given
+      if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
+      const options = toOptions(flags);
+      const quiet = flags.quiet ?? false;
+      const line = createProgressLine(ctx.stderr, quiet);
+      let outcome: UpscaleInputsOutcome;
+      try {
+        outcome = await upscaleInputs(inputs, flags.output, options, {
+          ...fileEvents(line, ctx.signal),
+          onPlan: (work) => confirmLarge(work, flags, ctx),
+          onNote: noteWriter(ctx.stderr, quiet),
+        });
+      } finally {
+        line.done();
+      }
+      if (flags.json) await writeReport(flags.json, outcome.report, { command: commandLine(ctx), options: { ...flags, inputs } });
+      if (outcome.kind === 'file') fileDone(outcome, flags, ctx);
+      else batchDone(outcome, flags.output, flags, ctx);
     });
 }
 
-/** What both paths share once the flags and the manifest are checked. */
-interface Prepared {
-  output: string;
-  options: BatchOptions;
-  items: InputItem[];
-  toFolder: boolean;
-  manifest: ModelManifest;
-  resolved: UpscaleSettings;
-  quiet: boolean;
-  meta: { command: string; options: Record<string, unknown> };
+/** One file: what was written, with the settings used, or that it was skipped. */
+function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContext): void {
+  if (flags.quiet) return;
+  const r = report.files[0]!;
+  if (r.status === 'skipped') {
+    ctx.stderr.write(`sr: ${r.outputs.join(', ')} exist${r.outputs.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+    return;
+  }
+  const s = r.settings!;
+  ctx.stderr.write(
+    `wrote ${r.outputs.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
+      `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
+  );
 }
 
-/** Steps 1–2: the flags alone, whether this is a batch, then the manifest (t, steps, cascade, preset, tile checked once). */
-async function prepare(inputs: string[], flags: Flags, ctx: CliContext): Promise<Prepared> {
-  // the input is checked first, by commander: it names what is missing in the order given
-  if (flags.output === undefined) throw new UsageError("required option '-o, --output <path>' not specified");
-  const output = flags.output;
-  const options = toOptions(flags);
-  if (flags.force && flags.resume)
-    throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-  const { items, batch } = await expandInputs(inputs);
-  const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
-  const toFolder = batch || outIsDir || /[\\/]$/.test(output);
-  if (flags.queue !== undefined && !toFolder) {
-    throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
-  }
-  if (!toFolder) {
-    if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
-    formatFromPath(output);
-  }
-  const manifest = await loadManifest(resolveModelDir(flags.model));
-  const resolved = resolveSettings(options, manifest);
-  const tile = options.tiling?.tile;
-  if (tile !== undefined && tile % manifest.multiple !== 0) {
-    throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
-  }
-  const meta = { command: commandLine(ctx), options: { ...flags, inputs } };
-  return { output, options, items, toFolder, manifest, resolved, quiet: flags.quiet ?? false, meta };
-}
-
-/** Steps 3–5 for a batch: plan and check every output (the library), then the model once, here or on the queue. */
-async function runBatch(p: Prepared, flags: Flags, ctx: CliContext): Promise<void> {
-  const { output, options, manifest, quiet } = p;
-  const plan = await planBatch(p.items, output, p.resolved, manifest, options);
-  confirmLarge(plan.estimates, `${plan.jobs.length} files`, flags, ctx);
-  const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
-  await ensureOutDir(output);
-  const line = createProgressLine(ctx.stderr, quiet);
-  const events: BatchEvents = fileEvents(line, ctx.signal);
-  const model = queue ? null : await openModel(ctx.stderr, flags.model, options.device, quiet);
-  let outcome: BatchOutcome;
-  try {
-    outcome = model
-      ? await runPlan(plan, model, options, events)
-      : await (await import('../batch/queued.js')).runPlanQueued(plan, queue!, flags.model, manifest, options, events);
-  } finally {
-    line.done();
-    await model?.dispose();
-  }
-  const { report, stoppedBy } = outcome;
-  if (flags.json) await writeReport(flags.json, report, p.meta);
+/** A batch: the summary line, then the exit: the stop's error, or an InputError when any file failed. */
+function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, flags: Flags, ctx: CliContext): void {
   const s = report.summary;
-  if (!quiet || s.failed > 0) {
+  if (!flags.quiet || s.failed > 0) {
     const parts = [`${s.ok} ok`];
     if (s.failed) parts.push(`${s.failed} failed`);
     if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
@@ -167,64 +125,18 @@ async function runBatch(p: Prepared, flags: Flags, ctx: CliContext): Promise<voi
     throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
 }
 
-/** Steps 3–5 for one input: its header and output(s) (the library), then the model file's sha256, then the work. */
-async function runOne(p: Prepared, input: string, flags: Flags, ctx: CliContext): Promise<void> {
-  const { options, quiet } = p;
-  const one = await planFile(input, p.output, p.resolved, p.manifest, options);
-  confirmLarge([one.estimate], one.job.input, flags, ctx);
-  const files = one.job.files!;
-  if (one.skip) {
-    if (!quiet) ctx.stderr.write(`sr: ${files.join(', ')} exist${files.length === 1 ? 's' : ''}; skipped (--resume)\n`);
-    return;
-  }
-  const model = await openModel(ctx.stderr, flags.model, options.device, quiet);
-  const line = createProgressLine(ctx.stderr, quiet);
-  const started = new Date();
-  try {
-    const r = await processFile(
-      one.job,
-      model,
-      options,
-      { signal: ctx.signal, onWarning: (m) => line.say(`sr: warning: ${m}`), onFraction: (f, label) => line.update(f, 1, label) },
-      one.info,
-    );
-    const s = r.settings!;
-    line.done(
-      `wrote ${files.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-        `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
-        `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}`,
-    );
-    if (flags.json) {
-      const summary = { total: 1, ok: 1, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
-      const report = {
-        tool: 'boomerang-sr',
-        started: started.toISOString(),
-        seconds: r.seconds,
-        outputDir: null,
-        model: s.model,
-        summary,
-        files: [r],
-      };
-      await writeReport(flags.json, report, p.meta);
-    }
-  } finally {
-    line.done();
-    await model.dispose();
-  }
-}
-
 /**
  * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
  * cost; with --yes, says the estimate and goes on.
  */
-function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string, flags: Flags, ctx: CliContext): void {
-  const known = estimates.filter((e): e is WorkEstimate => e !== null);
+function confirmLarge(work: PlannedWork, flags: Flags, ctx: CliContext): void {
+  const known = work.estimates.filter((e): e is WorkEstimate => e !== null);
   const seconds = known.reduce((a, e) => a + (e.cpuSeconds ?? 0), 0);
   if (seconds <= LARGE_JOB_SECONDS) return;
   const tiles = known.reduce((a, e) => a + e.tiles, 0);
   const evals = known.reduce((a, e) => a + e.tiles * e.evaluations, 0);
   const text =
-    `${what}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
+    `${work.label}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
     `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
   if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
   if (!flags.quiet) ctx.stderr.write(`sr: ${text}; starting (--yes)\n`);
@@ -232,8 +144,8 @@ function confirmLarge(estimates: readonly (WorkEstimate | null)[], what: string,
 
 const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
-function toOptions(f: Flags): BatchOptions {
-  const o: BatchOptions = parseMethodFlags(f);
+function toOptions(f: Flags): UpscaleInputsOptions {
+  const o: UpscaleInputsOptions = parseMethodFlags(f);
   if (f.factor !== undefined) o.factor = positiveInteger('factor', parseNumber('--factor', f.factor));
   if (f.model !== undefined) o.model = f.model;
   if (f.device !== undefined) o.device = parseDevice(f.device);
@@ -241,5 +153,6 @@ function toOptions(f: Flags): BatchOptions {
   if (f.format !== undefined) o.format = oneOf('--format', f.format.toLowerCase().replace(/^\./, ''), FORMATS);
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
+  if (f.queue !== undefined) o.queue = f.queue;
   return o;
 }

@@ -6,19 +6,14 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
-import { ensureOutDir } from '../batch/batch.js';
-import { loadManifest } from '../model/manifest.js';
-import { resolveModelDir } from '../model/locate.js';
-import { connectQueue } from '../queue/connection.js';
 import { positiveInteger } from '../validate.js';
-import { runVaryPlan, type VaryDatasetOptions, type VaryEvents, type VaryOutcome } from '../vary/dataset.js';
-import { planVary } from '../vary/plan.js';
+import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
-import { checkConsistency, resolveVarySettings } from '../vary/settings.js';
+import { checkConsistency } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { type CliContext, commandLine } from './context.js';
-import { fileEvents, openModel, writeReport } from './shared.js';
+import { fileEvents, noteWriter, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -118,34 +113,22 @@ function toOptions(f: Flags): VaryDatasetOptions {
   if (f.force && f.resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
+  if (f.queue !== undefined) o.queue = f.queue;
   return o;
 }
 
-/** Plans (manifest, inputs, outputs), loads the model once and runs, with a progress line. */
+/** The run (the library's varyDataset), with a progress line, the device notes and the --json report. */
 async function runVary(inputs: string[], outDir: string, options: VaryDatasetOptions, flags: Flags, ctx: CliContext): Promise<VaryOutcome> {
-  const manifest = await loadManifest(resolveModelDir(flags.model));
-  const settings = resolveVarySettings(options, manifest);
-  const tile = options.tiling?.tile;
-  if (tile !== undefined && tile % manifest.multiple !== 0) {
-    throw new UsageError(`Expected tile to be a positive multiple of ${manifest.multiple} but received ${tile}`);
-  }
-  const plan = await planVary(inputs, outDir, settings, manifest, options);
-  const queue = flags.queue !== undefined ? await connectQueue(flags.queue) : null; // unreachable: nothing written
-  await ensureOutDir(outDir);
   const quiet = flags.quiet ?? false;
   const line = createProgressLine(ctx.stderr, quiet);
-  const events: VaryEvents = fileEvents(line, ctx.signal);
-  const model = queue ? null : await openModel(ctx.stderr, flags.model, options.device, quiet);
+  let outcome: VaryOutcome;
   try {
-    const outcome = model
-      ? await runVaryPlan({ ...plan, settings: { ...settings, device: model.device } }, model, options, events)
-      : await (await import('../vary/queued.js')).runVaryPlanQueued(plan, queue!, flags.model, manifest, options, events);
-    if (flags.json) await writeReport(flags.json, outcome.report, { command: commandLine(ctx), options: { ...flags, inputs } });
-    return outcome;
+    outcome = await varyDataset(inputs, outDir, options, { ...fileEvents(line, ctx.signal), onNote: noteWriter(ctx.stderr, quiet) });
   } finally {
     line.done();
-    await model?.dispose();
   }
+  if (flags.json) await writeReport(flags.json, outcome.report, { command: commandLine(ctx), options: { ...flags, inputs } });
+  return outcome;
 }
 
 /** The summary line, then the exit: the stop's error, or an InputError when any file failed. */

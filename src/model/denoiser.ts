@@ -45,13 +45,18 @@ export interface Denoiser {
 
 /** The tiles a height x width image is split into for a model of this `multiple` (defaults as createDenoiser's). */
 export function tilePlan(multiple: number, height: number, width: number, options: TilingOptions = {}): TilePlan {
-  const m = multiple;
-  const tile = options.tile ?? Math.max(m, Math.floor(512 / m) * m);
+  const tile = checkTile(multiple, options.tile);
   const overlap = options.overlap ?? Math.min(32, tile / 2);
-  if (!Number.isInteger(tile) || tile <= 0 || tile % m !== 0) {
-    throw new UsageError(`Expected tile to be a positive multiple of ${m} but received ${tile}`);
+  return planTiles(height, width, tile, overlap, multiple);
+}
+
+/** The tile size: as given (a UsageError unless a positive multiple of the model's `multiple`), else ~512 px. */
+export function checkTile(multiple: number, tile: number | undefined): number {
+  const t = tile ?? Math.max(multiple, Math.floor(512 / multiple) * multiple);
+  if (!Number.isInteger(t) || t <= 0 || t % multiple !== 0) {
+    throw new UsageError(`Expected tile to be a positive multiple of ${multiple} but received ${t}`);
   }
-  return planTiles(height, width, tile, overlap, m);
+  return t;
 }
 
 export function createDenoiser(model: ModelSession, height: number, width: number, options: TilingOptions = {}): Denoiser {

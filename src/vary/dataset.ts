@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { ensureOutDir, fillWeights, oneLine, preflight, type BatchSummary, type FileStatus } from '../batch/batch.js';
-import { AbortError, OutputError, SrError, throwIfAborted, type ErrorCode } from '../errors.js';
+import { AbortError, OutputError, SrError, UsageError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { repairLog } from '../eval/log.js';
 import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
 import type { ImageTensor } from '../image/tensor.js';
@@ -17,9 +17,10 @@ import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import type { TilingOptions } from '../model/denoiser.js';
+import { checkTile, type TilingOptions } from '../model/denoiser.js';
+import { connectQueue } from '../queue/connection.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
-import type { ModelSession } from '../model/session.js';
+import type { DeviceNote, ModelSession } from '../model/session.js';
 import { withModel } from '../upscale.js';
 import { distanceToSource } from './distance.js';
 import { folderOf, planVary, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
@@ -34,12 +35,16 @@ export interface VaryDatasetOptions extends VaryOptions {
   resume?: boolean;
   /** Largest input width × height to decode (decompression-bomb guard). */
   maxPixels?: number;
+  /** Run the sources on the workers of this Redis (`redis://host:port`, see `sr worker`) instead of here. */
+  queue?: string;
 }
 
 /** Progress: work done over the total, in estimated units (pixels × model evaluations), and what is running. */
 export interface VaryEvents extends RunContext<WorkProgress> {
   /** After each source file, whatever became of it. */
   onFile?: (file: VaryFileReport, index: number, total: number) => void;
+  /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
+  onNote?: (note: DeviceNote) => void;
 }
 
 export interface VaryFileReport {
@@ -362,8 +367,10 @@ export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Dat
 
 /**
  * Varies every image of `inputs` (files, folders walked recursively, quoted globs) into `outDir`: K samples per t
- * each, in the input tree's layout, with one record per sample in `outDir/records.jsonl`. Loads the model once
- * (or uses the one given). A stop (interruption, model or device failure) is in `stoppedBy`.
+ * each, in the input tree's layout, with one record per sample in `outDir/records.jsonl`. Every check runs first
+ * (options and the manifest, inputs, outputs, the queue's reachability); then the model loads once (or the one
+ * given is used), or the sources go to a queue's workers. A stop (interruption, model or device failure) is in
+ * `stoppedBy`.
  */
 export async function varyDataset(
   inputs: readonly string[],
@@ -373,9 +380,20 @@ export async function varyDataset(
 ): Promise<VaryOutcome> {
   const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
   const settings = resolveVarySettings(options, manifest, typeof options.model === 'object' ? options.model.device : 'cpu');
+  checkTile(manifest.multiple, options.tiling?.tile);
   const plan = await planVary(inputs, outDir, settings, manifest, options);
+  if (options.queue !== undefined && typeof options.model === 'object') {
+    throw new UsageError("A queue's workers load their own model: give the model by name or folder, not loaded");
+  }
+  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
   await ensureOutDir(outDir);
-  return withModel(options, async (model) =>
-    runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),
+  if (queue) {
+    const { runVaryPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued run
+    return runVaryPlanQueued(plan, queue, options.model as string | undefined, manifest, options, events);
+  }
+  return withModel(
+    options,
+    async (model) => runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),
+    events.onNote,
   );
 }

@@ -1,0 +1,144 @@
+/**
+ * `sr upscale`'s whole operation as one library call. The inputs and the output decide between one file and a
+ * batch into a folder; the manifest's settings are resolved once; every check runs before anything is written or
+ * loaded, cheapest and most certain first: options → the manifest (t, steps, preset, tile) → inputs (header, pixel
+ * limit, output size) → outputs (the input itself, existing files, the folder) → the caller's `onPlan` (a cost
+ * guard) → the queue's reachability → the output folder → the model file's sha256. Then the work runs here, or on
+ * a queue's workers for a batch. A batch reports each file and goes on; one file throws its error.
+ */
+import { stat } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { formatFromPath } from '../image/io.js';
+import { checkTile } from '../model/denoiser.js';
+import { loadManifest, type ModelManifest } from '../model/manifest.js';
+import { resolveModelDir } from '../model/locate.js';
+import type { DeviceNote } from '../model/session.js';
+import { connectQueue } from '../queue/connection.js';
+import { resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import {
+  batchReport,
+  ensureOutDir,
+  markSkipped,
+  pendingReport,
+  planBatch,
+  planFile,
+  processFile,
+  runPlan,
+  type BatchEvents,
+  type BatchOptions,
+  type BatchOutcome,
+} from './batch.js';
+import { expandInputs, type InputItem } from './inputs.js';
+
+export interface UpscaleInputsOptions extends Omit<BatchOptions, 'model'> {
+  /** A shipped model's name or a model folder (default: the shipped default). */
+  model?: string;
+  /** Run a batch on the workers of this Redis (`redis://host:port`, see `sr worker`) instead of here. */
+  queue?: string;
+}
+
+/** The work planned, handed to `onPlan` before anything is written or loaded. */
+export interface PlannedWork {
+  kind: 'file' | 'batch';
+  /** What is planned, for messages: the input's path, or "N files". */
+  label: string;
+  /** Each file's work; null where its header could not be read (that file fails in its turn). */
+  estimates: readonly (WorkEstimate | null)[];
+}
+
+export interface UpscaleInputsEvents extends BatchEvents {
+  /** After every input and output check, before anything is written or loaded: throw to stop there. */
+  onPlan?: (work: PlannedWork) => void;
+  /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
+  onNote?: (note: DeviceNote) => void;
+}
+
+/**
+ * The report (one file, or every file of the batch) and why the work stopped early, or null. For one file the
+ * report's only entry is 'ok' or 'skipped' (resume, its outputs exist) and its `outputDir` is null: a failure is
+ * thrown instead.
+ */
+export interface UpscaleInputsOutcome extends BatchOutcome {
+  kind: 'file' | 'batch';
+}
+
+interface Planned {
+  items: InputItem[];
+  output: string;
+  manifest: ModelManifest;
+  settings: UpscaleSettings;
+  options: UpscaleInputsOptions;
+  events: UpscaleInputsEvents;
+}
+
+/**
+ * Super-resolves `inputs` (an image, several, folders, quoted globs) into `output`: a file for one input, else a
+ * folder (also when `output` is an existing folder or ends in a slash). Loads the model once, after every check.
+ */
+export async function upscaleInputs(
+  inputs: readonly string[],
+  output: string,
+  options: UpscaleInputsOptions = {},
+  events: UpscaleInputsEvents = {},
+): Promise<UpscaleInputsOutcome> {
+  if (options.force && options.resume) {
+    throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+  }
+  const { items, batch } = await expandInputs(inputs);
+  const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
+  const toFolder = batch || outIsDir || /[\\/]$/.test(output);
+  if (options.queue !== undefined && !toFolder) {
+    throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
+  }
+  if (!toFolder) {
+    if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
+    formatFromPath(output);
+  }
+  const manifest = await loadManifest(resolveModelDir(options.model));
+  const settings = resolveSettings(options, manifest);
+  checkTile(manifest.multiple, options.tiling?.tile);
+  const p: Planned = { items, output, manifest, settings, options, events };
+  return toFolder ? runFolder(p) : runOne(p);
+}
+
+async function runFolder({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
+  const plan = await planBatch(items, output, settings, manifest, options);
+  events.onPlan?.({ kind: 'batch', label: `${plan.jobs.length} files`, estimates: plan.estimates });
+  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
+  await ensureOutDir(output);
+  if (queue) {
+    const { runPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued batch
+    return { kind: 'batch', ...(await runPlanQueued(plan, queue, options.model, manifest, options, events)) };
+  }
+  return withModel(options, async (model) => ({ kind: 'batch', ...(await runPlan(plan, model, options, events)) }), events.onNote);
+}
+
+async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
+  const input = items[0]!.path;
+  const one = await planFile(input, output, settings, manifest, options);
+  events.onPlan?.({ kind: 'file', label: one.job.input, estimates: [one.estimate] });
+  const started = new Date();
+  if (one.skip) {
+    const file = pendingReport(one.job);
+    markSkipped(file);
+    return { kind: 'file', report: batchReport(null, manifest.name, [file], started, 0), stoppedBy: null };
+  }
+  return withModel(
+    options,
+    async (model) => {
+      const file = await processFile(
+        one.job,
+        model,
+        options,
+        {
+          ...(events.signal ? { signal: events.signal } : {}),
+          ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+          onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
+        },
+        one.info,
+      );
+      return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
+    },
+    events.onNote,
+  );
+}
