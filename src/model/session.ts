@@ -109,88 +109,123 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
   const dir = resolveModelDir(spec);
   const manifest = await loadManifest(dir);
   const onnxPath = options.onnxFile ?? `${dir}/model.onnx`;
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(onnxPath);
-  } catch (err) {
-    throw new ModelError(`Cannot read model file ${onnxPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-  }
-  if (options.verify !== false && options.onnxFile === undefined) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== manifest.sha256) {
-      throw new ModelError(
-        `Model file ${onnxPath} is corrupt or does not match its manifest (sha256 ${actual.slice(0, 12)}…, expected ${manifest.sha256.slice(0, 12)}…)`,
-      );
-    }
-  }
-  const request = options.device ?? 'cpu';
-  const threads = options.threads ?? availableParallelism();
-  const cpuOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  };
-  const gpuOptions = webgpuSessionOptions(options.webgpu ?? {});
-  let session: ort.InferenceSession;
-  let device: Device = 'cpu';
-  let used = cpuOptions;
-  let adapter: Adapter | null = null;
+  const bytes = await readModelFile(onnxPath, options.verify !== false && options.onnxFile === undefined ? manifest.sha256 : null);
   const notes: DeviceNote[] = [];
   const note = (level: DeviceNote['level'], message: string) => {
     const n = { level, message };
     notes.push(n);
     options.onNote?.(n);
   };
-  if (request === 'cpu') {
-    session = await createSession(bytes, cpuOptions, onnxPath);
-  } else if (request === 'auto') {
-    const scan = options.deviceScan ?? scanDevices();
-    const decision = decideAuto(scan);
-    let gpuSession: ort.InferenceSession | null = null;
-    let failure = '';
-    if (decision.tryWebgpu) {
-      try {
-        gpuSession = await openWebgpu(bytes, gpuOptions, autoDrivers(scan));
-      } catch (err) {
-        failure = firstLine(err);
-      }
-    }
-    if (gpuSession !== null) {
-      session = gpuSession;
-      device = 'webgpu';
-      used = gpuOptions;
-      adapter = decision.adapter;
-      note(
-        'info',
-        `--device auto: using the WebGPU adapter ${adapter ? describeAdapter(adapter) : `(${scan.checked ? 'not identified' : `adapters are not checked on ${scan.platform}`})`}`,
-      );
-    } else {
-      session = await createSession(bytes, cpuOptions, onnxPath);
-      const why = decision.tryWebgpu
-        ? `no WebGPU adapter found, using the CPU (${decision.adapter ? `${decision.adapter.name} did not open: ` : ''}${failure})`
-        : decision.cpuNote;
-      note('info', `--device auto: ${why}`);
-    }
-  } else {
-    const scan = options.deviceScan ?? scanDevices();
-    // certain that Dawn would find nothing (no loader, no driver): say so in one line, before Dawn prints its own
-    // warnings on stderr
-    const missing = webgpuBlocker(scan);
-    if (missing !== null) throw new DeviceError(`WebGPU is not available here: ${missing} (use --device cpu or auto)`);
-    try {
-      session = await openWebgpu(bytes, gpuOptions, null);
-    } catch (err) {
-      throw new DeviceError(`WebGPU is not available here: ${firstLine(err)} (use --device cpu or auto)`, { cause: err });
-    }
-    device = 'webgpu';
-    used = gpuOptions;
-    // Dawn asks for a high-performance adapter: a GPU when Vulkan lists one, the software one only without
-    adapter = hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null;
-    const warning = softwareWarning(scan);
-    if (warning !== null) note('warning', warning);
+  const open: Opening = { bytes, onnxPath, cpu: cpuSessionOptions(options), gpu: webgpuSessionOptions(options.webgpu ?? {}), note };
+  const request = options.device ?? 'cpu';
+  const chosen =
+    request === 'cpu'
+      ? { session: await createSession(bytes, open.cpu, onnxPath), device: 'cpu' as const, adapter: null, used: open.cpu }
+      : request === 'auto'
+        ? await openAuto(open, options.deviceScan ?? scanDevices())
+        : await openWebgpuOnly(open, options.deviceScan ?? scanDevices());
+  return wrapSession(dir, manifest, onnxPath, notes, bytes, chosen);
+}
+
+/** The model file's bytes, checked against the manifest's sha256 when one is given. */
+async function readModelFile(onnxPath: string, sha256: string | null): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(onnxPath);
+  } catch (err) {
+    throw new ModelError(`Cannot read model file ${onnxPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
+  if (sha256 !== null) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) {
+      throw new ModelError(
+        `Model file ${onnxPath} is corrupt or does not match its manifest (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…)`,
+      );
+    }
+  }
+  return bytes;
+}
+
+function cpuSessionOptions(options: LoadModelOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: options.threads ?? availableParallelism(),
+    interOpNumThreads: 1,
+    ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  };
+}
+
+/** What opening a session on either device needs. */
+interface Opening {
+  bytes: Buffer;
+  onnxPath: string;
+  cpu: ort.InferenceSession.SessionOptions;
+  gpu: ort.InferenceSession.SessionOptions;
+  note: (level: DeviceNote['level'], message: string) => void;
+}
+
+/** The session opened, on which device and adapter, with which options (kept to reopen it). */
+interface Chosen {
+  session: ort.InferenceSession;
+  device: Device;
+  adapter: Adapter | null;
+  used: ort.InferenceSession.SessionOptions;
+}
+
+/** --device auto: WebGPU on a hardware adapter when it opens, else the CPU; a note says which and why. */
+async function openAuto(o: Opening, scan: DeviceScan): Promise<Chosen> {
+  const decision = decideAuto(scan);
+  let failure = '';
+  if (decision.tryWebgpu) {
+    try {
+      const session = await openWebgpu(o.bytes, o.gpu, autoDrivers(scan));
+      const a = decision.adapter;
+      o.note(
+        'info',
+        `--device auto: using the WebGPU adapter ${a ? describeAdapter(a) : `(${scan.checked ? 'not identified' : `adapters are not checked on ${scan.platform}`})`}`,
+      );
+      return { session, device: 'webgpu', adapter: a, used: o.gpu };
+    } catch (err) {
+      failure = firstLine(err);
+    }
+  }
+  const session = await createSession(o.bytes, o.cpu, o.onnxPath);
+  const why = decision.tryWebgpu
+    ? `no WebGPU adapter found, using the CPU (${decision.adapter ? `${decision.adapter.name} did not open: ` : ''}${failure})`
+    : decision.cpuNote;
+  o.note('info', `--device auto: ${why}`);
+  return { session, device: 'cpu', adapter: null, used: o.cpu };
+}
+
+/** --device webgpu: the WebGPU EP or a DeviceError; a warning when the adapter is a software one. */
+async function openWebgpuOnly(o: Opening, scan: DeviceScan): Promise<Chosen> {
+  // certain that Dawn would find nothing (no loader, no driver): say so in one line, before Dawn prints its own
+  // warnings on stderr
+  const missing = webgpuBlocker(scan);
+  if (missing !== null) throw new DeviceError(`WebGPU is not available here: ${missing} (use --device cpu or auto)`);
+  let session: ort.InferenceSession;
+  try {
+    session = await openWebgpu(o.bytes, o.gpu, null);
+  } catch (err) {
+    throw new DeviceError(`WebGPU is not available here: ${firstLine(err)} (use --device cpu or auto)`, { cause: err });
+  }
+  const warning = softwareWarning(scan);
+  if (warning !== null) o.note('warning', warning);
+  // Dawn asks for a high-performance adapter: a GPU when Vulkan lists one, the software one only without
+  const adapter = hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null;
+  return { session, device: 'webgpu', adapter, used: o.gpu };
+}
+
+/** The ModelSession over an opened session, after checking the model's inputs against the contract. */
+async function wrapSession(
+  dir: string,
+  manifest: ModelManifest,
+  onnxPath: string,
+  notes: readonly DeviceNote[],
+  bytes: Buffer,
+  { session, device, adapter, used }: Chosen,
+): Promise<ModelSession> {
   const inputNames = session.inputNames;
   if (!inputNames.includes('x') || !inputNames.includes('t')) {
     await session.release();
