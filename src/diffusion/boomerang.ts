@@ -202,25 +202,10 @@ async function runPass(
   inPlace = false,
 ): Promise<ImageTensor> {
   const [C, H, W] = x.shape as [number, number, number];
-  const { schedule, pairs, rng, signal } = r;
+  const { pairs, signal } = r;
   throwIfAborted(signal);
-  const n = C * H * W;
-  const src = contiguousData(x);
-  // 1. x_t: one-shot forward noising (§3), or the given x_t for reverseFrom. In place, the noise is drawn a band
-  //    at a time (the same stream as one array).
-  const xt = inPlace ? src : new Float32Array(n);
-  if (forward && !inPlace) addNoise(schedule, src, t, rng.fillNormal(xt), xt);
-  else if (forward) {
-    const band = new Float32Array(Math.min(n, NOISE_BAND));
-    for (let a = 0; a < n; a += band.length) {
-      const b = Math.min(n, a + band.length);
-      const noise = rng.fillNormal(b - a === band.length ? band : band.subarray(0, b - a));
-      addNoise(schedule, src.subarray(a, b), t, noise, xt.subarray(a, b));
-    }
-  } else if (!inPlace) xt.set(src);
+  const xt = startingPoint(contiguousData(x), r, t, forward, inPlace);
   const xtImage = createImage(C, H, W, xt);
-  const ibp = r.consistency?.kind === 'ibp' ? r.consistency : null;
-  const consistency = r.consistency && !ibp ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
   for (let i = 0; i < pairs.length; i++) {
     const { t: k, prevT } = pairs[i]!;
     throwIfAborted(signal);
@@ -230,56 +215,58 @@ async function runPass(
     if (out.shape.length !== 3 || out.shape[0] !== C || out.shape[1] !== H || out.shape[2] !== W) {
       throw new ModelError(`Expected denoise output of shape ${C}x${H}x${W} but received ${out.shape.join('x')}`);
     }
-    // 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y, 5. the jump k → prevT, in place: one fused pass,
-    //    bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump.
-    const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
-    const modelOut = contiguousData(out);
-    if (ibp) {
-      // ibp resamples, so it cannot join the fused pass: x̂0 (into the model's output buffer), one back-projection
-      // in place, then the jump as a fused pass over that x̂0 given as an x0-prediction (no clip after projecting).
-      const x0 = createImage(C, H, W, toX0(r.prediction, modelOut, xt, schedule.alphasCumprod[k]!, { clip: r.clip, out: modelOut }));
-      backProject(x0, ibp.y, ibp.factor, 1, x0);
-      if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);
-      fusedStep({
-        prediction: 'x0',
-        alphaBar: schedule.alphasCumprod[k]!,
-        clip: false,
-        cx0,
-        cxt,
-        sigma,
-        channels: C,
-        height: H,
-        width: W,
-        xt,
-        modelOut: x0.data,
-        noise: sigma > 0 ? rng : undefined,
-        consistency: null,
-      });
-    } else {
-      fusedStep({
-        prediction: r.prediction,
-        alphaBar: schedule.alphasCumprod[k]!,
-        clip: r.clip,
-        cx0,
-        cxt,
-        sigma,
-        // the jump's noise drawn from rng inside the pass, a band at a time: the stream one array would hold
-        channels: C,
-        height: H,
-        width: W,
-        xt,
-        modelOut,
-        noise: sigma > 0 ? rng : undefined,
-        consistency,
-      });
-    }
-    if (n >= YIELD_ELEMENTS) await yieldToEvents(signal);
+    await reverseStep(xtImage, contiguousData(out), r, k, prevT);
+    if (xt.length >= YIELD_ELEMENTS) await yieldToEvents(signal);
     r.onProgress?.({ stage: 'boomerang', pass, passes, step: i + 1, totalSteps: pairs.length, t: k });
   }
   // 6. x_0, clamped to the image range.
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < xt.length; i++) {
     const v = xt[i]!;
     xt[i] = v < -1 ? -1 : v > 1 ? 1 : v;
   }
   return xtImage;
+}
+
+/**
+ * 1. x_t: one-shot forward noising (§3) of `src`, or `src` itself as the given x_t (reverseFrom). In place, the
+ *    noise is drawn a band at a time (the same stream as one array).
+ */
+function startingPoint(src: Float32Array, r: Resolved, t: number, forward: boolean, inPlace: boolean): Float32Array {
+  const n = src.length;
+  const xt = inPlace ? src : new Float32Array(n);
+  if (forward && !inPlace) addNoise(r.schedule, src, t, r.rng.fillNormal(xt), xt);
+  else if (forward) {
+    const band = new Float32Array(Math.min(n, NOISE_BAND));
+    for (let a = 0; a < n; a += band.length) {
+      const b = Math.min(n, a + band.length);
+      const noise = r.rng.fillNormal(b - a === band.length ? band : band.subarray(0, b - a));
+      addNoise(r.schedule, src.subarray(a, b), t, noise, xt.subarray(a, b));
+    }
+  } else if (!inPlace) xt.set(src);
+  return xt;
+}
+
+/**
+ * 3. x̂0 (clipped), 4. optional projection onto A·x̂0 = y, 5. the jump k → prevT, in place on x_t: one fused pass,
+ * bit for bit toX0 → projectConsistency → step (update.ts). Noise is drawn only for a stochastic jump, from rng
+ * inside the pass, a band at a time: the stream one array would hold.
+ */
+async function reverseStep(xtImage: ImageTensor, modelOut: Float32Array, r: Resolved, k: number, prevT: number): Promise<void> {
+  const [C, H, W] = xtImage.shape as [number, number, number];
+  const xt = xtImage.data as Float32Array;
+  const { schedule } = r;
+  const alphaBar = schedule.alphasCumprod[k]!;
+  const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
+  const common = { cx0, cxt, sigma, channels: C, height: H, width: W, xt, noise: sigma > 0 ? r.rng : undefined };
+  if (r.consistency?.kind === 'ibp') {
+    // ibp resamples, so it cannot join the fused pass: x̂0 (into the model's output buffer), one back-projection
+    // in place, then the jump as a fused pass over that x̂0 given as an x0-prediction (no clip after projecting).
+    const x0 = createImage(C, H, W, toX0(r.prediction, modelOut, xt, alphaBar, { clip: r.clip, out: modelOut }));
+    backProject(x0, r.consistency.y, r.consistency.factor, 1, x0);
+    if (xt.length >= YIELD_ELEMENTS) await yieldToEvents(r.signal);
+    fusedStep({ ...common, prediction: 'x0', alphaBar, clip: false, modelOut: x0.data, consistency: null });
+    return;
+  }
+  const consistency = r.consistency ? { y: r.consistency.y.data, factor: r.consistency.factor } : null;
+  fusedStep({ ...common, prediction: r.prediction, alphaBar, clip: r.clip, modelOut, consistency });
 }

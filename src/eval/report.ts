@@ -78,13 +78,26 @@ export interface ReportOptions {
 
 /** Writes plots, crops, report.md and report.html into the sweep's folder. */
 export async function writeSweepReport(result: SweepResult, options: ReportOptions = {}): Promise<ReportFiles> {
-  const { out, meta, rows, analyses } = result;
-  const plots: string[] = [];
-  const crops: string[] = [];
+  const files = { plots: [] as string[], crops: [] as string[] };
   const title = options.title ?? 'Boomerang sweep report';
   const blocks: Block[] = [{ kind: 'heading', level: 1, text: title }];
   blocks.push({ kind: 'paragraph', text: `**${protocolLine()}**` });
-  const facts = [
+  blocks.push({ kind: 'list', items: [...sweepFacts(result.meta), ...(options.notes ?? [])] });
+  for (const a of result.analyses) blocks.push(...(await factorSection(result, a, files)));
+  blocks.push({
+    kind: 'paragraph',
+    text: `Files: results.jsonl (one line per setting and image; a rerun skips what it holds), results.csv, summary.csv, summary.json, recommendations.json, plots/, crops/.`,
+  });
+  const markdown = join(result.out, 'report.md');
+  const html = join(result.out, 'report.html');
+  await writeTextAtomic(markdown, toMarkdown(blocks));
+  await writeTextAtomic(html, toHtml(blocks, title));
+  return { markdown, html, ...files };
+}
+
+/** How the sweep was run: data, images, model and seed, the upsamplers, the detail axis, the last run. */
+function sweepFacts(meta: SweepResult['meta']): string[] {
+  return [
     `Ground truth: \`${meta.hr}\`${meta.lr ? `; LR: \`${meta.lr}\`` : ''} — ${LR_SOURCE_TEXT[meta.lrSource]}; HR cropped to a multiple of the factor.`,
     `Images: ${Object.entries(meta.images)
       .map(([f, names]) => `×${f}: ${names.length} (${names.join(', ')})`)
@@ -94,64 +107,56 @@ export async function writeSweepReport(result: SweepResult, options: ReportOptio
       : 'No model (baselines only).',
     `Upsamplers are centre-aligned (nearest, bilinear, bicubic Keys a = −0.5, lanczos3); MATLAB bicubic is imresize's antialiased bicubic. Figures are means over the images; s/image is wall time on this machine.`,
     `Detail axis of the trade-off: ${meta.detail === 'ratio' ? '|1 − detail ratio|' : 'GMSD'}. Last run: ${meta.run.computed} results computed, ${meta.run.skipped} taken from the log, ${meta.run.seconds.toFixed(0)} s.`,
-    ...(options.notes ?? []),
   ];
-  blocks.push({ kind: 'list', items: facts });
-  for (const a of analyses) {
-    const f = a.factor;
-    const mine = rows.filter((r) => r.factor === f);
-    blocks.push({ kind: 'heading', level: 2, text: `×${f}` });
-    blocks.push({ kind: 'heading', level: 3, text: 'Recommended settings' });
-    blocks.push({
-      kind: 'table',
-      headers: ['rule', 'setting', 'PSNR-Y', 'SSIM-Y', 'detail ratio', 'GMSD', 's/image', 'why'],
-      rows: recommendationRows(a),
-      left: [0, 1, 7],
-    });
-    blocks.push({ kind: 'heading', level: 3, text: 'Pareto front and baselines' });
-    const front = a.front.map((id) => mine.find((r) => r.id === id)!).filter(Boolean);
-    blocks.push(tableBlock([...front, ...mine.filter((r) => r.kind !== 'boomerang')]));
-    blocks.push({ kind: 'paragraph', text: protocolLine(f) });
-    // plots
-    const note = protocolShort(f);
-    const tradeoff = join('plots', `tradeoff-x${f}`);
-    const pareto = join('plots', `pareto-x${f}`);
-    if (mine.some((r) => r.kind === 'boomerang')) {
-      await writeTextAtomic(join(out, tradeoff + '.svg'), tradeoffSvg(rows, f, note));
-      await writeSvgAsPng(tradeoffSvg(rows, f, note), join(out, tradeoff + '.png'));
-      plots.push(tradeoff + '.svg', tradeoff + '.png');
-      blocks.push({ kind: 'heading', level: 3, text: 'PSNR and detail against t, for each N' });
-      blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}`, width: 1120 });
-    }
-    await writeTextAtomic(join(out, pareto + '.svg'), paretoSvg(rows, a, note));
-    await writeSvgAsPng(paretoSvg(rows, a, note), join(out, pareto + '.png'));
-    plots.push(pareto + '.svg', pareto + '.png');
-    blocks.push({ kind: 'heading', level: 3, text: 'Fidelity against detail (Pareto scatter, baselines marked)' });
-    blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}`, width: 760 });
-    // crops
-    const strip = await cropsFor(result, a);
-    if (strip) {
-      crops.push(strip.strip, ...strip.tiles.map((t) => t.file));
-      blocks.push({ kind: 'heading', level: 3, text: `Example crops: ${strip.name}` });
-      blocks.push({
-        kind: 'paragraph',
-        text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.`,
-      });
-      blocks.push({ kind: 'figures', items: strip.tiles.map((t) => ({ src: t.file, caption: t.label })) });
-    }
-    blocks.push({ kind: 'heading', level: 3, text: 'Every setting' });
-    blocks.push(tableBlock(mine));
-    blocks.push({ kind: 'paragraph', text: protocolLine(f) });
-  }
+}
+
+/** One factor's section: recommendations, the front, the plots and crops (written, and listed in `files`), every setting. */
+async function factorSection(result: SweepResult, a: Analysis, files: { plots: string[]; crops: string[] }): Promise<Block[]> {
+  const { out, rows } = result;
+  const f = a.factor;
+  const mine = rows.filter((r) => r.factor === f);
+  const blocks: Block[] = [{ kind: 'heading', level: 2, text: `×${f}` }];
+  blocks.push({ kind: 'heading', level: 3, text: 'Recommended settings' });
   blocks.push({
-    kind: 'paragraph',
-    text: `Files: results.jsonl (one line per setting and image; a rerun skips what it holds), results.csv, summary.csv, summary.json, recommendations.json, plots/, crops/.`,
+    kind: 'table',
+    headers: ['rule', 'setting', 'PSNR-Y', 'SSIM-Y', 'detail ratio', 'GMSD', 's/image', 'why'],
+    rows: recommendationRows(a),
+    left: [0, 1, 7],
   });
-  const markdown = join(out, 'report.md');
-  const html = join(out, 'report.html');
-  await writeTextAtomic(markdown, toMarkdown(blocks));
-  await writeTextAtomic(html, toHtml(blocks, title));
-  return { markdown, html, plots, crops };
+  blocks.push({ kind: 'heading', level: 3, text: 'Pareto front and baselines' });
+  const front = a.front.map((id) => mine.find((r) => r.id === id)!).filter(Boolean);
+  blocks.push(tableBlock([...front, ...mine.filter((r) => r.kind !== 'boomerang')]));
+  blocks.push({ kind: 'paragraph', text: protocolLine(f) });
+  const note = protocolShort(f);
+  const plot = async (name: string, svg: string) => {
+    await writeTextAtomic(join(out, name + '.svg'), svg);
+    await writeSvgAsPng(svg, join(out, name + '.png'));
+    files.plots.push(name + '.svg', name + '.png');
+  };
+  if (mine.some((r) => r.kind === 'boomerang')) {
+    const tradeoff = join('plots', `tradeoff-x${f}`);
+    await plot(tradeoff, tradeoffSvg(rows, f, note));
+    blocks.push({ kind: 'heading', level: 3, text: 'PSNR and detail against t, for each N' });
+    blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}`, width: 1120 });
+  }
+  const pareto = join('plots', `pareto-x${f}`);
+  await plot(pareto, paretoSvg(rows, a, note));
+  blocks.push({ kind: 'heading', level: 3, text: 'Fidelity against detail (Pareto scatter, baselines marked)' });
+  blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}`, width: 760 });
+  const strip = await cropsFor(result, a);
+  if (strip) {
+    files.crops.push(strip.strip, ...strip.tiles.map((t) => t.file));
+    blocks.push({ kind: 'heading', level: 3, text: `Example crops: ${strip.name}` });
+    blocks.push({
+      kind: 'paragraph',
+      text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.`,
+    });
+    blocks.push({ kind: 'figures', items: strip.tiles.map((t) => ({ src: t.file, caption: t.label })) });
+  }
+  blocks.push({ kind: 'heading', level: 3, text: 'Every setting' });
+  blocks.push(tableBlock(mine));
+  blocks.push({ kind: 'paragraph', text: protocolLine(f) });
+  return blocks;
 }
 
 /** The crop strip for a factor's first image: LR, the upsampler alone, each recommended setting, truth. */
