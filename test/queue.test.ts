@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
@@ -22,22 +21,13 @@ import { loadManifest } from '../src/model/manifest.js';
 import { resolveModelDir } from '../src/model/locate.js';
 import { QUEUE_NAME } from '../src/queue/connection.js';
 import { cli, root, sr, tempDir } from './cli-helpers.js';
+import { freePort, startRedis } from './redis-server.js';
 
 const REQUIRE = process.env.SR_REQUIRE_REDIS === '1';
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (REQUIRE && !hasRedis) throw new Error('SR_REQUIRE_REDIS=1 but redis-server is not installed');
 
-const freePort = (): Promise<number> =>
-  new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-
-let redis: ChildProcess | null = null;
+let redis: { stop: () => void } | null = null;
 let url = '';
 let queue: Queue;
 const dir = tempDir('queue');
@@ -84,13 +74,10 @@ async function killWorkers(keep?: ChildProcess): Promise<void> {
 
 describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is not installed' }, () => {
   before(async () => {
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.includes('PONG')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const server = await startRedis();
+    redis = server;
+    url = server.url;
+    const port = server.port;
     queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null } });
     await mkdir(hr, { recursive: true });
     const src = join(root, 'fixtures', 'flowers-64.png');
@@ -101,7 +88,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   after(async () => {
     for (const w of workers) w.kill('SIGKILL');
     await queue?.close();
-    redis?.kill('SIGTERM');
+    redis?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
