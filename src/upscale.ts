@@ -13,12 +13,12 @@ import { CONSISTENCY_KINDS, backProject, type Consistency } from './diffusion/co
 import { createRng } from './diffusion/rng.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
-import { decodeImage, encodeImage, formatFromPath, type DecodeOptions } from './image/io.js';
+import { decodeImage, encodeImage, formatFromPath, type DecodedImage, type DecodeOptions } from './image/io.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, tilePlan, type TilingOptions } from './model/denoiser.js';
 import type { ModelManifest, PresetSettings } from './model/manifest.js';
-import { loadModel, type Device, type DeviceNote, type DeviceRequest, type ModelSession } from './model/session.js';
+import { loadModel, type Device, type DeviceRequest, type LoadModelOptions, type ModelSession } from './model/session.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
@@ -211,10 +211,10 @@ export async function upscale(input: ImageTensor | string | Buffer, options: Ups
 export async function withModel<R>(
   options: Pick<UpscaleOptions, 'model' | 'device'>,
   fn: (m: ModelSession) => Promise<R>,
-  onNote?: (note: DeviceNote) => void,
+  load: Pick<LoadModelOptions, 'onNote' | 'manifest'> = {},
 ): Promise<R> {
   if (typeof options.model === 'object') return fn(options.model);
-  const model = await loadModel(options.model, { device: options.device ?? 'cpu', ...(onNote ? { onNote } : {}) });
+  const model = await loadModel(options.model, { ...load, device: options.device ?? 'cpu' });
   try {
     return await fn(model);
   } finally {
@@ -326,7 +326,20 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   formatFromPath(output);
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
   const decoded = await decodeImage(input, options.decode);
+  // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? 4, input);
+  return upscaleDecoded(input, decoded, output, options);
+}
+
+/**
+ * upscaleFile after its checks, for a caller that made them before decoding (the batch planner: the output's
+ * format and folder, the input itself and existing files, the header's size against the limits).
+ */
+export async function upscaleCheckedFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
+  return upscaleDecoded(input, await decodeImage(input, options.decode), output, options);
+}
+
+async function upscaleDecoded(input: string, decoded: DecodedImage, output: string, options: UpscaleFileOptions): Promise<UpscaleResult> {
   if (decoded.frames > 1) {
     options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }

@@ -19,6 +19,7 @@ import {
   outputFiles,
   progressFraction,
   resolveSettings,
+  upscaleCheckedFile,
   upscaleFile,
   type UpscaleFileOptions,
   type UpscaleSettings,
@@ -249,7 +250,8 @@ export async function planFile(
 
 /**
  * One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
- * `checked`: the input's header as planFile checked it (not read again); otherwise it is checked here.
+ * `checked`: the input's header as planFile checked it, with the outputs (nothing is checked again); otherwise,
+ * e.g. for a job from a queue, the input and outputs are checked here.
  */
 export async function processFile(
   job: Job,
@@ -261,7 +263,7 @@ export async function processFile(
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   if (!checked) await preflight(job.input, options.factor ?? 4, maxPixels);
-  const r = await upscaleFile(job.input, job.output, {
+  const r = await (checked ? upscaleCheckedFile : upscaleFile)(job.input, job.output, {
     ...options,
     model,
     decode: { limitInputPixels: maxPixels },

@@ -110,7 +110,11 @@ async function runFolder({ items, output, manifest, settings, options, events }:
     const { runPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued batch
     return { kind: 'batch', ...(await runPlanQueued(plan, queue, options.model, manifest, options, events)) };
   }
-  return withModel(options, async (model) => ({ kind: 'batch', ...(await runPlan(plan, model, options, events)) }), events.onNote);
+  return withModel(
+    options,
+    async (model) => ({ kind: 'batch', ...(await runPlan(plan, model, options, events)) }),
+    loadWith(manifest, events),
+  );
 }
 
 async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
@@ -139,6 +143,12 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
       );
       return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
     },
-    events.onNote,
+    loadWith(manifest, events),
   );
 }
+
+/** The model load: the manifest read once (here), the device notes to the caller. */
+const loadWith = (manifest: ModelManifest, events: UpscaleInputsEvents) => ({
+  manifest,
+  ...(events.onNote ? { onNote: events.onNote } : {}),
+});

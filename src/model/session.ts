@@ -62,6 +62,8 @@ export interface LoadModelOptions {
   onnxFile?: string;
   /** WebGPU EP settings (ignored on the CPU). */
   webgpu?: WebGpuOptions;
+  /** This model folder's manifest when the caller has loaded it already (it is not read again). */
+  manifest?: ModelManifest;
 }
 
 export interface WebGpuOptions {
@@ -107,7 +109,7 @@ const opened = new WeakMap<ModelSession, Opened>();
 
 export async function loadModel(spec?: string, options: LoadModelOptions = {}): Promise<ModelSession> {
   const dir = resolveModelDir(spec);
-  const manifest = await loadManifest(dir);
+  const manifest = options.manifest ?? (await loadManifest(dir));
   const onnxPath = options.onnxFile ?? `${dir}/model.onnx`;
   const bytes = await readModelFile(onnxPath, options.verify !== false && options.onnxFile === undefined ? manifest.sha256 : null);
   const notes: DeviceNote[] = [];

@@ -394,6 +394,6 @@ export async function varyDataset(
   return withModel(
     options,
     async (model) => runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),
-    events.onNote,
+    { manifest, ...(events.onNote ? { onNote: events.onNote } : {}) },
   );
 }
