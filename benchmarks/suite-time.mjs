@@ -6,6 +6,8 @@
  *
  *   node benchmarks/suite-time.mjs --revs 7d02475,HEAD [--runs 2] [--same-files-as 7d02475] [--label NAME]
  *
+ * --runs 0 only clones and installs (to do before the machine is quiet).
+ *
  * --same-files-as REV adds, for every other commit, a run of its build and of only the test files that REV has
  * (the behaviours REV covered, as they are tested now), with that commit's own runner flags.
  * Writes benchmarks/results/suite-time-<label>.{json,md}. Run it with nothing else on the machine.
@@ -63,6 +65,10 @@ function timed(c, only) {
 
 const commits = revs.map(checkout);
 const ref = sameAs ? checkout(sameAs) : null;
+if (runs === 0) {
+  console.error(`installed: ${commits.map((c) => c.dir).join(', ')}`); // --runs 0: prepare the clones only
+  process.exit(0);
+}
 const cases = commits.map((c) => ({ c, name: `${c.sha} npm test`, only: null }));
 if (ref) {
   for (const c of commits) {
