@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
@@ -211,22 +211,8 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
     const { data, info } = sixteen
       ? await pipeline.toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
       : await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const samples = sixteen
-      ? data.byteOffset % 2 === 0
-        ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
-        : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
-      : new Uint8Array(data.buffer, data.byteOffset, data.length);
-    const { width, height, channels: outChannels } = info;
-    const half = sixteen ? 32767.5 : 127.5;
-    const plane = width * height;
-    const rgb = createImage(3, height, width);
-    const alpha = outChannels === 4 || outChannels === 2 ? createImage(1, height, width) : null;
-    const colourBands = outChannels >= 3 ? 3 : 1; // 1 only if sharp kept grey; expand it to RGB
-    for (let p = 0; p < plane; p++) {
-      const base = p * outChannels;
-      for (let c = 0; c < 3; c++) rgb.data[c * plane + p] = samples[base + (colourBands === 3 ? c : 0)]! / half - 1;
-      if (alpha) alpha.data[p] = samples[base + outChannels - 1]! / half - 1;
-    }
+    const { rgb, alpha } = toTensors(data, info, sixteen);
+    const { width, height } = info;
     return {
       rgb,
       alpha,
@@ -234,7 +220,7 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       height,
       format: meta.format ?? 'unknown',
       bitDepth: sixteen ? 16 : 8,
-      channels: meta.channels ?? outChannels,
+      channels: meta.channels ?? info.channels,
       frames: meta.pages ?? 1,
     };
   } catch (err) {
@@ -254,6 +240,27 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
     }
     throw new InputError(`Cannot decode ${name}: ${decodeReason(err)}`, { cause: err });
   }
+}
+
+/** sharp's raw interleaved samples (8- or 16-bit, grey or colour, with or without alpha) as [-1, 1] planes. */
+function toTensors(data: Buffer, info: OutputInfo, sixteen: boolean): { rgb: ImageTensor; alpha: ImageTensor | null } {
+  const samples = sixteen
+    ? data.byteOffset % 2 === 0
+      ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
+      : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
+    : new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const { width, height, channels: outChannels } = info;
+  const half = sixteen ? 32767.5 : 127.5;
+  const plane = width * height;
+  const rgb = createImage(3, height, width);
+  const alpha = outChannels === 4 || outChannels === 2 ? createImage(1, height, width) : null;
+  const colourBands = outChannels >= 3 ? 3 : 1; // 1 only if sharp kept grey; expand it to RGB
+  for (let p = 0; p < plane; p++) {
+    const base = p * outChannels;
+    for (let c = 0; c < 3; c++) rgb.data[c * plane + p] = samples[base + (colourBands === 3 ? c : 0)]! / half - 1;
+    if (alpha) alpha.data[p] = samples[base + outChannels - 1]! / half - 1;
+  }
+  return { rgb, alpha };
 }
 
 function validateEncode(image: EncodableImage, format: OutputFormat, opts: EncodeOptions): { bitDepth: 8 | 16 } {
