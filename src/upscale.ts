@@ -27,6 +27,9 @@ import type { RunContext } from './run-context.js';
 
 export type { Consistency };
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
+/** The enlargement factor when none is given. */
+export const DEFAULT_FACTOR = 4;
+
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
 export type Reduce = (typeof REDUCE_KINDS)[number];
 
@@ -137,7 +140,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   // An explicit option wins, then the preset, then the model's defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
     (options[k] !== undefined ? options[k] : preset[k] !== undefined ? preset[k] : m.defaults[k]) as UpscaleOptions[K] | undefined;
-  const factor = positiveInteger('factor', options.factor ?? 4);
+  const factor = positiveInteger('factor', options.factor ?? DEFAULT_FACTOR);
   const t = integerInRange('t', pick('t') ?? m.defaults.t, 1, m.T - 1);
   const c = pick('cascade') ?? 1;
   let passes: number[];
@@ -327,7 +330,7 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
   const decoded = await decodeImage(input, options.decode);
   // before the model loads (the pipeline checks the tensor too, after)
-  checkOutputSize(decoded.height, decoded.width, options.factor ?? 4, input);
+  checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
   return upscaleDecoded(input, decoded, output, options);
 }
 

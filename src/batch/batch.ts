@@ -15,6 +15,7 @@ import type { ModelManifest } from '../model/manifest.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
 import type { ModelSession } from '../model/session.js';
 import {
+  DEFAULT_FACTOR,
   estimateWork,
   outputFiles,
   progressFraction,
@@ -262,7 +263,7 @@ export async function processFile(
 ): Promise<FileReport> {
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  if (!checked) await preflight(job.input, options.factor ?? 4, maxPixels);
+  if (!checked) await preflight(job.input, options.factor ?? DEFAULT_FACTOR, maxPixels);
   const r = await (checked ? upscaleCheckedFile : upscaleFile)(job.input, job.output, {
     ...options,
     model,

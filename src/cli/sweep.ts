@@ -16,7 +16,7 @@ import { settingText, summaryColumns, writeSweepReport } from '../eval/report.js
 import { runSweep, type SweepOptions, type SweepResult } from '../eval/sweep.js';
 import { fmt, textTable } from '../eval/table.js';
 import type { Consistency } from '../diffusion/consistency.js';
-import type { Reduce } from '../upscale.js';
+import { DEFAULT_FACTOR, type Reduce } from '../upscale.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { parseDevice } from './method-flags.js';
 import { createProgressLine } from './progress.js';
@@ -62,7 +62,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     )
     .requiredOption('--hr <dir>', 'folder of ground-truth images')
     .option('--lr <dir>', 'folder of LR inputs matched by name (one factor); default: LR made by MATLAB-compatible bicubic')
-    .option('-f, --factor <list>', 'enlargement factors', '4')
+    .option('-f, --factor <list>', 'enlargement factors', String(DEFAULT_FACTOR))
     .option('--t <list>', 'diffusion steps to noise to, or none (the baselines only, no model)', '50,100,200,400')
     .option('--cascade <list>', "numbers of Boomerang passes N (each at t) (default: the model's, as sr upscale)")
     .option('--upsampler <list>', "upsamplers feeding the model: nearest, bilinear, bicubic, lanczos (default: the model's)")

@@ -9,7 +9,7 @@ import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type Upscal
 import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
-import type { WorkEstimate } from '../upscale.js';
+import { DEFAULT_FACTOR, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
@@ -49,7 +49,7 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       '-o, --output <path>',
       'output image (the format follows the extension: .png .jpg .webp .tif .avif), or a folder when the input is a folder, a glob or several files',
     )
-    .option('-f, --factor <n>', 'integer enlargement factor', '4');
+    .option('-f, --factor <n>', 'integer enlargement factor', String(DEFAULT_FACTOR));
   addMethodOptions(cmd)
     .option(
       '--max-pixels <n>',
