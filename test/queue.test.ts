@@ -20,6 +20,7 @@ import { runSweep, type SweepOptions } from '../src/eval/sweep.js';
 import { loadManifest } from '../src/model/manifest.js';
 import { resolveModelDir } from '../src/model/locate.js';
 import { QUEUE_NAME } from '../src/queue/connection.js';
+import { main } from '../src/cli/main.js';
 import { cli, root, sr, tempDir } from './cli-helpers.js';
 import { freePort, startRedis } from './redis-server.js';
 
@@ -32,44 +33,63 @@ let url = '';
 let queue: Queue;
 const dir = tempDir('queue');
 const hr = join(dir, 'hr');
+const WORKER_ARGS = ['--threads', '1', '--stall-seconds', '2'];
 const workers: ChildProcess[] = [];
+const inProcess: AbortController[] = [];
+const inProcessDone: Promise<number>[] = [];
 
-interface Worker {
-  child: ChildProcess;
-  log: () => string;
-  /** Resolves when the log matches. */
-  seen: (re: RegExp) => Promise<void>;
-  exited: Promise<number | null>;
+/** A worker's stderr as it comes, and a wait for a line. */
+function logOf() {
+  let text = '';
+  const waiters: { re: RegExp; res: () => void }[] = [];
+  return {
+    add: (s: string) => {
+      text += s;
+      for (const w of [...waiters]) if (w.re.test(text)) w.res();
+    },
+    log: () => text,
+    /** Resolves when the log matches. */
+    seen: (re: RegExp) => (re.test(text) ? Promise.resolve() : new Promise<void>((res) => waiters.push({ re, res }))),
+  };
 }
 
-function startWorker(extra: string[] = []): Worker {
-  const child = spawn(process.execPath, [cli, 'worker', '--queue', url, '--threads', '1', '--stall-seconds', '2', ...extra], {
+/** `sr worker` as a process: for what only a process shows (killed mid-job, SIGTERM and its exit code). */
+function startWorker() {
+  const child = spawn(process.execPath, [cli, 'worker', '--queue', url, ...WORKER_ARGS], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   workers.push(child);
-  let text = '';
-  const waiters: { re: RegExp; res: () => void }[] = [];
-  child.stderr!.on('data', (d: Buffer) => {
-    text += d.toString();
-    for (const w of [...waiters]) if (w.re.test(text)) w.res();
-  });
+  const l = logOf();
+  child.stderr!.on('data', (d: Buffer) => l.add(d.toString()));
   const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
-  return {
-    child,
-    log: () => text,
-    seen: (re) => (re.test(text) ? Promise.resolve() : new Promise((res) => waiters.push({ re, res }))),
-    exited,
-  };
+  return { child, log: l.log, seen: l.seen, exited };
 }
 
-/** Kills the running workers (but `keep`) and waits until they are gone, so none can take a job added next. */
+/** `sr worker` in this process (the CLI's main, stopped by its signal): no process start. */
+function startInProcessWorker() {
+  const ac = new AbortController();
+  const l = logOf();
+  const done = main({
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => l.add(s) },
+    signal: ac.signal,
+    argv: ['worker', '--queue', url, ...WORKER_ARGS],
+  });
+  inProcess.push(ac);
+  inProcessDone.push(done);
+  return { log: l.log, seen: l.seen };
+}
+
+/** Stops the running workers (but `keep`) and waits until they are gone, so none can take a job added next. */
 async function killWorkers(keep?: ChildProcess): Promise<void> {
-  await Promise.all(
-    workers
+  for (const ac of inProcess) ac.abort();
+  await Promise.all([
+    ...inProcessDone,
+    ...workers
       .filter((w) => w !== keep && w.exitCode === null && w.signalCode === null)
       .map((w) => new Promise((res) => w.once('close', res).kill('SIGKILL'))),
-  );
+  ]);
 }
 
 describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is not installed' }, () => {
@@ -86,7 +106,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     await sharp(src).flip().toFile(join(hr, 'c.png'));
   });
   after(async () => {
-    for (const w of workers) w.kill('SIGKILL');
+    await killWorkers();
     await queue?.close();
     redis?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -142,7 +162,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   });
 
   it('a batch on the queue writes the bytes of the local batch, and the report in the plan order', async () => {
-    startWorker();
+    startInProcessWorker();
     const q = await sr([
       'upscale',
       hr,
@@ -217,7 +237,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   });
 
   it('bad payloads and another model fail at once with a reason, never retried', async () => {
-    const w = startWorker();
+    const w = startInProcessWorker();
     await w.seen(/ready/);
     const bad = await queue.add('sweep', { v: 1, set: 'nope' });
     const unknown = await queue.add('frobnicate', { v: 1 });
@@ -266,7 +286,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   });
 
   it('a rerun after the enqueuing side stopped collects what workers finished meanwhile, computing nothing twice', async () => {
-    const w = startWorker();
+    const w = startInProcessWorker();
     await w.seen(/ready/);
     const out = join(dir, 'sweep-rerun');
     const ac = new AbortController();

@@ -71,7 +71,9 @@ export async function connectQueue(url: string, timeoutMs = 3000): Promise<Queue
       : 'is redis-server running there, and reachable from here?';
     throw new QueueError(`Cannot reach the queue at ${target.url}: ${why.replace(/\.$/, '')} (${hint})`, { cause: err });
   } finally {
-    client.disconnect();
+    // a client that never connected is already ended: disconnecting it again would arm a 2 s timer that nothing
+    // clears (ioredis waits for a close event that has passed), keeping the process alive after the error
+    if (client.status !== 'end') client.disconnect();
   }
   return target;
 }
