@@ -12,24 +12,8 @@ const sr = (...args: string[]) => srIn(args);
 test('sr upscale writes an 8x image with the fixture model and reports its settings', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
   // the binary itself, end to end; the other tests call the same CLI in-process
-  const r = srProcess([
-    'upscale',
-    fixture,
-    '-o',
-    out,
-    '--factor',
-    '8',
-    '--t',
-    '40',
-    '--cascade',
-    '2',
-    '--steps',
-    '3',
-    '--seed',
-    '5',
-    '--model',
-    'fixture',
-  ]);
+  const method = ['--factor', '8', '--t', '40', '--cascade', '2', '--steps', '3', '--seed', '5', '--model', 'fixture'];
+  const r = srProcess(['upscale', fixture, '-o', out, ...method]);
   assert.equal(r.status, 0, r.stderr);
   const meta = await sharp(out).metadata();
   assert.equal(meta.width, 256);
@@ -37,24 +21,7 @@ test('sr upscale writes an 8x image with the fixture model and reports its setti
   assert.match(r.stderr, /wrote .*out\.png \(256x256, x8, t=40,40, 3 steps, ancestral, consistency ddnm, seed 5\)/);
   // the same seed gives the same file content, in-process as from the binary
   const out2 = join(dirname(out), 'out2.png');
-  const again = await sr(
-    'upscale',
-    fixture,
-    '-o',
-    out2,
-    '--factor',
-    '8',
-    '--t',
-    '40',
-    '--cascade',
-    '2',
-    '--steps',
-    '3',
-    '--seed',
-    '5',
-    '--model',
-    'fixture',
-  );
+  const again = await sr('upscale', fixture, '-o', out2, ...method);
   assert.equal(again.status, 0, again.stderr);
   const [a, b] = await Promise.all([sharp(out).raw().toBuffer(), sharp(out2).raw().toBuffer()]);
   assert.ok(a.equals(b));
