@@ -32,8 +32,18 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
+class Norm(nn.GroupNorm):
+    """GroupNorm, computed in float32 when autocast hands it bfloat16 (CUDA's autocast does this by itself, the
+    CPU's in PyTorch 1.13 does not and fails). A float32 input, as in the ONNX export, takes the plain path."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32:
+            return super().forward(x)
+        return super().forward(x.float()).to(x.dtype)
+
+
 def norm(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(min(32, max(1, ch // 8)), ch)
+    return Norm(min(32, max(1, ch // 8)), ch)
 
 
 class ResBlock(nn.Module):
