@@ -103,3 +103,20 @@ test('sr info prints the manifest and what t means', async () => {
   const j = await sr('info', '--model', 'fixture', '--json');
   assert.equal(JSON.parse(j.stdout).name, 'fixture');
 });
+
+test('--help and --version go to stdout with exit 0; an unknown command is a usage error', async () => {
+  const help = await sr('--help');
+  assert.equal(help.status, 0, help.stderr);
+  for (const c of ['upscale', 'eval', 'sweep', 'vary', 'worker', 'queue', 'devices', 'info'])
+    assert.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+  const up = await sr('upscale', '--help');
+  assert.equal(up.status, 0);
+  assert.match(up.stdout, /--factor <n> +integer enlargement factor \(default: "4"\)/);
+  assert.match(up.stdout, /--preset <name>/);
+  const v = await sr('--version');
+  assert.deepEqual([v.status, v.stdout.trim()], [0, '0.1.0']);
+  const bad = await sr('frobnicate');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: unknown command 'frobnicate'/);
+  assert.equal(bad.stdout, '');
+});
