@@ -175,4 +175,16 @@ describe('runSweep', () => {
       (e: unknown) => e instanceof UsageError && /Expected one factor with an LR folder/.test(e.message),
     );
   });
+
+  it('a bad sampler or eta is a usage error before the folder is written', async () => {
+    for (const [bad, message] of [
+      [{ sampler: 'z' as never }, /Expected one of ancestral, ddim for sampler but received "z"/],
+      [{ eta: 2 }, /Expected number eta in 0\.\.1 but received 2/],
+      [{ upsamplers: ['x' as never] }, /for upsampler but received "x"/],
+    ] as const) {
+      const out = join(dir, 'never');
+      await assert.rejects(runSweep({ ...grid(out), ...bad }), (e: unknown) => e instanceof UsageError && message.test(e.message));
+      await assert.rejects(readFile(join(out, 'dataset.json')), 'nothing written');
+    }
+  });
 });

@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { UsageError, throwIfAborted } from '../errors.js';
 import { itemSeed } from '../diffusion/rng.js';
 import { dims } from '../image/tensor.js';
-import type { SamplerKind } from '../diffusion/samplers.js';
+import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import { numberInRange, oneOf } from '../validate.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
@@ -220,8 +221,9 @@ async function openSweep(options: SweepOptions): Promise<OpenSweep> {
     const run: RunKey = {
       modelSha: manifest?.sha256 ?? null,
       seed: options.seed ?? 0,
-      sampler: options.sampler ?? 'ancestral',
-      eta: options.eta ?? 0,
+      // checked here, before the sweep's folder is written (the cells are checked by expandGrid)
+      sampler: oneOf('sampler', options.sampler ?? 'ancestral', SAMPLER_KINDS),
+      eta: numberInRange('eta', options.eta ?? 0, 0, 1),
     };
     const logPath = join(options.out, SWEEP_FILES.log);
     await checkSameSweep(options.out, options);
