@@ -21,26 +21,23 @@ export interface SrResult {
   stderr: string;
 }
 
+// relative paths in the CLI tests (./no-such-model) are relative to the repository root, as for the binary
+if (process.cwd() !== root) process.chdir(root);
+
 /**
  * `sr <args>` in this process (the CLI's `main`, with stdout and stderr collected): the same parsing, messages and
- * exit codes as the binary without a process start. `cwd` applies for the call (tests in a file run one at a time).
+ * exit codes as the binary without a process start.
  */
-export async function sr(args: string[], cwd = root, signal = new AbortController().signal): Promise<SrResult> {
+export async function sr(args: string[], signal = new AbortController().signal): Promise<SrResult> {
   let stdout = '';
   let stderr = '';
-  const before = process.cwd();
-  process.chdir(cwd);
-  try {
-    const status = await main({
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s) },
-      signal,
-      argv: args,
-    });
-    return { status, stdout, stderr };
-  } finally {
-    process.chdir(before);
-  }
+  const status = await main({
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    signal,
+    argv: args,
+  });
+  return { status, stdout, stderr };
 }
 
 /** `sr <args>` as a process: for what only a process shows (signals, the binary's start, pipes, environment). */
