@@ -97,6 +97,14 @@ export interface BatchPlan {
   estimates: (WorkEstimate | null)[];
 }
 
+/** force and resume as given; both at once is a UsageError (overwrite existing outputs, or skip them). */
+export function overwritePolicy(o: { force?: boolean | undefined; resume?: boolean | undefined }): { force: boolean; resume: boolean } {
+  const force = o.force ?? false;
+  const resume = o.resume ?? false;
+  if (force && resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+  return { force, resume };
+}
+
 /** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
 export function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Job[] {
   return items.map(({ path, rel }) => {

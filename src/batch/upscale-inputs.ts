@@ -19,6 +19,7 @@ import {
   batchReport,
   ensureOutDir,
   markSkipped,
+  overwritePolicy,
   pendingReport,
   planBatch,
   planFile,
@@ -81,9 +82,7 @@ export async function upscaleInputs(
   options: UpscaleInputsOptions = {},
   events: UpscaleInputsEvents = {},
 ): Promise<UpscaleInputsOutcome> {
-  if (options.force && options.resume) {
-    throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-  }
+  overwritePolicy(options);
   const { items, batch } = await expandInputs(inputs);
   const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
   const toFolder = batch || outIsDir || /[\\/]$/.test(output);

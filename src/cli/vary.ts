@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
+import { overwritePolicy } from '../batch/batch.js';
 import { positiveInteger } from '../validate.js';
 import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
@@ -110,7 +111,7 @@ function toOptions(f: Flags): VaryDatasetOptions {
   if (m.eta !== undefined) o.eta = m.eta;
   if (m.tiling !== undefined) o.tiling = m.tiling;
   if (f.maxPixels !== undefined) o.maxPixels = positiveInteger('--max-pixels', parseNumber('--max-pixels', f.maxPixels));
-  if (f.force && f.resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+  overwritePolicy(f); // before any input is read, also for --report
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;

@@ -5,6 +5,7 @@
  * existing files) and estimate each sample's work from the image headers.
  */
 import { sep, dirname, extname, join } from 'node:path';
+import { overwritePolicy } from '../batch/batch.js';
 import type { InputItem } from '../batch/inputs.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { probeImage } from '../image/io.js';
@@ -135,9 +136,7 @@ export async function planVary(
   manifest: ModelManifest,
   o: PlanOptions = {},
 ): Promise<VaryPlan> {
-  const force = o.force ?? false;
-  const resume = o.resume ?? false;
-  if (force && resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
+  const { force, resume } = overwritePolicy(o);
   const items = await freshItems(await expandVaryInputs(inputs), outDir);
   const sources = items.map((it) => sourceJob(it, outDir, s));
   const inputsReal = new Set(await Promise.all(items.map((it) => realTarget(it.path))));
