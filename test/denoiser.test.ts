@@ -1,39 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDenoiser } from '../src/model/denoiser.js';
-import type { ModelSession } from '../src/model/session.js';
-import { validateManifest } from '../src/model/manifest.js';
 import { createImage } from '../src/image/tensor.js';
+import { fakeManifest, fakeSession } from './fake-model.js';
 
 /** A fake model whose output at each pixel depends only on that pixel: out = 0.5·x + t/1000. */
 function pointwiseModel(multiple: number, device: 'cpu' | 'webgpu' = 'cpu') {
   const calls: Array<{ batch: number; height: number; width: number }> = [];
-  const manifest = validateManifest(
-    {
-      name: 'fake',
-      version: '1',
-      T: 1000,
-      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
-      prediction: 'eps',
-      patch: 4,
-      multiple,
-      sha256: '0'.repeat(64),
-    },
-    'fake',
-  );
-  const session: ModelSession = {
-    dir: '/fake',
-    manifest,
-    device,
-    async run(x, batch, height, width, t) {
+  const session = fakeSession(
+    fakeManifest({ multiple }),
+    async (x, batch, height, width, t) => {
       assert.equal(height % multiple, 0);
       assert.equal(width % multiple, 0);
       calls.push({ batch, height, width });
       const per = 3 * height * width;
       return x.map((v, i) => 0.5 * v + t[Math.floor(i / per)]! / 1000);
     },
-    async dispose() {},
-  };
+    device,
+  );
   return { session, calls };
 }
 

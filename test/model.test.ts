@@ -7,21 +7,10 @@ import { validateManifest } from '../src/model/manifest.js';
 import { loadModel } from '../src/model/session.js';
 import { resolveModelDir } from '../src/model/locate.js';
 import { DeviceError, ModelError } from '../src/errors.js';
+import { manifestFields } from './fake-model.js';
 
 const fixtureDir = resolveModelDir('fixture');
-const good = () =>
-  JSON.parse(
-    JSON.stringify({
-      name: 'm',
-      version: '1',
-      T: 1000,
-      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
-      prediction: 'eps',
-      patch: 4,
-      multiple: 16,
-      sha256: 'a'.repeat(64),
-    }),
-  );
+const good = () => manifestFields();
 
 test('a complete manifest validates, with defaults filled in', () => {
   const m = validateManifest(good(), 'x.json');
@@ -127,9 +116,8 @@ test('manifest validation names the file and the field', () => {
     );
   }
   assert.throws(() => validateManifest([], 'x.json'), /expected a JSON object/);
-  const ok = good();
-  ok.presets = { fidelity: { t: 5, consistency: 'ibp', backProject: 10, cascade: [20, 10] } };
-  assert.deepEqual(validateManifest(ok, 'x.json').presets.fidelity, ok.presets.fidelity);
+  const fidelity = { t: 5, consistency: 'ibp', backProject: 10, cascade: [20, 10] };
+  assert.deepEqual(validateManifest(manifestFields({ presets: { fidelity } }), 'x.json').presets.fidelity, fidelity);
 });
 
 test('the fixture model runs in onnxruntime and matches the PyTorch golden output', async () => {

@@ -8,45 +8,26 @@ import { test } from 'node:test';
 import { createImage } from '../src/image/tensor.js';
 import { accumulateTile, createAccumulator, crop, extractTile, normaliseAccumulator, padReflect } from '../src/image/tiling.js';
 import { createDenoiser } from '../src/model/denoiser.js';
-import { validateManifest } from '../src/model/manifest.js';
 import type { ModelSession } from '../src/model/session.js';
+import { fakeManifest, fakeSession } from './fake-model.js';
 
 /** out = x·0.7 + (mean of the tile) + row/col ramp + t/1000: different in every tile at the same pixel. */
 function tileAwareModel(multiple: number): ModelSession {
-  const manifest = validateManifest(
-    {
-      name: 'fake',
-      version: '1',
-      T: 1000,
-      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
-      prediction: 'eps',
-      patch: 4,
-      multiple,
-      sha256: '0'.repeat(64),
-    },
-    'fake',
-  );
-  return {
-    dir: '/fake',
-    manifest,
-    device: 'cpu',
-    async run(x, batch, h, w, t) {
-      const per = 3 * h * w;
-      const out = new Float32Array(x.length);
-      for (let b = 0; b < batch; b++) {
-        let mean = 0;
-        for (let i = 0; i < per; i++) mean += x[b * per + i]!;
-        mean /= per;
-        for (let i = 0; i < per; i++) {
-          const y = Math.floor((i % (h * w)) / w),
-            xx = i % w;
-          out[b * per + i] = 0.7 * x[b * per + i]! + mean + 0.01 * y - 0.02 * xx + t[b]! / 1000;
-        }
+  return fakeSession(fakeManifest({ multiple }), async (x, batch, h, w, t) => {
+    const per = 3 * h * w;
+    const out = new Float32Array(x.length);
+    for (let b = 0; b < batch; b++) {
+      let mean = 0;
+      for (let i = 0; i < per; i++) mean += x[b * per + i]!;
+      mean /= per;
+      for (let i = 0; i < per; i++) {
+        const y = Math.floor((i % (h * w)) / w),
+          xx = i % w;
+        out[b * per + i] = 0.7 * x[b * per + i]! + mean + 0.01 * y - 0.02 * xx + t[b]! / 1000;
       }
-      return out;
-    },
-    async dispose() {},
-  };
+    }
+    return out;
+  });
 }
 
 test('the fused float32 blend equals the float64 accumulator blend (odd size, padding, batches)', async () => {

@@ -6,7 +6,7 @@ import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import { averagePool } from '../src/diffusion/consistency.js';
 import { resize } from '../src/image/upsample.js';
 import { UsageError } from '../src/errors.js';
-import { validateManifest } from '../src/model/manifest.js';
+import { fakeManifest } from './fake-model.js';
 
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
@@ -145,21 +145,10 @@ test('an aborted signal stops the work with an AbortError', async () => {
 });
 
 test('settings come from the option, else the preset, else the model defaults, else the library', () => {
-  const manifest = validateManifest(
-    {
-      name: 'm',
-      version: '1',
-      T: 1000,
-      betas: { kind: 'linear', start: 1e-4, end: 0.02 },
-      prediction: 'eps',
-      patch: 4,
-      multiple: 16,
-      sha256: '0'.repeat(64),
-      defaults: { t: 30, steps: 5, consistency: 'ibp' },
-      presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
-    },
-    'm',
-  );
+  const manifest = fakeManifest({
+    defaults: { t: 30, steps: 5, consistency: 'ibp' },
+    presets: { detail: { t: 200, cascade: 2, consistency: 'none' } },
+  });
   const d = resolveSettings({ seed: 1 }, manifest);
   assert.deepEqual([d.passes, d.steps, d.consistency, d.upsampler], [[30], 5, 'ibp', 'bicubic']);
   const p = resolveSettings({ seed: 1, preset: 'detail' }, manifest);
