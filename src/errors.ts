@@ -4,6 +4,7 @@
  */
 export type ErrorCode = 'USAGE' | 'INPUT' | 'MODEL' | 'OUTPUT' | 'ABORTED' | 'DEVICE' | 'QUEUE' | 'INTERNAL';
 
+/** Every error the library throws on purpose: `code` says which kind (the CLI maps each to an exit code). */
 export class SrError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

@@ -26,11 +26,12 @@ import { extname } from 'node:path';
 import type { RunContext } from './run-context.js';
 
 export type { Consistency };
-/** How K samples combine into one output: mean, median, or none (every sample kept). */
 /** The enlargement factor when none is given. */
 export const DEFAULT_FACTOR = 4;
 
+/** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
+/** One of REDUCE_KINDS. */
 export type Reduce = (typeof REDUCE_KINDS)[number];
 
 /** The settings of a run (all optional, resolved against the manifest) and its run context (signal, progress). */
@@ -112,6 +113,7 @@ export interface UpscaleSettings {
   preset: string | null;
 }
 
+/** What `upscale` returns: the image, its samples, the settings it ran with (seed included) and what it cost. */
 export interface UpscaleResult {
   /** The super-resolved image (the reduced one when samples > 1). */
   image: ImageTensor;
@@ -296,6 +298,7 @@ export function reduceSamples(images: readonly ImageTensor[], how: 'mean' | 'med
   return out;
 }
 
+/** `upscaleFile`'s options: `upscale`'s, and how the input is decoded and the output written. */
 export interface UpscaleFileOptions extends UpscaleOptions {
   /** Passed to the decoder (e.g. limitInputPixels). */
   decode?: DecodeOptions;

@@ -28,8 +28,10 @@ import {
 } from '../upscale.js';
 import { expandInputs, type InputItem } from './inputs.js';
 
+/** What became of one input in a batch: done, failed, skipped by --resume, stopped mid-way, or never started. */
 export type FileStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'pending';
 
+/** One input's line in a batch report. */
 export interface FileReport {
   input: string;
   output: string;
@@ -52,6 +54,7 @@ export interface BatchSummary extends Record<FileStatus, number> {
   total: number;
 }
 
+/** A batch's report (what `--json` writes): one FileReport per input in plan order, and the counts. */
 export interface BatchReport {
   tool: 'boomerang-sr';
   started: string;
@@ -71,6 +74,7 @@ export interface Job {
 
 const filesOf = (j: Job): string[] => j.files ?? [j.output];
 
+/** A batch's options: each file's (`upscaleFile`'s), the output format, and what to do with existing outputs. */
 export interface BatchOptions extends UpscaleFileOptions {
   /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
   format?: string;

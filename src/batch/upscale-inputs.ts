@@ -31,6 +31,7 @@ import {
 } from './batch.js';
 import { expandInputs, type InputItem } from './inputs.js';
 
+/** `upscaleInputs`' options: a batch's, with the model given by name or folder, and an optional queue. */
 export interface UpscaleInputsOptions extends Omit<BatchOptions, 'model'> {
   /** A shipped model's name or a model folder (default: the shipped default). */
   model?: string;
@@ -47,6 +48,7 @@ export interface PlannedWork {
   estimates: readonly (WorkEstimate | null)[];
 }
 
+/** A batch's events, and the plan (before any work) and device notes. */
 export interface UpscaleInputsEvents extends BatchEvents {
   /** After every input and output check, before anything is written or loaded: throw to stop there. */
   onPlan?: (work: PlannedWork) => void;

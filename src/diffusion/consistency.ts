@@ -10,6 +10,7 @@ import { downsampleAverage, resize, subtractUpsampled } from '../image/upsample.
 
 /** The consistency steps a reverse pass can apply: none (vanilla Boomerang), ddnm (average pooling), ibp (bicubic). */
 export const CONSISTENCY_KINDS = ['none', 'ddnm', 'ibp'] as const;
+/** One of CONSISTENCY_KINDS. */
 export type Consistency = (typeof CONSISTENCY_KINDS)[number];
 
 /** A·x: factor×factor average pooling (the image stage's downsampleAverage). */

@@ -46,6 +46,7 @@ export interface EvaluateOptions extends Omit<RunContext<ProgressEvent & { index
 
 export type OutputSource = 'sr' | LrSource;
 
+/** `evaluate`'s result: the protocol line, one score per image and their mean. */
 export interface Evaluation {
   protocol: string;
   factor: number | null;

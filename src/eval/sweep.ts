@@ -30,6 +30,7 @@ import { analyse, type Analysis } from './recommend.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
 import { toCsv, toJson, writeTextAtomic } from './write.js';
 
+/** A sweep: the ground truth, the grid of settings (t, cascade, …), where results go, and its run context. */
 export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 'onWarning'> {
   /** Ground-truth folder. */
   hr: string;
@@ -59,6 +60,7 @@ export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 
   onRecord?: (r: SweepRecord) => void;
 }
 
+/** A sweep's progress, in estimated units of work. */
 export interface SweepProgress {
   /** Work done and total, in estimated units, over the work left at the start (skipped work is not counted). */
   done: number;
@@ -89,6 +91,7 @@ export interface SweepMeta {
   run: { skipped: number; computed: number; modelRuns: number; seconds: number; at: string };
 }
 
+/** A finished sweep: its cells, every record, the rows per cell with the Pareto front and the recommendations. */
 export interface SweepResult {
   out: string;
   meta: SweepMeta;

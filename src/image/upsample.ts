@@ -12,8 +12,10 @@
 import { UsageError } from '../errors.js';
 import { byteToUnit, contiguousData, createImage, dims, type ImageTensor, unitToByte } from './tensor.js';
 
-export type Kernel = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
-export const KERNELS: readonly Kernel[] = ['nearest', 'bilinear', 'bicubic', 'lanczos'];
+/** The interpolators that enlarge the input before the model (all centre-aligned). */
+export const KERNELS = ['nearest', 'bilinear', 'bicubic', 'lanczos'] as const;
+/** One of KERNELS. */
+export type Kernel = (typeof KERNELS)[number];
 
 /** How samples outside the image are made: copies of the edge pixel, or a mirror image (…c b a | a b c…). */
 export type Edge = 'replicate' | 'symmetric';

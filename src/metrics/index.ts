@@ -26,6 +26,7 @@ export {
 export { meanSquaredError, psnr, psnrFromMse, psnrRgb, type PsnrOptions } from './psnr.js';
 export { ssim, type SsimOptions } from './ssim.js';
 
+/** How `measure` compares: the border shave, and whether both images are first rounded to 8-bit levels. */
 export interface MeasureOptions {
   /** Pixels removed from each border before every metric (the protocol uses the scale factor). */
   shave: number;
@@ -36,6 +37,7 @@ export interface MeasureOptions {
   quantize?: boolean;
 }
 
+/** `measure`'s result: fidelity (PSNR, SSIM) and how much detail the output has against the truth. */
 export interface Measurements {
   /** PSNR (dB, peak 255) on BT.601 Y; Infinity for identical images. */
   psnrY: number;

@@ -14,6 +14,7 @@ export type BetaSpec =
   | { kind: 'cosine'; s?: number }
   | { kind: 'table'; alphasCumprod: number[] };
 
+/** A named preset's settings (or the model's defaults): any option of `upscale` left out is resolved further. */
 export interface PresetSettings {
   t?: number;
   cascade?: number | number[];
@@ -28,6 +29,7 @@ export interface PresetSettings {
   description?: string;
 }
 
+/** A model's manifest.json, validated: the diffusion schedule, the UNet's contract, defaults, presets and sha256. */
 export interface ModelManifest {
   name: string;
   version: string;

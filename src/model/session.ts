@@ -32,9 +32,12 @@ export { scanDevices } from './devices.js';
  * found: devices.ts (onnxruntime-node does not report the adapter Dawn picks).
  */
 export const DEVICE_REQUESTS = ['cpu', 'webgpu', 'auto'] as const;
+/** One of DEVICE_REQUESTS. */
 export type DeviceRequest = (typeof DEVICE_REQUESTS)[number];
+/** The execution provider a session runs on. */
 export type Device = 'cpu' | 'webgpu';
 
+/** How `loadModel` opens a model: the device, threads, and whether to check the file against the manifest. */
 export interface LoadModelOptions {
   /** cpu (default), webgpu, or auto (webgpu on a hardware adapter, else cpu). */
   device?: DeviceRequest;
@@ -81,6 +84,7 @@ export interface DeviceNote {
   message: string;
 }
 
+/** A loaded model: its manifest and folder, the device it runs on, and its UNet. `dispose()` frees it. */
 export interface ModelSession {
   readonly dir: string;
   readonly manifest: ModelManifest;
@@ -107,6 +111,11 @@ interface Opened {
 }
 const opened = new WeakMap<ModelSession, Opened>();
 
+/**
+ * Loads a model once for any number of runs: `spec` is a shipped model's name (default: `default`) or a model
+ * folder (manifest.json + model.onnx). The manifest is validated and model.onnx checked against its sha256 before
+ * onnxruntime opens it. Throws ModelError for a missing or invalid model, DeviceError when the asked device cannot run.
+ */
 export async function loadModel(spec?: string, options: LoadModelOptions = {}): Promise<ModelSession> {
   const dir = resolveModelDir(spec);
   const manifest = options.manifest ?? (await loadManifest(dir));

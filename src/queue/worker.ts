@@ -17,6 +17,7 @@ import { QUEUE_NAME, connectQueue } from './connection.js';
 import { HANDLERS } from './handlers.js';
 import { BadPayloadError, JOB_KINDS, encodeFailure, type JobKind, type ModelRef } from './jobs.js';
 
+/** `runWorker`'s options: the queue, how many jobs at once, the device and threads, and the lock lifetime. */
 export interface WorkerOptions {
   queue: string;
   /** Jobs run at once (each with its own model run). Default 1. */
@@ -30,6 +31,7 @@ export interface WorkerOptions {
   onEvent?: (e: WorkerEvent) => void;
 }
 
+/** What a worker reports as it goes (the CLI prints them): ready, a model loaded, a job started, done, failed or released, an error. */
 export type WorkerEvent =
   | { type: 'ready'; queue: string; name: string; concurrency: number }
   | { type: 'model'; name: string; sha256: string; device: string; dir: string }
@@ -39,6 +41,7 @@ export type WorkerEvent =
   | { type: 'released'; id: string; kind: string; label: string }
   | { type: 'error'; message: string };
 
+/** What a worker did before it stopped: jobs done, failed, and released (put back for another worker). */
 export interface WorkerSummary {
   done: number;
   failed: number;

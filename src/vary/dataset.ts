@@ -28,6 +28,7 @@ import { appendRecord, compactRecords, type VaryRecord } from './records.js';
 import { reproduceArgs, resolveVarySettings, stepsAt, type VaryOptions, type VarySettings } from './settings.js';
 import { varySample } from './vary.js';
 
+/** `varyDataset`'s options: the samples to draw (t, K, seed, …) and the output policy, here or on a queue. */
 export interface VaryDatasetOptions extends VaryOptions {
   /** Overwrite existing outputs (and replace their records). */
   force?: boolean;
@@ -69,6 +70,7 @@ export interface VarySummary extends BatchSummary {
   samplesSkipped: number;
 }
 
+/** A vary run's report (what `--json` writes): its settings, one line per source, and the counts. */
 export interface VaryReport {
   tool: 'boomerang-sr';
   kind: 'vary';
@@ -81,6 +83,7 @@ export interface VaryReport {
   files: VaryFileReport[];
 }
 
+/** What `varyDataset` returns: the report, and the error that stopped it, if any. */
 export interface VaryOutcome {
   report: VaryReport;
   /** The error that stopped the run (the remaining files are pending), or null. */

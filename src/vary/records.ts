@@ -19,6 +19,7 @@ export interface Distance {
   detailRatio: number;
 }
 
+/** One line of records.jsonl: a sample, where it came from, how it was made and how far it is from its source. */
 export interface VaryRecord {
   /** The sample file, relative to OUTDIR with / (the record's key). */
   output: string;

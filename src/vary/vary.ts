@@ -26,6 +26,7 @@ export interface VarySample {
   seed: number;
 }
 
+/** What `vary` returns for one image: its samples per t, the settings and what they cost. */
 export interface VaryResult {
   /** K samples per t, t in the order given. */
   samples: VarySample[];
