@@ -269,30 +269,22 @@ function document(j: {
     const rows: string[][] = [];
     for (const q of r.quoted)
       rows.push([`${q.label} (quoted)`, fmt.db(q.psnrY), q.ssimY === null ? '—' : fmt.ssim(q.ssimY), '', '', '', '', q.note]);
-    for (const x of r.rows.filter((x) => x.kind !== 'boomerang'))
-      rows.push([
-        settingText(x),
-        fmt.db(x.psnrY),
-        fmt.ssim(x.ssimY),
-        fmt.db(x.psnrRgb),
-        fmt.ratio(x.detailRatio),
-        fmt.gmsd(x.gmsd),
-        fmt.seconds(x.seconds),
-        'measured',
-      ]);
+    const measured = (x: (typeof r.rows)[number], label: string, source: string) => [
+      label,
+      fmt.db(x.psnrY),
+      fmt.ssim(x.ssimY),
+      fmt.db(x.psnrRgb),
+      fmt.ratio(x.detailRatio),
+      fmt.gmsd(x.gmsd),
+      fmt.seconds(x.seconds),
+      source,
+    ];
+    for (const x of r.rows.filter((x) => x.kind !== 'boomerang')) rows.push(measured(x, settingText(x), 'measured'));
     for (const x of r.rows.filter((x) => x.kind === 'boomerang')) {
       const recs = r.recommendations.filter((q) => q.cell === x.id).map((q) => RULE_TEXT[q.rule as keyof typeof RULE_TEXT]);
       const preset = /\(preset \w+\)/.exec(x.id)?.[0];
-      rows.push([
-        `Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`,
-        fmt.db(x.psnrY),
-        fmt.ssim(x.ssimY),
-        fmt.db(x.psnrRgb),
-        fmt.ratio(x.detailRatio),
-        fmt.gmsd(x.gmsd),
-        fmt.seconds(x.seconds),
-        ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; '),
-      ]);
+      const source = ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; ');
+      rows.push(measured(x, `Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`, source));
     }
     b.push({
       kind: 'table',

@@ -67,41 +67,25 @@ test('fusedStep equals the three separate operations exactly', () => {
 
 test('fusedStep rejects mismatched buffers', () => {
   const a = new Float32Array(12);
-  assert.throws(
-    () =>
-      fusedStep({
-        prediction: 'eps',
-        alphaBar: 0.5,
-        clip: true,
-        cx0: 1,
-        cxt: 0,
-        sigma: 0.1,
-        channels: 3,
-        height: 2,
-        width: 2,
-        xt: a,
-        modelOut: a,
-      }),
-    RangeError,
-  );
-  assert.throws(
-    () =>
-      fusedStep({
-        prediction: 'eps',
-        alphaBar: 0.5,
-        clip: true,
-        cx0: 1,
-        cxt: 0,
-        sigma: 0,
-        channels: 3,
-        height: 2,
-        width: 2,
-        xt: a,
-        modelOut: a,
-        consistency: { y: new Float32Array(2), factor: 2 },
-      }),
-    RangeError,
-  );
+  const step = {
+    prediction: 'eps',
+    alphaBar: 0.5,
+    clip: true,
+    cx0: 1,
+    cxt: 0,
+    channels: 3,
+    height: 2,
+    width: 2,
+    xt: a,
+    modelOut: a,
+  } as const;
+  // sigma > 0 without a noise buffer
+  assert.throws(() => fusedStep({ ...step, sigma: 0.1 }), { name: 'RangeError', message: /and noise of length 12/ });
+  // a low-resolution image that is not (height/factor) x (width/factor)
+  assert.throws(() => fusedStep({ ...step, sigma: 0, consistency: { y: new Float32Array(2), factor: 2 } }), {
+    name: 'RangeError',
+    message: /3x1x1 LR image for factor 2/,
+  });
 });
 
 test('noise drawn from a generator inside the pass equals a pre-filled noise array', () => {
