@@ -11,9 +11,6 @@ import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'nod
 import { InputError } from '../errors.js';
 import { INPUT_EXTENSIONS } from '../image/io.js';
 
-/** Extensions a folder argument picks up (content is still sniffed when decoding). */
-const IMAGE_EXTENSIONS = INPUT_EXTENSIONS;
-
 export interface InputItem {
   /** The file to read, as the user gave it or as found. */
   path: string;
@@ -44,10 +41,10 @@ export async function expandInputs(args: readonly string[]): Promise<ExpandedInp
     const st = await exists(arg);
     if (st?.isDirectory()) {
       batch = true;
-      const names = (await readdir(arg)).filter((n) => !n.startsWith('.') && IMAGE_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
+      const names = (await readdir(arg)).filter((n) => !n.startsWith('.') && INPUT_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
       const files: string[] = [];
       for (const n of names) if ((await exists(join(arg, n)))?.isFile()) files.push(n);
-      if (files.length === 0) throw new InputError(`No image files (${IMAGE_EXTENSIONS.join(' ')}) in folder ${arg}`);
+      if (files.length === 0) throw new InputError(`No image files (${INPUT_EXTENSIONS.join(' ')}) in folder ${arg}`);
       for (const n of files) items.push({ path: join(arg, n), rel: n, base: arg });
     } else if (!st && isGlob(arg)) {
       batch = true;

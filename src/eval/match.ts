@@ -6,11 +6,9 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { INPUT_EXTENSIONS } from '../image/io.js';
 
 export type Role = 'hr' | 'lr' | 'sr';
-
-export { INPUT_EXTENSIONS as IMAGE_EXTENSIONS } from '../image/io.js';
-import { INPUT_EXTENSIONS as IMAGE_EXTENSIONS } from '../image/io.js';
 
 const ROLE_SUFFIX = /[_-](hr|gt|lr|sr|test)$/i;
 const ROLE_OF: Readonly<Record<string, Role>> = { hr: 'hr', gt: 'hr', lr: 'lr', sr: 'sr', test: 'sr' };
@@ -40,7 +38,7 @@ export async function listImages(dir: string, role: Role): Promise<Map<string, s
   }
   const found = new Map<string, string>();
   for (const name of names.sort()) {
-    if (name.startsWith('.') || !IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) continue;
+    if (name.startsWith('.') || !INPUT_EXTENSIONS.includes(extname(name).toLowerCase())) continue;
     const { key, role: r } = imageKey(name);
     if (r !== null && r !== role) continue;
     const prev = found.get(key);
