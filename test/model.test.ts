@@ -10,10 +10,9 @@ import { DeviceError, ModelError } from '../src/errors.js';
 import { manifestFields } from './fake-model.js';
 
 const fixtureDir = resolveModelDir('fixture');
-const good = () => manifestFields();
 
 test('a complete manifest validates, with defaults filled in', () => {
-  const m = validateManifest(good(), 'x.json');
+  const m = validateManifest(manifestFields(), 'x.json');
   assert.equal(m.T, 1000);
   assert.deepEqual(m.defaults, { t: 100, steps: 20 });
   assert.deepEqual(m.betas, { kind: 'linear', start: 1e-4, end: 0.02 });
@@ -108,7 +107,7 @@ test('manifest validation names the file and the field', () => {
     ],
   ];
   for (const [mutate, message] of cases) {
-    const m = good();
+    const m = manifestFields();
     mutate(m);
     assert.throws(
       () => validateManifest(m, 'x.json'),
