@@ -11,6 +11,7 @@ import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
 import { CONSISTENCY_KINDS, backProject, type Consistency } from './diffusion/consistency.js';
 import { createRng } from './diffusion/rng.js';
+import { levelOfFactor, softCascade } from './diffusion/soft.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, type DecodedImage, type DecodeOptions } from './image/io.js';
@@ -152,6 +153,8 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
       throw new UsageError(`Expected a positive integer or a non-empty list of t for cascade but received ${JSON.stringify(c)}`);
     passes = c.map((v) => integerInRange('t', v, 1, m.T - 1));
   }
+  // a soft-resample model's first pass starts at the level the factor implies (its t is recorded, not chosen)
+  if (m.family.kind === 'soft-resample') passes[0] = Math.round(m.family.levels * levelOfFactor(m.family, factor));
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
   const seed = options.seed ?? createRng().seed;
   integerInRange('seed', seed, 0, 0xffffffff);
@@ -243,23 +246,34 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   const denoiser = createDenoiser(model, height * s.factor, width * s.factor, { ...options.tiling, ...(signal ? { signal } : {}) });
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
+  const { family, prediction } = model.manifest;
+  const consistency = s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency };
   for (let k = 0; k < s.samples; k++) {
+    const common = {
+      passes: s.passes,
+      steps: s.steps,
+      consistency,
+      rng,
+      denoise: denoiser.denoise,
+      ...(signal ? { signal } : {}),
+      onProgress: (e: BoomerangProgress) =>
+        onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
+    };
+    if (family.kind === 'soft-resample') {
+      // ancestral draws fresh noise at every jump (η = 1); ddim carries the estimated noise by its η
+      const eta = s.sampler === 'ancestral' ? 1 : s.eta;
+      outputs.push(await softCascade(up, { ...common, corruption: family, factor: s.factor, eta }));
+      continue;
+    }
     outputs.push(
       await runCascade(up, {
+        ...common,
         schedule,
-        prediction: model.manifest.prediction,
-        passes: s.passes,
-        steps: s.steps,
+        prediction: prediction as Exclude<typeof prediction, 'residual'>,
         sampler: s.sampler,
         eta: s.eta,
-        consistency: s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency },
-        rng,
-        denoise: denoiser.denoise,
         // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
         consumeInput: k === s.samples - 1,
-        ...(signal ? { signal } : {}),
-        onProgress: (e: BoomerangProgress) =>
-          onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
       }),
     );
   }

@@ -24,7 +24,26 @@ test('manifest validation names the file and the field', () => {
       (m) => {
         m.prediction = 'score';
       },
-      'Invalid model manifest x.json: expected prediction to be one of eps, x0, v but received "score"',
+      'Invalid model manifest x.json: expected prediction to be one of eps, x0, v for a gaussian model but received "score"',
+    ],
+    [
+      (m) => {
+        m.family = { kind: 'soft-resample', max_scale: 8, sigma_max: 0.04, levels: 1000 };
+      },
+      'Invalid model manifest x.json: expected prediction to be one of residual for a soft-resample model but received "eps"',
+    ],
+    [
+      (m) => {
+        m.family = { kind: 'soft-resample', max_scale: 1, sigma_max: 0.04, levels: 1000 };
+        m.prediction = 'residual';
+      },
+      'Invalid model manifest x.json: expected family.max_scale to be a number above 1 but received 1',
+    ],
+    [
+      (m) => {
+        m.family = { kind: 'cold' };
+      },
+      'Invalid model manifest x.json: expected family.kind to be gaussian or soft-resample but received "cold"',
     ],
     [
       (m) => {

@@ -6,7 +6,7 @@ import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import { averagePool } from '../src/diffusion/consistency.js';
 import { resize } from '../src/image/upsample.js';
 import { UsageError } from '../src/errors.js';
-import { fakeManifest } from './fake-model.js';
+import { fakeManifest, fakeSession } from './fake-model.js';
 
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
@@ -155,4 +155,28 @@ test('settings come from the option, else the preset, else the model defaults, e
   assert.deepEqual([p.passes, p.steps, p.consistency, p.preset], [[200, 200], 5, 'none', 'detail']);
   const o = resolveSettings({ seed: 1, preset: 'detail', t: 50, consistency: 'ddnm' }, manifest);
   assert.deepEqual([o.passes, o.consistency], [[50, 50], 'ddnm']);
+});
+
+test('a soft-resample model: the first pass starts at the factor level, one evaluation per jump, settings say so', async () => {
+  const manifest = fakeManifest({
+    family: { kind: 'soft-resample', max_scale: 8, sigma_max: 0.04, levels: 1000 },
+    prediction: 'residual',
+    defaults: { t: 333, steps: 1, cascade: 1, consistency: 'ibp' },
+  });
+  const ts: number[] = [];
+  // a UNet that answers "no change": x̂0 = x_τ, so with ibp the output is the noisy input back-projected
+  const session = fakeSession(manifest, async (x, _n, _h, _w, t) => {
+    ts.push(...Array.from(t, Math.round));
+    return new Float32Array(x.length);
+  });
+  const lr = lrImage(16, 12);
+  const r = await upscale(lr, { model: session, factor: 4, seed: 3 });
+  assert.deepEqual(r.settings.passes, [667]);
+  assert.deepEqual(ts, [667]);
+  assert.equal(r.stats.evaluations, 1);
+  assert.deepEqual(r.image.shape, [3, 4 * lr.shape[1]!, 4 * lr.shape[2]!]);
+  ts.length = 0;
+  const r2 = await upscale(lr, { model: session, factor: 2, cascade: [1, 200], steps: 2, seed: 3 });
+  assert.deepEqual(r2.settings.passes, [333, 200]);
+  assert.deepEqual(ts, [333, 167, 200, 100]);
 });

@@ -19,6 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckpt import load, save_shipped  # noqa: E402
 from patched_unet import PatchedUNet  # noqa: E402
+import soft  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -97,29 +98,47 @@ def main():
         n = 3 * (model.multiple * 2) ** 2  # input reproducible in any language: x_i = 0.9 sin(0.37 i)
         gx = (0.9 * torch.sin(0.37 * torch.arange(n, dtype=torch.float64))).float().reshape(1, 3, model.multiple * 2, -1)
         gy = model(gx, torch.tensor([50.0]))
-    c = state['counters']
+    c = dict({'images_seen': 0, 'train_seconds': 0.0, 'sessions': []}, **state['counters'])  # snapshots keep less
+    params = state.get('params') or sum(p.numel() for p in model.parameters())
+    family = cfg.get('family', 'gaussian')
     manifest_path = os.path.join(out, 'manifest.json')
     old = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
+    if old.get('family', {}).get('kind', 'gaussian') != family:
+        old = {}  # another family's presets and speed record do not carry over
+    if family == 'soft-resample':
+        family_record = {'kind': 'soft-resample', 'max_scale': 8.0, 'sigma_max': soft.SIGMA_MAX, 'levels': 1000,
+                         'corruption': 'x_tau = U(Q(D(x))) + sigma_max*tau*eps: MATLAB-bicubic shrink by 8**tau, 8-bit, '
+                                       'centre-aligned bicubic enlarge; JPEG q30-95 of the small image for '
+                                       f"{cfg.get('jpeg_share', 0.3):.0%} of each batch in training",
+                         'sampler': 'soft-ddim: x_prev = D_prev(x0) + sigma_prev*(sqrt(1-eta^2)*eps_hat + eta*z)'}
+        t_sampling = 'half at the levels of x2, x3, x4, x8 (tau = log8 f), half uniform in [0, 1]'
+        defaults = {'t': 333, 'cascade': 1, 'steps': 1, 'upsampler': 'bicubic', 'backProject': 0, 'consistency': 'ibp'}
+    else:
+        family_record = {'kind': 'gaussian'}
+        t_sampling = f"{cfg.get('low_t_share', 0.5):.0%} uniform in [0,{cfg.get('low_t', 400)}), rest uniform in [0,T)"
+        defaults = {'t': a.default_t, 'steps': a.default_steps}
     manifest = {
         'name': a.name,
         'version': a.version,
         'format': 'boomerang-sr/model@1',
-        'T': cfg['T'],
-        'betas': cfg['betas'],
+        'T': cfg.get('T', 1000),
+        'betas': cfg.get('betas', {'kind': 'linear', 'start': 1e-4, 'end': 0.02}),
+        'family': family_record,
         'prediction': cfg['prediction'],
         'patch': cfg['arch']['patch'],
         'multiple': model.multiple,
-        'train_crop': cfg['train_crop'],
+        'train_crop': cfg.get('train_crop', 64),
         'architecture': dict(cfg['arch'], kind='patched-unet'),
-        'params': state['params'],
+        'params': params,
         'weights': 'float16' if a.fp16_weights else 'float32',
-        'dataset': {'path': os.path.relpath(cfg['data'], ROOT) if os.path.isabs(cfg['data']) else cfg['data'],
-                    'validation_split': f"sha256(name) mod 10000 < {cfg['val_fraction']} * 10000 held out"},
-        'training': {'steps': c['steps'], 'images_seen': c['images_seen'], 'seconds': round(c['train_seconds'], 1),
-                     'batch': cfg['batch'], 'crop': cfg['train_crop'], 'lr': cfg['lr'],
-                     't_sampling': f"{cfg['low_t_share']:.0%} uniform in [0,{cfg['low_t']}), rest uniform in [0,T)",
+        'dataset': {'path': os.path.relpath(cfg['data'], ROOT) if os.path.isabs(cfg.get('data', '')) else cfg.get('data', '../shared/data/train'),
+                    'validation_split': f"sha256(name) mod 10000 < {cfg.get('val_fraction', 0.05)} * 10000 held out"},
+        'training': {'family': family, 'steps': c['steps'], 'images_seen': c['images_seen'],
+                     'seconds': round(c['train_seconds'], 1), 'cpu_seconds': round(c.get('cpu_seconds', 0.0), 1),
+                     'batch': cfg.get('batch'), 'crop': cfg.get('train_crop'), 'lr': cfg.get('lr'),
+                     't_sampling': t_sampling, **({'init_from': c['init_from']} if 'init_from' in c else {}),
                      'sessions': c['sessions'], 'exported': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())},
-        'defaults': old.get('defaults', {'t': a.default_t, 'steps': a.default_steps}),
+        'defaults': old.get('defaults', defaults),
         'presets': old.get('presets', {}),
         'golden': {'input': 'x_i = 0.9 sin(0.37 i), i = 0..n-1 in [B, C, H, W] order', 'shape': list(gx.shape), 't': 50.0,
                    'out_sum': float(gy.double().sum()), 'out_abs_sum': float(gy.double().abs().sum()),
@@ -137,7 +156,7 @@ def main():
     if a.ship_checkpoint:
         parts = save_shipped(os.path.join(out, 'checkpoint'), state)
         print('checkpoint parts:', ', '.join(os.path.relpath(p, ROOT) for p in parts))
-    print(f"exported {onnx_path} ({manifest['bytes'] / 1e6:.2f} MB, {state['params'] / 1e6:.2f}M params, "
+    print(f"exported {onnx_path} ({manifest['bytes'] / 1e6:.2f} MB, {params / 1e6:.2f}M params, "
           f"{c['steps']} steps, {c['train_seconds']:.0f} s training)")
 
 

@@ -55,7 +55,34 @@ def main():
     from schedule import golden
     committed = json.load(open(os.path.join(HERE, 'sampler-golden.json')))
     assert json.loads(json.dumps(golden())) == committed, 'schedule.py no longer matches sampler-golden.json'
-    print(f"training recipe smoke test: 4 passed, 0 failed (steps {first['steps']} -> {second['steps']} -> {third['steps']})")
+    # the soft-resample family: started from the Gaussian weights, resumed, snapshotted, exported with its family
+    soft_run = os.path.join(tmp, 'soft')
+    soft_common = [os.path.join(HERE, 'train.py'), '--data', data, '--run', soft_run, '--preset', 'fixture', '--batch', '4',
+                   '--crop', '32', '--threads', '1', '--val-fraction', '0', '--family', 'soft-resample',
+                   '--snapshot-every', '0.02']
+    run(*soft_common, '--minutes', '0.05', '--init-from', os.path.join(out, 'checkpoint'))
+    s1 = torch.load(os.path.join(soft_run, 'ckpt.pt'))
+    assert s1['config']['family'] == 'soft-resample' and s1['config']['prediction'] == 'residual', s1['config']
+    assert s1['counters']['init_from']['steps'] == second['steps'] and s1['counters']['cpu_seconds'] > 0, s1['counters']
+    run(*soft_common, '--minutes', '0.05', '--anneal-minutes', '0.03')
+    s2 = torch.load(os.path.join(soft_run, 'ckpt.pt'))['counters']
+    assert s2['steps'] > s1['counters']['steps'] and len(s2['sessions']) == 2, s2
+    assert s2['cpu_seconds'] > s1['counters']['cpu_seconds'], s2
+    snaps = sorted(os.listdir(os.path.join(soft_run, 'snapshots')))
+    assert snaps and all(n.startswith('cpu-') for n in snaps), snaps
+    r = subprocess.run([sys.executable, *common[:3], '--run', soft_run, '--preset', 'fixture', '--minutes', '0.01',
+                        '--family', 'gaussian'], capture_output=True, text=True)
+    assert r.returncode != 0 and 'family soft-resample, not gaussian' in r.stderr + r.stdout, r.stderr
+    soft_out = os.path.join(tmp, 'soft-model')
+    run(os.path.join(HERE, 'export.py'), '--run', soft_run, '--name', 'soft-smoke', '--out', soft_out)
+    sm = json.load(open(os.path.join(soft_out, 'manifest.json')))
+    assert sm['family']['kind'] == 'soft-resample' and sm['prediction'] == 'residual', sm['family']
+    assert sm['training']['family'] == 'soft-resample' and sm['training']['steps'] == s2['steps'], sm['training']
+    import soft
+    assert json.loads(json.dumps(soft.golden())) == json.load(open(os.path.join(HERE, 'soft-golden.json'))), \
+        'soft.py no longer matches soft-golden.json'
+    print(f"training recipe smoke test: 5 passed, 0 failed (steps {first['steps']} -> {second['steps']} -> {third['steps']}; "
+          f"soft-resample {s1['counters']['steps']} -> {s2['steps']})")
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ from ckpt import load, save_run  # noqa: E402
 from data import ImageBank  # noqa: E402
 from patched_unet import PatchedUNet  # noqa: E402
 from schedule import linear_alphas_cumprod  # noqa: E402
+import soft  # noqa: E402
 
 PRESETS = {
     # name: (architecture, batch, crop, lr)
@@ -37,11 +38,20 @@ def parse():
     ap.add_argument('--run', required=True, help='run folder: ckpt.pt and log.jsonl live here')
     ap.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
     ap.add_argument('--resume', help='checkpoint file or shipped checkpoint folder to start from')
+    ap.add_argument('--family', choices=['gaussian', 'soft-resample'], default='gaussian',
+                    help="gaussian: the DDPM prior (noise to t); soft-resample: the prior trained on the corruption it "
+                         "undoes (bicubic down/up at 8**tau, JPEG, noise; models/train/soft.py), predicting the residual")
+    ap.add_argument('--init-from', help='start a new run from these EMA weights (another family or prediction '
+                                        'allowed; counters and optimizer start afresh, the source is recorded)')
+    ap.add_argument('--jpeg-share', type=float, default=0.3, help='soft-resample: share of each batch through JPEG')
+    ap.add_argument('--snapshot-every', type=float, default=0.0,
+                    help='CPU-minutes (process time) between EMA snapshots in <run>/snapshots/ for learning curves')
     ap.add_argument('--minutes', type=float, required=True, help='wall-clock training budget')
     ap.add_argument('--batch', type=int)
     ap.add_argument('--crop', type=int)
     ap.add_argument('--lr', type=float)
-    ap.add_argument('--prediction', choices=['eps', 'x0', 'v'], default='eps')
+    ap.add_argument('--prediction', choices=['eps', 'x0', 'v', 'residual'],
+                    help='default eps (gaussian), residual (soft-resample)')
     ap.add_argument('--low-t', type=int, default=400, help='upper end of the emphasised step range')
     ap.add_argument('--low-t-share', type=float, default=0.5, help='share of samples drawn from [0, low-t)')
     ap.add_argument('--val-fraction', type=float, default=0.05)
@@ -70,7 +80,11 @@ def target(kind, x0, eps, ab):
 
 def main():
     a = parse()
+    a.prediction = a.prediction or ('residual' if a.family == 'soft-resample' else 'eps')
+    if (a.family == 'soft-resample') != (a.prediction == 'residual'):
+        raise SystemExit(f'--family {a.family} does not train --prediction {a.prediction}')
     t_start = time.time()
+    cpu_start = time.process_time()
     if a.threads:
         torch.set_num_threads(a.threads)
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -82,12 +96,19 @@ def main():
     state = load(resume) if resume else None
     if state:
         arch = state['config']['arch']
+        if state['config'].get('family', 'gaussian') != a.family:
+            raise SystemExit(f"checkpoint is family {state['config'].get('family', 'gaussian')}, not {a.family} "
+                             f"(start a new run with --init-from)")
         if state['config']['prediction'] != a.prediction:
             raise SystemExit(f"checkpoint predicts {state['config']['prediction']}, not {a.prediction}")
+    init = None
+    if a.init_from and not state:
+        init = load(a.init_from)
+        arch = init['config']['arch']
     model = PatchedUNet(**arch).to(dev)
     ema = PatchedUNet(**arch).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    counters = {'steps': 0, 'images_seen': 0, 'train_seconds': 0.0, 'sessions': []}
+    counters = {'steps': 0, 'images_seen': 0, 'train_seconds': 0.0, 'cpu_seconds': 0.0, 'sessions': []}
     if state:
         model.load_state_dict(state['model'])
         ema.load_state_dict(state['ema'])
@@ -96,8 +117,16 @@ def main():
         else:
             print('resuming from a shipped checkpoint: optimizer moments restart', flush=True)
         counters = state['counters']
+    elif init:
+        model.load_state_dict(init['ema'])
+        ema.load_state_dict(init['ema'])
+        counters['init_from'] = {'path': os.path.relpath(os.path.abspath(a.init_from)),
+                                 'family': init['config'].get('family', 'gaussian'),
+                                 'prediction': init['config']['prediction'], 'steps': init['counters']['steps'],
+                                 'train_seconds': round(init['counters']['train_seconds'], 1)}
     else:
         ema.load_state_dict(model.state_dict())
+    counters.setdefault('cpu_seconds', 0.0)  # runs from before CPU time was counted
     ema.eval().requires_grad_(False)
     for g in opt.param_groups:
         g['lr'] = lr
@@ -114,18 +143,27 @@ def main():
           f'batch {batch} crop {crop} lr {lr}; resume from {resume or "scratch"} at step {counters["steps"]}', flush=True)
     log = open(os.path.join(a.run, 'log.jsonl'), 'a')
     budget = a.minutes * 60
-    session = {'device': device_name, 'start_step': counters['steps'], 'seconds': 0.0,
+    session = {'device': device_name, 'start_step': counters['steps'], 'seconds': 0.0, 'cpu_seconds': 0.0,
                'anneal_minutes': a.anneal_minutes, 'anneal_floor': a.anneal_floor}
+    snap_dir = os.path.join(a.run, 'snapshots')
+    next_snap = (math.floor(counters['cpu_seconds'] / (a.snapshot_every * 60)) + 1) * a.snapshot_every * 60 \
+        if a.snapshot_every > 0 else math.inf
     train_t0 = time.time()
     last_save = time.time()
     running = None
 
+    def cpu_now():
+        return counters['cpu_seconds'] + time.process_time() - cpu_start
+
     def snapshot(final=False):
         session['seconds'] = time.time() - train_t0
+        session['cpu_seconds'] = time.process_time() - cpu_start
         c = dict(counters)
         c['train_seconds'] = counters['train_seconds'] + session['seconds']
+        c['cpu_seconds'] = counters['cpu_seconds'] + session['cpu_seconds']
         c['sessions'] = counters['sessions'] + [dict(session, end_step=counters['steps'])]
-        save_run(ckpt_path, {'config': {'arch': arch, 'prediction': a.prediction, 'T': T,
+        save_run(ckpt_path, {'config': {'arch': arch, 'prediction': a.prediction, 'T': T, 'family': a.family,
+                                        'jpeg_share': a.jpeg_share if a.family == 'soft-resample' else None,
                                         'betas': {'kind': 'linear', 'start': 1e-4, 'end': 0.02},
                                         'train_crop': crop, 'batch': batch, 'lr': lr,
                                         'low_t': a.low_t, 'low_t_share': a.low_t_share,
@@ -135,17 +173,22 @@ def main():
         return c
 
     while time.time() - train_t0 < budget:
-        x0 = bank.batch(batch, crop, gen).to(dev)
-        n_low = int(round(batch * a.low_t_share))
-        t = torch.cat([torch.randint(0, a.low_t, (n_low,), generator=gen),
-                       torch.randint(0, T, (batch - n_low,), generator=gen)]).to(dev)
-        eps = torch.randn(x0.shape, generator=gen).to(dev)
-        ab = ab_table[t][:, None, None, None]
-        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+        x0 = bank.batch(batch, crop, gen)
+        if a.family == 'soft-resample':
+            xt, t, tgt = (v.to(dev) for v in soft.training_batch(x0, gen, a.jpeg_share))
+        else:
+            x0 = x0.to(dev)
+            n_low = int(round(batch * a.low_t_share))
+            t = torch.cat([torch.randint(0, a.low_t, (n_low,), generator=gen),
+                           torch.randint(0, T, (batch - n_low,), generator=gen)]).to(dev)
+            eps = torch.randn(x0.shape, generator=gen).to(dev)
+            ab = ab_table[t][:, None, None, None]
+            xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+            tgt = target(a.prediction, x0, eps, ab)
         amp = torch.autocast(device_type=dev.type, dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
         with amp:
             out = model(xt, t.float())
-        loss = F.mse_loss(out.float(), target(a.prediction, x0, eps, ab))
+        loss = F.mse_loss(out.float(), tgt)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -167,15 +210,25 @@ def main():
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if counters['steps'] % 50 == 0:
             rec = {'step': counters['steps'], 'loss': round(running, 5), 'elapsed': round(time.time() - train_t0, 1),
+                   'cpu_seconds': round(cpu_now(), 1),
                    'img_per_s': round(counters['images_seen'] / max(1e-9, counters['train_seconds'] + time.time() - train_t0), 1)}
             log.write(json.dumps(rec) + '\n')
             log.flush()
             print(rec, flush=True)
+        if cpu_now() >= next_snap:  # EMA weights at a CPU-time mark, for learning curves at equal CPU time
+            os.makedirs(snap_dir, exist_ok=True)
+            snap = os.path.join(snap_dir, f'cpu-{int(round(next_snap)):06d}.pt')
+            save_run(snap, {'config': {'arch': arch, 'prediction': a.prediction, 'family': a.family},
+                            'counters': {'steps': counters['steps'], 'cpu_seconds': cpu_now(),
+                                         'images_seen': counters['images_seen']},
+                            'ema': {k: v.half() for k, v in ema.state_dict().items()}})
+            next_snap += a.snapshot_every * 60
         if time.time() - last_save > a.save_every * 60:
             snapshot()
             last_save = time.time()
     c = snapshot(final=True)
-    print(f"done: {c['steps']} steps, {c['images_seen']} images, {c['train_seconds']:.0f} s of training in all; "
+    print(f"done: {c['steps']} steps, {c['images_seen']} images, {c['train_seconds']:.0f} s of training in all "
+          f"({c['cpu_seconds']:.0f} CPU-s counted); "
           f"wall {time.time() - t_start:.0f} s; checkpoint {ckpt_path}", flush=True)
 
 

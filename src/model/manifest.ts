@@ -6,9 +6,17 @@ import { readFile } from 'node:fs/promises';
 import { ModelError } from '../errors.js';
 import { CONSISTENCY_KINDS, type Consistency } from '../diffusion/consistency.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import type { SoftCorruption } from '../diffusion/soft.js';
 import { KERNELS, type Kernel } from '../image/upsample.js';
 
-export type Prediction = 'eps' | 'x0' | 'v';
+/** What the model's output means: eps, x0 or v (Gaussian family), residual x0 − x_τ (soft-resample family). */
+export type Prediction = 'eps' | 'x0' | 'v' | 'residual';
+
+/**
+ * The model family: gaussian (a DDPM prior; Boomerang noises to t) or soft-resample (a prior trained on the
+ * bicubic shrink/enlarge corruption it undoes; src/diffusion/soft.ts).
+ */
+export type ModelFamily = { kind: 'gaussian' } | SoftCorruption;
 export type BetaSpec =
   | { kind: 'linear'; start: number; end: number }
   | { kind: 'cosine'; s?: number }
@@ -35,6 +43,7 @@ export interface ModelManifest {
   version: string;
   T: number;
   betas: BetaSpec;
+  family: ModelFamily;
   prediction: Prediction;
   patch: number;
   multiple: number;
@@ -74,8 +83,10 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
   const T = posInt('T');
   if (T < 2) fail(`expected T >= 2 but received ${T}`);
   const prediction = m.prediction;
-  if (prediction !== 'eps' && prediction !== 'x0' && prediction !== 'v') {
-    fail(`expected prediction to be one of eps, x0, v but received ${JSON.stringify(prediction)}`);
+  const family = validateFamily(m.family, fail);
+  const allowed = family.kind === 'gaussian' ? ['eps', 'x0', 'v'] : ['residual'];
+  if (!allowed.includes(prediction as string)) {
+    fail(`expected prediction to be one of ${allowed.join(', ')} for a ${family.kind} model but received ${JSON.stringify(prediction)}`);
   }
   const patch = posInt('patch');
   const multiple = posInt('multiple');
@@ -99,6 +110,7 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     version,
     T,
     betas,
+    family,
     prediction: prediction as Prediction,
     patch,
     multiple,
@@ -139,6 +151,24 @@ function validatePreset(p: Record<string, unknown>, where: string, T: number, fa
   among('upsampler', KERNELS);
   if (p.description !== undefined && typeof p.description !== 'string') bad('description', 'a string');
   return p as PresetSettings;
+}
+
+function validateFamily(f: unknown, fail: (what: string) => never): ModelFamily {
+  if (f === undefined) return { kind: 'gaussian' }; // manifests from before the soft-resample family
+  if (!isObj(f)) return fail('expected family to be an object with a kind');
+  if (f.kind === 'gaussian') return { kind: 'gaussian' };
+  if (f.kind !== 'soft-resample')
+    return fail(`expected family.kind to be gaussian or soft-resample but received ${JSON.stringify(f.kind)}`);
+  const num = (k: string, ok: (v: number) => boolean, want: string): number =>
+    typeof f[k] === 'number' && ok(f[k] as number)
+      ? (f[k] as number)
+      : fail(`expected family.${k} to be ${want} but received ${JSON.stringify(f[k])}`);
+  return Object.freeze({
+    kind: 'soft-resample',
+    maxScale: num('max_scale', (v) => v > 1, 'a number above 1'),
+    sigmaMax: num('sigma_max', (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    levels: num('levels', (v) => Number.isInteger(v) && v > 1, 'an integer above 1'),
+  });
 }
 
 function validateBetas(b: unknown, T: number, fail: (what: string) => never): BetaSpec {
