@@ -154,7 +154,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     passes = c.map((v) => integerInRange('t', v, 1, m.T - 1));
   }
   // a soft-resample model's first pass starts at the level the factor implies (its t is recorded, not chosen)
-  if (m.family.kind === 'soft-resample') passes[0] = Math.round(m.family.levels * levelOfFactor(m.family, factor));
+  if (m.family.kind === 'soft-resample' && factor > 1) passes[0] = Math.round(m.family.levels * levelOfFactor(m.family, factor));
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
   const seed = options.seed ?? createRng().seed;
   integerInRange('seed', seed, 0, 0xffffffff);

@@ -52,7 +52,9 @@ test('levels are evenly spaced from the start to 0', () => {
   assert.throws(() => softLevels(0.5, 0), /Expected positive integer for steps/);
 });
 
-test('the first pass starts at the factor level; later passes at t / levels', () => {
+test('the first pass starts at the factor level; later passes (and every pass at factor 1) at t / levels', () => {
+  const one = softPassLevels(c, 1, [500, 250]); // nothing enlarged: every pass re-corrupts to t / levels
+  assert.ok(Math.abs(one[0]! - 0.5) < 1e-12 && Math.abs(one[1]! - 0.25) < 1e-12);
   const got = softPassLevels(c, 4, [999, 250, 2000]);
   [2 / 3, 0.25, 1].forEach((v, i) => {
     assert.ok(Math.abs(got[i]! - v) < 1e-12, `pass ${i + 1}: ${got[i]}`);

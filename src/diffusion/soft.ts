@@ -7,7 +7,7 @@
  *   back;  σ(τ) = sigmaMax·τ.
  * An input enlarged by factor f is that corruption at τ_f = ln f / ln maxScale, so Boomerang's "noise to t" becomes:
  * take the upsampled input as x_τf (plus the noise of that level). Later cascade passes re-corrupt the previous
- * output to the pass's own level τ = t / levels: D_τ(x) + σ(τ)·ε.
+ * output to the pass's own level τ = t / levels: D_τ(x) + σ(τ)·ε (at factor 1, every pass does).
  *
  * Reverse jump τ → τ' (Cold Diffusion's Algorithm 2 with the DDIM-style noise split of Song et al. 2021):
  *   1. x̂0 = x_τ + out                      (the model predicts the residual, InDI's direction), clipped
@@ -96,9 +96,12 @@ export interface SoftCascadeOptions extends Omit<RunContext<BoomerangProgress>, 
   denoise: Denoise;
 }
 
-/** The levels each pass starts from: the factor's, then t / levels for the later passes. */
+/**
+ * The levels each pass starts from: the factor's for the first (the enlarged input is that corruption), t / levels
+ * for the later ones; at factor 1 (nothing enlarged) every pass, the first included, re-corrupts to t / levels.
+ */
 export function softPassLevels(c: SoftCorruption, factor: number, passes: readonly number[]): number[] {
-  return passes.map((t, k) => (k === 0 ? levelOfFactor(c, factor) : Math.min(1, t / c.levels)));
+  return passes.map((t, k) => (k === 0 && factor > 1 ? levelOfFactor(c, factor) : Math.min(1, t / c.levels)));
 }
 
 /** Cascaded Boomerang for a soft-resample model; `up` is the enlarged input (not modified). */
@@ -110,7 +113,9 @@ export async function softCascade(up: ImageTensor, o: SoftCascadeOptions): Promi
   let cur = up;
   for (let k = 0; k < plans.length; k++) {
     const start =
-      k === 0 ? createImage(3, up.shape[1]!, up.shape[2]!, contiguousData(up).slice()) : corruptTo(o.corruption, cur, starts[k]!);
+      k === 0 && o.factor > 1
+        ? createImage(3, up.shape[1]!, up.shape[2]!, contiguousData(up).slice())
+        : corruptTo(o.corruption, cur, starts[k]!);
     cur = await softPass(start, plans[k]!, k + 1, plans.length, o);
   }
   return cur;
