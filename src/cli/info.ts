@@ -5,6 +5,7 @@ import { loadModel } from '../model/session.js';
 import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
 import { estimateWork, resolveSettings } from '../upscale.js';
+import { levelOfFactor, softSigma, type SoftCorruption } from '../diffusion/soft.js';
 
 interface TrainingRecord {
   steps?: number;
@@ -64,7 +65,9 @@ export function registerInfo(program: Command, ctx: CliContext): void {
         const lines = [
           `model       ${m.name} v${m.version}  (${model.dir})`,
           `network     patched UNet, patch ${m.patch}, ${(m.params / 1e6).toFixed(2)}M parameters, ${raw.weights ?? 'float32'} weights, sizes multiple of ${m.multiple}`,
-          `diffusion   T=${m.T}, betas ${JSON.stringify(m.betas)}, predicts ${m.prediction}`,
+          m.family.kind === 'soft-resample'
+            ? `family      soft-resample: bicubic shrink by ${m.family.maxScale}^tau and enlarge back, noise ${m.family.sigmaMax}*tau; t = ${m.family.levels}*tau; predicts the residual`
+            : `diffusion   T=${m.T}, betas ${JSON.stringify(m.betas)}, predicts ${m.prediction}`,
           `training    ${tr.steps ?? '?'} steps, ${tr.images_seen ?? '?'} crops of ${m.trainCrop}px, ${tr.seconds ?? '?'} s on ${(tr.sessions ?? []).map((x) => x.device).join(' + ') || '?'}`,
           `defaults    ${describe(m.defaults)}`,
           ' '.repeat(12) + cost(m, undefined),
@@ -77,10 +80,14 @@ export function registerInfo(program: Command, ctx: CliContext): void {
               ])),
           `sha256      ${m.sha256}`,
           '',
-          'noise level of t (std of the added noise relative to the image, sqrt((1-abar_t)/abar_t)):',
-          ...[10, 25, 50, 100, 150, 200, 300, 400, 600]
-            .filter((t) => t < m.T)
-            .map((t) => `  t=${String(t).padStart(4)}  ${noiseLevel(s, t).toFixed(3)}`),
+          ...(m.family.kind === 'soft-resample'
+            ? levelLines(m.family)
+            : [
+                'noise level of t (std of the added noise relative to the image, sqrt((1-abar_t)/abar_t)):',
+                ...[10, 25, 50, 100, 150, 200, 300, 400, 600]
+                  .filter((t) => t < m.T)
+                  .map((t) => `  t=${String(t).padStart(4)}  ${noiseLevel(s, t).toFixed(3)}`),
+              ]),
         ];
         const ev = raw.evaluation;
         if (ev && Object.keys(ev).length) lines.push('', 'evaluation  ' + JSON.stringify(ev));
@@ -89,4 +96,16 @@ export function registerInfo(program: Command, ctx: CliContext): void {
         await model.dispose();
       }
     });
+}
+
+/** What t means for a soft-resample model: the shrink factor and noise of each level, and where each factor starts. */
+function levelLines(c: SoftCorruption): string[] {
+  return [
+    'level of t (the first pass starts at the level of the factor; --t sets the level of later passes):',
+    ...[2, 3, 4, 8].map((f) => `  x${f}: first pass at t=${Math.round(c.levels * levelOfFactor(c, f))}`),
+    ...[100, 200, 333, 500].map(
+      (t) =>
+        `  t=${String(t).padStart(4)}  shrink ${(c.maxScale ** (t / c.levels)).toFixed(2)}x, noise ${softSigma(c, t / c.levels).toFixed(3)}`,
+    ),
+  ];
 }
