@@ -1,0 +1,162 @@
+/**
+ * Outputs keep the input's metadata (issue 22): EXIF with the orientation reset (the pixels are turned upright at
+ * decode), the ICC profile with the pixels left in its colour space, XMP.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { decodeImage, encodeImageToBuffer, type OutputFormat } from '../src/image/io.js';
+import { uprightExif, uprightXmp } from '../src/image/metadata.js';
+import { unitToByte } from '../src/image/tensor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sr-metadata-'));
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const XMP =
+  '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+  '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" tiff:Orientation="6">' +
+  '<dc:creator>Ada Lovelace</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>';
+
+/** An IPTC-IIM block (record version, by-line "Ada") in a JPEG APP13 Photoshop segment, spliced after SOI. */
+function withIptc(jpeg: Buffer): Buffer {
+  const iptc = Buffer.from([0x1c, 2, 0, 0, 2, 0, 4, 0x1c, 2, 80, 0, 3, ...Buffer.from('Ada')]);
+  const data = iptc.length % 2 ? Buffer.concat([iptc, Buffer.alloc(1)]) : iptc;
+  const resource = Buffer.concat([Buffer.from('8BIM'), Buffer.from([4, 4, 0, 0, 0, 0, 0, iptc.length]), data]);
+  const body = Buffer.concat([Buffer.from('Photoshop 3.0\0', 'latin1'), resource]);
+  const head = Buffer.from([0xff, 0xed, (body.length + 2) >> 8, (body.length + 2) & 0xff]);
+  return Buffer.concat([jpeg.subarray(0, 2), head, body, jpeg.subarray(2)]);
+}
+
+/**
+ * A phone-style photo: 24 wide × 16 high as stored, EXIF Orientation 6 (shown turned 90° clockwise: 16 × 24),
+ * Artist and Copyright, a Display P3 profile, XMP. Saturated red in the stored top-left corner, which shows at the
+ * top right once upright; the rest dark green-grey.
+ */
+async function taggedJpeg(iptc = false): Promise<Buffer> {
+  const w = 24;
+  const h = 16;
+  const px = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const red = x < 8 && y < 8;
+      px.set(red ? [240, 30, 30] : [40, 70, 60], (y * w + x) * 3);
+    }
+  const jpeg = await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .withMetadata({ orientation: 6, icc: 'p3', exif: { IFD0: { Artist: 'Ada Lovelace', Copyright: '(c) 1843 A. L.' } } })
+    .withXmp(XMP)
+    .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
+    .toBuffer();
+  return iptc ? withIptc(jpeg) : jpeg;
+}
+
+const P3 = (await sharp(await taggedJpeg()).metadata()).icc!;
+describe('the EXIF and XMP blocks are made fit for upright pixels', () => {
+  it('uprightExif sets Orientation to 1 and cuts the thumbnail link, in both byte orders, on a copy', async () => {
+    for (const order of ['II', 'MM']) {
+      const tiff = Buffer.alloc(8 + 2 + 24 + 4);
+      const le = order === 'II';
+      const w16 = (v: number, o: number) => (le ? tiff.writeUInt16LE(v, o) : tiff.writeUInt16BE(v, o));
+      const w32 = (v: number, o: number) => (le ? tiff.writeUInt32LE(v, o) : tiff.writeUInt32BE(v, o));
+      tiff.write(order, 0, 'latin1');
+      w16(42, 2);
+      w32(8, 4);
+      w16(2, 8);
+      const entry = (at: number, tag: number, type: 3 | 4, value: number) => {
+        w16(tag, at);
+        w16(type, at + 2);
+        w32(1, at + 4);
+        if (type === 3) w16(value, at + 8);
+        else w32(value, at + 8);
+      };
+      entry(10, 0x0100, 4, 640); // ImageWidth LONG
+      entry(22, 0x0112, 3, 8); // Orientation SHORT
+      w32(1234, 34); // a (bogus) IFD1 offset
+      const exif = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+      const out = uprightExif(exif)!;
+      assert.equal(out.toString('latin1', 0, 2), order, 'bare TIFF, the Exif header gone');
+      assert.equal(le ? out.readUInt16LE(30) : out.readUInt16BE(30), 1);
+      assert.equal(out.readUInt32BE(34), 0);
+      assert.equal(le ? out.readUInt32LE(18) : out.readUInt32BE(18), 640, 'other entries untouched');
+      assert.equal(le ? exif.readUInt16LE(36) : exif.readUInt16BE(36), 8, 'the argument is unchanged');
+    }
+  });
+
+  it('uprightExif drops a block that is not a TIFF structure', () => {
+    for (const bad of [Buffer.alloc(0), Buffer.from('Exif\0\0junk', 'latin1'), Buffer.from('II*\0\xff\xff\0\0', 'latin1')]) {
+      assert.equal(uprightExif(bad), null);
+    }
+  });
+
+  it("uprightXmp sets tiff:Orientation to 1 in either of XMP's forms", () => {
+    assert.match(uprightXmp(Buffer.from(XMP)), /tiff:Orientation="1"/);
+    assert.equal(uprightXmp(Buffer.from('<tiff:Orientation>8</tiff:Orientation>')), '<tiff:Orientation>1</tiff:Orientation>');
+  });
+});
+
+describe('decodeImage and encodeImage keep the metadata', () => {
+  it('keepIccProfile leaves the pixels in the profile and returns it; without it they are converted to sRGB', async () => {
+    const bytes = await taggedJpeg();
+    const kept = await decodeImage(bytes, { keepIccProfile: true });
+    const srgb = await decodeImage(bytes);
+    assert.ok(kept.metadata.icc?.equals(P3));
+    assert.equal(srgb.metadata.icc, null);
+    assert.equal(kept.width, 16, 'orientation applied');
+    const raw = await sharp(bytes, { ignoreIcc: true }).rotate().raw().toBuffer();
+    assert.equal(unitToByte(kept.rgb.data[15]!), raw[15 * 3], 'top-right red sample as stored, in P3');
+    assert.ok(unitToByte(srgb.rgb.data[15]!) > raw[15 * 3]! + 5, 'in sRGB the same red is more saturated');
+  });
+
+  for (const format of ['jpeg', 'png', 'webp', 'avif', 'tiff'] as OutputFormat[]) {
+    it(`a ${format} output carries the profile, the EXIF fields with Orientation 1, and the XMP`, async () => {
+      const decoded = await decodeImage(await taggedJpeg(), { keepIccProfile: true });
+      const lossless = format === 'png' || format === 'tiff';
+      const out = await encodeImageToBuffer(decoded, format, { metadata: decoded.metadata, ...(lossless ? {} : { quality: 100 }) });
+      const m = await sharp(out).metadata();
+      assert.equal(m.width, 16);
+      assert.equal(m.height, 24);
+      assert.ok(m.icc?.equals(P3), 'the same profile');
+      assert.ok(m.orientation === undefined || m.orientation === 1, `orientation ${m.orientation}`);
+      if (format !== 'tiff') {
+        assert.ok(m.exif?.includes('Ada Lovelace') && m.exif.includes('(c) 1843 A. L.'), 'Artist and Copyright');
+      }
+      assert.ok(m.xmp?.includes('Ada Lovelace'));
+      assert.match(m.xmpAsString ?? '', /tiff:Orientation="1"/);
+      if (lossless) {
+        const back = await sharp(out, { ignoreIcc: true }).raw().toBuffer();
+        const want = await sharp(await taggedJpeg(), { ignoreIcc: true })
+          .rotate()
+          .raw()
+          .toBuffer();
+        assert.ok(back.equals(want), 'the pixels as decoded, not converted');
+      }
+    });
+  }
+
+  it('a 16-bit input keeps its profile in a 16-bit output; without keeping, it is converted to sRGB (not P3)', async () => {
+    const px = new Uint16Array(4 * 4 * 3);
+    for (let i = 0; i < px.length; i += 3) px.set([1000, 60000, 30000], i);
+    const png16 = await sharp(px, { raw: { width: 4, height: 4, channels: 3 } })
+      .toColourspace('rgb16')
+      .withIccProfile('srgb')
+      .png()
+      .toBuffer();
+    const stored = await sharp(png16, { ignoreIcc: true }).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
+    const s0 = stored.readUInt16LE(0);
+    const plain = await decodeImage(png16);
+    // an sRGB profile converted to sRGB changes (almost) nothing; sharp's own 16-bit path would have given P3
+    assert.ok(Math.abs(plain.rgb.data[0]! - (s0 / 32767.5 - 1)) < 2e-3, `R ${plain.rgb.data[0]} vs stored ${s0}`);
+    const kept = await decodeImage(png16, { keepIccProfile: true });
+    const out = await encodeImageToBuffer(kept, 'png', { bitDepth: 16, metadata: kept.metadata });
+    const m = await sharp(out).metadata();
+    assert.equal(m.depth, 'ushort');
+    assert.ok(m.icc?.equals((await sharp(png16).metadata()).icc!));
+    const back = await sharp(out, { ignoreIcc: true }).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
+    assert.ok(back.equals(stored));
+  });
+});
