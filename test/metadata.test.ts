@@ -1,20 +1,26 @@
 /**
  * Outputs keep the input's metadata (issue 22): EXIF with the orientation reset (the pixels are turned upright at
- * decode), the ICC profile with the pixels left in its colour space, XMP.
+ * decode), the ICC profile with the pixels left in its colour space, XMP; `stripMetadata` drops them all;
+ * `quality` is checked before any work.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { UsageError } from '../src/errors.js';
 import { decodeImage, encodeImageToBuffer, type OutputFormat } from '../src/image/io.js';
 import { uprightExif, uprightXmp } from '../src/image/metadata.js';
 import { unitToByte } from '../src/image/tensor.js';
+import { loadModel } from '../src/model/session.js';
+import { upscaleFile } from '../src/upscale.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sr-metadata-'));
+const model = await loadModel('fixture');
 after(async () => {
+  await model.dispose();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -56,6 +62,23 @@ async function taggedJpeg(iptc = false): Promise<Buffer> {
 }
 
 const P3 = (await sharp(await taggedJpeg()).metadata()).icc!;
+const input = join(dir, 'phone.jpg');
+writeFileSync(input, await taggedJpeg());
+const fast = { model, factor: 2, t: 20, steps: 2, seed: 1 } as const;
+
+/** Mean of the red channel minus the green, per quadrant of an upright image: [top-left, top-right, bottom-left, bottom-right]. */
+async function redness(file: string): Promise<number[]> {
+  const { data, info } = await sharp(file, { ignoreIcc: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const sums = [0, 0, 0, 0];
+  for (let y = 0; y < info.height; y++)
+    for (let x = 0; x < info.width; x++) {
+      const q = (y < info.height / 2 ? 0 : 2) + (x < info.width / 2 ? 0 : 1);
+      const i = (y * info.width + x) * info.channels;
+      sums[q]! += data[i]! - data[i + 1]!;
+    }
+  return sums.map((s) => s / ((info.width * info.height) / 4));
+}
+
 describe('the EXIF and XMP blocks are made fit for upright pixels', () => {
   it('uprightExif sets Orientation to 1 and cuts the thumbnail link, in both byte orders, on a copy', async () => {
     for (const order of ['II', 'MM']) {
@@ -158,5 +181,60 @@ describe('decodeImage and encodeImage keep the metadata', () => {
     assert.ok(m.icc?.equals((await sharp(png16).metadata()).icc!));
     const back = await sharp(out, { ignoreIcc: true }).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
     assert.ok(back.equals(stored));
+  });
+});
+
+describe('upscaleFile keeps the metadata by default and strips it on request', () => {
+  it('keeps EXIF fields, orientation 1 with upright pixels, the P3 profile and XMP', async () => {
+    const out = join(dir, 'kept.jpg');
+    const warnings: string[] = [];
+    await upscaleFile(input, out, { ...fast, onWarning: (w) => warnings.push(w) });
+    const m = await sharp(out).metadata();
+    assert.equal(m.width, 32);
+    assert.equal(m.height, 48);
+    assert.equal(m.orientation, 1);
+    assert.ok(m.exif?.includes('Ada Lovelace') && m.exif.includes('(c) 1843 A. L.'));
+    assert.ok(m.icc?.equals(P3));
+    assert.ok(m.xmp?.includes('Ada Lovelace'));
+    const [tl, tr, bl, br] = await redness(out);
+    assert.ok(tr! > 60 && tl! < 0 && bl! < 0 && br! < 0, `red at the top right: ${[tl, tr, bl, br].map(Math.round)}`);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('stripMetadata writes no EXIF, XMP or profile, the pixels converted to sRGB', async () => {
+    const kept = join(dir, 'kept.png');
+    const stripped = join(dir, 'stripped.png');
+    await upscaleFile(input, kept, fast);
+    await upscaleFile(input, stripped, { ...fast, stripMetadata: true });
+    const m = await sharp(stripped).metadata();
+    assert.equal(m.exif, undefined);
+    assert.equal(m.icc, undefined);
+    assert.equal(m.xmp, undefined);
+    assert.equal(m.orientation, undefined);
+    assert.deepEqual([m.width, m.height], [32, 48]);
+    const [, keptRed] = await redness(kept);
+    const [, strippedRed] = await redness(stripped);
+    assert.ok(strippedRed! > keptRed! + 10, `sRGB values of the same red are more saturated: ${strippedRed} vs ${keptRed}`);
+  });
+
+  it('says what an output cannot keep: IPTC anywhere, EXIF in TIFF', async () => {
+    const iptcInput = join(dir, 'iptc.jpg');
+    writeFileSync(iptcInput, await taggedJpeg(true));
+    assert.ok((await sharp(iptcInput).metadata()).iptc, 'the input has IPTC');
+    const warnings: string[] = [];
+    await upscaleFile(iptcInput, join(dir, 'iptc.tif'), { ...fast, onWarning: (w) => warnings.push(w) });
+    assert.deepEqual(warnings, [`${iptcInput}: its EXIF and IPTC metadata cannot be kept in iptc.tif`]);
+    const quiet: string[] = [];
+    await upscaleFile(iptcInput, join(dir, 'iptc-stripped.jpg'), { ...fast, stripMetadata: true, onWarning: (w) => quiet.push(w) });
+    assert.deepEqual(quiet, []);
+  });
+
+  it('quality outside 1..100 is a UsageError before the input is read', async () => {
+    for (const quality of [0, 101, 2.5]) {
+      await assert.rejects(
+        upscaleFile(join(dir, 'missing.png'), join(dir, 'q.jpg'), { ...fast, quality }),
+        (e: unknown) => e instanceof UsageError && e.message === `Expected integer quality in 1..100 but received ${quality}`,
+      );
+    }
   });
 });
