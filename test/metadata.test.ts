@@ -1,11 +1,11 @@
 /**
  * Outputs keep the input's metadata (issue 22): EXIF with the orientation reset (the pixels are turned upright at
- * decode), the ICC profile with the pixels left in its colour space, XMP; `stripMetadata` drops them all;
- * `quality` is checked before any work.
+ * decode), the ICC profile with the pixels left in its colour space, XMP; `stripMetadata` / `--strip-metadata`
+ * drops them all; `quality` / `--quality` sets the JPEG/WebP/AVIF encoder's quality.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { uprightExif, uprightXmp } from '../src/image/metadata.js';
 import { unitToByte } from '../src/image/tensor.js';
 import { loadModel } from '../src/model/session.js';
 import { upscaleFile } from '../src/upscale.js';
+import { FAST, sr } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sr-metadata-'));
 const model = await loadModel('fixture');
@@ -235,6 +236,59 @@ describe('upscaleFile keeps the metadata by default and strips it on request', (
         upscaleFile(join(dir, 'missing.png'), join(dir, 'q.jpg'), { ...fast, quality }),
         (e: unknown) => e instanceof UsageError && e.message === `Expected integer quality in 1..100 but received ${quality}`,
       );
+    }
+  });
+});
+
+describe('sr upscale --quality and --strip-metadata', () => {
+  for (const ext of ['jpg', 'webp', 'avif']) {
+    it(`--quality changes the size of a .${ext} output`, async () => {
+      const size = async (q: number) => {
+        const out = join(dir, `q${q}.${ext}`);
+        const r = await sr(['upscale', input, '-o', out, ...FAST, '--factor', '4', '--quality', String(q), '--force', '-q']);
+        assert.equal(r.status, 0, r.stderr);
+        return statSync(out).size;
+      };
+      const low = await size(5);
+      const high = await size(100);
+      assert.ok(high > low * 1.5, `quality 100: ${high} bytes, quality 5: ${low} bytes`);
+    });
+  }
+
+  it('--quality out of range or not a number is a usage error (2)', async () => {
+    for (const q of ['0', '101', 'high']) {
+      const r = await sr(['upscale', input, '-o', join(dir, 'bad.jpg'), ...FAST, '--quality', q]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /^sr: .*quality/);
+    }
+  });
+
+  it('--strip-metadata drops EXIF, XMP and the profile; without it they are kept', async () => {
+    const plain = join(dir, 'cli-kept.webp');
+    const stripped = join(dir, 'cli-stripped.webp');
+    assert.equal((await sr(['upscale', input, '-o', plain, ...FAST, '-q'])).status, 0);
+    assert.equal((await sr(['upscale', input, '-o', stripped, ...FAST, '--strip-metadata', '-q'])).status, 0);
+    const k = await sharp(await readFile(plain)).metadata();
+    const s = await sharp(await readFile(stripped)).metadata();
+    assert.ok(k.exif?.includes('Ada Lovelace') && k.icc?.equals(P3) && k.xmp);
+    assert.equal(s.exif, undefined);
+    assert.equal(s.icc, undefined);
+    assert.equal(s.xmp, undefined);
+  });
+
+  it('a batch keeps the metadata of each file, and --strip-metadata drops it there too', async () => {
+    const inDir = join(dir, 'batch-in');
+    mkdirSync(inDir);
+    writeFileSync(join(inDir, 'a.jpg'), await taggedJpeg());
+    for (const [out, extra] of [
+      [join(dir, 'batch-kept'), []],
+      [join(dir, 'batch-stripped'), ['--strip-metadata']],
+    ] as const) {
+      const r = await sr(['upscale', inDir, '-o', out, ...FAST, '-q', ...extra]);
+      assert.equal(r.status, 0, r.stderr);
+      const m = await sharp(join(out, 'a.jpg')).metadata();
+      if (extra.length === 0) assert.ok(m.exif?.includes('Ada Lovelace') && m.icc?.equals(P3) && m.orientation === 1);
+      else assert.ok(m.exif === undefined && m.icc === undefined);
     }
   });
 });
