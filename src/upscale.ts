@@ -14,7 +14,7 @@ import { createRng } from './diffusion/rng.js';
 import { levelOfFactor, softCascade } from './diffusion/soft.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
-import { decodeImage, encodeImage, formatFromPath, type DecodedImage, type DecodeOptions } from './image/io.js';
+import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, tilePlan, type TilingOptions } from './model/denoiser.js';
@@ -23,7 +23,7 @@ import { loadModel, type Device, type DeviceRequest, type LoadModelOptions, type
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { RunContext } from './run-context.js';
 
 export type { Consistency };
@@ -316,8 +316,18 @@ export function reduceSamples(images: readonly ImageTensor[], how: 'mean' | 'med
 export interface UpscaleFileOptions extends UpscaleOptions {
   /** Passed to the decoder (e.g. limitInputPixels). */
   decode?: DecodeOptions;
-  /** JPEG/WebP/AVIF quality. */
+  /**
+   * Encoder quality 1..100 for .jpg, .webp and .avif outputs (ignored by the lossless .png and .tif). Default
+   * sharp's: 80 for JPEG and WebP, 50 for AVIF.
+   */
   quality?: number;
+  /**
+   * Write the output without the input's metadata. By default an output keeps the input's EXIF (Orientation set
+   * to 1, as the pixels are turned upright at decode; the thumbnail dropped; not in TIFF outputs), XMP and ICC
+   * profile (the pixels stay in the profile's colour space throughout); IPTC is never kept (onWarning says so).
+   * With stripMetadata the pixels are converted to sRGB and the output carries no metadata at all.
+   */
+  stripMetadata?: boolean;
   /** Replace an existing output file (default true); false makes an existing output an OutputError. */
   overwrite?: boolean;
   /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
@@ -340,12 +350,14 @@ export function outputFiles(output: string, s: Pick<UpscaleSettings, 'samples' |
  * renamed, so no half-written file is left). Alpha is enlarged with the upsampler and re-attached; 16-bit inputs
  * give 16-bit outputs where the format allows. Of an animation only the first frame is used (onWarning says so).
  * Refuses (OutputError) to write over the input, and (UsageError) an output beyond the supported size, before
- * any work. With K samples and reduce none, every sample is written (`outputFiles` names them).
+ * any work. With K samples and reduce none, every sample is written (`outputFiles` names them). The output keeps
+ * the input's EXIF (Orientation 1), XMP and ICC profile unless `stripMetadata` (see UpscaleFileOptions).
  */
 export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
   formatFromPath(output);
+  checkFileOptions(options);
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
-  const decoded = await decodeImage(input, options.decode);
+  const decoded = await decodeImage(input, decodeOptions(options));
   // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
   return upscaleDecoded(input, decoded, output, options);
@@ -356,8 +368,22 @@ export async function upscaleFile(input: string, output: string, options: Upscal
  * format and folder, the input itself and existing files, the header's size against the limits).
  */
 export async function upscaleCheckedFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
-  return upscaleDecoded(input, await decodeImage(input, options.decode), output, options);
+  return upscaleDecoded(input, await decodeImage(input, decodeOptions(options)), output, options);
 }
+
+/** UsageError for a bad quality or stripMetadata: checked before anything is read. */
+export function checkFileOptions(options: Pick<UpscaleFileOptions, 'quality' | 'stripMetadata'>): void {
+  if (options.quality !== undefined) integerInRange('quality', options.quality, 1, 100);
+  if (options.stripMetadata !== undefined && typeof options.stripMetadata !== 'boolean') {
+    throw new UsageError(`Expected boolean for stripMetadata but received ${String(options.stripMetadata)}`);
+  }
+}
+
+/** Keeping metadata keeps the pixels in the input's ICC profile (attached again at encode). */
+const decodeOptions = (options: UpscaleFileOptions): DecodeOptions => ({
+  ...options.decode,
+  keepIccProfile: options.stripMetadata !== true,
+});
 
 async function upscaleDecoded(input: string, decoded: DecodedImage, output: string, options: UpscaleFileOptions): Promise<UpscaleResult> {
   if (decoded.frames > 1) {
@@ -370,11 +396,15 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
   const bitDepth = decoded.bitDepth === 16 && /\.(png|tiff?)$/.test(fmt) ? 16 : 8;
   const files = outputFiles(output, result.settings);
   const images = files.length === 1 ? [result.image] : result.samples;
+  const metadata = options.stripMetadata === true ? null : decoded.metadata;
+  const lost = metadata ? metadataLost(metadata, formatFromPath(output)) : [];
+  if (lost.length > 0) options.onWarning?.(`${input}: its ${lost.join(' and ')} metadata cannot be kept in ${basename(output)}`);
   for (const [k, file] of files.entries()) {
     if (files.length > 1 && (await sameFile(input, file))) throw new OutputError(`Refusing to write over the input ${input}`);
     await encodeImage({ rgb: images[k]!, alpha }, file, {
       bitDepth,
-      ...(options.quality ? { quality: options.quality } : {}),
+      metadata,
+      ...(options.quality !== undefined ? { quality: options.quality } : {}),
       ...(options.overwrite === false ? { overwrite: false } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

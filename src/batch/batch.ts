@@ -15,6 +15,7 @@ import type { ModelManifest } from '../model/manifest.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
 import type { ModelSession } from '../model/session.js';
 import {
+  checkFileOptions,
   DEFAULT_FACTOR,
   estimateWork,
   outputFiles,
@@ -463,6 +464,7 @@ export async function upscaleBatch(
   options: BatchOptions = {},
   events: BatchEvents = {},
 ): Promise<BatchOutcome> {
+  checkFileOptions(options);
   const settings = resolveSettings(options, model.manifest, model.device);
   const plan = await planBatch(inputs, outDir, settings, model.manifest, options);
   await ensureOutDir(outDir);

@@ -14,7 +14,7 @@ import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import type { DeviceNote } from '../model/session.js';
 import { connectQueue } from '../queue/connection.js';
-import { resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import { checkFileOptions, resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import {
   batchReport,
   ensureOutDir,
@@ -85,6 +85,7 @@ export async function upscaleInputs(
   events: UpscaleInputsEvents = {},
 ): Promise<UpscaleInputsOutcome> {
   overwritePolicy(options);
+  checkFileOptions(options);
   const { items, batch } = await expandInputs(inputs);
   const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
   const toFolder = batch || outIsDir || /[\\/]$/.test(output);

@@ -10,7 +10,7 @@ import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { DEFAULT_FACTOR, type WorkEstimate } from '../upscale.js';
-import { oneOf, positiveInteger } from '../validate.js';
+import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber } from './parse.js';
@@ -24,6 +24,8 @@ interface Flags extends MethodFlags {
   device?: string;
   maxPixels?: string;
   format?: string;
+  quality?: string;
+  stripMetadata?: boolean;
   force?: boolean;
   resume?: boolean;
   json?: string;
@@ -56,6 +58,11 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       `largest input width*height to decode (guard against decompression bombs; default ${DEFAULT_MAX_INPUT_PIXELS} = 8192x8192)`,
     )
     .option('--format <ext>', `output format for folder outputs: ${FORMATS.join(' | ')} (default: the input's, or png)`)
+    .option('--quality <n>', 'encoder quality 1..100 for jpg, webp and avif outputs (default 80 for jpg and webp, 50 for avif)')
+    .option(
+      '--strip-metadata',
+      "write outputs without the input's EXIF, XMP and ICC profile (kept by default; the pixels are then converted to sRGB)",
+    )
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
     .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
@@ -151,6 +158,8 @@ function toOptions(f: Flags): UpscaleInputsOptions {
   if (f.device !== undefined) o.device = parseDevice(f.device);
   if (f.maxPixels !== undefined) o.maxPixels = positiveInteger('--max-pixels', parseNumber('--max-pixels', f.maxPixels));
   if (f.format !== undefined) o.format = oneOf('--format', f.format.toLowerCase().replace(/^\./, ''), FORMATS);
+  if (f.quality !== undefined) o.quality = integerInRange('--quality', parseNumber('--quality', f.quality), 1, 100);
+  if (f.stripMetadata) o.stripMetadata = true;
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;

@@ -4,12 +4,19 @@
  * to sRGB, the first frame of animations, and 16-bit PNG/TIFF read at 16 bits. Encoding writes
  * PNG/JPEG/WebP/TIFF/AVIF by the output extension, through a temp file + rename, so a failed write never
  * leaves a half-written output (or the temp file) behind.
+ *
+ * Metadata: decoding returns the input's EXIF, XMP and IPTC blocks, and, when asked (`keepIccProfile`), leaves an
+ * RGB input's pixels in its ICC profile's colour space and returns the profile. Encoding from raw pixels cannot
+ * take such blocks through sharp's API (withIccProfile converts from sRGB; withExif takes strings), so an output
+ * that keeps metadata is first written as an uncompressed PNG with iCCP and eXIf chunks spliced in
+ * (metadata.ts), which sharp then reads as the image's own and keeps (keepIccProfile, keepExif, withXmp).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
+import { NO_METADATA, iccColourSpace, type ImageMetadata, uprightExif, uprightXmp, withPngMetadata } from './metadata.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -27,6 +34,12 @@ export interface DecodedImage {
   channels: number;
   /** Frames (pages) in the source; only the first is decoded (animated GIF/WebP, multi-page TIFF). */
   frames: number;
+  /**
+   * The source's metadata for an output to keep: EXIF, XMP and IPTC as read; the ICC profile only when
+   * `keepIccProfile` was asked and the source is RGB with an RGB profile (the pixels are then in that profile's
+   * colour space; otherwise they are sRGB and `icc` is null).
+   */
+  metadata: ImageMetadata;
 }
 
 /** What the header says, without decoding pixels: cheap, and safe for decompression bombs. */
@@ -43,6 +56,12 @@ export interface ImageInfo {
 export interface DecodeOptions {
   /** Largest width×height accepted; false for no limit (sharp's default 268402689 when omitted). */
   limitInputPixels?: number | false;
+  /**
+   * Leave an RGB input's pixels in the colour space of its embedded ICC profile and return the profile in
+   * `metadata.icc`, for `encodeImage` to attach unchanged. Default false: pixels are converted to sRGB (and
+   * grey or CMYK inputs are converted to sRGB either way).
+   */
+  keepIccProfile?: boolean;
 }
 
 export type OutputFormat = 'png' | 'jpeg' | 'webp' | 'tiff' | 'avif';
@@ -57,6 +76,12 @@ export interface EncodeOptions {
   overwrite?: boolean;
   /** When it has fired by the time the bytes are written, the temp file is removed and AbortError thrown. */
   signal?: AbortSignal;
+  /**
+   * Metadata to write with the pixels (e.g. `DecodedImage.metadata`): the ICC profile attached as is (the pixels
+   * must be in its colour space), EXIF with Orientation 1 and no thumbnail (TIFF outputs cannot hold it), XMP
+   * with tiff:Orientation 1. IPTC is not written (sharp cannot set it). Default none: sRGB pixels, no metadata.
+   */
+  metadata?: ImageMetadata | null;
 }
 
 export interface EncodableImage {
@@ -207,9 +232,16 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
   try {
     const meta = await sharp(bytes, sharpOpts).metadata();
     const sixteen = meta.depth === 'ushort';
-    const pipeline = sharp(bytes, sharpOpts).rotate();
+    const rgbProfile = meta.icc !== undefined && iccColourSpace(meta.icc) === 'RGB ' && (meta.space === 'srgb' || meta.space === 'rgb16');
+    const keepIcc = opts.keepIccProfile === true && rgbProfile;
+    // sharp converts a 16-bit input's profile to P3, not sRGB: convert from the profile to sRGB directly instead
+    const ignoreIcc = keepIcc || (sixteen && rgbProfile);
+    const pipeline = sharp(bytes, { ...sharpOpts, ...(ignoreIcc ? { ignoreIcc: true } : {}) }).rotate();
     const { data, info } = sixteen
-      ? await pipeline.toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
+      ? await (rgbProfile && !keepIcc ? pipeline.withIccProfile('srgb', { attach: false }) : pipeline)
+          .toColourspace('rgb16')
+          .raw({ depth: 'ushort' })
+          .toBuffer({ resolveWithObject: true })
       : await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const { rgb, alpha } = toTensors(data, info, sixteen);
     const { width, height } = info;
@@ -222,6 +254,12 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       bitDepth: sixteen ? 16 : 8,
       channels: meta.channels ?? info.channels,
       frames: meta.pages ?? 1,
+      metadata: {
+        icc: keepIcc ? (meta.icc ?? null) : null,
+        exif: meta.exif ?? null,
+        xmp: meta.xmp ?? null,
+        iptc: meta.iptc ?? null,
+      },
     };
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -328,7 +366,29 @@ export async function encodeImageToBuffer(image: EncodableImage, format: OutputF
   const samples = interleave(planes, height * width, bitDepth);
   let pipeline = sharp(samples, { raw: { width, height, channels: planes.length as 3 | 4 } });
   if (bitDepth === 16) pipeline = pipeline.toColourspace('rgb16');
+  const meta = opts.metadata ?? NO_METADATA;
+  const exif = meta.exif ? uprightExif(meta.exif) : null;
+  if (meta.icc || exif) {
+    // the carrier: an uncompressed PNG whose chunks sharp reads back as this image's own profile and EXIF
+    const png = await pipeline.png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
+    pipeline = sharp(withPngMetadata(png, { icc: meta.icc, exif }), { limitInputPixels: false, failOn: 'none' });
+    if (meta.icc) pipeline = pipeline.keepIccProfile();
+    if (exif) pipeline = pipeline.keepExif();
+    if (bitDepth === 16) pipeline = pipeline.toColourspace('rgb16');
+  }
+  if (meta.xmp && meta.xmp.length > 0) pipeline = pipeline.withXmp(uprightXmp(meta.xmp));
   return FORMAT_ENCODERS[format](pipeline, opts.quality).toBuffer();
+}
+
+/**
+ * The parts of `metadata` that an output of `format` loses even when kept: IPTC always (sharp cannot write it
+ * onto new pixels), EXIF in TIFF (libvips writes no EXIF directory there). Names, e.g. ['IPTC'].
+ */
+export function metadataLost(metadata: ImageMetadata, format: OutputFormat): string[] {
+  const lost: string[] = [];
+  if (metadata.exif && format === 'tiff') lost.push('EXIF');
+  if (metadata.iptc) lost.push('IPTC');
+  return lost;
 }
 
 /**
