@@ -12,7 +12,7 @@ import { formatFromPath } from '../image/io.js';
 import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import type { DeviceNote } from '../model/session.js';
+import { deviceRequest, type DeviceNote } from '../model/session.js';
 import { connectQueue } from '../queue/connection.js';
 import { resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import {
@@ -85,6 +85,7 @@ export async function upscaleInputs(
   events: UpscaleInputsEvents = {},
 ): Promise<UpscaleInputsOutcome> {
   overwritePolicy(options);
+  deviceRequest(options.device);
   const { items, batch } = await expandInputs(inputs);
   const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
   const toFolder = batch || outIsDir || /[\\/]$/.test(output);
