@@ -46,12 +46,17 @@ export interface PlannedWork {
   label: string;
   /** Each file's work; null where its header could not be read (that file fails in its turn). */
   estimates: readonly (WorkEstimate | null)[];
+  /** The input files, and every file the work may write (skipped ones included): for checks on side files. */
+  inputs: readonly string[];
+  outputs: readonly string[];
+  /** The output folder of a batch; null for one file. */
+  outputDir: string | null;
 }
 
 /** A batch's events, and the plan (before any work) and device notes. */
 export interface UpscaleInputsEvents extends BatchEvents {
-  /** After every input and output check, before anything is written or loaded: throw to stop there. */
-  onPlan?: (work: PlannedWork) => void;
+  /** After every input and output check, before anything is written or loaded: throw (or reject) to stop there. */
+  onPlan?: (work: PlannedWork) => void | Promise<void>;
   /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
   onNote?: (note: DeviceNote) => void;
 }
@@ -105,7 +110,14 @@ export async function upscaleInputs(
 
 async function runFolder({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const plan = await planBatch(items, output, settings, manifest, options);
-  events.onPlan?.({ kind: 'batch', label: `${plan.jobs.length} files`, estimates: plan.estimates });
+  await events.onPlan?.({
+    kind: 'batch',
+    label: `${plan.jobs.length} files`,
+    estimates: plan.estimates,
+    inputs: plan.jobs.map((j) => j.input),
+    outputs: plan.jobs.flatMap((j) => j.files ?? [j.output]),
+    outputDir: output,
+  });
   const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
   await ensureOutDir(output);
   if (queue) {
@@ -122,7 +134,14 @@ async function runFolder({ items, output, manifest, settings, options, events }:
 async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const input = items[0]!.path;
   const one = await planFile(input, output, settings, manifest, options);
-  events.onPlan?.({ kind: 'file', label: one.job.input, estimates: [one.estimate] });
+  await events.onPlan?.({
+    kind: 'file',
+    label: one.job.input,
+    estimates: [one.estimate],
+    inputs: [input],
+    outputs: one.job.files ?? [one.job.output],
+    outputDir: null,
+  });
   const started = new Date();
   if (one.skip) {
     const file = pendingReport(one.job);

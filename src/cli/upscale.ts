@@ -9,6 +9,7 @@ import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type Upscal
 import { InputError, UsageError } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
+import { checkSideFile } from '../io-safety/paths.js';
 import { DEFAULT_FACTOR, type WorkEstimate } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
@@ -78,7 +79,11 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       try {
         outcome = await upscaleInputs(inputs, flags.output, options, {
           ...fileEvents(line, ctx.signal),
-          onPlan: (work) => confirmLarge(work, flags, ctx),
+          onPlan: async (work) => {
+            // the report is an output like the others: checked with them, before any work (issue 25 #6, #7)
+            if (flags.json) await checkSideFile(flags.json, 'report', work);
+            confirmLarge(work, flags, ctx);
+          },
           onNote: noteWriter(ctx.stderr, quiet),
         });
       } finally {

@@ -14,6 +14,7 @@ import { checkConsistency } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { type CliContext, commandLine } from './context.js';
+import { checkSideFile } from '../io-safety/paths.js';
 import { fileEvents, noteWriter, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
@@ -121,6 +122,7 @@ function toOptions(f: Flags): VaryDatasetOptions {
 /** The run (the library's varyDataset), with a progress line, the device notes and the --json report. */
 async function runVary(inputs: string[], outDir: string, options: VaryDatasetOptions, flags: Flags, ctx: CliContext): Promise<VaryOutcome> {
   const quiet = flags.quiet ?? false;
+  if (flags.json) await checkSideFile(flags.json, 'report', { inputs, outputDir: outDir }); // before any work
   const line = createProgressLine(ctx.stderr, quiet);
   let outcome: VaryOutcome;
   try {
