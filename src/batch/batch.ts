@@ -7,7 +7,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
-import { AbortError, InputError, OutputError, SrError, UsageError, type ErrorCode } from '../errors.js';
+import { AbortError, InputError, OutputError, SrError, UsageError, errorLine, escapeControls, type ErrorCode } from '../errors.js';
 import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
@@ -309,8 +309,10 @@ const round = (s: number): number => Math.round(s * 1000) / 1000;
 
 /** The error as one line, naming the file when the message does not already. */
 export function oneLine(err: unknown, file: string): string {
-  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-  const named = msg.includes(file) ? msg : `${file}: ${msg}`;
+  // control characters escaped, not cut at: a newline in a file name used to lose the reason (issue 25 #4)
+  const msg = errorLine(err);
+  const name = escapeControls(file);
+  const named = msg.includes(name) ? msg : `${name}: ${msg}`;
   return err instanceof SrError ? named : `internal error: ${named} (set SR_DEBUG=1 for the stack trace)`;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type UpscaleInputsOutcome } from '../batch/upscale-inputs.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError, escapeControls } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { checkSideFile } from '../io-safety/paths.js';
@@ -100,12 +100,12 @@ function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContex
   if (flags.quiet) return;
   const r = report.files[0]!;
   if (r.status === 'skipped') {
-    ctx.stderr.write(`sr: ${r.outputs.join(', ')} exist${r.outputs.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+    ctx.stderr.write(`sr: ${escapeControls(r.outputs.join(', '))} exist${r.outputs.length === 1 ? 's' : ''}; skipped (--resume)\n`);
     return;
   }
   const s = r.settings!;
   ctx.stderr.write(
-    `wrote ${r.outputs.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+    `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
@@ -120,8 +120,8 @@ function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, 
     if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
     ctx.stderr.write(
-      `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
-        (flags.json ? ` (report ${flags.json})` : '') +
+      `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${escapeControls(output)}` +
+        (flags.json ? ` (report ${escapeControls(flags.json)})` : '') +
         '\n',
     );
   }

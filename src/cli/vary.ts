@@ -5,7 +5,7 @@
  * Order of checks as sr upscale: flags (2) → manifest (4) → inputs and outputs (3, 5) → model file (4) → work.
  */
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError, escapeControls } from '../errors.js';
 import { overwritePolicy } from '../batch/batch.js';
 import { positiveInteger } from '../validate.js';
 import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
@@ -144,7 +144,7 @@ function finish({ report, stoppedBy }: VaryOutcome, flags: Flags, ctx: CliContex
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
     ctx.stderr.write(
       `sr: ${parts.join(', ')} of ${s.total} files (${s.samplesWritten} samples written, ${s.samplesSkipped} skipped) ` +
-        `in ${report.seconds.toFixed(1)} s -> ${report.outputDir}${flags.json ? ` (report ${flags.json})` : ''}\n`,
+        `in ${report.seconds.toFixed(1)} s -> ${escapeControls(`${report.outputDir}${flags.json ? ` (report ${flags.json})` : ''}`)}\n`,
     );
   }
   if (stoppedBy) throw stoppedBy;
@@ -155,7 +155,7 @@ function finish({ report, stoppedBy }: VaryOutcome, flags: Flags, ctx: CliContex
 
 /** The table on stdout; report.md, report.json and the plot in the folder. */
 async function report(dir: string, quiet: boolean, ctx: CliContext): Promise<void> {
-  const onWarning = (m: string) => ctx.stderr.write(`sr: warning: ${m}\n`);
+  const onWarning = (m: string) => ctx.stderr.write(`sr: warning: ${escapeControls(m)}\n`);
   const { analysis, files } = await writeVaryReport(dir, { signal: ctx.signal, onWarning });
   ctx.stdout.write(formatVaryTable(analysis) + '\n');
   if (!quiet) ctx.stderr.write(`sr: report ${files.markdown}, ${files.json}, ${files.svg}, ${files.png}\n`);
