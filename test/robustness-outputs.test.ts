@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { AbortError, OutputError } from '../src/errors.js';
 import { encodeImage } from '../src/image/io.js';
 import { createImage } from '../src/image/tensor.js';
+import { tempNameFor } from '../src/io-safety/atomic.js';
 import { pendingTempFiles, removeTempFilesSync, trackTempFile } from '../src/io-safety/temp-files.js';
 import { FAST, isOneLine, rgbPng, root, sr, srInterrupted, tempDir } from './cli-helpers.js';
 
@@ -179,4 +180,27 @@ test('--json gets the checks of every output, before any work: not the input, no
   const ok = await sr(['upscale', input, '-o', out, '-q', '--json', join(dir, 'json-ok.json'), ...FAST]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.ok(existsSync(out) && existsSync(join(dir, 'json-ok.json')));
+});
+
+test('a long legal output name is written: the temporary name stays within it (issue 25 #5)', async () => {
+  const long = `${'画'.repeat(80)}.png`; // 244 bytes: legal, but not with ~20 more for a temporary suffix
+  assert.equal(Buffer.byteLength(long), 244);
+  const out = join(dir, long);
+  const r = await sr(['upscale', input, '-o', out, '-q', ...FAST]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(out));
+  assert.equal(tempNameFor(out).length <= out.length, true);
+  assert.match(basename(tempNameFor(out)), /^\.sr-\d+-[0-9a-f]{8}\.tmp$/);
+  assert.match(basename(tempNameFor(input)), /^\.in\.png\.\d+\.[0-9a-f]{8}\.tmp$/, 'a short name keeps the readable form');
+  // a batch over such a name (the input has it too)
+  const longIn = join(dir, 'long-in');
+  mkdirSync(longIn);
+  await rgbPng(join(longIn, long), 8, 8);
+  const b = await sr(['upscale', longIn, '-o', join(dir, 'long-out'), '-q', ...FAST]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(readdirSync(join(dir, 'long-out')), [long]);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
