@@ -10,6 +10,7 @@ import { dirname, extname, join, sep } from 'node:path';
 import { AbortError, InputError, OutputError, SrError, UsageError, errorLine, escapeControls, type ErrorCode } from '../errors.js';
 import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
+import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
@@ -370,6 +371,11 @@ export async function attemptFile(
       file.error = 'interrupted';
       file.errorCode = 'ABORTED';
       return { file, stop: err instanceof AbortError ? err : new AbortError('Aborted', { cause: err }) };
+    }
+    if (err instanceof OutputExistsError && options.resume) {
+      // another run (a racing --resume) finished this output meanwhile: done, not failed
+      markSkipped(file);
+      return { file, stop: null };
     }
     file.status = 'failed';
     file.error = oneLine(err, job.input);

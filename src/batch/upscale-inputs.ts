@@ -9,6 +9,7 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { formatFromPath } from '../image/io.js';
+import { OutputExistsError } from '../io-safety/atomic.js';
 import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
@@ -161,7 +162,13 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,
-      );
+      ).catch((err: unknown) => {
+        // --resume: an output that another run finished meanwhile is a skip, as if it had been there at the start
+        if (!(err instanceof OutputExistsError && options.resume)) throw err;
+        const skipped = pendingReport(one.job);
+        markSkipped(skipped);
+        return skipped;
+      });
       return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
     },
     loadWith(manifest, events),

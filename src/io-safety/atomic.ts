@@ -75,11 +75,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /**
+ * An output that appeared while it was being made (overwrite: false): under --resume the job is then a skip,
+ * another run having done it (issue 25 #8).
+ */
+export class OutputExistsError extends OutputError {
+  constructor(readonly path: string) {
+    super(`Output ${path} exists; refusing to overwrite it`);
+  }
+}
+
+/**
  * Puts the finished temp file at `path` only if nothing is there: a hard link fails atomically with EEXIST (then
  * the temp file goes). Where hard links are not supported, an existence check and a rename.
  */
 async function placeNew(temp: string, path: string): Promise<void> {
-  const exists = () => new OutputError(`Output ${path} exists; refusing to overwrite it`);
+  const exists = () => new OutputExistsError(path);
   try {
     await link(temp, path);
   } catch (err) {
