@@ -9,7 +9,7 @@
 import type { RunContext } from '../run-context.js';
 import { Queue, QueueEvents } from 'bullmq';
 import { AbortError, QueueError } from '../errors.js';
-import { QUEUE_NAME, connectQueue, type QueueTarget } from './connection.js';
+import { QUEUE_NAME, asQueueError, connectQueue, type QueueTarget } from './connection.js';
 import { decodeFailure, type JobKind } from './jobs.js';
 
 export interface QueueUnit<D = unknown> {
@@ -70,7 +70,13 @@ export async function openQueue(
 /** Runs every unit on the queue's workers and hands each result to `onResult`; resolves when all are recorded. */
 export async function dispatch<R>(url: string | QueueTarget, units: readonly QueueUnit[], ev: DispatchEvents<R>): Promise<void> {
   if (units.length === 0) return;
-  const opened = await openQueue(url);
+  const shown = typeof url === 'string' ? url : url.url;
+  let opened: Awaited<ReturnType<typeof openQueue>>;
+  try {
+    opened = await openQueue(url);
+  } catch (err) {
+    throw asQueueError(err, shown);
+  }
   const d = new Dispatcher<R>(opened.queue, units, ev);
   const onAbort = () => d.wake();
   ev.signal?.addEventListener('abort', onAbort);
@@ -81,7 +87,7 @@ export async function dispatch<R>(url: string | QueueTarget, units: readonly Que
   } catch (err) {
     await d.stop();
     await d.withdraw();
-    throw err;
+    throw asQueueError(err, opened.target.url); // a refused command (OOM…) is the queue's failure, exit 7
   } finally {
     await d.stop();
     ev.signal?.removeEventListener('abort', onAbort);
