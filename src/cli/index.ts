@@ -35,3 +35,5 @@ const code = await main(
 );
 await new Promise((r) => setImmediate(r)); // a write error the stream reports late arrives first
 process.exitCode = signalExit ?? exitAfterStdout(code, stdout, stderr, EXIT.OUTPUT);
+// stopped by a signal: exit now, not when every connection has given up (a Redis that is down keeps reconnecting)
+if (signalExit !== null) process.exit(signalExit);
