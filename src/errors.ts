@@ -67,3 +67,30 @@ export class AbortError extends SrError {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError('Aborted', { cause: signal.reason });
 }
+
+/**
+ * `text` with its control characters escaped, so a message stays one line whatever a file name holds: a newline
+ * in a name shows as `\n` (also `\r`, `\t`; other C0/C1 controls and DEL as `\xHH`, line/paragraph separators
+ * as `\u2028`/`\u2029`) instead of cutting the message or breaking the line.
+ */
+export function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
+/**
+ * An error as one line: a library error's message with control characters escaped (its messages are one line by
+ * construction, so a newline in it came from a name); any other error's first line (a foreign message may run
+ * over many lines), escaped.
+ */
+export function errorLine(err: unknown): string {
+  if (err instanceof SrError) return escapeControls(err.message);
+  const msg = err instanceof Error ? err.message : String(err);
+  return escapeControls(msg.split('\n')[0]!);
+}

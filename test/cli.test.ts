@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -119,4 +120,33 @@ test('--help and --version go to stdout with exit 0; an unknown command is a usa
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^error: unknown command 'frobnicate'/);
   assert.equal(bad.stdout, '');
+});
+
+test('a full stdout or stderr: progress is dropped and the job done; a failed result on stdout is exit 5, no stack (issue 25 #9)', {
+  skip: !existsSync('/dev/full') && 'no /dev/full here',
+}, () => {
+  const run = (args: string[], stdout: 'full' | 'pipe', stderr: 'full' | 'pipe') => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      return spawnSync(process.execPath, [join(root, 'dist', 'src', 'cli', 'index.js'), ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, SR_DEBUG: '' },
+        stdio: ['ignore', stdout === 'full' ? full : 'pipe', stderr === 'full' ? full : 'pipe'],
+      });
+    } finally {
+      closeSync(full);
+    }
+  };
+  const info = run(['info', '--model', 'fixture'], 'full', 'pipe');
+  assert.equal(info.status, 5, info.stderr);
+  assert.equal(info.stderr, 'sr: Cannot write to stdout: ENOSPC\n');
+  const both = run(['info', '--model', 'fixture'], 'full', 'full');
+  assert.equal(both.status, 5);
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'full.png');
+  const up = run(['upscale', fixture, '-o', out, '--factor', '2', '--model', 'fixture', '--steps', '2', '--t', '20'], 'pipe', 'full');
+  assert.equal(up.status, 0);
+  assert.ok(existsSync(out), 'the image is written though no progress could be');
+  const bad = run(['upscale', join(root, 'no-such.png'), '-o', out, '--model', 'fixture'], 'pipe', 'full');
+  assert.equal(bad.status, 3, 'an error keeps its own code when its line cannot be written');
 });

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { validateManifest } from '../src/model/manifest.js';
 import { loadModel } from '../src/model/session.js';
 import { resolveModelDir } from '../src/model/locate.js';
-import { DeviceError, ModelError } from '../src/errors.js';
+import { DeviceError, ModelError, UsageError } from '../src/errors.js';
+import { upscaleInputs } from '../src/batch/upscale-inputs.js';
 import { manifestFields } from './fake-model.js';
 
 const fixtureDir = resolveModelDir('fixture');
+const fixtureInput = 'fixtures/flowers-32.png';
 
 test('a complete manifest validates, with defaults filled in', () => {
   const m = validateManifest(manifestFields(), 'x.json');
@@ -215,4 +217,17 @@ test('webgpu either runs or fails with a DeviceError; auto always gives a workin
   const auto = await loadModel('fixture', { device: 'auto' });
   assert.ok(auto.device === 'cpu' || auto.device === 'webgpu');
   await auto.dispose();
+});
+
+test('a device outside cpu, webgpu, auto is a UsageError naming them, before anything is read (issue 25 #10)', async () => {
+  for (const device of ['CPU', 'tpu', '', null, 0]) {
+    await assert.rejects(
+      loadModel('fixture', { device: device as never }),
+      (e: unknown) => e instanceof UsageError && /^Expected one of cpu, webgpu, auto for device but received /.test(e.message),
+      String(device),
+    );
+  }
+  // the model spec is not even resolved first
+  await assert.rejects(loadModel('/no/such/model', { device: 'gpu' as never }), UsageError);
+  await assert.rejects(upscaleInputs([fixtureInput], join(tmpdir(), 'never.png'), { device: 'CPU' as never }), UsageError);
 });

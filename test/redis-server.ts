@@ -14,7 +14,7 @@ export const freePort = (): Promise<number> =>
   });
 
 /** Starts redis-server (no persistence) and waits until it answers PING; `stop` ends it. */
-export async function startRedis(): Promise<{ url: string; port: number; stop: () => void }> {
+export async function startRedis(): Promise<{ url: string; port: number; stop: () => void; kill: () => void }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
@@ -23,5 +23,6 @@ export async function startRedis(): Promise<{ url: string; port: number; stop: (
     if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.includes('PONG')) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => child.kill('SIGTERM') };
+  // kill: SIGKILL, a Redis that dies without a word (no reconnect will succeed)
+  return { url: `redis://127.0.0.1:${port}`, port, stop: () => child.kill('SIGTERM'), kill: () => child.kill('SIGKILL') };
 }

@@ -306,3 +306,59 @@ test("batch progress is weighted by each file's work; an unreadable file counts 
   assert.deepEqual(fillWeights([1, NaN, 3]), [1, 2, 3]);
   assert.deepEqual(fillWeights([NaN, NaN]), [1, 1]);
 });
+
+test('a newline or control character in a file name is escaped in the one-line errors and the report, not cut (issue 25 #4)', async () => {
+  const odd = join(dir, 'odd');
+  mkdirSync(odd);
+  await rgbPng(join(odd, 'good.png'), 8, 8, 1);
+  writeFileSync(join(odd, 'bad\nname\u001b[31m.png'), 'junk');
+  const json = join(dir, 'odd.json');
+  const out = join(dir, 'out-odd');
+  const r = await sr(['upscale', odd, '-o', out, '--json', json, ...FAST]);
+  assert.equal(r.status, 3, r.stderr);
+  for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^(sr: |\[)/, `every line is whole: ${JSON.stringify(line)}`);
+  assert.ok(!r.stderr.includes('\u001b'), 'no raw escape reaches the terminal');
+  assert.match(r.stderr, /^sr: Cannot decode .*odd\/bad\\nname\\x1b\[31m\.png: not an image/m);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as BatchReport;
+  const bad = report.files.find((f) => f.status === 'failed')!;
+  assert.equal(bad.input, join(odd, 'bad\nname\u001b[31m.png'), 'the report keeps the real name in its input field');
+  assert.match(bad.error!, /^Cannot decode .*bad\\nname\\x1b\[31m\.png: not an image/);
+  assert.ok(!bad.error!.includes('\n'));
+  // one file: the exit line is one line too
+  const one = await sr(['upscale', join(odd, 'bad\nname\u001b[31m.png'), '-o', join(dir, 'odd-one.png'), ...FAST]);
+  assert.equal(one.status, 3, one.stderr);
+  assert.match(one.stderr, /^sr: Cannot decode .*bad\\nname\\x1b\[31m\.png: not an image[^\n]*\n$/);
+});
+
+test('--resume: an output another run finished meanwhile is a skip, not a failure, and is left as it is (issue 25 #8)', async () => {
+  const src = join(dir, 'race-in');
+  mkdirSync(src);
+  await rgbPng(join(src, 'a.png'), 8, 8, 1);
+  await rgbPng(join(src, 'b.png'), 8, 8, 2);
+  const out = join(dir, 'race-out');
+  const opts = { model: 'fixture', steps: 2, t: 20, seed: 7, resume: true };
+  // the racing run: the output of the file under way appears while the model runs
+  const racer = (file: string) => (e: { label: string }) => {
+    if (e.label.includes(file) && !statSync(join(out, file), { throwIfNoEntry: false }))
+      writeFileSync(join(out, file), 'written by the other run');
+  };
+  const batch = await upscaleInputs([src], out, opts, { onProgress: racer('a.png') });
+  assert.deepEqual(batch.report.summary, { total: 2, ok: 1, failed: 0, skipped: 1, interrupted: 0, pending: 0 });
+  assert.equal(batch.report.files.find((f) => f.input.endsWith('a.png'))!.status, 'skipped');
+  assert.equal(readFileSync(join(out, 'a.png'), 'utf8'), 'written by the other run');
+  // one file
+  const one = join(out, 'one.png');
+  const single = await upscaleInputs([join(src, 'a.png')], one, opts, {
+    onProgress: () => {
+      if (!statSync(one, { throwIfNoEntry: false })) writeFileSync(one, 'written by the other run');
+    },
+  });
+  assert.equal(single.report.files[0]!.status, 'skipped');
+  assert.equal(readFileSync(one, 'utf8'), 'written by the other run');
+  // without --resume it stays a refusal
+  rmSync(one);
+  await assert.rejects(
+    upscaleInputs([join(src, 'a.png')], one, { ...opts, resume: false }, { onProgress: () => writeFileSync(one, 'x') }),
+    /Output .*one\.png exists; refusing to overwrite it/,
+  );
+});

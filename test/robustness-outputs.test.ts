@@ -11,8 +11,9 @@ import { after, before, test } from 'node:test';
 import { AbortError, OutputError } from '../src/errors.js';
 import { encodeImage } from '../src/image/io.js';
 import { createImage } from '../src/image/tensor.js';
+import { tempNameFor } from '../src/io-safety/atomic.js';
 import { pendingTempFiles, removeTempFilesSync, trackTempFile } from '../src/io-safety/temp-files.js';
-import { FAST, isOneLine, rgbPng, sr, srInterrupted, tempDir } from './cli-helpers.js';
+import { FAST, isOneLine, rgbPng, root, sr, srInterrupted, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('out');
 const input = join(dir, 'in.png');
@@ -130,4 +131,76 @@ test('--samples K --reduce none writes every sample as <name>-s1 … -sK, and ch
   assert.equal(again.status, 5);
   assert.match(again.stderr, /pic-s1\.png exists; use --force/);
   assert.deepEqual(readdirSync(d).sort(), ['pic-s1.png', 'pic-s2.png']);
+});
+
+test('--json gets the checks of every output, before any work: not the input, not an output, an existing folder (issue 25 #6, #7)', async () => {
+  const original = readFileSync(input);
+  const out = join(dir, 'json-out.png');
+  const cases: [string[], RegExp][] = [
+    [['-o', out, '--json', input], /^sr: Refusing to write the report .*in\.png over the input .*in\.png$/m],
+    [['-o', out, '--json', join(dir, 'sub', '..', 'in.png'), '--force'], /over the input/],
+    [['-o', out, '--json', out], /^sr: Refusing to write the report .*json-out\.png over the output .*json-out\.png$/m],
+    [
+      ['-o', out, '--json', join(dir, 'missing', 'dir', 'r.json')],
+      /^sr: Cannot write report .*missing\/dir\/r\.json: no such folder .*missing\/dir$/m,
+    ],
+    [['-o', out, '--json', dir], /^sr: Cannot write report .*: is a directory$/m],
+  ];
+  for (const [args, message] of cases) {
+    const r = await sr(['upscale', input, ...args, ...FAST]);
+    assert.equal(r.status, 5, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(isOneLine(r.stderr), r.stderr);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(out), `${args.join(' ')}: no work was done`);
+  }
+  assert.ok(readFileSync(input).equals(original));
+  // a batch: the report is not one of the outputs, an input, or the output folder, and nothing is made first
+  const batchIn = join(dir, 'json-batch');
+  mkdirSync(batchIn, { recursive: true });
+  await rgbPng(join(batchIn, 'a.png'), 8, 8);
+  const batchOut = join(dir, 'json-batch-out');
+  for (const report of [join(batchOut, 'a.png'), join(batchIn, 'a.png'), batchOut]) {
+    const r = await sr(['upscale', batchIn, '-o', batchOut, '--json', report, ...FAST]);
+    assert.equal(r.status, 5, `${report}: ${r.stderr}`);
+    assert.match(r.stderr, /^sr: (Refusing to write the report|Cannot write report)/);
+    assert.ok(!existsSync(batchOut), 'the output folder is not made');
+  }
+  // sr vary and sr eval check theirs before any work too
+  const missing = join(dir, 'missing', 'r.json');
+  const varied = join(dir, 'json-vary-out');
+  const v = await sr(['vary', batchIn, '-o', varied, '--t', '20', '--json', missing, ...FAST.filter((a) => a !== '--t' && a !== '20')]);
+  assert.equal(v.status, 5, v.stderr);
+  assert.match(v.stderr, /^sr: Cannot write report .*: no such folder/m);
+  assert.ok(!existsSync(varied));
+  for (const flag of ['--json', '--csv']) {
+    const e = await sr(['eval', '--hr', join(root, 'fixtures', 'metric-check'), '--factor', '4', flag, missing, ...FAST]);
+    assert.equal(e.status, 5, e.stderr);
+    assert.equal(e.stdout, '', 'nothing was measured');
+  }
+  const ok = await sr(['upscale', input, '-o', out, '-q', '--json', join(dir, 'json-ok.json'), ...FAST]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(existsSync(out) && existsSync(join(dir, 'json-ok.json')));
+});
+
+test('a long legal output name is written: the temporary name stays within it (issue 25 #5)', async () => {
+  const long = `${'画'.repeat(80)}.png`; // 244 bytes: legal, but not with ~20 more for a temporary suffix
+  assert.equal(Buffer.byteLength(long), 244);
+  const out = join(dir, long);
+  const r = await sr(['upscale', input, '-o', out, '-q', ...FAST]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(out));
+  assert.equal(tempNameFor(out).length <= out.length, true);
+  assert.match(basename(tempNameFor(out)), /^\.sr-\d+-[0-9a-f]{8}\.tmp$/);
+  assert.match(basename(tempNameFor(input)), /^\.in\.png\.\d+\.[0-9a-f]{8}\.tmp$/, 'a short name keeps the readable form');
+  // a batch over such a name (the input has it too)
+  const longIn = join(dir, 'long-in');
+  mkdirSync(longIn);
+  await rgbPng(join(longIn, long), 8, 8);
+  const b = await sr(['upscale', longIn, '-o', join(dir, 'long-out'), '-q', ...FAST]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(readdirSync(join(dir, 'long-out')), [long]);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });

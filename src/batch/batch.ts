@@ -7,9 +7,10 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
-import { AbortError, InputError, OutputError, SrError, UsageError, type ErrorCode } from '../errors.js';
+import { AbortError, InputError, OutputError, SrError, UsageError, errorLine, escapeControls, type ErrorCode } from '../errors.js';
 import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
+import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
@@ -310,8 +311,10 @@ const round = (s: number): number => Math.round(s * 1000) / 1000;
 
 /** The error as one line, naming the file when the message does not already. */
 export function oneLine(err: unknown, file: string): string {
-  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-  const named = msg.includes(file) ? msg : `${file}: ${msg}`;
+  // control characters escaped, not cut at: a newline in a file name used to lose the reason (issue 25 #4)
+  const msg = errorLine(err);
+  const name = escapeControls(file);
+  const named = msg.includes(name) ? msg : `${name}: ${msg}`;
   return err instanceof SrError ? named : `internal error: ${named} (set SR_DEBUG=1 for the stack trace)`;
 }
 
@@ -369,6 +372,11 @@ export async function attemptFile(
       file.error = 'interrupted';
       file.errorCode = 'ABORTED';
       return { file, stop: err instanceof AbortError ? err : new AbortError('Aborted', { cause: err }) };
+    }
+    if (err instanceof OutputExistsError && options.resume) {
+      // another run (a racing --resume) finished this output meanwhile: done, not failed
+      markSkipped(file);
+      return { file, stop: null };
     }
     file.status = 'failed';
     file.error = oneLine(err, job.input);

@@ -92,6 +92,7 @@ export async function runPlanQueued(
   try {
     await dispatch<FileReport>(queue, units, {
       ...(events.signal ? { signal: events.signal } : {}),
+      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
       onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
       onResult: async (unit, result) => {
         const i = index.get(unit.id)!;

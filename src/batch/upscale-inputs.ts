@@ -9,10 +9,11 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { formatFromPath } from '../image/io.js';
+import { OutputExistsError } from '../io-safety/atomic.js';
 import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import type { DeviceNote } from '../model/session.js';
+import { deviceRequest, type DeviceNote } from '../model/session.js';
 import { connectQueue } from '../queue/connection.js';
 import { checkFileOptions, resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import {
@@ -46,12 +47,17 @@ export interface PlannedWork {
   label: string;
   /** Each file's work; null where its header could not be read (that file fails in its turn). */
   estimates: readonly (WorkEstimate | null)[];
+  /** The input files, and every file the work may write (skipped ones included): for checks on side files. */
+  inputs: readonly string[];
+  outputs: readonly string[];
+  /** The output folder of a batch; null for one file. */
+  outputDir: string | null;
 }
 
 /** A batch's events, and the plan (before any work) and device notes. */
 export interface UpscaleInputsEvents extends BatchEvents {
-  /** After every input and output check, before anything is written or loaded: throw to stop there. */
-  onPlan?: (work: PlannedWork) => void;
+  /** After every input and output check, before anything is written or loaded: throw (or reject) to stop there. */
+  onPlan?: (work: PlannedWork) => void | Promise<void>;
   /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
   onNote?: (note: DeviceNote) => void;
 }
@@ -86,6 +92,7 @@ export async function upscaleInputs(
 ): Promise<UpscaleInputsOutcome> {
   overwritePolicy(options);
   checkFileOptions(options);
+  deviceRequest(options.device);
   const { items, batch } = await expandInputs(inputs);
   const outIsDir = (await stat(output).catch(() => null))?.isDirectory() ?? false;
   const toFolder = batch || outIsDir || /[\\/]$/.test(output);
@@ -105,7 +112,14 @@ export async function upscaleInputs(
 
 async function runFolder({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const plan = await planBatch(items, output, settings, manifest, options);
-  events.onPlan?.({ kind: 'batch', label: `${plan.jobs.length} files`, estimates: plan.estimates });
+  await events.onPlan?.({
+    kind: 'batch',
+    label: `${plan.jobs.length} files`,
+    estimates: plan.estimates,
+    inputs: plan.jobs.map((j) => j.input),
+    outputs: plan.jobs.flatMap((j) => j.files ?? [j.output]),
+    outputDir: output,
+  });
   const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
   await ensureOutDir(output);
   if (queue) {
@@ -122,7 +136,14 @@ async function runFolder({ items, output, manifest, settings, options, events }:
 async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const input = items[0]!.path;
   const one = await planFile(input, output, settings, manifest, options);
-  events.onPlan?.({ kind: 'file', label: one.job.input, estimates: [one.estimate] });
+  await events.onPlan?.({
+    kind: 'file',
+    label: one.job.input,
+    estimates: [one.estimate],
+    inputs: [input],
+    outputs: one.job.files ?? [one.job.output],
+    outputDir: null,
+  });
   const started = new Date();
   if (one.skip) {
     const file = pendingReport(one.job);
@@ -142,7 +163,13 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,
-      );
+      ).catch((err: unknown) => {
+        // --resume: an output that another run finished meanwhile is a skip, as if it had been there at the start
+        if (!(err instanceof OutputExistsError && options.resume)) throw err;
+        const skipped = pendingReport(one.job);
+        markSkipped(skipped);
+        return skipped;
+      });
       return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
     },
     loadWith(manifest, events),

@@ -11,6 +11,7 @@ import { BASELINE_NAMES, baselineMethod, type Method } from '../eval/methods.js'
 import type { ImageScore, MeanScore } from '../eval/score.js';
 import { fmt, metricColumns, textTable, type Column } from '../eval/table.js';
 import { toCsv, toJson, writeTextAtomic } from '../eval/write.js';
+import { checkSideFile } from '../io-safety/paths.js';
 import { progressFraction } from '../upscale.js';
 import { parseNumber } from './parse.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
@@ -68,6 +69,10 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: Flags, cmd: Command) => {
       const options = toOptions(flags, (name) => cmd.getOptionValueSource(name) === 'cli');
+      // the files written at the end are checked before any work
+      const run = { inputs: [flags.hr, flags.sr, flags.lr].filter((d): d is string => d !== undefined), outputDir: flags.save ?? null };
+      if (flags.json) await checkSideFile(flags.json, 'JSON file', run);
+      if (flags.csv) await checkSideFile(flags.csv, 'CSV file', run);
       const line = createProgressLine(ctx.stderr, flags.quiet ?? false);
       options.signal = ctx.signal;
       options.onProgress = (e) => {

@@ -5,7 +5,7 @@
  * 7 queue (Redis unreachable, a queued job failed on a worker) ·
  * 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
  */
-import { SrError, type ErrorCode } from '../errors.js';
+import { SrError, errorLine, type ErrorCode } from '../errors.js';
 
 export const EXIT = {
   OK: 0,
@@ -42,7 +42,6 @@ export function exitCodeForKind(code: ErrorCode): number {
 
 /** One line for stderr: the message of a known error; for an unknown one, the message and a hint. */
 export function describeError(err: unknown): string {
-  if (err instanceof SrError) return `sr: ${err.message}`;
-  const msg = err instanceof Error ? err.message : String(err);
-  return `sr: internal error: ${msg.split('\n')[0]} (set SR_DEBUG=1 for the stack trace)`;
+  if (err instanceof SrError) return `sr: ${errorLine(err)}`;
+  return `sr: internal error: ${errorLine(err)} (set SR_DEBUG=1 for the stack trace)`;
 }

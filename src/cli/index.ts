@@ -7,13 +7,11 @@ import { AbortError } from '../errors.js';
 import { removeTempFilesSync } from '../io-safety/temp-files.js';
 import { EXIT } from './exit-codes.js';
 import { main } from './main.js';
+import { exitAfterStdout, guardedSink } from './stdio.js';
 
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// a stream that cannot be written is no crash: stderr's failures are dropped, stdout's are exit 5 (stdio.ts)
+const stdout = guardedSink(process.stdout, 'stdout', 'throw');
+const stderr = guardedSink(process.stderr, 'stderr', 'drop');
 
 const controller = new AbortController();
 let signalExit: number | null = null;
@@ -26,13 +24,16 @@ for (const [sig, code] of [
     if (signalExit !== null) process.exit(code); // a second signal: stop now ('exit' removes temp files)
     signalExit = code;
     // at once, so a user sees the first Ctrl-C was taken; the work stops at the next tile or phase boundary
-    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}sr: stopping (${sig}; press Ctrl-C again to quit at once)\n`);
+    stderr.write(`${stderr.isTTY ? '\r\x1b[2K' : ''}sr: stopping (${sig}; press Ctrl-C again to quit at once)\n`);
     controller.abort(new AbortError(`Interrupted by ${sig}`));
   });
 }
 
 const code = await main(
-  { stdout: process.stdout, stderr: process.stderr, signal: controller.signal, argv: process.argv.slice(2) },
+  { stdout, stderr, signal: controller.signal, argv: process.argv.slice(2) },
   { debug: Boolean(process.env.SR_DEBUG) },
 );
-process.exitCode = signalExit ?? code;
+await new Promise((r) => setImmediate(r)); // a write error the stream reports late arrives first
+process.exitCode = signalExit ?? exitAfterStdout(code, stdout, stderr, EXIT.OUTPUT);
+// stopped by a signal: exit now, not when every connection has given up (a Redis that is down keeps reconnecting)
+if (signalExit !== null) process.exit(signalExit);

@@ -2,12 +2,13 @@
  * A one-line progress display on stderr with ETA (redrawn in place on a TTY; on a pipe, at most one line every
  * few seconds so logs stay readable). Quiet mode prints nothing.
  */
+import { escapeControls } from '../errors.js';
 import type { TextSink } from './context.js';
 
 export interface ProgressLine {
   update(done: number, total: number, label: string): void;
   done(finalLine?: string): void;
-  /** A line above the bar (a warning, a failed file), which the bar does not tear; shown even when quiet. */
+  /** A line above the bar (a warning, a failed file), which the bar does not tear; shown even when quiet; control characters escaped. */
   say(text: string): void;
 }
 
@@ -28,7 +29,7 @@ export function createProgressLine(stream: TextSink, quiet = false): ProgressLin
       const width = 20;
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '-');
       const line =
-        `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${label}  ${elapsed.toFixed(1)}s` +
+        `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${escapeControls(label)}  ${elapsed.toFixed(1)}s` +
         (Number.isFinite(eta) && done < total ? `, ETA ${eta.toFixed(1)}s` : '');
       if (tty) {
         stream.write(`\r\x1b[2K${line}`);
@@ -41,7 +42,7 @@ export function createProgressLine(stream: TextSink, quiet = false): ProgressLin
     },
     say(text) {
       this.done();
-      stream.write(text + '\n');
+      stream.write(escapeControls(text) + '\n'); // one line, whatever a file name in it holds
     },
   };
 }

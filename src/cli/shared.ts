@@ -2,7 +2,7 @@
  * What several commands print or write the same way: the model's device notes, the file events above the
  * progress bar, and the --json report with each failed file's exit code.
  */
-import type { ErrorCode } from '../errors.js';
+import { escapeControls, type ErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import type { DeviceNote } from '../model/session.js';
 import { exitCodeForKind } from './exit-codes.js';
@@ -16,8 +16,8 @@ import type { WorkProgress } from '../run-context.js';
  */
 export function noteWriter(stderr: TextSink, quiet: boolean): (n: DeviceNote) => void {
   return (n) => {
-    if (n.level === 'warning') stderr.write(`sr: warning: ${n.message}\n`);
-    else if (!quiet) stderr.write(`sr: ${n.message}\n`);
+    if (n.level === 'warning') stderr.write(`sr: warning: ${escapeControls(n.message)}\n`);
+    else if (!quiet) stderr.write(`sr: ${escapeControls(n.message)}\n`);
   };
 }
 

@@ -6,9 +6,10 @@
  */
 import type { Command } from 'commander';
 import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type UpscaleInputsOutcome } from '../batch/upscale-inputs.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError, escapeControls } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
+import { checkSideFile } from '../io-safety/paths.js';
 import { DEFAULT_FACTOR, type WorkEstimate } from '../upscale.js';
 import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
@@ -85,7 +86,11 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       try {
         outcome = await upscaleInputs(inputs, flags.output, options, {
           ...fileEvents(line, ctx.signal),
-          onPlan: (work) => confirmLarge(work, flags, ctx),
+          onPlan: async (work) => {
+            // the report is an output like the others: checked with them, before any work (issue 25 #6, #7)
+            if (flags.json) await checkSideFile(flags.json, 'report', work);
+            confirmLarge(work, flags, ctx);
+          },
           onNote: noteWriter(ctx.stderr, quiet),
         });
       } finally {
@@ -102,12 +107,12 @@ function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContex
   if (flags.quiet) return;
   const r = report.files[0]!;
   if (r.status === 'skipped') {
-    ctx.stderr.write(`sr: ${r.outputs.join(', ')} exist${r.outputs.length === 1 ? 's' : ''}; skipped (--resume)\n`);
+    ctx.stderr.write(`sr: ${escapeControls(r.outputs.join(', '))} exist${r.outputs.length === 1 ? 's' : ''}; skipped (--resume)\n`);
     return;
   }
   const s = r.settings!;
   ctx.stderr.write(
-    `wrote ${r.outputs.join(', ')} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+    `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
@@ -122,8 +127,8 @@ function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, 
     if (s.skipped) parts.push(`${s.skipped} skipped (outputs exist, --resume)`);
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
     ctx.stderr.write(
-      `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${output}` +
-        (flags.json ? ` (report ${flags.json})` : '') +
+      `sr: ${parts.join(', ')} of ${s.total} files in ${report.seconds.toFixed(1)} s -> ${escapeControls(output)}` +
+        (flags.json ? ` (report ${escapeControls(flags.json)})` : '') +
         '\n',
     );
   }

@@ -5,7 +5,7 @@
  * Order of checks as sr upscale: flags (2) → manifest (4) → inputs and outputs (3, 5) → model file (4) → work.
  */
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UsageError, escapeControls } from '../errors.js';
 import { overwritePolicy } from '../batch/batch.js';
 import { positiveInteger } from '../validate.js';
 import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
@@ -14,6 +14,7 @@ import { checkConsistency } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { type CliContext, commandLine } from './context.js';
+import { checkSideFile } from '../io-safety/paths.js';
 import { fileEvents, noteWriter, writeReport } from './shared.js';
 import { createProgressLine } from './progress.js';
 
@@ -121,6 +122,7 @@ function toOptions(f: Flags): VaryDatasetOptions {
 /** The run (the library's varyDataset), with a progress line, the device notes and the --json report. */
 async function runVary(inputs: string[], outDir: string, options: VaryDatasetOptions, flags: Flags, ctx: CliContext): Promise<VaryOutcome> {
   const quiet = flags.quiet ?? false;
+  if (flags.json) await checkSideFile(flags.json, 'report', { inputs, outputDir: outDir }); // before any work
   const line = createProgressLine(ctx.stderr, quiet);
   let outcome: VaryOutcome;
   try {
@@ -142,7 +144,7 @@ function finish({ report, stoppedBy }: VaryOutcome, flags: Flags, ctx: CliContex
     if (s.interrupted || s.pending) parts.push(`${s.interrupted + s.pending} not done`);
     ctx.stderr.write(
       `sr: ${parts.join(', ')} of ${s.total} files (${s.samplesWritten} samples written, ${s.samplesSkipped} skipped) ` +
-        `in ${report.seconds.toFixed(1)} s -> ${report.outputDir}${flags.json ? ` (report ${flags.json})` : ''}\n`,
+        `in ${report.seconds.toFixed(1)} s -> ${escapeControls(`${report.outputDir}${flags.json ? ` (report ${flags.json})` : ''}`)}\n`,
     );
   }
   if (stoppedBy) throw stoppedBy;
@@ -153,7 +155,7 @@ function finish({ report, stoppedBy }: VaryOutcome, flags: Flags, ctx: CliContex
 
 /** The table on stdout; report.md, report.json and the plot in the folder. */
 async function report(dir: string, quiet: boolean, ctx: CliContext): Promise<void> {
-  const onWarning = (m: string) => ctx.stderr.write(`sr: warning: ${m}\n`);
+  const onWarning = (m: string) => ctx.stderr.write(`sr: warning: ${escapeControls(m)}\n`);
   const { analysis, files } = await writeVaryReport(dir, { signal: ctx.signal, onWarning });
   ctx.stdout.write(formatVaryTable(analysis) + '\n');
   if (!quiet) ctx.stderr.write(`sr: report ${files.markdown}, ${files.json}, ${files.svg}, ${files.png}\n`);

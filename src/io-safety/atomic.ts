@@ -20,12 +20,39 @@ export interface AtomicWriteOptions {
   what?: string;
 }
 
+/**
+ * The longest temporary name given in the readable form: the smallest name limit in common use (eCryptfs: 143
+ * bytes; most file systems allow 255).
+ */
+const READABLE_TEMP_BYTES = 143;
+
+/**
+ * A temporary name beside `path`: `.NAME.PID.RANDOM.tmp` while that is short, else `.sr-PID-RANDOM.tmp` (24 bytes
+ * or so, shorter than any name that needed it), so the temporary file fits wherever the final name is legal:
+ * a 240-byte name used to fail with ENAMETOOLONG after the work was done (issue 25 #5).
+ */
+export function tempNameFor(path: string, short = false): string {
+  const random = randomBytes(4).toString('hex');
+  const readable = `.${basename(path)}.${process.pid}.${random}.tmp`;
+  const name = !short && Buffer.byteLength(readable) <= READABLE_TEMP_BYTES ? readable : `.sr-${process.pid}-${random}.tmp`;
+  return join(dirname(path), name);
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let temp = tempNameFor(path);
   trackTempFile(temp);
   try {
     if (opts.mkdir) await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, data, { flag: 'wx' });
+    try {
+      await writeFile(temp, data, { flag: 'wx' });
+    } catch (err) {
+      // a file system with a lower name limit than the readable form assumed: the short form, once
+      if ((err as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw err;
+      untrackTempFile(temp);
+      temp = tempNameFor(path, true);
+      trackTempFile(temp);
+      await writeFile(temp, data, { flag: 'wx' });
+    }
     if (opts.signal?.aborted) throw new AbortError('Aborted', { cause: opts.signal.reason });
     if (opts.overwrite === false) await placeNew(temp, path);
     else await rename(temp, path);
@@ -48,11 +75,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /**
+ * An output that appeared while it was being made (overwrite: false): under --resume the job is then a skip,
+ * another run having done it (issue 25 #8).
+ */
+export class OutputExistsError extends OutputError {
+  constructor(readonly path: string) {
+    super(`Output ${path} exists; refusing to overwrite it`);
+  }
+}
+
+/**
  * Puts the finished temp file at `path` only if nothing is there: a hard link fails atomically with EEXIST (then
  * the temp file goes). Where hard links are not supported, an existence check and a rename.
  */
 async function placeNew(temp: string, path: string): Promise<void> {
-  const exists = () => new OutputError(`Output ${path} exists; refusing to overwrite it`);
+  const exists = () => new OutputExistsError(path);
   try {
     await link(temp, path);
   } catch (err) {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { DeviceError, ModelError } from '../errors.js';
+import { oneOf } from '../validate.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
 import {
@@ -34,6 +35,13 @@ export { scanDevices } from './devices.js';
 export const DEVICE_REQUESTS = ['cpu', 'webgpu', 'auto'] as const;
 /** One of DEVICE_REQUESTS. */
 export type DeviceRequest = (typeof DEVICE_REQUESTS)[number];
+/**
+ * A device option checked at the library's boundary: undefined is cpu; anything outside DEVICE_REQUESTS ('CPU',
+ * 'tpu', '') is a UsageError naming the allowed values (unchecked, it fell through to the WebGPU branch).
+ */
+export function deviceRequest(v: unknown): DeviceRequest {
+  return v === undefined ? 'cpu' : oneOf('device', v, DEVICE_REQUESTS);
+}
 /** The execution provider a session runs on. */
 export type Device = 'cpu' | 'webgpu';
 
@@ -114,9 +122,11 @@ const opened = new WeakMap<ModelSession, Opened>();
 /**
  * Loads a model once for any number of runs: `spec` is a shipped model's name (default: `default`) or a model
  * folder (manifest.json + model.onnx). The manifest is validated and model.onnx checked against its sha256 before
- * onnxruntime opens it. Throws ModelError for a missing or invalid model, DeviceError when the asked device cannot run.
+ * onnxruntime opens it. Throws UsageError for a device outside DEVICE_REQUESTS (before anything is read), ModelError
+ * for a missing or invalid model, DeviceError when the asked device cannot run.
  */
 export async function loadModel(spec?: string, options: LoadModelOptions = {}): Promise<ModelSession> {
+  const request = deviceRequest(options.device);
   const dir = resolveModelDir(spec);
   const manifest = options.manifest ?? (await loadManifest(dir));
   const onnxPath = options.onnxFile ?? `${dir}/model.onnx`;
@@ -128,7 +138,6 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
     options.onNote?.(n);
   };
   const open: Opening = { bytes, onnxPath, cpu: cpuSessionOptions(options), gpu: webgpuSessionOptions(options.webgpu ?? {}), note };
-  const request = options.device ?? 'cpu';
   const chosen =
     request === 'cpu'
       ? { session: await createSession(bytes, open.cpu, onnxPath), device: 'cpu' as const, adapter: null, used: open.cpu }

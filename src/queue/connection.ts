@@ -5,7 +5,7 @@
  * commands that enqueue meet without configuration.
  */
 import type { RedisOptions } from 'ioredis';
-import { QueueError, UsageError } from '../errors.js';
+import { QueueError, SrError, UsageError, errorLine } from '../errors.js';
 
 /** The BullMQ queue every command enqueues to and every worker takes from. */
 export const QUEUE_NAME = 'boomerang-sr';
@@ -88,4 +88,24 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A failure of Redis itself as a QueueError (exit 7) naming the queue and the cause: a command Redis refused
+ * (a ReplyError such as `OOM command not allowed`, `READONLY`, `MISCONF`) or a lost connection. Anything else (a
+ * bug) is returned as it is. Before this, an OOM reply reached the CLI as an internal error, exit 1 (issue 25 #3).
+ */
+export function asQueueError(err: unknown, url: string): unknown {
+  if (err instanceof SrError || !(err instanceof Error)) return err;
+  const redis = err.name === 'ReplyError' || err.name === 'MaxRetriesPerRequestError' || /^Connection is closed/.test(err.message);
+  if (!redis) return err;
+  const msg = errorLine(err).replace(/\.? script: [0-9a-f]+.*$/, ''); // a Lua script's hash and line say nothing to a user
+  const hint = /^OOM\b/.test(msg)
+    ? ' (Redis is out of memory: raise its maxmemory, or free memory there, e.g. sr queue --clear-failed)'
+    : /^READONLY\b/.test(msg)
+      ? " (a read-only replica: give the primary's URL)"
+      : /^MISCONF\b/.test(msg)
+        ? ' (Redis cannot save its data: see its log)'
+        : '';
+  return new QueueError(`The queue at ${url} failed: ${msg}${hint}`, { cause: err });
 }

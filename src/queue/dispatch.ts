@@ -9,7 +9,7 @@
 import type { RunContext } from '../run-context.js';
 import { Queue, QueueEvents } from 'bullmq';
 import { AbortError, QueueError } from '../errors.js';
-import { QUEUE_NAME, connectQueue, type QueueTarget } from './connection.js';
+import { QUEUE_NAME, asQueueError, connectQueue, type QueueTarget } from './connection.js';
 import { decodeFailure, type JobKind } from './jobs.js';
 
 export interface QueueUnit<D = unknown> {
@@ -36,7 +36,7 @@ export interface DispatchProgress {
 /** The progress label of a dispatch of files: how many are finished, the workers, the one running. */
 export const filesLabel = (e: DispatchProgress): string => `${e.finished}/${e.units} files, ${e.workers} workers; ${e.label}`;
 
-export interface DispatchEvents<R> extends Omit<RunContext<DispatchProgress>, 'onWarning'> {
+export interface DispatchEvents<R> extends RunContext<DispatchProgress> {
   /** Once per unit, one at a time, in the order results arrive; the unit counts as done when it resolves. */
   onResult: (unit: QueueUnit, result: R) => Promise<void>;
   /** How often to look at jobs whose events may have been missed, ms (default 2000). */
@@ -46,10 +46,46 @@ export interface DispatchEvents<R> extends Omit<RunContext<DispatchProgress>, 'o
 /** Kept this long after finishing, so an interrupted caller's rerun can collect them. */
 const KEEP_SECONDS = 7 * 24 * 3600;
 
+/**
+ * How long a stop waits for Redis (withdrawing jobs, closing): commands wait for a reconnect without end, so a stop
+ * while Redis is down never finished (issue 25 #2).
+ */
+export const STOP_WAIT_MS = 3000;
+
+/** Whether `p` settled within `ms` (its failure counts as settled); it is left to run on otherwise. */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `p`, or an AbortError as soon as `signal` fires (what `p` waits on, e.g. a Redis that is down, is left behind). */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((res, rej) => {
+    const onAbort = () => rej(new AbortError('Aborted', { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(res, rej).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Queue + events for one URL, opened after a reachability check (QueueError when Redis cannot be reached). */
 export async function openQueue(
   url: string | QueueTarget,
-): Promise<{ target: QueueTarget; queue: Queue; events: QueueEvents; close: () => Promise<void> }> {
+): Promise<{ target: QueueTarget; queue: Queue; events: QueueEvents; close: (waitMs?: number) => Promise<void> }> {
   const target = typeof url === 'string' ? await connectQueue(url) : url;
   const queue = new Queue(QUEUE_NAME, { connection: target.connection });
   const events = new QueueEvents(QUEUE_NAME, { connection: target.connection });
@@ -60,9 +96,12 @@ export async function openQueue(
     target,
     queue,
     events,
-    close: async () => {
-      await events.close().catch(() => undefined);
-      await queue.close().catch(() => undefined);
+    close: async (waitMs = STOP_WAIT_MS) => {
+      // bounded: with Redis down a close waits for a reconnect; then the connections are dropped
+      if (!(await within(Promise.all([events.close(), queue.close()]), waitMs))) {
+        void events.disconnect().catch(() => undefined);
+        void queue.disconnect().catch(() => undefined);
+      }
     },
   };
 }
@@ -70,22 +109,37 @@ export async function openQueue(
 /** Runs every unit on the queue's workers and hands each result to `onResult`; resolves when all are recorded. */
 export async function dispatch<R>(url: string | QueueTarget, units: readonly QueueUnit[], ev: DispatchEvents<R>): Promise<void> {
   if (units.length === 0) return;
-  const opened = await openQueue(url);
+  const shown = typeof url === 'string' ? url : url.url;
+  let opened: Awaited<ReturnType<typeof openQueue>>;
+  try {
+    opened = await openQueue(url);
+  } catch (err) {
+    throw asQueueError(err, shown);
+  }
   const d = new Dispatcher<R>(opened.queue, units, ev);
   const onAbort = () => d.wake();
   ev.signal?.addEventListener('abort', onAbort);
+  let silent = false; // Redis did not answer the stop: nothing more is waited for
   try {
     d.listen(opened.events);
-    await d.enqueue();
+    await orAbort(d.enqueue(), ev.signal);
     await d.waitAll();
   } catch (err) {
-    await d.stop();
-    await d.withdraw();
-    throw err;
+    // the stop is bounded, all its steps together: Redis may be the reason for it, or be down
+    const stopBy = performance.now() + STOP_WAIT_MS;
+    const left = () => Math.max(0, stopBy - performance.now());
+    const stopped = (await within(d.stop(), left())) && (await within(d.withdraw(), left()));
+    if (!stopped) {
+      silent = true;
+      ev.onWarning?.(
+        `could not withdraw the queued jobs: the queue at ${opened.target.url} does not answer; jobs no worker has taken stay queued (a rerun collects or redoes them)`,
+      );
+    }
+    throw asQueueError(err, opened.target.url); // a refused command (OOM…) is the queue's failure, exit 7
   } finally {
-    await d.stop();
+    if (!silent) await within(d.stop(), STOP_WAIT_MS);
     ev.signal?.removeEventListener('abort', onAbort);
-    await opened.close();
+    await opened.close(silent ? 0 : STOP_WAIT_MS);
   }
 }
 
@@ -203,9 +257,9 @@ class Dispatcher<R> {
           r();
         };
       });
-      await this.chain;
+      await orAbort(this.chain, signal);
       if (this.failure || this.pending.size === 0 || signal?.aborted) continue;
-      await this.reconcile();
+      await orAbort(this.reconcile(), signal);
     }
     if (this.failure) throw this.failure;
   }

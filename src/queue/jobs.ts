@@ -15,6 +15,7 @@ import {
   QueueError,
   SrError,
   UsageError,
+  errorLine,
   type ErrorCode,
 } from '../errors.js';
 import { DEFAULT_MODEL, packageRoot, resolveModelDir } from '../model/locate.js';
@@ -52,8 +53,7 @@ export function jobId(kind: JobKind, parts: readonly string[]): string {
 /** A failure as the job's failedReason: `CODE: message` (one line). */
 export function encodeFailure(err: unknown): string {
   const code: ErrorCode = err instanceof SrError ? err.code : 'INTERNAL';
-  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-  return `${code}: ${msg}`;
+  return `${code}: ${errorLine(err)}`;
 }
 
 const ERRORS: Partial<Record<ErrorCode, new (m: string) => SrError>> = {

@@ -3,7 +3,7 @@
  * recent failures with their reasons; and the one clean-up a user needs, dropping failed jobs (after reading why).
  */
 import { Queue } from 'bullmq';
-import { QUEUE_NAME, connectQueue } from './connection.js';
+import { QUEUE_NAME, asQueueError, connectQueue } from './connection.js';
 
 export interface QueueStatus {
   url: string;
@@ -49,6 +49,8 @@ export async function queueStatus(
       failed,
       cleared,
     };
+  } catch (err) {
+    throw asQueueError(err, target.url);
   } finally {
     await queue.close().catch(() => undefined);
   }

@@ -14,6 +14,7 @@ import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
 import { QUEUE_NAME, connectQueue } from './connection.js';
+import { STOP_WAIT_MS, within } from './dispatch.js';
 import { HANDLERS } from './handlers.js';
 import { BadPayloadError, JOB_KINDS, encodeFailure, type JobKind, type ModelRef } from './jobs.js';
 
@@ -74,7 +75,17 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const closed = new Promise<void>((resolveClosed) => {
     const onStop = () => {
       jobs.stopAll();
-      void worker.close().finally(resolveClosed);
+      // bounded: with Redis down, putting the jobs back and closing wait for a reconnect without end (issue 25 #2)
+      void within(worker.close(), STOP_WAIT_MS).then((closed) => {
+        if (!closed) {
+          emit({
+            type: 'error',
+            message: `could not release the jobs in hand: the queue at ${target.url} does not answer; another worker takes them back after --stall-seconds`,
+          });
+          void worker.close(true).catch(() => undefined);
+        }
+        resolveClosed();
+      });
     };
     if (o.signal?.aborted) onStop();
     else o.signal?.addEventListener('abort', onStop, { once: true });
