@@ -58,10 +58,14 @@ const conditions = a.factors
     ...(a.jpeg ? [{ factor: Number(f), lr: `${val.replace(/\/$/, '')}-lr/x${f}-jpeg${a.jpeg}`, label: `x${f} JPEG ${a.jpeg}` }] : []),
   ]);
 
-/** Each family at its shipped default: the Gaussian prior's default preset (15 evaluations), the soft prior's 1 step. */
+/**
+ * Each family at one fixed setting for the whole curve: the Gaussian prior's shipped default (15 evaluations); the soft
+ * prior's deterministic single step with 10 back-projections on its output (1 evaluation; the best cheap setting of
+ * models/train/soft_probe.py on the first snapshot).
+ */
 const SETTINGS: Record<string, Omit<UpscaleOptions, 'factor' | 'model'>> = {
   gaussian: { t: 100, cascade: 3, steps: 5, backProject: 20, consistency: 'ibp', seed: 0 },
-  'soft-resample': { cascade: 1, steps: 1, consistency: 'ibp', seed: 0 },
+  'soft-resample': { cascade: 1, steps: 1, sampler: 'ddim', eta: 0, backProject: 10, consistency: 'ibp', seed: 0 },
 };
 
 interface Point {

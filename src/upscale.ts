@@ -51,7 +51,8 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   upsampler?: Kernel;
   /**
    * Iterations of back-projection through the bicubic degradation (Irani & Peleg) applied to the upsampled image
-   * before the first pass, so Boomerang starts from an image that agrees with the input. Default 0 (off).
+   * before the first pass, so Boomerang starts from an image that agrees with the input (a soft-resample model, whose
+   * start must be the plain enlargement it was trained on, applies them to its output instead). Default 0 (off).
    */
   backProject?: number;
   /** Reverse update: DDPM ancestral (default) or DDIM. */
@@ -240,13 +241,16 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   throwIfAborted(signal);
   const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0 };
   onProgress?.({ ...base, stage: 'upsample' });
+  const { family, prediction } = model.manifest;
+  const soft = family.kind === 'soft-resample' ? family : null;
   const up = upsample(lr, s.factor, s.upsampler);
-  if (s.backProject > 0) backProject(up, lr, s.factor, s.backProject, up);
+  // The Gaussian family starts from a back-projected enlargement. A soft-resample model must start from the plain
+  // enlargement it was trained on, so for it the back-projection runs on each output instead.
+  if (s.backProject > 0 && !soft) backProject(up, lr, s.factor, s.backProject, up);
   const schedule = makeSchedule(model.manifest.T, model.manifest.betas);
   const denoiser = createDenoiser(model, height * s.factor, width * s.factor, { ...options.tiling, ...(signal ? { signal } : {}) });
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
-  const { family, prediction } = model.manifest;
   const consistency = s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency };
   for (let k = 0; k < s.samples; k++) {
     const common = {
@@ -259,10 +263,12 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
       onProgress: (e: BoomerangProgress) =>
         onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
     };
-    if (family.kind === 'soft-resample') {
-      // ancestral draws fresh noise at every jump (η = 1); ddim carries the estimated noise by its η
+    if (soft) {
+      // ancestral: the level's noise at the start and fresh noise at every jump (η = 1); ddim: η of both
       const eta = s.sampler === 'ancestral' ? 1 : s.eta;
-      outputs.push(await softCascade(up, { ...common, corruption: family, factor: s.factor, eta }));
+      const out = await softCascade(up, { ...common, corruption: soft, factor: s.factor, eta });
+      if (s.backProject > 0) backProject(out, lr, s.factor, s.backProject, out);
+      outputs.push(out);
       continue;
     }
     outputs.push(

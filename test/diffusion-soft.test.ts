@@ -88,21 +88,26 @@ test('jump coefficients: η = 0 carries ε̂ scaled by σ(τ′)/σ(τ); η = 1 
   assert.ok(Math.abs(h.cEps - 0.4) < 1e-12 && Math.abs(h.cNoise - 0.04 * 0.25 * 0.6) < 1e-12);
 });
 
-test('the model sees the upsampled input plus σ(τ_f)·ε from the seed, at t = 1000·τ_f', async () => {
+test('the model sees the upsampled input plus η·σ(τ_f)·ε from the seed, at t = 1000·τ_f', async () => {
   const up = sine(3, 8, 8);
   const seen: { t: number; x: Float32Array }[] = [];
-  await softCascade(up, {
-    corruption: c,
-    factor: 4,
-    passes: [1],
-    steps: 1,
-    eta: 0,
-    rng: createRng(7),
-    denoise: async (x, t) => {
-      seen.push({ t, x: (x.data as Float32Array).slice() });
-      return createImage(3, 8, 8);
-    },
-  });
+  const run = (eta: number) =>
+    softCascade(up, {
+      corruption: c,
+      factor: 4,
+      passes: [1],
+      steps: 1,
+      eta,
+      rng: createRng(7),
+      denoise: async (x, t) => {
+        seen.push({ t, x: (x.data as Float32Array).slice() });
+        return createImage(3, 8, 8);
+      },
+    });
+  await run(0);
+  assert.deepEqual(seen[0]!.x, up.data); // deterministic: the enlarged input itself
+  seen.length = 0;
+  await run(1);
   const eps = createRng(7).fillNormal(new Float32Array(3 * 64));
   assert.equal(seen.length, 1);
   assert.ok(Math.abs(seen[0]!.t - 2000 / 3) < 1e-9);

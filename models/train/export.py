@@ -112,7 +112,8 @@ def main():
                                        f"{cfg.get('jpeg_share', 0.3):.0%} of each batch in training",
                          'sampler': 'soft-ddim: x_prev = D_prev(x0) + sigma_prev*(sqrt(1-eta^2)*eps_hat + eta*z)'}
         t_sampling = 'half at the levels of x2, x3, x4, x8 (tau = log8 f), half uniform in [0, 1]'
-        defaults = {'t': 333, 'cascade': 1, 'steps': 1, 'upsampler': 'bicubic', 'backProject': 0, 'consistency': 'ibp'}
+        defaults = {'t': 333, 'cascade': 1, 'steps': 1, 'upsampler': 'bicubic', 'sampler': 'ddim', 'eta': 0,
+                    'backProject': 10, 'consistency': 'ibp'}
     else:
         family_record = {'kind': 'gaussian'}
         t_sampling = f"{cfg.get('low_t_share', 0.5):.0%} uniform in [0,{cfg.get('low_t', 400)}), rest uniform in [0,T)"
