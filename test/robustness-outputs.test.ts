@@ -204,3 +204,29 @@ test('a long legal output name is written: the temporary name stays within it (i
     [],
   );
 });
+
+test('a folder that cannot be created is an output error (exit 5, one line), not an internal error (exit 1)', async () => {
+  // a file where a sweep's images folder goes: mkdir failed with a raw ENOTDIR that reached the CLI as exit 1
+  const hr = join(dir, 'env-hr');
+  mkdirSync(hr);
+  await rgbPng(join(hr, 'a.png'), 16, 16);
+  const out = join(dir, 'env-sweep');
+  mkdirSync(out);
+  writeFileSync(join(out, 'images'), 'in the way');
+  const s = await sr(
+    ['sweep', '--hr', hr, '--factor', '2', '--model', 'fixture', '--t', '20', '--cascade', '1', '--steps', '2'].concat([
+      '--out',
+      out,
+      '--no-report',
+      '-q',
+    ]),
+  );
+  assert.equal(s.status, 5, s.stderr);
+  assert.ok(isOneLine(s.stderr), s.stderr);
+  assert.match(s.stderr, /^sr: Cannot create folder .*env-sweep[\\/]images[\\/].*: a file is in the way/);
+  // sr eval --save under a file
+  const e = await sr(['eval', '--hr', hr, '--factor', '2', '--save', join(out, 'images', 'sub')]);
+  assert.equal(e.status, 5, e.stderr);
+  assert.match(e.stderr, /^sr: Cannot create folder .*images[\\/]sub: a file is in the way/);
+  assert.doesNotMatch(s.stderr + e.stderr, /internal error/);
+});

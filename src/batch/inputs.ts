@@ -41,7 +41,13 @@ export async function expandInputs(args: readonly string[]): Promise<ExpandedInp
     const st = await exists(arg);
     if (st?.isDirectory()) {
       batch = true;
-      const names = (await readdir(arg)).filter((n) => !n.startsWith('.') && INPUT_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
+      const names = (
+        await readdir(arg).catch((err: NodeJS.ErrnoException) => {
+          throw new InputError(`Cannot read folder ${arg}: ${err.code ?? String(err)}`, { cause: err });
+        })
+      )
+        .filter((n) => !n.startsWith('.') && INPUT_EXTENSIONS.includes(extname(n).toLowerCase()))
+        .sort();
       const files: string[] = [];
       for (const n of names) if ((await exists(join(arg, n)))?.isFile()) files.push(n);
       if (files.length === 0) throw new InputError(`No image files (${INPUT_EXTENSIONS.join(' ')}) in folder ${arg}`);

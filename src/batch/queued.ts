@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { ModelManifest } from '../model/manifest.js';
 import type { QueueTarget } from '../queue/connection.js';
 import { dispatch, filesLabel } from '../queue/dispatch.js';
+import type { OutputHold } from '../queue/out-lock.js';
 import {
   BadPayloadError,
   PAYLOAD_VERSION,
@@ -52,7 +53,8 @@ function portable(options: BatchOptions): PortableOptions {
 
 /**
  * Runs a planned batch on the queue's workers (they load `modelSpec`, which must have this manifest's sha256):
- * the same report and stop rules as runPlan. Files skipped by --resume are never enqueued.
+ * the same report and stop rules as runPlan. Files skipped by --resume are never enqueued. `hold`: the lock on the
+ * output folder the caller holds (out-lock.ts), so that one enqueuer writes into it.
  */
 export async function runPlanQueued(
   plan: BatchPlan,
@@ -61,6 +63,7 @@ export async function runPlanQueued(
   manifest: ModelManifest,
   options: BatchOptions = {},
   events: BatchEvents = {},
+  hold?: OutputHold,
 ): Promise<BatchOutcome> {
   const started = new Date();
   const t0 = performance.now();
@@ -93,6 +96,7 @@ export async function runPlanQueued(
     await dispatch<FileReport>(queue, units, {
       ...(events.signal ? { signal: events.signal } : {}),
       ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+      ...(hold ? { hold } : {}),
       onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
       onResult: async (unit, result) => {
         const i = index.get(unit.id)!;

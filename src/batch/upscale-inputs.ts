@@ -14,7 +14,8 @@ import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { deviceRequest, type DeviceNote } from '../model/session.js';
-import { connectQueue } from '../queue/connection.js';
+import { connectQueue, type QueueTarget } from '../queue/connection.js';
+import { holdOutput, lockNotReleased, type OutputHold } from '../queue/out-lock.js';
 import { checkFileOptions, resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import {
   batchReport,
@@ -110,7 +111,22 @@ export async function upscaleInputs(
   return toFolder ? runFolder(p) : runOne(p);
 }
 
-async function runFolder({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
+async function runFolder(p: Planned): Promise<UpscaleInputsOutcome> {
+  if (p.options.queue === undefined) return runFolderWith(p, null);
+  const queue = await connectQueue(p.options.queue); // unreachable: nothing written
+  // one enqueuer per folder, taken before the plan looks at the outputs (a second one is refused here)
+  const hold = await holdOutput(queue, p.output, 'sr upscale');
+  try {
+    return await runFolderWith(p, { queue, hold });
+  } finally {
+    if (!(await hold.release())) p.events.onWarning?.(lockNotReleased(hold, queue.url));
+  }
+}
+
+async function runFolderWith(
+  { items, output, manifest, settings, options, events }: Planned,
+  q: { queue: QueueTarget; hold: OutputHold } | null,
+): Promise<UpscaleInputsOutcome> {
   const plan = await planBatch(items, output, settings, manifest, options);
   await events.onPlan?.({
     kind: 'batch',
@@ -120,11 +136,10 @@ async function runFolder({ items, output, manifest, settings, options, events }:
     outputs: plan.jobs.flatMap((j) => j.files ?? [j.output]),
     outputDir: output,
   });
-  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
   await ensureOutDir(output);
-  if (queue) {
+  if (q) {
     const { runPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued batch
-    return { kind: 'batch', ...(await runPlanQueued(plan, queue, options.model, manifest, options, events)) };
+    return { kind: 'batch', ...(await runPlanQueued(plan, q.queue, options.model, manifest, options, events, q.hold)) };
   }
   return withModel(
     options,

@@ -3,7 +3,7 @@
  * per cell (cells in a group differ only in how their K samples reduce, so one run serves them all). The same code
  * runs in `sr sweep` and on a queue worker, so a queued sweep's numbers are the local sweep's.
  */
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from '../io-safety/atomic.js';
 import { join } from 'node:path';
 import { itemSeed } from '../diffusion/rng.js';
 import type { Consistency } from '../diffusion/consistency.js';
@@ -77,7 +77,7 @@ export async function computeRecords(im: TestImage, cells: readonly Cell[], ctx:
     });
     if (boom && ctx.saveImage) {
       const dir = join(ctx.out, 'images', cellSlug(c.id));
-      await mkdir(dir, { recursive: true });
+      await makeFolder(dir);
       await encodeImage({ rgb: kept[0]! }, join(dir, `${im.name}.png`));
     }
   }

@@ -3,7 +3,7 @@
  * pixel replication), the upsampler, each recommended setting and the ground truth, side by side. The window is
  * the most textured part of the HR image (largest gradient energy), aligned to the factor.
  */
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from '../io-safety/atomic.js';
 import { join } from 'node:path';
 import { encodeImage } from '../image/io.js';
 import { createImage, dims, type ImageTensor } from '../image/tensor.js';
@@ -86,7 +86,7 @@ export async function writeCropStrip(
     ...panels.map((p) => ({ label: p.label, image: crop(p.image, top, left, size, size) })),
     { label: 'ground truth', image: crop(hr, top, left, size, size) },
   ];
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const tiles: { label: string; file: string }[] = [];
   const zoomed = all.map((p) => (zoom > 1 ? replicateNearest(p.image, zoom) : p.image));
   for (const [i, p] of all.entries()) {

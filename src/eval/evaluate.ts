@@ -5,7 +5,7 @@
  */
 import type { RunContext } from '../run-context.js';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { makeFolder } from '../io-safety/atomic.js';
 import { InputError, UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage, encodeImage } from '../image/io.js';
 import { dims } from '../image/tensor.js';
@@ -71,7 +71,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     throw new UsageError(`Expected non-negative integer for shave but received ${String(options.shave)}`);
   }
   if (options.limit !== undefined) positiveInteger('limit', options.limit);
-  if (options.saveDir !== undefined) await mkdir(options.saveDir, { recursive: true });
+  if (options.saveDir !== undefined) await makeFolder(options.saveDir);
   return options.sr !== undefined ? scoreFolder(options, options.sr) : makeAndScore(options);
 }
 

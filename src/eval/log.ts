@@ -61,5 +61,11 @@ export async function repairLog(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (text.length > 0 && !text.endsWith('\n')) await appendFile(path, '\n');
+  if (text.length === 0 || text.endsWith('\n')) return;
+  try {
+    await appendFile(path, '\n');
+  } catch (err) {
+    // a read-only or full disk: an output failure, not an internal error
+    throw new OutputError(`Cannot append to ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
 }

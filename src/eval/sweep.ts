@@ -18,6 +18,7 @@ import { loadModel, type DeviceRequest, type ModelSession } from '../model/sessi
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { connectQueue, type QueueTarget } from '../queue/connection.js';
+import { holdOutput, type OutputHold } from '../queue/out-lock.js';
 import { modelRef } from '../queue/jobs.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
 import { computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
@@ -288,7 +289,7 @@ async function runLocal(s: OpenSweep, options: SweepOptions, rec: Recorder): Pro
 }
 
 /** The tasks as jobs on the queue's workers; their records recorded here as they come back. */
-async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget, rec: Recorder): Promise<void> {
+async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget, rec: Recorder, hold: OutputHold): Promise<void> {
   const spec = typeof options.model === 'string' ? options.model : (s.modelDir ?? undefined);
   const ref = s.manifest ? modelRef(spec, s.manifest) : null;
   const save = options.saveImages ?? 'first';
@@ -296,6 +297,7 @@ async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget
   const { dispatch } = await import('../queue/dispatch.js'); // BullMQ loads only for a queued sweep
   await dispatch<string>(queue, units, {
     ...(options.signal ? { signal: options.signal } : {}),
+    hold,
     onProgress: (e) =>
       options.onProgress?.({
         done: e.done,
@@ -365,14 +367,21 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   }
   // an unreachable queue is found before anything is written
   const queue = options.queue !== undefined ? await connectQueue(options.queue) : null;
-  const s = await openSweep(options);
+  // one enqueuer per folder, taken before the log is read (a second one is refused here, having read nothing)
+  const hold = queue ? await holdOutput(queue, options.out, 'sr sweep') : null;
   try {
-    const rec = new Recorder(s, options.onRecord);
-    if (queue) await runQueued(s, options, queue, rec);
-    else await runLocal(s, options, rec);
-    return await finishSweep(s, options, rec, started);
+    const s = await openSweep(options);
+    try {
+      const rec = new Recorder(s, options.onRecord);
+      if (queue) await runQueued(s, options, queue, rec, hold!);
+      else await runLocal(s, options, rec);
+      await hold?.assure();
+      return await finishSweep(s, options, rec, started);
+    } finally {
+      if (s.ownModel && s.model) await s.model.dispose();
+    }
   } finally {
-    if (s.ownModel && s.model) await s.model.dispose();
+    await hold?.release();
   }
 }
 

@@ -38,6 +38,32 @@ export function tempNameFor(path: string, short = false): string {
   return join(dirname(path), name);
 }
 
+/** A file system error's reason in a few words (its code where nothing plainer says it). */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such folder'
+    : code === 'EACCES'
+      ? 'permission denied'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : code === 'ENOTDIR' || code === 'EEXIST'
+          ? 'a file is in the way'
+          : (code ?? (err instanceof Error ? err.message : String(err)));
+}
+
+/**
+ * `mkdir -p dir` whose failure (a file in the way, no permission, a full or read-only disk) is an OutputError naming
+ * the folder, exit 5: a raw fs error reached the CLI as an internal error, exit 1 (issue 25, "exit 1 is for bugs").
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new OutputError(`Cannot create folder ${dir}: ${fsReason(err)}`, { cause: err });
+  }
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   let temp = tempNameFor(path);
   trackTempFile(temp);
@@ -59,16 +85,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     if (err instanceof SrError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such folder'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : (code ?? (err instanceof Error ? err.message : String(err)));
-    throw new OutputError(`Cannot write ${opts.what ? `${opts.what} ` : ''}${path}: ${why}`, { cause: err });
+    throw new OutputError(`Cannot write ${opts.what ? `${opts.what} ` : ''}${path}: ${fsReason(err)}`, { cause: err });
   } finally {
     untrackTempFile(temp);
   }

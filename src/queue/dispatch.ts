@@ -1,7 +1,8 @@
 /**
  * The enqueuing side: planned units of work become BullMQ jobs (one each, under a deterministic id, so a unit
  * enqueued twice is one job and a rerun finds what an earlier run's workers finished), and their results come
- * back, each exactly once, to one caller that records them. Progress sums the finished units' work and each
+ * back, each exactly once, to one caller that records them (one per output folder: the caller holds its folder's
+ * lock, out-lock.ts, and passes it as `hold`). Progress sums the finished units' work and each
  * running unit's reported fraction, over all workers. A unit that fails on a worker stops the dispatch with its
  * error; an interruption withdraws the units no worker has taken yet. Results of units already running stay in
  * Redis for a week, so a rerun collects them instead of computing them again.
@@ -41,6 +42,11 @@ export interface DispatchEvents<R> extends RunContext<DispatchProgress> {
   onResult: (unit: QueueUnit, result: R) => Promise<void>;
   /** How often to look at jobs whose events may have been missed, ms (default 2000). */
   pollMs?: number;
+  /**
+   * The lock on the output folder the results go to (out-lock.ts), held by the caller for the whole run: each
+   * result is recorded only while it is still this run's (a lock lost to another run stops the dispatch).
+   */
+  hold?: { assure(): Promise<void> };
 }
 
 /** Kept this long after finishing, so an interrupted caller's rerun can collect them. */
@@ -193,6 +199,7 @@ class Dispatcher<R> {
         if (!j) return;
         const state = await j.getState();
         if (state === 'completed') {
+          await this.ev.hold?.assure();
           await this.ev.onResult(unit, j.returnvalue as R);
           this.pending.delete(id);
           this.fraction.delete(id);
@@ -228,6 +235,7 @@ class Dispatcher<R> {
 
   /** Adds every unit; a job of the same id from an earlier run: finished ones are collected, failed ones run again. */
   async enqueue(): Promise<void> {
+    await this.ev.hold?.assure();
     const added = await this.queue.addBulk(
       this.units.map((u) => ({
         name: u.kind,

@@ -19,6 +19,7 @@ import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { checkTile, type TilingOptions } from '../model/denoiser.js';
 import { connectQueue } from '../queue/connection.js';
+import { holdOutput, lockNotReleased } from '../queue/out-lock.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
 import type { DeviceNote, ModelSession } from '../model/session.js';
 import { withModel } from '../upscale.js';
@@ -384,16 +385,24 @@ export async function varyDataset(
   const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
   const settings = resolveVarySettings(options, manifest, typeof options.model === 'object' ? options.model.device : 'cpu');
   checkTile(manifest.multiple, options.tiling?.tile);
+  if (options.queue !== undefined) {
+    if (typeof options.model === 'object') {
+      throw new UsageError("A queue's workers load their own model: give the model by name or folder, not loaded");
+    }
+    const queue = await connectQueue(options.queue); // unreachable: nothing written
+    // one enqueuer per folder, taken before the plan reads its records (a second one is refused here)
+    const hold = await holdOutput(queue, outDir, 'sr vary');
+    try {
+      const plan = await planVary(inputs, outDir, settings, manifest, options);
+      await ensureOutDir(outDir);
+      const { runVaryPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued run
+      return await runVaryPlanQueued(plan, queue, options.model, manifest, options, events, hold);
+    } finally {
+      if (!(await hold.release())) events.onWarning?.(lockNotReleased(hold, queue.url));
+    }
+  }
   const plan = await planVary(inputs, outDir, settings, manifest, options);
-  if (options.queue !== undefined && typeof options.model === 'object') {
-    throw new UsageError("A queue's workers load their own model: give the model by name or folder, not loaded");
-  }
-  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null; // unreachable: nothing written
   await ensureOutDir(outDir);
-  if (queue) {
-    const { runVaryPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued run
-    return runVaryPlanQueued(plan, queue, options.model as string | undefined, manifest, options, events);
-  }
   return withModel(
     options,
     async (model) => runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),

@@ -10,6 +10,7 @@ import type { ModelManifest } from '../model/manifest.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { QueueTarget } from '../queue/connection.js';
 import { dispatch, filesLabel, type QueueUnit } from '../queue/dispatch.js';
+import type { OutputHold } from '../queue/out-lock.js';
 import { markInterrupted } from '../batch/batch.js';
 import {
   BadPayloadError,
@@ -58,7 +59,10 @@ interface VaryJobResult {
   records: VaryRecord[];
 }
 
-/** Runs a planned vary on the queue's workers: the same records, report and stop rules as runVaryPlan. */
+/**
+ * Runs a planned vary on the queue's workers: the same records, report and stop rules as runVaryPlan. `hold`: the
+ * lock on the output folder the caller holds (out-lock.ts), so that one enqueuer appends to its records.
+ */
 export async function runVaryPlanQueued(
   plan: VaryPlan,
   queue: string | QueueTarget,
@@ -66,6 +70,7 @@ export async function runVaryPlanQueued(
   manifest: ModelManifest,
   options: VaryDatasetOptions = {},
   events: VaryEvents = {},
+  hold?: OutputHold,
 ): Promise<VaryOutcome> {
   const started = new Date();
   const t0 = performance.now();
@@ -105,6 +110,8 @@ export async function runVaryPlanQueued(
   try {
     await dispatch<VaryJobResult>(queue, units, {
       ...(events.signal ? { signal: events.signal } : {}),
+      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+      ...(hold ? { hold } : {}),
       onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
       onResult: async (unit, result) => {
         const i = index.get(unit.id)!;
