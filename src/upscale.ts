@@ -30,6 +30,22 @@ export type { Consistency };
 /** The enlargement factor when none is given. */
 export const DEFAULT_FACTOR = 4;
 
+/**
+ * What an input is known to have been through: clean, jpeg (compressed: the model's `inputs.jpeg` settings apply),
+ * or auto (jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else clean).
+ */
+export const INPUT_KINDS = ['auto', 'clean', 'jpeg'] as const;
+/** One of INPUT_KINDS. */
+export type InputKind = (typeof INPUT_KINDS)[number];
+/** From this estimated quality up, a JPEG input counts as clean under `input` auto. */
+export const JPEG_CLEAN_QUALITY = 95;
+
+/** The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies. */
+export function inputKindOf(requested: InputKind | undefined, jpegQuality: number | null | undefined): 'clean' | 'jpeg' {
+  if (requested === 'clean' || requested === 'jpeg') return requested;
+  return typeof jpegQuality === 'number' && jpegQuality < JPEG_CLEAN_QUALITY ? 'jpeg' : 'clean';
+}
+
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
 /** One of REDUCE_KINDS. */
@@ -41,6 +57,13 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   factor?: number;
   /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
   preset?: string;
+  /** How the input was degraded: auto (default), clean or jpeg; see INPUT_KINDS. */
+  input?: InputKind;
+  /**
+   * For `input` auto on a tensor: the quality of the JPEG it was decoded from (DecodedImage.jpegQuality), or null.
+   * Files and buffers given to `upscale`/`upscaleFile` are read for it.
+   */
+  sourceJpegQuality?: number | null;
   /** Diffusion step to noise to, 1..T−1 (per pass). Default: the model's default t. */
   t?: number;
   /** Number of Boomerang passes N (each at t), or an explicit list of t per pass. Default 1. */
@@ -113,6 +136,8 @@ export interface UpscaleSettings {
   samples: number;
   reduce: Reduce;
   preset: string | null;
+  /** The input kind the run used (auto resolved). */
+  input: 'clean' | 'jpeg';
 }
 
 /** What `upscale` returns: the image, its samples, the settings it ran with (seed included) and what it cost. */
@@ -141,9 +166,18 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     }
     preset = m.presets[options.preset]!;
   }
-  // An explicit option wins, then the preset, then the model's defaults, then the library's.
+  const input = inputKindOf(oneOf('input', options.input ?? 'auto', INPUT_KINDS), options.sourceJpegQuality);
+  const forInput: PresetSettings = input === 'jpeg' ? (m.inputs.jpeg ?? {}) : {};
+  // An explicit option wins, then the model's settings for a degraded input, then the preset, then the model's
+  // defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
-    (options[k] !== undefined ? options[k] : preset[k] !== undefined ? preset[k] : m.defaults[k]) as UpscaleOptions[K] | undefined;
+    (options[k] !== undefined
+      ? options[k]
+      : forInput[k] !== undefined
+        ? forInput[k]
+        : preset[k] !== undefined
+          ? preset[k]
+          : m.defaults[k]) as UpscaleOptions[K] | undefined;
   const factor = positiveInteger('factor', options.factor ?? DEFAULT_FACTOR);
   const t = integerInRange('t', pick('t') ?? m.defaults.t, 1, m.T - 1);
   const c = pick('cascade') ?? 1;
@@ -174,6 +208,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     samples,
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
+    input,
   };
 }
 
@@ -212,8 +247,11 @@ export function estimateWork(
 
 /** Super-resolves an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes). */
 export async function upscale(input: ImageTensor | string | Buffer, options: UpscaleOptions = {}): Promise<UpscaleResult> {
-  const lr = typeof input === 'string' || Buffer.isBuffer(input) ? (await decodeImage(input)).rgb : input;
-  return withModel(options, (model) => upscaleWith(lr, model, options));
+  if (typeof input === 'string' || Buffer.isBuffer(input)) {
+    const decoded = await decodeImage(input);
+    return withModel(options, (model) => upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }));
+  }
+  return withModel(options, (model) => upscaleWith(input, model, options));
 }
 
 /** Loads the model named in options (or uses the one given), runs `fn`, and releases a model it loaded. */
@@ -395,7 +433,9 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
   if (decoded.frames > 1) {
     options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }
-  const result = await withModel(options, (model) => upscaleWith(decoded.rgb, model, options));
+  const result = await withModel(options, (model) =>
+    upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }),
+  );
   throwIfAborted(options.signal);
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
   const fmt = output.toLowerCase();

@@ -7,7 +7,7 @@ import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { KERNELS } from '../image/upsample.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../model/session.js';
 import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
-import { REDUCE_KINDS, type UpscaleOptions } from '../upscale.js';
+import { INPUT_KINDS, JPEG_CLEAN_QUALITY, REDUCE_KINDS, type UpscaleOptions } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseCascade, parseNumber } from './parse.js';
 
@@ -38,6 +38,10 @@ export function addMethodOptions(cmd: Command): Command {
       `${REDUCE_KINDS.join(' | ')}: how samples combine (none: every sample kept, written as <name>-s1 … -sK) (default: mean)`,
     )
     .option('--preset <name>', "a preset from the model's manifest (see sr info); explicit flags override it")
+    .option(
+      '--input <kind>',
+      `${INPUT_KINDS.join(' | ')}: how the input was degraded; auto treats a JPEG saved below quality ${JPEG_CLEAN_QUALITY} as jpeg and uses the model's settings for it (default: auto)`,
+    )
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
     .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)');
@@ -56,6 +60,7 @@ export interface MethodFlags {
   samples?: string;
   reduce?: string;
   preset?: string;
+  input?: string;
   tile?: string;
 }
 
@@ -75,6 +80,7 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.samples !== undefined) o.samples = parseNumber('--samples', f.samples);
   if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, REDUCE_KINDS);
   if (f.preset !== undefined) o.preset = f.preset;
+  if (f.input !== undefined) o.input = oneOf('input', f.input, INPUT_KINDS);
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }

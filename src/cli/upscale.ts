@@ -113,7 +113,7 @@ function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContex
   const s = r.settings!;
   ctx.stderr.write(
     `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}, seed ${s.seed}` +
+      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
 }

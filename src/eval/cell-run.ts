@@ -48,6 +48,7 @@ export async function computeRecords(im: TestImage, cells: readonly Cell[], ctx:
   const method = methodOf(first, { seed: itemSeed(seed, im.name), sampler, eta, ...(ctx.tiling ? { tiling: ctx.tiling } : {}) });
   const output = await runMethod(method, im.lr, ctx.factor, {
     ...(ctx.model ? { model: ctx.model } : {}),
+    lrJpegQuality: im.lrJpegQuality,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (e) => {
       if (e.stage === 'boomerang' && e.totalSteps > 0) ctx.onFraction(progressFraction(e));

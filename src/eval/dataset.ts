@@ -25,6 +25,8 @@ export interface TestImage {
   lr: ImageTensor;
   hrPath: string;
   lrPath: string | null;
+  /** The LR file's JPEG quality (estimated), or null (not a JPEG, or made here). */
+  lrJpegQuality: number | null;
 }
 
 export interface TestSet {
@@ -101,10 +103,11 @@ async function loadEntries(entries: readonly Entry[], givenFactor: number | unde
     if (hh % (factor ?? 1) !== 0 || hw % (factor ?? 1) !== 0) cropped.push(e.name);
     if (e.lr === null) {
       const hr = cropToMultiple(hrFull, factor!);
-      images.push({ name: e.name, hr, lr: matlabImresize(hr, 1 / factor!), hrPath: e.hr, lrPath: null });
+      images.push({ name: e.name, hr, lr: matlabImresize(hr, 1 / factor!), hrPath: e.hr, lrPath: null, lrJpegQuality: null });
       continue;
     }
-    const lr = (await decodeImage(e.lr)).rgb;
+    const lrDecoded = await decodeImage(e.lr);
+    const lr = lrDecoded.rgb;
     const H = dims(hrFull);
     const L = dims(lr);
     const f = factor ?? Math.round(H.width / L.width);
@@ -116,7 +119,7 @@ async function loadEntries(entries: readonly Entry[], givenFactor: number | unde
     }
     if (factor === undefined && (H.height % f !== 0 || H.width % f !== 0)) cropped.push(e.name);
     factor = f;
-    images.push({ name: e.name, hr: cropToMultiple(hrFull, f), lr, hrPath: e.hr, lrPath: e.lr });
+    images.push({ name: e.name, hr: cropToMultiple(hrFull, f), lr, hrPath: e.hr, lrPath: e.lr, lrJpegQuality: lrDecoded.jpegQuality });
   }
   if (cropped.length) notes.push(`HR cropped to a multiple of ${factor}: ${cropped.join(', ')}`);
   return { factor: factor!, lrSource: lrGiven ? 'given' : 'matlab-bicubic', images, notes };

@@ -148,6 +148,7 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
       throwIfAborted(options.signal);
       const out = await runMethod(methodFor(im.name), im.lr, set.factor, {
         ...(model ? { model } : {}),
+        lrJpegQuality: im.lrJpegQuality,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!({ ...e, index, total, name: im.name }) } : {}),
       });

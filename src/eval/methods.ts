@@ -48,6 +48,8 @@ export interface MethodOutput {
 export interface RunMethodOptions extends Omit<RunContext<ProgressEvent>, 'onWarning'> {
   /** Needed for Boomerang: a loaded model, reused for every image. */
   model?: ModelSession;
+  /** The LR file's JPEG quality, for Boomerang's `input` auto (null: not a JPEG). */
+  lrJpegQuality?: number | null;
 }
 
 /** Enlarges `lr` by `factor` with the method. */
@@ -63,6 +65,7 @@ export async function runMethod(method: Method, lr: ImageTensor, factor: number,
     ...method.options,
     factor,
     model: opts.model,
+    sourceJpegQuality: opts.lrJpegQuality ?? null,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });

@@ -17,6 +17,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import { NO_METADATA, iccColourSpace, type ImageMetadata, uprightExif, uprightXmp, withPngMetadata } from './metadata.js';
+import { estimateJpegQuality } from './jpeg-quality.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -34,6 +35,8 @@ export interface DecodedImage {
   channels: number;
   /** Frames (pages) in the source; only the first is decoded (animated GIF/WebP, multi-page TIFF). */
   frames: number;
+  /** For a JPEG source, the quality it was saved at, estimated from its quantisation table (1..100); else null. */
+  jpegQuality: number | null;
   /**
    * The source's metadata for an output to keep: EXIF, XMP and IPTC as read; the ICC profile only when
    * `keepIccProfile` was asked and the source is RGB with an RGB profile (the pixels are then in that profile's
@@ -254,6 +257,7 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       bitDepth: sixteen ? 16 : 8,
       channels: meta.channels ?? info.channels,
       frames: meta.pages ?? 1,
+      jpegQuality: meta.format === 'jpeg' ? estimateJpegQuality(bytes) : null,
       metadata: {
         icc: keepIcc ? (meta.icc ?? null) : null,
         exif: meta.exif ?? null,

@@ -59,6 +59,11 @@ export interface ModelManifest {
   cpuSecondsPerMegapixel: number | null;
   /** Named presets (e.g. fidelity, detail) chosen by a sweep on held-out data. */
   presets: Record<string, PresetSettings>;
+  /**
+   * Settings for inputs known to be degraded, over the preset and defaults (explicit options still win): `jpeg` for
+   * an input saved as JPEG below quality 95 (`input` auto) or declared so; chosen by measurement for this model.
+   */
+  inputs: { jpeg?: PresetSettings };
   /** Everything else in the file (training record, evaluation figures), kept for `sr info`. */
   raw: Record<string, unknown>;
 }
@@ -105,6 +110,13 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     if (!isObj(v)) fail(`expected presets.${k} to be an object`);
     presets[k] = validatePreset(v as Record<string, unknown>, `presets.${k}`, T, fail);
   }
+  if (m.inputs !== undefined && !isObj(m.inputs)) fail('expected inputs to be an object of settings per input kind');
+  const inputs: { jpeg?: PresetSettings } = {};
+  for (const [k, v] of Object.entries(isObj(m.inputs) ? m.inputs : {})) {
+    if (k !== 'jpeg') fail(`expected inputs to name only jpeg but received ${JSON.stringify(k)}`);
+    if (!isObj(v)) fail(`expected inputs.${k} to be an object`);
+    inputs.jpeg = validatePreset(v as Record<string, unknown>, `inputs.${k}`, T, fail);
+  }
   return Object.freeze({
     name,
     version,
@@ -120,6 +132,7 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     defaults: { ...(defaults as PresetSettings), t: dt as number, steps: ds as number },
     cpuSecondsPerMegapixel: speedOf(m.speed, fail),
     presets,
+    inputs,
     raw: m,
   });
 }

@@ -1,0 +1,72 @@
+/**
+ * The quality a JPEG was saved at, estimated from its luminance quantisation table (the DQT segment), the way
+ * ImageMagick's and libjpeg's tools do: the IJG encoder scales the standard table (ITU-T T.81 Annex K, Table K.1) by
+ * S = 5000/q for q < 50 and S = 200 − 2q otherwise, so the mean of 100·Q[i]/K[i] recovers S and thus q. Encoders
+ * with their own tables (cameras, phones) get the IJG quality whose tables are as coarse on average. Pure: bytes in,
+ * a number out; no sharp.
+ */
+
+/** Table K.1, in natural (row-major) order. */
+const STANDARD_LUMA = [
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22,
+  37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+
+/** Zig-zag position k → natural index (DQT stores the table in zig-zag order). */
+const ZIGZAG = [
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57,
+  50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/** The luminance (table 0) quantisation table in natural order, or null when `bytes` is not a JPEG with one. */
+export function lumaQuantTable(bytes: Uint8Array): number[] | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return null; // end of image, or start of scan before any table 0
+    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    if (len < 2 || i + 2 + len > bytes.length) return null;
+    if (marker === 0xdb) {
+      let p = i + 4;
+      const end = i + 2 + len;
+      while (p < end) {
+        const precision = bytes[p]! >> 4;
+        const id = bytes[p]! & 0x0f;
+        const size = precision ? 128 : 64;
+        if (p + 1 + size > end) return null;
+        if (id === 0) {
+          const table = new Array<number>(64);
+          for (let k = 0; k < 64; k++) {
+            table[ZIGZAG[k]!] = precision ? (bytes[p + 1 + 2 * k]! << 8) | bytes[p + 2 + 2 * k]! : bytes[p + 1 + k]!;
+          }
+          return table;
+        }
+        p += 1 + size;
+      }
+    }
+    i += 2 + len;
+  }
+  return null;
+}
+
+/** The IJG quality (1..100) whose luminance table is as coarse on average as this one. */
+export function qualityOfTable(table: readonly number[]): number {
+  if (table.every((v) => v <= 1)) return 100; // the IJG scaling clamps at 1: only quality 100 gives all ones
+  let s = 0;
+  for (let k = 0; k < 64; k++) s += (100 * table[k]!) / STANDARD_LUMA[k]!;
+  s /= 64;
+  const q = s <= 100 ? (200 - s) / 2 : 5000 / s;
+  return Math.max(1, Math.min(100, Math.round(q)));
+}
+
+/** The estimated quality of a JPEG file's bytes, or null when they are not a JPEG with a luminance table. */
+export function estimateJpegQuality(bytes: Uint8Array): number | null {
+  const table = lumaQuantTable(bytes);
+  return table ? qualityOfTable(table) : null;
+}
