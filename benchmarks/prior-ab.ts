@@ -60,12 +60,13 @@ const conditions = a.factors
 
 /**
  * Each family at one fixed setting for the whole curve: the Gaussian prior's shipped default (15 evaluations); the soft
- * prior's deterministic single step with 10 back-projections on its output (1 evaluation; the best cheap setting of
- * models/train/soft_probe.py on the first snapshot).
+ * prior's deterministic single step (1 evaluation) with its exported defaults: ibp and 10 back-projections on its output
+ * for clean LR, neither for JPEG LR (manifest inputs.jpeg, picked by `input` auto from the LR file; the best cheap
+ * settings of models/train/soft_probe.py and sr eval on the first snapshot).
  */
 const SETTINGS: Record<string, Omit<UpscaleOptions, 'factor' | 'model'>> = {
   gaussian: { t: 100, cascade: 3, steps: 5, backProject: 20, consistency: 'ibp', seed: 0 },
-  'soft-resample': { cascade: 1, steps: 1, sampler: 'ddim', eta: 0, backProject: 10, consistency: 'ibp', seed: 0 },
+  'soft-resample': { cascade: 1, steps: 1, sampler: 'ddim', eta: 0, seed: 0 },
 };
 
 interface Point {
