@@ -12,7 +12,8 @@
  * output JSON (same arm, CPU mark, crops and settings) are not measured again, so the script can run while training
  * goes on and be rerun to add the newer snapshots. CPU-seconds are process time (train.py counts it), so the arms
  * compare at equal CPU time whatever else shared the machine. --shipped adds the shipped model as the gaussian arm's
- * point at 0 s (the campaign resumes from its checkpoint).
+ * point at 0 s (the campaign resumes from its checkpoint). --final ARM=MODELDIR,… adds exported models (a session's
+ * last, annealed checkpoint) at the CPU-seconds their manifest records (training.cpu_seconds).
  *
  * Writes benchmarks/results/prior-ab-<date>[-label].{json,md,svg,png}.
  */
@@ -38,13 +39,14 @@ const { values: a } = parseArgs({
     factors: { type: 'string', default: '2,4,8' },
     jpeg: { type: 'string', default: '75' },
     models: { type: 'string', default: '/tmp/prior-ab' },
+    final: { type: 'string', default: '' },
   },
 });
-if (!a.val || !a.arms) {
+if (!a.val || (!a.arms && !a.final)) {
   console.error('usage: node dist/benchmarks/prior-ab.js --val HRDIR --arms NAME=RUNDIR,... [--limit N] [--label NAME] [--shipped DIR]');
   process.exit(2);
 }
-const arms = a.arms.split(',').map((s) => {
+const arms = (a.arms ?? '').split(',').filter(Boolean).map((s) => {
   const [name, dir] = s.split('=');
   if (!name || !dir) throw new Error(`--arms: expected NAME=RUNDIR, got ${s}`);
   return { name, dir };
@@ -145,6 +147,13 @@ async function save(): Promise<void> {
 }
 
 if (a.shipped) await measure('gaussian', a.shipped, 0);
+// --final ARM=MODELDIR,…: exported models (a session's end), each at the CPU-seconds its manifest records for this A/B
+for (const spec of a.final.split(',').filter(Boolean)) {
+  const [arm, dir] = spec.split('=');
+  if (!arm || !dir) throw new Error(`--final: expected ARM=MODELDIR, got ${spec}`);
+  const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  await measure(arm, dir, Math.round(m.training.cpu_seconds ?? 0));
+}
 for (const arm of arms) {
   const snaps = join(arm.dir, 'snapshots');
   if (!existsSync(snaps)) continue;
