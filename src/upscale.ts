@@ -125,7 +125,7 @@ export interface UpscaleResult {
 }
 
 /** Back-projection converges in ~10 iterations at x4 (measured on validation crops); more is a typo. */
-const MAX_BACK_PROJECT = 100;
+export const MAX_BACK_PROJECT = 100;
 
 /**
  * Resolves and validates options against a model's manifest (presets, defaults), before any work and before the
