@@ -282,7 +282,7 @@ export async function processFile(
     ...options,
     model,
     decode: { limitInputPixels: maxPixels },
-    overwrite: options.force ?? false,
+    force: options.force ?? false,
     ...(events.signal ? { signal: events.signal } : {}),
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
     onProgress: (e) => {
