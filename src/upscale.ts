@@ -165,7 +165,11 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     device,
     factor,
     passes,
-    steps: positiveInteger('steps', pick('steps') ?? m.defaults.steps),
+    // the steps that run: a pass runs at most t reverse steps (setTimesteps), so `--steps 50 --t 20` records 20
+    // (the same run when repeated); a soft-resample model's steps are levels, not capped by t
+    steps: ((n) => (m.family.kind === 'soft-resample' ? n : Math.min(n, Math.max(...passes))))(
+      positiveInteger('steps', pick('steps') ?? m.defaults.steps),
+    ),
     upsampler: oneOf('upsampler', pick('upsampler') ?? 'bicubic', KERNELS),
     backProject: integerInRange('backProject', pick('backProject') ?? 0, 0, MAX_BACK_PROJECT),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),

@@ -28,6 +28,19 @@ test('sr upscale writes an 8x image with the fixture model and reports its setti
   assert.ok(a.equals(b));
 });
 
+test('the time on the wrote line is the one the progress line counts, model load included (issue 26 #5)', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'timed.png');
+  const r = await sr('upscale', fixture, '-o', out, '--model', 'fixture', '--t', '20', '--steps', '40', '--seed', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const shown = [...r.stderr.matchAll(/ (\d+\.\d)s\n/g)].map((m) => Number(m[1]));
+  const wrote = /\) in (\d+\.\d) s on cpu/.exec(r.stderr);
+  assert.ok(shown.length > 0 && wrote, r.stderr);
+  assert.ok(Number(wrote![1]) >= shown.at(-1)!, r.stderr);
+  // and --steps 40 at t=20 ran, and says, 20 steps
+  assert.match(r.stderr, /pass 1\/1 step 20\/20 /);
+  assert.match(r.stderr, /t=20, 20 steps,/);
+});
+
 test('bad flags are one-line usage errors with exit code 2 and no output', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
   const cases: Array<[string[], string]> = [
