@@ -23,6 +23,8 @@ import { loadModel, type Device, type DeviceRequest, type LoadModelOptions, type
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
+import { OutputExistsError } from './io-safety/atomic.js';
+import { lstat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { RunContext } from './run-context.js';
 
@@ -151,7 +153,7 @@ export interface UpscaleResult {
 }
 
 /** Back-projection converges in ~10 iterations at x4 (measured on validation crops); more is a typo. */
-const MAX_BACK_PROJECT = 100;
+export const MAX_BACK_PROJECT = 100;
 
 /**
  * Resolves and validates options against a model's manifest (presets, defaults), before any work and before the
@@ -198,7 +200,11 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     device,
     factor,
     passes,
-    steps: positiveInteger('steps', pick('steps') ?? m.defaults.steps),
+    // the steps that run: a pass runs at most t reverse steps (setTimesteps), so `--steps 50 --t 20` records 20
+    // (the same run when repeated); a soft-resample model's steps are levels, not capped by t
+    steps: ((n) => (m.family.kind === 'soft-resample' ? n : Math.min(n, Math.max(...passes))))(
+      positiveInteger('steps', pick('steps') ?? m.defaults.steps),
+    ),
     upsampler: oneOf('upsampler', pick('upsampler') ?? 'bicubic', KERNELS),
     backProject: integerInRange('backProject', pick('backProject') ?? 0, 0, MAX_BACK_PROJECT),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
@@ -372,8 +378,12 @@ export interface UpscaleFileOptions extends UpscaleOptions {
    * With stripMetadata the pixels are converted to sRGB and the output carries no metadata at all.
    */
   stripMetadata?: boolean;
-  /** Replace an existing output file (default true); false makes an existing output an OutputError. */
-  overwrite?: boolean;
+  /**
+   * Replace an existing output file. Default false, as in `upscaleBatch`, `upscaleInputs` and `sr upscale`
+   * (`--force`): an existing output is an OutputError, checked before any work and again, atomically, when the
+   * finished file is put in place.
+   */
+  force?: boolean;
   /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
   onWarning?: RunContext<ProgressEvent>['onWarning'];
 }
@@ -393,14 +403,18 @@ export function outputFiles(output: string, s: Pick<UpscaleSettings, 'samples' |
  * Reads `input`, super-resolves it and writes `output` (format by extension; written to a temporary file and
  * renamed, so no half-written file is left). Alpha is enlarged with the upsampler and re-attached; 16-bit inputs
  * give 16-bit outputs where the format allows. Of an animation only the first frame is used (onWarning says so).
- * Refuses (OutputError) to write over the input, and (UsageError) an output beyond the supported size, before
- * any work. With K samples and reduce none, every sample is written (`outputFiles` names them). The output keeps
+ * Refuses (OutputError) to write over the input or, without `force: true`, over an existing output, and
+ * (UsageError) an output beyond the supported size, before any work. With K samples and reduce none, every sample is written (`outputFiles` names them). The output keeps
  * the input's EXIF (Orientation 1), XMP and ICC profile unless `stripMetadata` (see UpscaleFileOptions).
  */
 export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
   formatFromPath(output);
   checkFileOptions(options);
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
+  // before any work (with reduce none the sample files are checked when placed: their names need the settings)
+  if (options.force !== true && options.reduce !== 'none' && (await pathExists(output))) {
+    throw new OutputExistsError(output, `Output ${output} exists; refusing to overwrite it (force: true, --force in sr, replaces it)`);
+  }
   const decoded = await decodeImage(input, decodeOptions(options));
   // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
@@ -415,13 +429,21 @@ export async function upscaleCheckedFile(input: string, output: string, options:
   return upscaleDecoded(input, await decodeImage(input, decodeOptions(options)), output, options);
 }
 
-/** UsageError for a bad quality or stripMetadata: checked before anything is read. */
-export function checkFileOptions(options: Pick<UpscaleFileOptions, 'quality' | 'stripMetadata'>): void {
+/** UsageError for a bad quality, stripMetadata or force: checked before anything is read. */
+export function checkFileOptions(options: Pick<UpscaleFileOptions, 'quality' | 'stripMetadata' | 'force'>): void {
   if (options.quality !== undefined) integerInRange('quality', options.quality, 1, 100);
-  if (options.stripMetadata !== undefined && typeof options.stripMetadata !== 'boolean') {
-    throw new UsageError(`Expected boolean for stripMetadata but received ${String(options.stripMetadata)}`);
+  for (const key of ['stripMetadata', 'force'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new UsageError(`Expected boolean for ${key} but received ${String(options[key])}`);
+    }
   }
 }
+
+const pathExists = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Keeping metadata keeps the pixels in the input's ICC profile (attached again at encode). */
 const decodeOptions = (options: UpscaleFileOptions): DecodeOptions => ({
@@ -451,7 +473,7 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
       bitDepth,
       metadata,
       ...(options.quality !== undefined ? { quality: options.quality } : {}),
-      ...(options.overwrite === false ? { overwrite: false } : {}),
+      ...(options.force === true ? {} : { overwrite: false }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

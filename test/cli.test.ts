@@ -28,6 +28,19 @@ test('sr upscale writes an 8x image with the fixture model and reports its setti
   assert.ok(a.equals(b));
 });
 
+test('the time on the wrote line is the one the progress line counts, model load included (issue 26 #5)', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'timed.png');
+  const r = await sr('upscale', fixture, '-o', out, '--model', 'fixture', '--t', '20', '--steps', '40', '--seed', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const shown = [...r.stderr.matchAll(/ (\d+\.\d)s\n/g)].map((m) => Number(m[1]));
+  const wrote = /\) in (\d+\.\d) s on cpu/.exec(r.stderr);
+  assert.ok(shown.length > 0 && wrote, r.stderr);
+  assert.ok(Number(wrote![1]) >= shown.at(-1)!, r.stderr);
+  // and --steps 40 at t=20 ran, and says, 20 steps
+  assert.match(r.stderr, /pass 1\/1 step 20\/20 /);
+  assert.match(r.stderr, /t=20, 20 steps,/);
+});
+
 test('bad flags are one-line usage errors with exit code 2 and no output', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sr-cli-')), 'out.png');
   const cases: Array<[string[], string]> = [
@@ -118,8 +131,32 @@ test('--help and --version go to stdout with exit 0; an unknown command is a usa
   assert.deepEqual([v.status, v.stdout.trim()], [0, '0.1.0']);
   const bad = await sr('frobnicate');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^error: unknown command 'frobnicate'/);
+  assert.equal(bad.stderr, "sr: unknown command 'frobnicate'; see sr --help\n");
   assert.equal(bad.stdout, '');
+});
+
+test("commander's errors are one sr: line each, exit 2; -factor is not read as -f actor (issue 26 #4)", async () => {
+  const cases: Array<[string[], string]> = [
+    [['upscale', fixture, '-o', 'x.png', '--factr', '4'], "sr: unknown option '--factr' (did you mean --factor?); see sr upscale --help"],
+    [['upscale', fixture, '-o', 'x.png', '-factor', '4'], 'sr: Unknown option -factor: long options take two dashes, as in --factor'],
+    [
+      ['upscale', fixture, '-o', 'x.png', '-max-pixels=9'],
+      'sr: Unknown option -max-pixels=9: long options take two dashes, as in --max-pixels=9',
+    ],
+    [['upscal', fixture], "sr: unknown command 'upscal' (did you mean upscale?); see sr --help"],
+    [['upscale'], "sr: missing required argument 'inputs'; see sr upscale --help"],
+    [['upscale', fixture, '--device'], "sr: option '--device <kind>' argument missing; see sr upscale --help"],
+    [['eval', '--factor', '4'], "sr: required option '--hr <dir>' not specified; see sr eval --help"],
+    [['info', 'extra'], "sr: too many arguments for 'info'. Expected 0 arguments but got 1; see sr info --help"],
+    [[], 'sr: Expected a command: upscale, info, eval, sweep, vary, devices, worker, queue (sr --help describes them)'],
+  ];
+  for (const [args, line] of cases) {
+    const r = await srIn(args);
+    assert.deepEqual([r.status, r.stderr, r.stdout], [2, `${line}\n`, ''], args.join(' '));
+  }
+  // a value after -- is not an option
+  const r = await srIn(['upscale', '--model', 'fixture', '-o', join(tmpdir(), 'never.png'), '--', '-factor']);
+  assert.equal(r.status, 3, r.stderr);
 });
 
 test('a full stdout or stderr: progress is dropped and the job done; a failed result on stdout is exit 5, no stack (issue 25 #9)', {

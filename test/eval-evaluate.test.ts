@@ -170,14 +170,56 @@ describe('sr eval (CLI)', () => {
 
   it('rejects method flags with --sr, and no source at all (exit 2)', async () => {
     const cases: [string[], RegExp][] = [
-      [['--sr', srDir, '--factor', '4', '--t', '50'], /--sr scores finished outputs; --t need --lr or --factor/],
+      [['--sr', srDir, '--factor', '4', '--t', '50'], /^sr: --sr scores finished outputs; --t needs --lr or --factor\n$/],
+      [['--sr', srDir, '--factor', '4', '--back-project', '5', '--t', '5'], /; --t, --back-project need --lr or --factor\n$/],
       [[], /Expected --sr DIR, --lr DIR or --factor F/],
-      [['--factor', '2', '--method', 'bicubic', '--t', '9'], /--method bicubic is a baseline/],
+      [
+        ['--factor', '2', '--method', 'bicubic', '--t', '9', '--back-project', '3'],
+        /^sr: --method bicubic is a baseline; --t applies only to --method boomerang \(an upsampler baseline takes --back-project\)\n$/,
+      ],
+      [
+        ['--factor', '2', '--method', 'matlab-bicubic', '--back-project', '20'],
+        /^sr: --method matlab-bicubic is a baseline; --back-project applies only to --method boomerang\n$/,
+      ],
+      [
+        ['--factor', '2', '--method', 'bicubic', '--back-project', '101'],
+        /^sr: Expected integer backProject in 0\.\.100 but received 101\n$/,
+      ],
     ];
     for (const [flags, message] of cases) {
       const r = await sr(['eval', '--hr', hrDir, ...flags]);
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
     }
+  });
+
+  it('--method bicubic --back-project K is the back-projection-only baseline; the header says what was applied (issue 26 #4)', async () => {
+    const r = await sr(['eval', '--hr', hrDir, '--factor', '2', '--method', 'bicubic', '--back-project', '20', '-q']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^bicubic back-projected 20x \(alone\); /);
+    const lib = await evaluate({ hr: hrDir, factor: 2, method: { kind: 'upsampler', kernel: 'bicubic', backProject: 20 } });
+    assert.match(r.stdout, new RegExp(`mean of 2 +${lib.mean.psnrY.toFixed(2)} `));
+    const plain = await evaluate({ hr: hrDir, factor: 2, method: { kind: 'upsampler', kernel: 'bicubic' } });
+    assert.notEqual(lib.mean.psnrY, plain.mean.psnrY);
+    const b = await sr([
+      'eval',
+      '--hr',
+      hrDir,
+      '--factor',
+      '2',
+      '--model',
+      'fixture',
+      '--t',
+      '10',
+      '--steps',
+      '2',
+      '--back-project',
+      '3',
+      '--seed',
+      '1',
+      '-q',
+    ]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stdout, /^Boomerang: model fixture on cpu, x2, t=10, 2 steps, bicubic back-projected 3x, /);
   });
 });

@@ -82,13 +82,14 @@ test('decompression bomb: refused from the header, fast, input error 3; --max-pi
   await fails(
     p,
     3,
-    /^sr: Cannot decode .*bomb\.png: 50000x50000 \(2500\.0 MP\) is over the limit of 67108864 pixels .*decompression bomb \(raise it with --max-pixels\)$/m,
+    /^sr: Cannot decode .*bomb\.png: 50000x50000 = 2500000000 pixels \(2500\.0 MP\) is over the limit of 67108864 pixels \(67\.1 MP\); refusing a possible decompression bomb \(raise it with --max-pixels\)$/m,
   );
   assert.ok(performance.now() - t0 < 15000, 'no attempt to decode');
   // raising the input limit lets the header through; the output size check (usage, 2) then refuses it
   await fails(p, 2, /^sr: Output of .*bomb\.png would be 200000x200000/m, ['--max-pixels', '3000000000']);
   // and lowering it refuses an ordinary image
-  await fails(good, 3, /good\.png: 16x12 .* is over the limit of 100 pixels/, ['--max-pixels', '100']);
+  // small counts in pixels, not "0.0 MP" (issue 26 #4)
+  await fails(good, 3, /good\.png: 16x12 = 192 pixels is over the limit of 100 pixels; refusing/, ['--max-pixels', '100']);
   await fails(good, 2, /^sr: Expected positive integer for --max-pixels but received 0$/m, ['--max-pixels', '0']);
 });
 

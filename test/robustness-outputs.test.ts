@@ -8,11 +8,12 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, sta
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AbortError, OutputError } from '../src/errors.js';
+import { AbortError, OutputError, UsageError } from '../src/errors.js';
 import { encodeImage } from '../src/image/io.js';
 import { createImage } from '../src/image/tensor.js';
 import { tempNameFor } from '../src/io-safety/atomic.js';
 import { pendingTempFiles, removeTempFilesSync, trackTempFile } from '../src/io-safety/temp-files.js';
+import { upscaleFile } from '../src/upscale.js';
 import { FAST, isOneLine, rgbPng, root, sr, srInterrupted, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('out');
@@ -22,6 +23,25 @@ before(async () => {
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+test('upscaleFile refuses an existing output by default, before any work, as the CLI and the batch do; force: true replaces it (issue 26 #3)', async () => {
+  const out = join(dir, 'lib-exists.png');
+  writeFileSync(out, 'precious');
+  // refused before the model loads: a missing model is not even looked at
+  await assert.rejects(upscaleFile(input, out, { model: './no-such-model', t: 10, steps: 2, seed: 1 }), (e: unknown) => {
+    assert.ok(e instanceof OutputError, String(e));
+    assert.match(e.message, /^Output .*lib-exists\.png exists; refusing to overwrite it \(force: true, --force in sr, replaces it\)$/);
+    return true;
+  });
+  assert.equal(readFileSync(out, 'utf8'), 'precious');
+  await assert.rejects(upscaleFile(input, out, { model: 'fixture', force: 'yes' as unknown as boolean }), UsageError);
+  await upscaleFile(input, out, { model: 'fixture', t: 10, steps: 2, seed: 1, force: true });
+  assert.notEqual(readFileSync(out, 'utf8'), 'precious');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('an existing output is not overwritten without --force (exit 5, file untouched); --force replaces it', async () => {

@@ -157,6 +157,20 @@ test('settings come from the option, else the preset, else the model defaults, e
   assert.deepEqual([o.passes, o.consistency], [[50, 50], 'ddnm']);
 });
 
+test('settings record the steps that ran: capped at the largest pass t (issue 26 #5)', async () => {
+  const manifest = fakeManifest({ defaults: { t: 30, steps: 5, consistency: 'ibp' } });
+  assert.equal(resolveSettings({ seed: 1, t: 20, steps: 50 }, manifest).steps, 20);
+  assert.equal(resolveSettings({ seed: 1, cascade: [100, 10], steps: 50 }, manifest).steps, 50);
+  assert.equal(resolveSettings({ seed: 1, cascade: [40, 10], steps: 50 }, manifest).steps, 40);
+  // the recorded settings repeat the run exactly
+  const lr = lrImage(8, 8);
+  const a = await upscale(lr, { model, factor: 2, t: 6, steps: 50, seed: 4 });
+  assert.equal(a.settings.steps, 6);
+  assert.equal(a.stats.evaluations, 6);
+  const b = await upscale(lr, { model, factor: 2, t: 6, steps: a.settings.steps, seed: 4 });
+  assert.deepEqual(Array.from(b.image.data), Array.from(a.image.data));
+});
+
 test('a soft-resample model: the first pass starts at the factor level, one evaluation per jump, settings say so', async () => {
   const manifest = fakeManifest({
     family: { kind: 'soft-resample', max_scale: 8, sigma_max: 0.04, levels: 1000 },

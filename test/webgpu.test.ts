@@ -330,7 +330,7 @@ describe('no adapter: --device webgpu fails in one line (exit 6), auto uses the 
         VK_ICD_FILENAMES: join(dir, 'fake_lvp_icd.json'),
       });
       assert.equal(r.status, 6, r.stderr);
-      // Dawn prints its own warnings on stderr first (native code); ours is the last line
+      // Dawn's own lines are filtered out by the binary (dawn-stderr.ts); ours is the last line
       assert.match(
         r.stderr.trim().split('\n').at(-1)!,
         /^sr: WebGPU is not available here: Failed to get a WebGPU adapter: No supported adapters \(use --device cpu or auto\)$/,

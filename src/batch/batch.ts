@@ -8,7 +8,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
 import { AbortError, InputError, OutputError, SrError, UsageError, errorLine, escapeControls, type ErrorCode } from '../errors.js';
-import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
+import { OUTPUT_EXTENSIONS, pixels, probeImage, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
 import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
@@ -218,8 +218,8 @@ export async function preflight(input: string, factor: number, maxPixels: number
   const px = info.width * info.height;
   if (px > maxPixels) {
     throw new InputError(
-      `Cannot decode ${input}: ${info.width}x${info.height} (${(px / 1e6).toFixed(1)} MP) is over the limit ` +
-        `of ${maxPixels} pixels (${(maxPixels / 1e6).toFixed(1)} MP); refusing a possible decompression bomb (raise it with --max-pixels)`,
+      `Cannot decode ${input}: ${info.width}x${info.height} = ${pixels(px)} is over the limit of ${pixels(maxPixels)}; ` +
+        'refusing a possible decompression bomb (raise it with --max-pixels)',
     );
   }
   checkOutputSize(info.height, info.width, factor, input);
@@ -282,7 +282,7 @@ export async function processFile(
     ...options,
     model,
     decode: { limitInputPixels: maxPixels },
-    overwrite: options.force ?? false,
+    force: options.force ?? false,
     ...(events.signal ? { signal: events.signal } : {}),
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
     onProgress: (e) => {

@@ -102,17 +102,27 @@ function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions 
   const methodFlags = METHOD_FLAGS.filter((k) => given(k));
   if (f.sr !== undefined) {
     if (methodFlags.length || given('method') || f.save !== undefined) {
-      throw new UsageError(
-        `--sr scores finished outputs; ${[...methodFlags, ...(given('method') ? ['method'] : []), ...(f.save ? ['save'] : [])].map((k) => '--' + k).join(', ')} need --lr or --factor`,
-      );
+      const flags = [...methodFlags, ...(given('method') ? ['method'] : []), ...(f.save ? ['save'] : [])].map(flagName);
+      throw new UsageError(`--sr scores finished outputs; ${flags.join(', ')} ${flags.length === 1 ? 'needs' : 'need'} --lr or --factor`);
     }
     return o;
   }
   if (f.method !== 'boomerang') {
-    const extra = methodFlags.filter((k) => k !== 'model' && k !== 'device');
-    if (extra.length)
-      throw new UsageError(`--method ${f.method} is a baseline; ${extra.map((k) => '--' + k).join(', ')} only apply to --method boomerang`);
-    o.method = baselineMethod(f.method);
+    const method = baselineMethod(f.method);
+    // an upsampler back-projected K times is a baseline too (the "alone" rows of a sweep)
+    const takesBp = method.kind === 'upsampler';
+    const extra = methodFlags.filter((k) => k !== 'model' && k !== 'device' && !(takesBp && k === 'backProject'));
+    if (extra.length) {
+      const flags = extra.map(flagName);
+      const only = takesBp ? '--method boomerang (an upsampler baseline takes --back-project)' : '--method boomerang';
+      throw new UsageError(
+        `--method ${f.method} is a baseline; ${flags.join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} only to ${only}`,
+      );
+    }
+    if (method.kind === 'upsampler' && f.backProject !== undefined) {
+      method.backProject = parseNumber('--back-project', f.backProject);
+    }
+    o.method = method;
     return o;
   }
   const u: Method & { kind: 'boomerang' } = { kind: 'boomerang', options: {} };
@@ -122,6 +132,9 @@ function toOptions(f: Flags, given: (name: string) => boolean): EvaluateOptions 
   o.method = u;
   return o;
 }
+
+/** The flag as typed: backProject → --back-project. */
+const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 type Row = ImageScore | (MeanScore & { name: string; width?: number; height?: number });
 
@@ -136,7 +149,7 @@ export function formatEvaluation(r: Evaluation): string {
   const rows: Row[] = [...r.images, { ...r.mean, name: `mean of ${r.mean.images}` }];
   const s = r.settings;
   const how = s
-    ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}, ${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
+    ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}${s.backProject ? ` back-projected ${s.backProject}x` : ''}, ${s.sampler}, consistency ${s.consistency}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
       (s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : '')
     : r.method;
   return [

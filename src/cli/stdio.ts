@@ -14,8 +14,16 @@ export interface GuardedSink extends TextSink {
   readonly failed: NodeJS.ErrnoException | null;
 }
 
-/** `name` is 'stdout' or 'stderr'; `onFailure` 'throw' (the command's output) or 'drop' (progress and messages). */
-export function guardedSink(stream: NodeJS.WritableStream & { isTTY?: boolean }, name: string, onFailure: 'throw' | 'drop'): GuardedSink {
+/**
+ * `name` is 'stdout' or 'stderr'; `onFailure` 'throw' (the command's output) or 'drop' (progress and messages);
+ * `tty` overrides the stream's own isTTY (a pipe to a parent whose stream is a terminal).
+ */
+export function guardedSink(
+  stream: NodeJS.WritableStream & { isTTY?: boolean },
+  name: string,
+  onFailure: 'throw' | 'drop',
+  tty?: boolean,
+): GuardedSink {
   let failed: NodeJS.ErrnoException | null = null;
   const record = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -25,7 +33,7 @@ export function guardedSink(stream: NodeJS.WritableStream & { isTTY?: boolean },
   stream.on('error', record);
   return {
     get isTTY() {
-      return Boolean(stream.isTTY);
+      return tty ?? Boolean(stream.isTTY);
     },
     get failed() {
       return failed;

@@ -82,6 +82,7 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       const options = toOptions(flags);
       const quiet = flags.quiet ?? false;
       const line = createProgressLine(ctx.stderr, quiet);
+      const started = performance.now(); // the progress line's clock: the time printed at the end is the same one
       let outcome: UpscaleInputsOutcome;
       try {
         outcome = await upscaleInputs(inputs, flags.output, options, {
@@ -97,13 +98,16 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
         line.done();
       }
       if (flags.json) await writeReport(flags.json, outcome.report, { command: commandLine(ctx), options: { ...flags, inputs } });
-      if (outcome.kind === 'file') fileDone(outcome, flags, ctx);
+      if (outcome.kind === 'file') fileDone(outcome, (performance.now() - started) / 1000, flags, ctx);
       else batchDone(outcome, flags.output, flags, ctx);
     });
 }
 
-/** One file: what was written, with the settings used, or that it was skipped. */
-function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContext): void {
+/**
+ * One file: what was written, with the settings used, or that it was skipped. `seconds` is the command's time
+ * (model load included, as on the progress line), not the report's per-file time of the image alone.
+ */
+function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flags, ctx: CliContext): void {
   if (flags.quiet) return;
   const r = report.files[0]!;
   if (r.status === 'skipped') {
@@ -114,7 +118,7 @@ function fileDone({ report }: UpscaleInputsOutcome, flags: Flags, ctx: CliContex
   ctx.stderr.write(
     `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
-      `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${r.seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
+      `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
 }
 

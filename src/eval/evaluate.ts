@@ -11,8 +11,8 @@ import { decodeImage, encodeImage } from '../image/io.js';
 import { dims } from '../image/tensor.js';
 import { createRng, itemSeed } from '../diffusion/rng.js';
 import type { ModelSession } from '../model/session.js';
-import { withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';
-import { positiveInteger } from '../validate.js';
+import { MAX_BACK_PROJECT, withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';
+import { integerInRange, positiveInteger } from '../validate.js';
 import { LR_SOURCE_TEXT, cropToMultiple, loadTestSet, type LrSource } from './dataset.js';
 import { matchFolders } from './match.js';
 import { methodName, runMethod, type Method } from './methods.js';
@@ -134,6 +134,9 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
   });
   const method: Method = options.method ?? { kind: 'boomerang', options: {} };
+  if (method.kind === 'upsampler' && method.backProject !== undefined) {
+    integerInRange('backProject', method.backProject, 0, MAX_BACK_PROJECT);
+  }
   const shave = options.shave ?? set.factor;
   const run = async (model: ModelSession | undefined): Promise<Evaluation> => {
     // one seed for the set (random when not given), so the run can be repeated; each image draws its own noise

@@ -149,7 +149,8 @@ function decodeReason(err: unknown): string {
   return r;
 }
 
-const megapixels = (n: number): string => `${(n / 1e6).toFixed(1)} MP`;
+/** A pixel count as read in a message: `1024 pixels`, or `67108864 pixels (67.1 MP)` where megapixels say more. */
+export const pixels = (n: number): string => `${n} pixels${n >= 100_000 ? ` (${(n / 1e6).toFixed(1)} MP)` : ''}`;
 
 async function readInputFile(path: string): Promise<void> {
   try {
@@ -187,8 +188,8 @@ export async function probeImage(input: string | Buffer, opts: DecodeOptions = {
   const limitPixels = limit === undefined ? 268402689 : limit;
   if (limitPixels !== false && w * h > limitPixels) {
     throw new InputError(
-      `Cannot decode ${name}: ${w}x${h} (${megapixels(w * h)}) is over the limit of ` +
-        `${limitPixels} pixels (${megapixels(limitPixels)}); refusing a possible decompression bomb`,
+      `Cannot decode ${name}: ${w}x${h} = ${pixels(w * h)} is over the limit of ${pixels(limitPixels)}; ` +
+        'refusing a possible decompression bomb',
     );
   }
   const swap = (meta.orientation ?? 1) >= 5;
@@ -272,11 +273,10 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       const meta = await sharp(bytes, { limitInputPixels: false })
         .metadata()
         .catch(() => null);
-      const size = meta?.width && meta.height ? `${meta.width}x${meta.height} (${megapixels(meta.width * meta.height)}) ` : '';
+      const size = meta?.width && meta.height ? `${meta.width}x${meta.height} = ${pixels(meta.width * meta.height)} ` : '';
       const lim = typeof sharpOpts.limitInputPixels === 'number' ? sharpOpts.limitInputPixels : 268402689;
       throw new InputError(
-        `Cannot decode ${name}: ${size}is over the limit of ${lim} pixels (${megapixels(lim)}); ` +
-          'refusing a possible decompression bomb',
+        `Cannot decode ${name}: ${size}is over the limit of ${pixels(lim)}; ` + 'refusing a possible decompression bomb',
         { cause: err },
       );
     }

@@ -92,12 +92,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /**
- * An output that appeared while it was being made (overwrite: false): under --resume the job is then a skip,
- * another run having done it (issue 25 #8).
+ * An output that exists where none may be written (overwrite: false): found before the work, or appeared while it
+ * was being made; under --resume the job is then a skip, another run having done it (issue 25 #8).
  */
 export class OutputExistsError extends OutputError {
-  constructor(readonly path: string) {
-    super(`Output ${path} exists; refusing to overwrite it`);
+  constructor(
+    readonly path: string,
+    message = `Output ${path} exists; refusing to overwrite it`,
+  ) {
+    super(message);
   }
 }
 
