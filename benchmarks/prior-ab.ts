@@ -46,11 +46,14 @@ if (!a.val || (!a.arms && !a.final)) {
   console.error('usage: node dist/benchmarks/prior-ab.js --val HRDIR --arms NAME=RUNDIR,... [--limit N] [--label NAME] [--shipped DIR]');
   process.exit(2);
 }
-const arms = (a.arms ?? '').split(',').filter(Boolean).map((s) => {
-  const [name, dir] = s.split('=');
-  if (!name || !dir) throw new Error(`--arms: expected NAME=RUNDIR, got ${s}`);
-  return { name, dir };
-});
+const arms = (a.arms ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((s) => {
+    const [name, dir] = s.split('=');
+    if (!name || !dir) throw new Error(`--arms: expected NAME=RUNDIR, got ${s}`);
+    return { name, dir };
+  });
 const val = a.val;
 const limit = a.limit ? Number(a.limit) : undefined;
 const conditions = a.factors
