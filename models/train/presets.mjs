@@ -34,14 +34,29 @@ if (!a.sweep || !a.model) {
 }
 const factor = Number(a.factor);
 const seen = new Set();
-const merged = a.sweep
-  .split(',')
-  .flatMap((dir) => JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')).rows)
+// A sweep runs one sampler (and eta) for all its cells: each Boomerang row is tagged with its sweep's, and its id
+// with them too when the merged sweeps used more than one (the same cell under ancestral and ddim is two settings).
+const sweeps = a.sweep.split(',').map((dir) => JSON.parse(readFileSync(`${dir}/summary.json`, 'utf8')));
+const samplerOf = (meta) => `${meta.sampler ?? 'ancestral'}${meta.sampler === 'ddim' ? ` eta${meta.eta ?? 0}` : ''}`;
+const several = new Set(sweeps.map((w) => samplerOf(w.meta))).size > 1;
+const merged = sweeps
+  .flatMap((w) =>
+    w.rows.map((r) =>
+      r.kind === 'boomerang'
+        ? { ...r, sampler: w.meta.sampler ?? 'ancestral', eta: w.meta.eta ?? 0, id: several ? `${r.id} ${samplerOf(w.meta)}` : r.id }
+        : r,
+    ),
+  )
   .filter((r) => r.factor === factor && !seen.has(r.id) && seen.add(r.id));
 const presetCap = Number(a['max-preset-evaluations']);
 const analysis = analyse(merged.filter((r) => r.kind !== 'boomerang' || r.evaluations <= presetCap)).find((x) => x.factor === factor);
 if (!analysis) throw new Error(`no x${a.factor} rows in ${a.sweep}`);
 const summary = { rows: merged }; // the default below picks among every merged row (its own cap is --max-evaluations)
+
+/** A row's preset settings: its cell, and the sampler (and eta) of the sweep it came from. */
+function settingsOf(row) {
+  return { ...parseCell(row.id), sampler: row.sampler, ...(row.sampler === 'ddim' ? { eta: row.eta } : {}) };
+}
 
 /** "x4 t100 N1 bicubic ibp S10 K1" or "x4 t5 N1 bicubic+bp20 ibp S1 K1" → preset settings. */
 function parseCell(cell) {
@@ -67,7 +82,7 @@ for (const [name, rule] of Object.entries(rules)) {
   }
   const f = r.row;
   presets[name] = {
-    ...parseCell(r.row.id),
+    ...settingsOf(r.row),
     description:
       `${rule} of a x${a.factor} sweep on held-out validation crops, ≤ ${presetCap} model evaluations per image: ${r.why}; PSNR-Y ${f.psnrY.toFixed(2)} dB, ` +
       `SSIM-Y ${f.ssimY.toFixed(4)}, detail ratio ${f.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
@@ -83,7 +98,7 @@ const fit = rows.filter((r) => r.kind === 'boomerang' && r.psnrY >= lanczos.psnr
 const best = fit.reduce((b, r) => (!b || Math.abs(1 - r.detailRatio) < Math.abs(1 - b.detailRatio) ? r : b), null);
 if (best) {
   presets.default = {
-    ...parseCell(best.id),
+    ...settingsOf(best),
     description:
       `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
       `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}) and ≤ ${maxEval} model evaluations per image; ` +
