@@ -30,6 +30,7 @@ interface Flags extends MethodFlags {
   force?: boolean;
   resume?: boolean;
   json?: string;
+  uncertainty?: string;
   quiet?: boolean;
   yes?: boolean;
   queue?: string;
@@ -66,6 +67,10 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
     )
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
+    .option(
+      '--uncertainty <map.png>',
+      'with --samples K (K >= 2): also write the per-pixel std of the K samples as a PNG (black: the samples agree; pale yellow: 32 grey levels or more)',
+    )
     .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
     .option(
       '-y, --yes',
@@ -116,7 +121,7 @@ function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flag
   }
   const s = r.settings!;
   ctx.stderr.write(
-    `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+    `wrote ${escapeControls([...r.outputs, ...(flags.uncertainty ? [flags.uncertainty] : [])].join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
@@ -172,5 +177,6 @@ function toOptions(f: Flags): UpscaleInputsOptions {
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;
+  if (f.uncertainty !== undefined) o.uncertaintyMap = f.uncertainty;
   return o;
 }
