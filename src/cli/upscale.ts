@@ -16,7 +16,7 @@ import { type CliContext, commandLine } from './context.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
-import { fileEvents, noteWriter, writeReport } from './shared.js';
+import { LARGE_JOB_SECONDS, fileEvents, guardCost, noteWriter, writeReport } from './shared.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -35,9 +35,6 @@ interface Flags extends MethodFlags {
   yes?: boolean;
   queue?: string;
 }
-
-/** Jobs estimated to take longer than this on the CPU EP need --yes. */
-const LARGE_JOB_SECONDS = 600;
 
 const FORMATS = OUTPUT_EXTENSIONS.map((e) => e.slice(1));
 
@@ -146,24 +143,15 @@ function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, 
     throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
 }
 
-/**
- * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
- * cost; with --yes, says the estimate and goes on.
- */
+/** The large-job guard (shared.ts) on the plan's estimates. */
 function confirmLarge(work: PlannedWork, flags: Flags, ctx: CliContext): void {
-  const known = work.estimates.filter((e): e is WorkEstimate => e !== null);
-  const seconds = known.reduce((a, e) => a + (e.cpuSeconds ?? 0), 0);
-  if (seconds <= LARGE_JOB_SECONDS) return;
-  const tiles = known.reduce((a, e) => a + e.tiles, 0);
-  const evals = known.reduce((a, e) => a + e.tiles * e.evaluations, 0);
-  const text =
-    `${work.label}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
-    `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
-  if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
-  if (!flags.quiet) ctx.stderr.write(`sr: ${text}; starting (--yes)\n`);
+  guardCost(
+    work.label,
+    work.estimates.filter((e): e is WorkEstimate => e !== null),
+    flags,
+    ctx.stderr,
+  );
 }
-
-const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 function toOptions(f: Flags): UpscaleInputsOptions {
   const o: UpscaleInputsOptions = parseMethodFlags(f);
