@@ -32,7 +32,7 @@ export function explorePage(d: ExploreData): string {
         <div class="divider" aria-hidden="true"></div>
         <span class="tag left">bicubic</span><span class="tag right">${esc(c.id)}</span>
       </div>
-      <figcaption>output | bicubic</figcaption>
+      <figcaption>bicubic | output (the slider above moves the split)</figcaption>
     </figure>
     <figure>
       ${
