@@ -193,7 +193,6 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const modelArg = typeof options.model === 'string' ? options.model : undefined;
   const stem = basename(options.input, extname(options.input)).replace(/[^A-Za-z0-9_.-]+/g, '_') || 'image';
   const candidates: ExploreCandidate[] = [];
-  const keys = new Set<string>();
   for (const spec of candidateSpecs(options, manifest)) {
     const base: CandidateOptions = { factor, ...spec.own, ...(options.method ?? {}), seed };
     if (reduce !== 'mean') base.reduce = reduce;
@@ -206,8 +205,12 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     if (settings.samples < 2) delete base.reduce;
     const { preset: _preset, device: _device, ...pixels } = settings;
     const key = hash(JSON.stringify({ input: inputSha, model: manifest.sha256, settings: pixels, tile: base.tiling?.tile ?? null }));
-    if (keys.has(key)) continue; // the same run as an earlier candidate (e.g. a preset equal to a grid point)
-    keys.add(key);
+    const same = candidates.find((c) => c.key === key);
+    if (same) {
+      // the same run as an earlier candidate (e.g. a preset equal to a grid point): one candidate, both names
+      same.label += ` = ${spec.label}`;
+      continue;
+    }
     const id = spec.id;
     const tag = `${id}-${key.slice(0, 8)}`;
     const uncertainty = settings.samples >= 2 ? `images/${tag}-uncertainty.png` : null;
