@@ -31,7 +31,7 @@ test('sr explore runs the t x cascade grid once, writes the page and data, and a
   for (const c of data.candidates) {
     assert.ok(existsSync(join(dir, c.image)), c.image);
     assert.ok(c.uncertainty && existsSync(join(dir, c.uncertainty)), String(c.uncertainty));
-    assert.ok(Number.isFinite(c.scores.fidelity) && c.scores.detail > 0 && (c.scores.invention ?? 0) > 0, JSON.stringify(c.scores));
+    assert.ok(Number.isFinite(c.scores.fidelity) && (c.scores.detail ?? 0) > 0 && (c.scores.invention ?? 0) > 0, JSON.stringify(c.scores));
     assert.equal(c.settings.samples, 2);
   }
   assert.ok(existsSync(join(dir, data.bicubic.image)));
@@ -161,6 +161,15 @@ test('the library: the model default with no lists, one sample kept when asked, 
   assert.deepEqual(s, r.bicubic.scores);
   assert.equal(matlabImresize(up, 1 / 4).shape[1], 32);
   assert.ok(s.fidelity > 25 && s.fidelity < 60, String(s.fidelity));
+  // an output too small for the detail measure's window has no detail score, and the rest still works
+  const tiny = join(dir, 'tiny.png');
+  await sharp({ create: { width: 2, height: 3, channels: 3, background: '#336699' } })
+    .png()
+    .toFile(tiny);
+  const t = await explore({ input: tiny, out: join(dir, 'tiny'), model: 'fixture', ts: [20], method: { steps: 2 } });
+  assert.equal(t.candidates[0]!.scores!.detail, null);
+  assert.ok(Number.isFinite(t.candidates[0]!.scores!.fidelity));
+  assert.equal(t.bicubic.scores.fidelity, Infinity);
 });
 
 test('commands quote what a shell would split', () => {

@@ -113,7 +113,7 @@ kbd { border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; font-si
 <body>
 <header>
   <h1>sr explore: ${esc(name)} (${d.input.width}×${d.input.height}) ×${d.factor} → ${w}×${h}</h1>
-  <p>Model ${esc(d.model.name)} (${esc(d.model.sha256.slice(0, 12))}), seed ${d.seed}. Bicubic: fidelity ${num(d.bicubic.scores.fidelity, 2)} dB, detail 1.00×.
+  <p>Model ${esc(d.model.name)} (${esc(d.model.sha256.slice(0, 12))}), seed ${d.seed}. Bicubic: fidelity ${num(d.bicubic.scores.fidelity, 2)} dB, detail ${d.bicubic.scores.detail === null ? '–' : '1.00×'}.
   Commands run from <code>${esc(d.cwd)}</code>.</p>
 </header>
 <div class="controls" role="toolbar" aria-label="view controls">

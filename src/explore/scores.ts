@@ -23,8 +23,11 @@ import type { UncertaintyMap } from './uncertainty.js';
 export interface ExploreScores {
   /** PSNR-Y (dB) of the output bicubic-downscaled by the factor against the input; Infinity when equal. */
   fidelity: number;
-  /** High-frequency energy of the output over that of the bicubic enlargement (1 = as much as bicubic). */
-  detail: number;
+  /**
+   * High-frequency energy of the output over that of the bicubic enlargement (1 = as much as bicubic); null for an
+   * output under 11×11 pixels (the measure's window does not fit).
+   */
+  detail: number | null;
   /** Mean per-pixel luma std across the samples (grey levels), or null for one sample. */
   invention: number | null;
 }
@@ -50,11 +53,11 @@ export function scoreCandidate(
     throw new Error(`internal: the downscaled output is ${a.width}x${a.height}, the input ${b.width}x${b.height}`);
   }
   const { height, width } = dims(sr);
-  // the detail ratio's window needs 11 pixels after the shave: small images are measured unshaved
+  // the detail ratio's window needs 11 pixels after the shave: small images are measured with less shaved
   const shave = Math.min(factor, Math.max(0, Math.floor((Math.min(height, width) - 11) / 2)));
   return {
     fidelity: psnr(lumaOf(down), lumaOf(lr)),
-    detail: detailRatio(lumaOf(sr), bicubicY, { shave }),
+    detail: Math.min(height, width) < 11 ? null : detailRatio(lumaOf(sr), bicubicY, { shave }),
     invention: uncertainty ? uncertainty.mean : null,
   };
 }
