@@ -25,8 +25,9 @@ import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
 import { OutputExistsError } from './io-safety/atomic.js';
 import { lstat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve as resolvePath } from 'node:path';
 import type { RunContext } from './run-context.js';
+import { uncertaintyImage, uncertaintyMap, type UncertaintyMap } from './explore/uncertainty.js';
 
 export type { Consistency };
 /** The enlargement factor when none is given. */
@@ -95,6 +96,11 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   /** Independent samples K and how to combine them. Default 1, mean. */
   samples?: number;
   reduce?: Reduce;
+  /**
+   * Also return the uncertainty map (`UpscaleResult.uncertainty`): the per-pixel standard deviation of the luma
+   * across the K samples, where the model invents (high) and where the input decides (near 0). Needs samples ≥ 2.
+   */
+  uncertainty?: boolean;
   /** A model folder or shipped model name, or an already loaded model. Default: the shipped default model. */
   model?: string | ModelSession;
   /** Execution device when `model` is a name or folder. Default cpu. */
@@ -150,6 +156,8 @@ export interface UpscaleResult {
   samples: ImageTensor[];
   settings: UpscaleSettings;
   stats: { seconds: number; modelSeconds: number; evaluations: number };
+  /** With `uncertainty: true`: the per-pixel luma std across the samples (grey levels, 0..255 scale); else null. */
+  uncertainty: UncertaintyMap | null;
 }
 
 /** Back-projection converges in ~10 iterations at x4 (measured on validation crops); more is a typo. */
@@ -278,6 +286,7 @@ export async function withModel<R>(
 async function upscaleWith(lr: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
   const started = performance.now();
   const s = resolveSettings(options, model.manifest, model.device);
+  checkUncertainty(options, s);
   const { channels, height, width } = dims(lr);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
   checkOutputSize(height, width, s.factor);
@@ -333,12 +342,23 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
     image,
     samples: outputs,
     settings: s,
+    uncertainty: options.uncertainty === true ? uncertaintyMap(outputs) : null,
     stats: {
       seconds: (performance.now() - started) / 1000,
       modelSeconds: denoiser.stats.modelSeconds,
       evaluations: denoiser.stats.evaluations,
     },
   };
+}
+
+/** UsageError when an uncertainty map is asked for (a flag or an output path) with fewer than 2 samples. */
+export function checkUncertainty(options: Pick<UpscaleOptions, 'uncertainty'>, s: Pick<UpscaleSettings, 'samples'>): void {
+  if (options.uncertainty !== undefined && typeof options.uncertainty !== 'boolean') {
+    throw new UsageError(`Expected boolean for uncertainty but received ${String(options.uncertainty)}`);
+  }
+  if (options.uncertainty === true && s.samples < 2) {
+    throw new UsageError(`An uncertainty map needs at least 2 samples (--samples K) but the run has ${s.samples}`);
+  }
 }
 
 /** Per-pixel mean or median of K images of one size. */
@@ -386,6 +406,12 @@ export interface UpscaleFileOptions extends UpscaleOptions {
   force?: boolean;
   /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
   onWarning?: RunContext<ProgressEvent>['onWarning'];
+  /**
+   * Also write the uncertainty map (see `uncertainty`) as a PNG at this path, coloured on the fixed scale of
+   * docs/cli.md (black = the samples agree, pale yellow = a std of 32 grey levels or more). Needs samples ≥ 2;
+   * follows the same overwrite rule as the output (`force`).
+   */
+  uncertaintyMap?: string;
 }
 
 /**
@@ -415,6 +441,7 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   if (options.force !== true && options.reduce !== 'none' && (await pathExists(output))) {
     throw new OutputExistsError(output, `Output ${output} exists; refusing to overwrite it (force: true, --force in sr, replaces it)`);
   }
+  if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
   const decoded = await decodeImage(input, decodeOptions(options));
   // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
@@ -426,6 +453,7 @@ export async function upscaleFile(input: string, output: string, options: Upscal
  * format and folder, the input itself and existing files, the header's size against the limits).
  */
 export async function upscaleCheckedFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
+  if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
   return upscaleDecoded(input, await decodeImage(input, decodeOptions(options)), output, options);
 }
 
@@ -436,6 +464,19 @@ export function checkFileOptions(options: Pick<UpscaleFileOptions, 'quality' | '
     if (options[key] !== undefined && typeof options[key] !== 'boolean') {
       throw new UsageError(`Expected boolean for ${key} but received ${String(options[key])}`);
     }
+  }
+}
+
+/** The uncertainty map's path: a .png, not the input or the output, not an existing file without force. */
+export async function checkUncertaintyFile(input: string, output: string, options: UpscaleFileOptions): Promise<void> {
+  const path = options.uncertaintyMap!;
+  if (formatFromPath(path) !== 'png') throw new UsageError(`Expected a .png path for the uncertainty map but received ${path}`);
+  if (await sameFile(input, path)) throw new OutputError(`Refusing to write the uncertainty map over the input ${input}`);
+  if (resolvePath(path) === resolvePath(output) || (await sameFile(output, path))) {
+    throw new OutputError(`Refusing to write the uncertainty map ${path} over the output ${output}`);
+  }
+  if (options.force !== true && (await pathExists(path))) {
+    throw new OutputExistsError(path, `Output ${path} exists; refusing to overwrite it (force: true, --force in sr, replaces it)`);
   }
 }
 
@@ -455,8 +496,9 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
   if (decoded.frames > 1) {
     options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }
+  const wantsMap = options.uncertaintyMap !== undefined;
   const result = await withModel(options, (model) =>
-    upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }),
+    upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) }),
   );
   throwIfAborted(options.signal);
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
@@ -473,6 +515,14 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
       bitDepth,
       metadata,
       ...(options.quality !== undefined ? { quality: options.quality } : {}),
+      ...(options.force === true ? {} : { overwrite: false }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+  if (wantsMap && result.uncertainty) {
+    if (await sameFile(input, options.uncertaintyMap!)) throw new OutputError(`Refusing to write over the input ${input}`);
+    // no metadata: the map's colours are sRGB whatever the input's profile
+    await encodeImage({ rgb: uncertaintyImage(result.uncertainty) }, options.uncertaintyMap!, {
       ...(options.force === true ? {} : { overwrite: false }),
       ...(options.signal ? { signal: options.signal } : {}),
     });

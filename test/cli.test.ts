@@ -148,7 +148,7 @@ test("commander's errors are one sr: line each, exit 2; -factor is not read as -
     [['upscale', fixture, '--device'], "sr: option '--device <kind>' argument missing; see sr upscale --help"],
     [['eval', '--factor', '4'], "sr: required option '--hr <dir>' not specified; see sr eval --help"],
     [['info', 'extra'], "sr: too many arguments for 'info'. Expected 0 arguments but got 1; see sr info --help"],
-    [[], 'sr: Expected a command: upscale, info, eval, sweep, vary, devices, worker, queue (sr --help describes them)'],
+    [[], 'sr: Expected a command: upscale, info, eval, sweep, explore, vary, devices, worker, queue (sr --help describes them)'],
   ];
   for (const [args, line] of cases) {
     const r = await srIn(args);

@@ -16,7 +16,15 @@ import { resolveModelDir } from '../model/locate.js';
 import { deviceRequest, type DeviceNote } from '../model/session.js';
 import { connectQueue, type QueueTarget } from '../queue/connection.js';
 import { holdOutput, lockNotReleased, type OutputHold } from '../queue/out-lock.js';
-import { checkFileOptions, resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import {
+  checkFileOptions,
+  checkUncertainty,
+  checkUncertaintyFile,
+  resolveSettings,
+  withModel,
+  type UpscaleSettings,
+  type WorkEstimate,
+} from '../upscale.js';
 import {
   batchReport,
   ensureOutDir,
@@ -107,6 +115,10 @@ export async function upscaleInputs(
   const manifest = await loadManifest(resolveModelDir(options.model));
   const settings = resolveSettings(options, manifest);
   checkTile(manifest.multiple, options.tiling?.tile);
+  if (options.uncertaintyMap !== undefined) {
+    if (toFolder) throw new UsageError('--uncertainty writes the map of one image: give one input and an output file');
+    checkUncertainty({ uncertainty: true }, settings);
+  }
   const p: Planned = { items, output, manifest, settings, options, events };
   return toFolder ? runFolder(p) : runOne(p);
 }
@@ -151,12 +163,13 @@ async function runFolderWith(
 async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const input = items[0]!.path;
   const one = await planFile(input, output, settings, manifest, options);
+  if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
   await events.onPlan?.({
     kind: 'file',
     label: one.job.input,
     estimates: [one.estimate],
     inputs: [input],
-    outputs: one.job.files ?? [one.job.output],
+    outputs: [...(one.job.files ?? [one.job.output]), ...(options.uncertaintyMap !== undefined ? [options.uncertaintyMap] : [])],
     outputDir: null,
   });
   const started = new Date();

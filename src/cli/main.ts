@@ -8,6 +8,7 @@ import { AbortError, UsageError, escapeControls } from '../errors.js';
 import type { CliContext } from './context.js';
 import { registerDevices } from './devices.js';
 import { registerEval } from './eval.js';
+import { registerExplore } from './explore.js';
 import { EXIT, describeError, exitCodeFor } from './exit-codes.js';
 import { registerInfo } from './info.js';
 import { registerQueue } from './queue.js';
@@ -31,6 +32,7 @@ function program(ctx: CliContext): Command {
     registerInfo,
     registerEval,
     registerSweep,
+    registerExplore,
     registerVary,
     registerDevices,
     registerWorker,

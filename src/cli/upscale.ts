@@ -16,7 +16,7 @@ import { type CliContext, commandLine } from './context.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
-import { fileEvents, noteWriter, writeReport } from './shared.js';
+import { LARGE_JOB_SECONDS, fileEvents, guardCost, noteWriter, writeReport } from './shared.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -30,13 +30,11 @@ interface Flags extends MethodFlags {
   force?: boolean;
   resume?: boolean;
   json?: string;
+  uncertainty?: string;
   quiet?: boolean;
   yes?: boolean;
   queue?: string;
 }
-
-/** Jobs estimated to take longer than this on the CPU EP need --yes. */
-const LARGE_JOB_SECONDS = 600;
 
 const FORMATS = OUTPUT_EXTENSIONS.map((e) => e.slice(1));
 
@@ -66,6 +64,10 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
     )
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
+    .option(
+      '--uncertainty <map.png>',
+      'with --samples K (K >= 2): also write the per-pixel std of the K samples as a PNG (black: the samples agree; pale yellow: 32 grey levels or more)',
+    )
     .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
     .option(
       '-y, --yes',
@@ -116,7 +118,7 @@ function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flag
   }
   const s = r.settings!;
   ctx.stderr.write(
-    `wrote ${escapeControls(r.outputs.join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
+    `wrote ${escapeControls([...r.outputs, ...(flags.uncertainty ? [flags.uncertainty] : [])].join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
@@ -141,24 +143,15 @@ function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, 
     throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
 }
 
-/**
- * Refuses a job whose estimated CPU time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would
- * cost; with --yes, says the estimate and goes on.
- */
+/** The large-job guard (shared.ts) on the plan's estimates. */
 function confirmLarge(work: PlannedWork, flags: Flags, ctx: CliContext): void {
-  const known = work.estimates.filter((e): e is WorkEstimate => e !== null);
-  const seconds = known.reduce((a, e) => a + (e.cpuSeconds ?? 0), 0);
-  if (seconds <= LARGE_JOB_SECONDS) return;
-  const tiles = known.reduce((a, e) => a + e.tiles, 0);
-  const evals = known.reduce((a, e) => a + e.tiles * e.evaluations, 0);
-  const text =
-    `${work.label}: ${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
-    `about ${duration(seconds)} on a 2-core CPU at the model's measured speed`;
-  if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
-  if (!flags.quiet) ctx.stderr.write(`sr: ${text}; starting (--yes)\n`);
+  guardCost(
+    work.label,
+    work.estimates.filter((e): e is WorkEstimate => e !== null),
+    flags,
+    ctx.stderr,
+  );
 }
-
-const duration = (s: number): string => (s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 function toOptions(f: Flags): UpscaleInputsOptions {
   const o: UpscaleInputsOptions = parseMethodFlags(f);
@@ -172,5 +165,6 @@ function toOptions(f: Flags): UpscaleInputsOptions {
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;
+  if (f.uncertainty !== undefined) o.uncertaintyMap = f.uncertainty;
   return o;
 }
