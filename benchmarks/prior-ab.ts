@@ -92,6 +92,7 @@ const previous = existsSync(`${base}.json`)
   : null;
 
 const bicubic: Record<string, { psnrY: number; ssimY: number }> = {};
+const backProjected: Record<string, { psnrY: number; ssimY: number }> = {};
 let images = 0;
 for (const c of conditions) {
   const r = await evaluate({
@@ -103,6 +104,15 @@ for (const c of conditions) {
   });
   bicubic[c.label] = { psnrY: r.mean.psnrY, ssimY: r.mean.ssimY };
   images = r.images.length;
+  // the model-free baseline a model has to beat: the enlargement back-projected 10 times onto the LR
+  const bp = await evaluate({
+    hr: val,
+    lr: c.lr,
+    factor: c.factor,
+    method: { kind: 'upsampler', kernel: 'bicubic', backProject: 10 },
+    ...(limit ? { limit } : {}),
+  });
+  backProjected[c.label] = { psnrY: bp.mean.psnrY, ssimY: bp.mean.ssimY };
 }
 const points: Point[] = previous && previous.images === images ? previous.points : [];
 const have = new Set(points.map((p) => `${p.arm}\n${p.cpuSeconds}\n${p.condition}`));
@@ -145,7 +155,7 @@ async function save(): Promise<void> {
   const protocol = 'PSNR-Y/SSIM-Y: BT.601 Y, shave = scale, peak 255, SSIM 11x11 Gaussian sigma 1.5';
   await writeFile(
     `${base}.json`,
-    JSON.stringify({ date, val: a.val, images, settings: SETTINGS, protocol, bicubic, points }, null, 2) + '\n',
+    JSON.stringify({ date, val: a.val, images, settings: SETTINGS, protocol, bicubic, backProjected, points }, null, 2) + '\n',
   );
 }
 
@@ -189,7 +199,7 @@ const rows = Math.ceil(conditions.length / cols);
 const body = conditions
   .map((c, i) => {
     const series: Series[] = names.map((n, k) => ({
-      label: n,
+      label: `${n} (${points.find((p) => p.arm === n)?.evaluations ?? '?'} evaluation${points.find((p) => p.arm === n)?.evaluations === 1 ? '' : 's'} per image)`,
       color: PALETTE[k % PALETTE.length]!,
       points: points
         .filter((p) => p.arm === n && p.condition === c.label)
@@ -202,7 +212,15 @@ const body = conditions
         xLabel: 'training CPU-hours in this A/B',
         yLabel: 'PSNR-Y gain (dB)',
         series,
-        hlines: [{ label: 'bicubic', value: 0, color: '#888', dash: '4,3' }],
+        hlines: [
+          { label: 'bicubic', value: 0, color: '#888', dash: '4,3' },
+          {
+            label: 'bicubic back-projected 10x (no model)',
+            value: backProjected[c.label]!.psnrY - bicubic[c.label]!.psnrY,
+            color: '#2ca02c',
+            dash: '2,2',
+          },
+        ],
       },
       (i % cols) * pw,
       Math.floor(i / cols) * ph,
@@ -237,6 +255,7 @@ const md = [
     return `| ${arm} | ${cpu} | ${row[0]!.steps} | ${conditions.map((c) => cell(c.label)).join(' | ')} |`;
   }),
   `| bicubic | | | ${conditions.map((c) => bicubic[c.label]!.psnrY.toFixed(3)).join(' | ')} |`,
+  `| bicubic back-projected 10x (no model) | | | ${conditions.map((c) => `${backProjected[c.label]!.psnrY.toFixed(3)} (${(backProjected[c.label]!.psnrY - bicubic[c.label]!.psnrY >= 0 ? '+' : '') + (backProjected[c.label]!.psnrY - bicubic[c.label]!.psnrY).toFixed(3)})`).join(' | ')} |`,
   '',
   'Cells: PSNR-Y dB (gain over bicubic on the same LR).',
   '',
