@@ -84,7 +84,7 @@ test('a job estimated over ten minutes is refused up front without --yes, naming
   ]);
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
-  assert.match(r.stderr, /48,000 model evaluations \(400 tiles\), about \d+ min .*--yes/);
+  assert.match(r.stderr, /30,720 model evaluations \(256 tiles\), about \d+ min .*--yes/);
   assert.equal(existsSync('/tmp/sr-never-written.png'), false);
 });
 
