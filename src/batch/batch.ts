@@ -18,13 +18,15 @@ import type { ModelSession } from '../model/session.js';
 import {
   checkFileOptions,
   DEFAULT_FACTOR,
-  estimateWork,
+  estimateWorkHere,
   outputFiles,
   progressFraction,
   resolveSettings,
   upscaleCheckedFile,
   upscaleFile,
   type UpscaleFileOptions,
+  type ProgressEvent,
+  type TimeEstimate,
   type UpscaleSettings,
   type WorkEstimate,
 } from '../upscale.js';
@@ -196,7 +198,7 @@ export async function planBatch(
   const estimates: (WorkEstimate | null)[] = [];
   for (const j of jobs) {
     const info = await probeImage(j.input, { limitInputPixels: false }).catch(() => null);
-    estimates.push(info ? estimateWork(settings, manifest, info.height, info.width, options.tiling) : null);
+    estimates.push(info ? await estimateWorkHere(settings, manifest, info.height, info.width, options) : null);
   }
   return { outDir, jobs, existing, estimates };
 }
@@ -248,7 +250,7 @@ export async function planFile(
   options: BatchOptions = {},
 ): Promise<FilePlan> {
   const info = await preflight(input, settings.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
-  const estimate = estimateWork(settings, manifest, info.height, info.width, options.tiling);
+  const estimate = await estimateWorkHere(settings, manifest, info.height, info.width, options);
   const files = outputFiles(output, settings);
   for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
   const present: string[] = [];
@@ -263,6 +265,23 @@ export async function planFile(
   return { job, info, estimate, skip: false };
 }
 
+/** What processFile reports while it works: the file's fraction done (0..1) and what runs, and its time estimate. */
+export interface FileEvents extends Pick<BatchEvents, 'signal' | 'onWarning'> {
+  onFraction?: (f: number, label: string) => void;
+  onEstimate?: (e: TimeEstimate) => void;
+}
+
+/** The progress line's label for a run's progress event, or null for an event it does not show. */
+export function progressLabel(e: ProgressEvent): string | null {
+  const sample = e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : '';
+  if (e.stage === 'upsample') return 'upsampling';
+  if (e.stage === 'boomerang') return `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}${sample}`;
+  // within a step: the step running (one after the last done) and its tiles
+  if (e.stage === 'tile')
+    return `pass ${e.pass}/${e.passes} step ${e.step + 1}/${e.totalSteps} tile ${e.tile}/${e.tiles} t=${e.t}${sample}`;
+  return null;
+}
+
 /**
  * One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
  * `checked`: the input's header as planFile checked it, with the outputs (nothing is checked again); otherwise,
@@ -272,7 +291,7 @@ export async function processFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
-  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  events: FileEvents = {},
   checked?: ImageInfo,
 ): Promise<FileReport> {
   const started = performance.now();
@@ -285,12 +304,10 @@ export async function processFile(
     force: options.force ?? false,
     ...(events.signal ? { signal: events.signal } : {}),
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+    ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
     onProgress: (e) => {
-      if (e.stage !== 'boomerang' || !events.onFraction) return;
-      events.onFraction(
-        progressFraction(e),
-        `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` + (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''),
-      );
+      const label = events.onFraction ? progressLabel(e) : null;
+      if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
     },
   });
   return {
@@ -356,7 +373,7 @@ export async function attemptFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
-  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  events: FileEvents = {},
 ): Promise<{ file: FileReport; stop: unknown }> {
   const file = pendingReport(job);
   const started = performance.now();

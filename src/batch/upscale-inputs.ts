@@ -16,7 +16,7 @@ import { resolveModelDir } from '../model/locate.js';
 import { deviceRequest, type DeviceNote } from '../model/session.js';
 import { connectQueue, type QueueTarget } from '../queue/connection.js';
 import { holdOutput, lockNotReleased, type OutputHold } from '../queue/out-lock.js';
-import { checkFileOptions, resolveSettings, withModel, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
+import { checkFileOptions, resolveSettings, withModel, type TimeEstimate, type UpscaleSettings, type WorkEstimate } from '../upscale.js';
 import {
   batchReport,
   ensureOutDir,
@@ -61,6 +61,11 @@ export interface UpscaleInputsEvents extends BatchEvents {
   onPlan?: (work: PlannedWork) => void | Promise<void>;
   /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
   onNote?: (note: DeviceNote) => void;
+  /**
+   * One file (not a batch): once the model is loaded, before the work, what it is expected to take at the speed
+   * measured on this machine (see UpscaleOptions.onEstimate); throw to stop there (nothing is written).
+   */
+  onEstimate?: (estimate: TimeEstimate) => void;
 }
 
 /**
@@ -175,6 +180,7 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
         {
           ...(events.signal ? { signal: events.signal } : {}),
           ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+          ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,
