@@ -130,7 +130,7 @@ export interface TimeEstimate {
 }
 
 /** A job the manifest puts over this many seconds is timed at model load when no figure was measured here before. */
-export const CALIBRATE_ABOVE_SECONDS = 5;
+export const CALIBRATE_ABOVE_SECONDS = 2;
 /** For that choice only, with a model that has no speed record: the default model's order on a 2-core CPU. */
 const ASSUMED_SECONDS_PER_MEGAPIXEL = 1;
 

@@ -156,12 +156,20 @@ test('a job over ten seconds says its estimate as it starts', async () => {
     '2',
     '--t',
     '20',
+    '--json',
+    join(dir, 'report.json'),
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stderr,
     /^sr: fixtures\/flowers-32.png: \d+ model evaluations \(1 tile\), about \d+ s at the speed measured on this machine, 10\.0 s each$/m,
   );
+  // the --json report has the estimate too (what benchmarks/time-estimate.ts compares with the wall time)
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    files: { estimate: { seconds: number; source: string } }[];
+  };
+  assert.equal(report.files[0]!.estimate.source, 'measured');
+  assert.ok(report.files[0]!.estimate.seconds > 10);
 });
 
 test('without a figure, the guard checks again at model load at the speed timed then, before any work', async () => {

@@ -3,7 +3,7 @@
  * (collisions, the input itself, existing files, the work of each), then process the files in order with one
  * model. A bad file is reported and the batch goes on; a model or device failure, or an interruption, stops it.
  * Nothing here writes to stderr: progress, per-file results and warnings are events, and the result is the report
- * (per file: input, outputs, status, error, seconds, settings). The CLI renders these and maps errors to exit codes.
+ * (per file: input, outputs, status, error, seconds, settings, estimate). The CLI renders these and maps errors to exit codes.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
@@ -52,6 +52,8 @@ export interface FileReport {
   height: number | null;
   /** The complete settings used (seed included), when processed. */
   settings: UpscaleSettings | null;
+  /** What the run was expected to take when the model had loaded (TimeEstimate.seconds and source), when processed. */
+  estimate?: { seconds: number | null; source: TimeEstimate['source'] } | null;
 }
 
 export interface BatchSummary extends Record<FileStatus, number> {
@@ -297,6 +299,7 @@ export async function processFile(
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   if (!checked) await preflight(job.input, options.factor ?? DEFAULT_FACTOR, maxPixels);
+  let estimate: FileReport['estimate'] = null;
   const r = await (checked ? upscaleCheckedFile : upscaleFile)(job.input, job.output, {
     ...options,
     model,
@@ -304,7 +307,10 @@ export async function processFile(
     force: options.force ?? false,
     ...(events.signal ? { signal: events.signal } : {}),
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-    ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
+    onEstimate: (e) => {
+      estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
+      events.onEstimate?.(e);
+    },
     onProgress: (e) => {
       const label = events.onFraction ? progressLabel(e) : null;
       if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
@@ -321,6 +327,7 @@ export async function processFile(
     width: r.image.shape[2]!,
     height: r.image.shape[1]!,
     settings: r.settings,
+    estimate,
   };
 }
 

@@ -70,7 +70,7 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
     )
     .option('--force', 'overwrite existing output files')
     .option('--resume', 'skip inputs whose output file already exists (batch jobs)')
-    .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
+    .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings, time estimate)')
     .option(
       '-y, --yes',
       `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes (without it, such a job is refused with its estimate)`,
