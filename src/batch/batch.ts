@@ -276,7 +276,7 @@ export interface FileEvents extends Pick<BatchEvents, 'signal' | 'onWarning'> {
 /** The progress line's label for a run's progress event, or null for an event it does not show. */
 export function progressLabel(e: ProgressEvent): string | null {
   const sample = e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : '';
-  if (e.stage === 'upsample') return 'upsampling';
+  if (e.stage === 'upsample') return e.totalSteps > 0 ? `back-projecting ${e.step}/${e.totalSteps}` : 'upsampling';
   if (e.stage === 'boomerang') return `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}${sample}`;
   // within a step: the step running (one after the last done) and its tiles
   if (e.stage === 'tile')
