@@ -14,6 +14,7 @@ export type {
   Consistency,
   ProgressEvent,
   Reduce,
+  TimeEstimate,
   UpscaleFileOptions,
   UpscaleOptions,
   UpscaleResult,

@@ -17,9 +17,10 @@ import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
-import { createDenoiser, tilePlan, type TilingOptions } from './model/denoiser.js';
+import { createDenoiser, defaultTileBatch, tilePlan, type TilingOptions } from './model/denoiser.js';
 import type { ModelManifest, PresetSettings } from './model/manifest.js';
 import { loadModel, type Device, type DeviceRequest, type LoadModelOptions, type ModelSession } from './model/session.js';
+import { DEFAULT_OVERHEAD, lookupSpeed, recordSpeed, type MeasuredSpeed, type SpeedKey } from './model/speed.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
@@ -107,11 +108,46 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   device?: DeviceRequest;
   /** Tiling of large images (tile, overlap, batch). */
   tiling?: TilingOptions;
+  /**
+   * Called once, before the work, with what the run is expected to take: at the speed measured on this machine
+   * for this model, device and tile shape (kept from an earlier run, or timed now: one evaluation after a warm-up
+   * one, for a job that the manifest puts over CALIBRATE_ABOVE_SECONDS), else at the manifest's reference speed.
+   * Throwing stops the run before any work (a cost guard).
+   */
+  onEstimate?: (estimate: TimeEstimate) => void;
 }
 
-/** One progress event type for everything long: which stage, pass, step, sample. */
+/** What a run is expected to take, known once the model is loaded (see UpscaleOptions.onEstimate). */
+export interface TimeEstimate {
+  /** Estimated seconds of the whole run (model evaluations and the pipeline around them), or null when unknown. */
+  seconds: number | null;
+  /** Model evaluations of one tile over the run (tiles x passes x steps x samples). */
+  tileEvaluations: number;
+  tiles: number;
+  /** Seconds per tile evaluation the estimate uses (model time only), or null. */
+  secondsPerEvaluation: number | null;
+  /**
+   * Where the speed comes from: `measured` on this machine by an earlier run (the speed cache, model/speed.ts),
+   * `calibrated` by timing one evaluation now, `manifest` the model's reference figure, null none.
+   */
+  source: 'measured' | 'calibrated' | 'manifest' | null;
+  /** Seconds the timing took (0 unless calibrated). */
+  calibrationSeconds: number;
+}
+
+/** A job the manifest puts over this many seconds is timed at model load when no figure was measured here before. */
+export const CALIBRATE_ABOVE_SECONDS = 2;
+/** For that choice only, with a model that has no speed record: the default model's order on a 2-core CPU. */
+const ASSUMED_SECONDS_PER_MEGAPIXEL = 1;
+
+/**
+ * One progress event type for everything long: which stage, pass, step, sample. `upsample` before the enlargement,
+ * then after each back-projection iteration (`step` of `totalSteps`); `boomerang` after each reverse
+ * step (`step` of `totalSteps` done); `tile` within a step over several tiles, after each model run (`tile` of
+ * `tiles` done in the step after `step`), so that a large image's progress moves every few seconds.
+ */
 export interface ProgressEvent {
-  stage: 'load' | 'upsample' | 'boomerang' | 'done';
+  stage: 'load' | 'upsample' | 'boomerang' | 'tile' | 'done';
   pass: number;
   passes: number;
   step: number;
@@ -119,13 +155,22 @@ export interface ProgressEvent {
   sample: number;
   samples: number;
   t: number;
+  /** Tiles done in the running step (stage tile), else 0; and the tiles per step. */
+  tile: number;
+  tiles: number;
 }
 
-/** How much of a run's reverse steps are done, 0..1, from one of its progress events (samples × passes × steps). */
-export function progressFraction(e: Pick<ProgressEvent, 'sample' | 'samples' | 'pass' | 'passes' | 'step' | 'totalSteps'>): number {
+/**
+ * How much of a run's reverse steps are done, 0..1, from one of its progress events (samples × passes × steps,
+ * and the tiles done within a step).
+ */
+export function progressFraction(
+  e: Pick<ProgressEvent, 'sample' | 'samples' | 'pass' | 'passes' | 'step' | 'totalSteps'> & Partial<Pick<ProgressEvent, 'tile' | 'tiles'>>,
+): number {
   const total = e.samples * e.passes * e.totalSteps;
   if (total <= 0) return 0;
-  return (((Math.max(1, e.sample) - 1) * e.passes + (Math.max(1, e.pass) - 1)) * e.totalSteps + e.step) / total;
+  const within = e.tiles ? (e.tile ?? 0) / e.tiles : 0;
+  return Math.min(1, (((Math.max(1, e.sample) - 1) * e.passes + (Math.max(1, e.pass) - 1)) * e.totalSteps + e.step + within) / total);
 }
 
 /** The complete settings a run used (what to print and record to repeat it). */
@@ -234,29 +279,70 @@ export interface WorkEstimate {
   tiles: number;
   /** Megapixels of model input over the whole job (tile area × tiles × evaluations). */
   megapixelEvaluations: number;
-  /** Estimated seconds on the CPU EP (the model's measured speed), or null when the model has no speed record. */
+  /** Estimated seconds on the CPU EP (the manifest's reference speed), or null when the model has no speed record. */
   cpuSeconds: number | null;
+  /** The tiles' height and width (every tile of a plan has this shape). */
+  tileHeight: number;
+  tileWidth: number;
+  /**
+   * The best estimate of the job's seconds: at the speed measured on this machine (`speed` measured) when one was
+   * given, else cpuSeconds (`speed` manifest); null when neither is known.
+   */
+  seconds: number | null;
+  speed: 'measured' | 'manifest' | null;
 }
 
-/** The work of super-resolving a height x width input with these settings (no model file needed). */
+/**
+ * The work of super-resolving a height x width input with these settings (no model file needed); `measured`: the
+ * speed measured on this machine for the plan's tile shape (lookupSpeed), which `seconds` then uses.
+ */
 export function estimateWork(
   s: UpscaleSettings,
   manifest: ModelManifest,
   height: number,
   width: number,
   tiling?: TilingOptions,
+  measured?: MeasuredSpeed | null,
 ): WorkEstimate {
   const steps = s.passes.reduce((sum, t) => sum + Math.min(s.steps, t), 0);
   const evaluations = steps * s.samples;
   const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, tiling);
   const tileArea = plan.tiles.reduce((a, tl) => a + tl.height * tl.width, 0);
   const megapixelEvaluations = (tileArea * evaluations) / 1e6;
+  const cpuSeconds = manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel;
+  const seconds = measured ? secondsAt(measured, plan.tiles.length * evaluations) : cpuSeconds;
   return {
     evaluations,
     tiles: plan.tiles.length,
     megapixelEvaluations,
-    cpuSeconds: manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel,
+    cpuSeconds,
+    tileHeight: plan.tiles[0]!.height,
+    tileWidth: plan.tiles[0]!.width,
+    seconds,
+    speed: measured ? 'measured' : cpuSeconds === null ? null : 'manifest',
   };
+}
+
+/** A run's seconds at a measured speed: its tile evaluations, and the pipeline's share around them. */
+const secondsAt = (m: Pick<MeasuredSpeed, 'secondsPerEvaluation' | 'overhead'>, tileEvaluations: number): number =>
+  tileEvaluations * m.secondsPerEvaluation * (1 + m.overhead);
+
+/**
+ * estimateWork at the speed measured on this machine when there is one for this model, device and tile shape
+ * (the speed cache; device auto counts as cpu, the slower one, before the model is loaded), else at the manifest's.
+ */
+export async function estimateWorkHere(
+  s: UpscaleSettings,
+  manifest: ModelManifest,
+  height: number,
+  width: number,
+  options: { tiling?: TilingOptions | undefined; device?: DeviceRequest | undefined } = {},
+): Promise<WorkEstimate> {
+  const plain = estimateWork(s, manifest, height, width, options.tiling);
+  const device: Device = options.device === 'webgpu' ? 'webgpu' : 'cpu';
+  const batch = options.tiling?.batch ?? defaultTileBatch(device, plain.tiles);
+  const measured = await lookupSpeed({ sha256: manifest.sha256, device, height: plain.tileHeight, width: plain.tileWidth, batch });
+  return measured ? estimateWork(s, manifest, height, width, options.tiling, measured) : plain;
 }
 
 /** Super-resolves an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes). */
@@ -292,20 +378,40 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   checkOutputSize(height, width, s.factor);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
-  const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0 };
+  // Where the sampler is, for the tile events within a step: the step after the last one reported (the next pass's
+  // first, or the next sample's, after a pass's last step).
+  let at = { sample: 1, pass: 1, step: 0, totalSteps: s.steps, t: s.passes[0]! };
+  const denoiser = createDenoiser(model, height * s.factor, width * s.factor, {
+    ...options.tiling,
+    ...(signal ? { signal } : {}),
+    onTiles: (tile, tiles) => onProgress?.({ ...base, ...at, stage: 'tile', tile, tiles }),
+  });
+  const tiles = denoiser.plan.tiles.length;
+  const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0, tile: 0, tiles };
+  const estimate = await estimateRun(s, model, height, width, options, denoiser);
+  options.onEstimate?.(estimate.estimate);
+  throwIfAborted(signal);
+  const sampling = performance.now();
   onProgress?.({ ...base, stage: 'upsample' });
   const { family, prediction } = model.manifest;
   const soft = family.kind === 'soft-resample' ? family : null;
   const up = upsample(lr, s.factor, s.upsampler);
   // The Gaussian family starts from a back-projected enlargement. A soft-resample model must start from the plain
   // enlargement it was trained on, so for it the back-projection runs on each output instead.
-  if (s.backProject > 0 && !soft) backProject(up, lr, s.factor, s.backProject, up);
+  // One iteration at a time (the same as all at once), reported and with the stop checked between: on a large
+  // output (x8 of 1024x680: 44 MP) the iterations take seconds each, before the first tile.
+  for (let i = 0; i < (soft ? 0 : s.backProject); i++) {
+    backProject(up, lr, s.factor, 1, up);
+    onProgress?.({ ...base, stage: 'upsample', step: i + 1, totalSteps: s.backProject });
+    await new Promise((r) => setImmediate(r));
+    throwIfAborted(signal);
+  }
   const schedule = makeSchedule(model.manifest.T, model.manifest.betas);
-  const denoiser = createDenoiser(model, height * s.factor, width * s.factor, { ...options.tiling, ...(signal ? { signal } : {}) });
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
   const consistency = s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency };
   for (let k = 0; k < s.samples; k++) {
+    at = { ...at, sample: k + 1, pass: 1, step: 0, t: s.passes[0]! };
     const common = {
       passes: s.passes,
       steps: s.steps,
@@ -313,8 +419,17 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
       rng,
       denoise: denoiser.denoise,
       ...(signal ? { signal } : {}),
-      onProgress: (e: BoomerangProgress) =>
-        onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t }),
+      onProgress: (e: BoomerangProgress) => {
+        const last = e.step >= e.totalSteps && e.pass < e.passes;
+        at = {
+          sample: k + 1,
+          pass: last ? e.pass + 1 : e.pass,
+          step: last ? 0 : e.step,
+          totalSteps: e.totalSteps,
+          t: last ? s.passes[e.pass]! : e.t,
+        };
+        onProgress?.({ ...base, stage: 'boomerang', pass: e.pass, step: e.step, totalSteps: e.totalSteps, sample: k + 1, t: e.t });
+      },
     };
     if (soft) {
       // ancestral: the level's noise at the start and fresh noise at every jump (η = 1); ddim: η of both
@@ -337,6 +452,7 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
     );
   }
   const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
+  await recordRun(estimate.key, denoiser.stats, (performance.now() - sampling) / 1000);
   onProgress?.({ ...base, stage: 'done', sample: s.samples });
   return {
     image,
@@ -359,6 +475,55 @@ export function checkUncertainty(options: Pick<UpscaleOptions, 'uncertainty'>, s
   if (options.uncertainty === true && s.samples < 2) {
     throw new UsageError(`An uncertainty map needs at least 2 samples (--samples K) but the run has ${s.samples}`);
   }
+}
+
+/**
+ * What a run will take (see UpscaleOptions.onEstimate): at the speed measured here for this model, device and run
+ * shape when there is one; else, for a job the manifest puts over CALIBRATE_ABOVE_SECONDS (without a manifest
+ * speed: at about 1 s per megapixel evaluated), timed now at the run shape; else at the manifest's speed.
+ */
+async function estimateRun(
+  s: UpscaleSettings,
+  model: ModelSession,
+  height: number,
+  width: number,
+  options: UpscaleOptions,
+  denoiser: ReturnType<typeof createDenoiser>,
+): Promise<{ estimate: TimeEstimate; key: SpeedKey }> {
+  const first = denoiser.plan.tiles[0]!;
+  const key: SpeedKey = {
+    sha256: model.manifest.sha256,
+    device: model.device,
+    height: first.height,
+    width: first.width,
+    batch: denoiser.batch,
+  };
+  const measured = await lookupSpeed(key);
+  const work = estimateWork(s, model.manifest, height, width, options.tiling, measured);
+  const common = { tileEvaluations: work.tiles * work.evaluations, tiles: work.tiles, calibrationSeconds: 0 };
+  if (measured) {
+    return { key, estimate: { ...common, seconds: work.seconds, secondsPerEvaluation: measured.secondsPerEvaluation, source: 'measured' } };
+  }
+  if ((work.cpuSeconds ?? work.megapixelEvaluations * ASSUMED_SECONDS_PER_MEGAPIXEL) < CALIBRATE_ABOVE_SECONDS) {
+    const source = work.cpuSeconds === null ? null : 'manifest';
+    return { key, estimate: { ...common, seconds: work.cpuSeconds, secondsPerEvaluation: null, source } };
+  }
+  const t0 = performance.now();
+  const secondsPerEvaluation = await denoiser.time(s.passes[0]!);
+  const seconds = secondsAt({ secondsPerEvaluation, overhead: DEFAULT_OVERHEAD }, common.tileEvaluations);
+  const calibrationSeconds = (performance.now() - t0) / 1000;
+  return { key, estimate: { ...common, calibrationSeconds, seconds, secondsPerEvaluation, source: 'calibrated' } };
+}
+
+/** Keeps what a finished run measured (model time per tile evaluation, the time around it) for the next estimate. */
+async function recordRun(key: SpeedKey, stats: { evaluations: number; modelSeconds: number }, seconds: number): Promise<void> {
+  if (stats.evaluations < 3 || !(stats.modelSeconds > 0)) return; // too little to go by
+  await recordSpeed(key, {
+    secondsPerEvaluation: stats.modelSeconds / stats.evaluations,
+    overhead: Math.max(0, (seconds - stats.modelSeconds) / stats.modelSeconds),
+    measured: new Date().toISOString(),
+    evaluations: stats.evaluations,
+  });
 }
 
 /** Per-pixel mean or median of K images of one size. */

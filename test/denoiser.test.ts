@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDenoiser } from '../src/model/denoiser.js';
+import { createDenoiser, tilePlan } from '../src/model/denoiser.js';
 import { createImage } from '../src/image/tensor.js';
 import { fakeManifest, fakeSession } from './fake-model.js';
 
@@ -53,6 +53,44 @@ test('tiles are batched and their blend reproduces a pointwise model exactly', a
   );
   assert.ok(calls.every((c) => c.batch <= 4 && c.height === 32 && c.width === 32));
   assert.equal(calls.length, Math.ceil(d.plan.tiles.length / 4));
+});
+
+test('a 576x576 output is one tile by default, and 2x2 of 288 + overlap under --tile 512, never four 512s', () => {
+  const one = tilePlan(16, 576, 576);
+  assert.deepEqual(
+    one.tiles.map((t) => [t.y, t.x, t.height, t.width]),
+    [[0, 0, 576, 576]],
+  );
+  const bounded = tilePlan(16, 576, 576, { tile: 512 });
+  assert.deepEqual(
+    bounded.tiles.map((t) => [t.y, t.x, t.height, t.width]),
+    [
+      [0, 0, 304, 304],
+      [0, 272, 304, 304],
+      [272, 0, 304, 304],
+      [272, 272, 304, 304],
+    ],
+  );
+  // a 4096x2720 output (1024x680 x4): equal tiles, fewer pixels than 512 px tiles stepping by 480 (9 x 6 of them)
+  const big = tilePlan(16, 2720, 4096);
+  const area = big.tiles.reduce((a, t) => a + t.height * t.width, 0);
+  assert.ok(
+    big.tiles.every((t) => t.height === big.tiles[0]!.height && t.width === big.tiles[0]!.width && t.height <= 640 && t.width <= 640),
+  );
+  assert.ok(area < 9 * 6 * 512 * 512, `${big.tiles.length} tiles, ${area} pixels`);
+});
+
+test('equal tiles under the default bound cover every pixel and blend a pointwise model back exactly', async () => {
+  const { session, calls } = pointwiseModel(16);
+  const d = createDenoiser(session, 700, 650);
+  assert.equal(d.plan.tiles.length, 4);
+  const x = ramp(700, 650);
+  const out = await d.denoise(x, 40);
+  for (let i = 0; i < x.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * x.data[i]! + 0.04)) < 1e-5);
+  assert.deepEqual(
+    calls.map((c) => [c.batch, c.height, c.width]),
+    new Array(4).fill([1, 368, 352]),
+  );
 });
 
 test('bad tiling options and wrong image sizes are usage errors', async () => {

@@ -127,7 +127,7 @@ test('sr explore checks before any work: the cost guard, the input, the flags', 
   ]);
   assert.equal(big.status, 2, big.stderr);
   assert.ok(isOneLine(big.stderr), big.stderr);
-  assert.match(big.stderr, /2 of 2 candidates to compute: 32,000 model evaluations \(800 tiles\), about \d+ min .*--yes/);
+  assert.match(big.stderr, /2 of 2 candidates to compute: 20,480 model evaluations \(512 tiles\), about \d+ min .*--yes/);
   assert.equal(existsSync(dir), false);
   const missing = await sr(['explore', 'no-such.png', '-o', dir, ...BASE]);
   assert.equal(missing.status, 3);

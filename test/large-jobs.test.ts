@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordSpeed } from '../src/model/speed.js';
 import { upscale, estimateWork, resolveSettings } from '../src/upscale.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { createImage } from '../src/image/tensor.js';
@@ -10,6 +14,8 @@ import { upsample, subtractUpsampled } from '../src/image/upsample.js';
 import { existsSync } from 'node:fs';
 import { isOneLine, sr } from './cli-helpers.js';
 
+// a speed cache of this file's own: figures measured elsewhere must not change what the guard decides
+process.env.SR_CACHE_DIR = mkdtempSync(join(tmpdir(), 'sr-large-cache-'));
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
 
@@ -84,7 +90,7 @@ test('a job estimated over ten minutes is refused up front without --yes, naming
   ]);
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
-  assert.match(r.stderr, /48,000 model evaluations \(400 tiles\), about \d+ min .*--yes/);
+  assert.match(r.stderr, /30,720 model evaluations \(256 tiles\), about \d+ min .*--yes/);
   assert.equal(existsSync('/tmp/sr-never-written.png'), false);
 });
 
@@ -116,4 +122,70 @@ test('subtractUpsampled gives exactly target − upsample(image)', () => {
     subtractUpsampled(target.data, small, f, 'bicubic');
     assert.deepEqual(target.data, want);
   }
+});
+
+test('the guard goes by the speed measured on this machine when there is one', async () => {
+  // flowers-32 x3: one 96x96 tile; a (made-up) slow figure for it puts the job over ten minutes
+  await recordSpeed(
+    { sha256: model.manifest.sha256, device: 'cpu', height: 96, width: 96, batch: 1 },
+    { secondsPerEvaluation: 100, overhead: 0.1, measured: new Date().toISOString(), evaluations: 10 },
+  );
+  const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', '/tmp/sr-never-written-3.png', '--model', 'fixture', '--factor', '3']);
+  assert.equal(r.status, 2);
+  assert.ok(isOneLine(r.stderr), r.stderr);
+  assert.match(r.stderr, /model evaluations \(1 tile\), about \d+ min at the speed measured on this machine.*--yes/);
+  assert.equal(existsSync('/tmp/sr-never-written-3.png'), false);
+});
+
+test('a job over ten seconds says its estimate as it starts', async () => {
+  await recordSpeed(
+    { sha256: model.manifest.sha256, device: 'cpu', height: 64, width: 64, batch: 1 },
+    { secondsPerEvaluation: 10, overhead: 0.2, measured: new Date().toISOString(), evaluations: 10 },
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'sr-announce-'));
+  const r = await sr([
+    'upscale',
+    'fixtures/flowers-32.png',
+    '-o',
+    join(dir, 'out.png'),
+    '--model',
+    'fixture',
+    '--factor',
+    '2',
+    '--steps',
+    '2',
+    '--t',
+    '20',
+    '--json',
+    join(dir, 'report.json'),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^sr: fixtures\/flowers-32.png: \d+ model evaluations \(1 tile\), about \d+ s at the speed measured on this machine, 10\.0 s each$/m,
+  );
+  // the --json report has the estimate too (what benchmarks/time-estimate.ts compares with the wall time)
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    files: { estimate: { seconds: number; source: string } }[];
+  };
+  assert.equal(report.files[0]!.estimate.source, 'measured');
+  assert.ok(report.files[0]!.estimate.seconds > 10);
+});
+
+test('without a figure, the guard checks again at model load at the speed timed then, before any work', async () => {
+  // the fixture without a speed record: the plan cannot tell the time; the model load times one evaluation
+  const dir = mkdtempSync(join(tmpdir(), 'sr-nospeed-'));
+  cpSync('models/fixture', dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  delete manifest.speed;
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const out = join(dir, 'out.png');
+  const args = ['upscale', 'fixtures/flowers-32.png', '-o', out, '--model', dir, '--factor', '300', '--t', '50', '--steps', '10'];
+  const r = await sr([...args, '--cascade', '3', '--samples', '20']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /model evaluations \(256 tiles\), about [\d.]+ (min|h) at the speed timed on this machine just now, [\d.]+ s each; run again with --yes/,
+  );
+  assert.equal(existsSync(out), false);
 });

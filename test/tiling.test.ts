@@ -30,47 +30,69 @@ function assertSameValues(actual: Float32Array, expected: Float32Array): void {
 }
 
 describe('tiles1d', () => {
-  it('steps by tile − overlap and shifts the last tile back to end at length', () => {
+  it('covers the length with the fewest equal tiles, spread evenly, each within the bound', () => {
     assert.deepEqual(tiles1d(10, 4, 1), [
       { start: 0, size: 4 },
       { start: 3, size: 4 },
       { start: 6, size: 4 },
     ]);
-    assert.deepEqual(tiles1d(11, 4, 1), [
-      { start: 0, size: 4 },
-      { start: 3, size: 4 },
-      { start: 6, size: 4 },
-      { start: 7, size: 4 },
-    ]);
+    // 4 tiles of 4 would evaluate 16 pixels; 5 of 3 (still overlapping by 1) evaluate 15
+    assert.deepEqual(
+      tiles1d(11, 4, 1).map((s) => s.start),
+      [0, 2, 4, 6, 8],
+    );
     assert.deepEqual(tiles1d(8, 8, 2), [{ start: 0, size: 8 }]);
     assert.deepEqual(tiles1d(5, 8, 2), [{ start: 0, size: 5 }]);
   });
 
-  it('covers [0, length) with full-size tiles for many lengths', () => {
-    for (const [tile, overlap] of [
-      [4, 0],
-      [4, 1],
-      [8, 3],
-      [16, 8],
-      [5, 4],
+  it('makes a 576 px side one 640 px-bounded tile, or two of 288 + overlap under a 512 bound, never 512s', () => {
+    assert.deepEqual(tiles1d(576, 640, 32, 16), [{ start: 0, size: 576 }]);
+    assert.deepEqual(tiles1d(576, 512, 32, 16), [
+      { start: 0, size: 304 },
+      { start: 272, size: 304 },
+    ]);
+  });
+
+  it('covers [0, length) with equal tiles of at most `tile`, on the grid, overlapping, for many lengths', () => {
+    for (const [tile, overlap, multiple] of [
+      [4, 0, 1],
+      [4, 1, 1],
+      [8, 3, 1],
+      [16, 8, 1],
+      [5, 4, 1],
+      [32, 8, 8],
+      [32, 24, 8],
+      [40, 16, 8],
+      [32, 30, 8],
+      [640, 32, 16],
     ] as const) {
-      for (let length = 1; length <= 60; length++) {
-        const spans = tiles1d(length, tile, overlap);
+      const lengths =
+        multiple === 1 ? Array.from({ length: 60 }, (_, i) => i + 1) : Array.from({ length: 150 }, (_, i) => (i + 1) * multiple);
+      for (const length of lengths) {
+        const spans = tiles1d(length, tile, overlap, multiple);
+        const what = `length ${length} tile ${tile} overlap ${overlap} multiple ${multiple}`;
         const covered = new Uint8Array(length);
+        const size = spans[0]!.size;
         for (const s of spans) {
-          assert.equal(s.size, Math.min(tile, length));
-          assert.ok(s.start >= 0 && s.start + s.size <= length);
+          assert.equal(s.size, size, what);
+          assert.ok(s.size <= tile && s.size % multiple === 0, what);
+          assert.ok(s.start >= 0 && s.start + s.size <= length, what);
+          if (tile - overlap >= multiple) assert.equal(s.start % multiple, 0, what);
           covered.fill(1, s.start, s.start + s.size);
         }
         assert.ok(
           covered.every((v) => v === 1),
-          `length ${length} tile ${tile} overlap ${overlap}`,
+          what,
         );
+        assert.equal(spans[0]!.start, 0);
         assert.equal(spans.at(-1)!.start + spans.at(-1)!.size, length);
         for (let i = 1; i < spans.length; i++) {
-          assert.ok(spans[i]!.start > spans[i - 1]!.start);
-          assert.ok(spans[i - 1]!.start + spans[i - 1]!.size - spans[i]!.start >= overlap, 'overlap kept');
+          assert.ok(spans[i]!.start > spans[i - 1]!.start, what);
+          assert.ok(spans[i - 1]!.start + spans[i - 1]!.size - spans[i]!.start >= overlap, `overlap kept: ${what}`);
         }
+        // never more evaluated pixels than the fixed-size stepping (tiles of `tile`, the last one shifted back)
+        const fixed = length <= tile ? length : (Math.ceil((length - tile) / (tile - overlap)) + 1) * tile;
+        assert.ok(spans.length * size <= fixed, `${what}: ${spans.length}x${size} > ${fixed}`);
       }
     }
   });

@@ -3,7 +3,7 @@
  * (collisions, the input itself, existing files, the work of each), then process the files in order with one
  * model. A bad file is reported and the batch goes on; a model or device failure, or an interruption, stops it.
  * Nothing here writes to stderr: progress, per-file results and warnings are events, and the result is the report
- * (per file: input, outputs, status, error, seconds, settings). The CLI renders these and maps errors to exit codes.
+ * (per file: input, outputs, status, error, seconds, settings, estimate). The CLI renders these and maps errors to exit codes.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
@@ -18,13 +18,15 @@ import type { ModelSession } from '../model/session.js';
 import {
   checkFileOptions,
   DEFAULT_FACTOR,
-  estimateWork,
+  estimateWorkHere,
   outputFiles,
   progressFraction,
   resolveSettings,
   upscaleCheckedFile,
   upscaleFile,
   type UpscaleFileOptions,
+  type ProgressEvent,
+  type TimeEstimate,
   type UpscaleSettings,
   type WorkEstimate,
 } from '../upscale.js';
@@ -50,6 +52,8 @@ export interface FileReport {
   height: number | null;
   /** The complete settings used (seed included), when processed. */
   settings: UpscaleSettings | null;
+  /** What the run was expected to take when the model had loaded (TimeEstimate.seconds and source), when processed. */
+  estimate?: { seconds: number | null; source: TimeEstimate['source'] } | null;
 }
 
 export interface BatchSummary extends Record<FileStatus, number> {
@@ -196,7 +200,7 @@ export async function planBatch(
   const estimates: (WorkEstimate | null)[] = [];
   for (const j of jobs) {
     const info = await probeImage(j.input, { limitInputPixels: false }).catch(() => null);
-    estimates.push(info ? estimateWork(settings, manifest, info.height, info.width, options.tiling) : null);
+    estimates.push(info ? await estimateWorkHere(settings, manifest, info.height, info.width, options) : null);
   }
   return { outDir, jobs, existing, estimates };
 }
@@ -248,7 +252,7 @@ export async function planFile(
   options: BatchOptions = {},
 ): Promise<FilePlan> {
   const info = await preflight(input, settings.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
-  const estimate = estimateWork(settings, manifest, info.height, info.width, options.tiling);
+  const estimate = await estimateWorkHere(settings, manifest, info.height, info.width, options);
   const files = outputFiles(output, settings);
   for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
   const present: string[] = [];
@@ -263,6 +267,23 @@ export async function planFile(
   return { job, info, estimate, skip: false };
 }
 
+/** What processFile reports while it works: the file's fraction done (0..1) and what runs, and its time estimate. */
+export interface FileEvents extends Pick<BatchEvents, 'signal' | 'onWarning'> {
+  onFraction?: (f: number, label: string) => void;
+  onEstimate?: (e: TimeEstimate) => void;
+}
+
+/** The progress line's label for a run's progress event, or null for an event it does not show. */
+export function progressLabel(e: ProgressEvent): string | null {
+  const sample = e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : '';
+  if (e.stage === 'upsample') return e.totalSteps > 0 ? `back-projecting ${e.step}/${e.totalSteps}` : 'upsampling';
+  if (e.stage === 'boomerang') return `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}${sample}`;
+  // within a step: the step running (one after the last done) and its tiles
+  if (e.stage === 'tile')
+    return `pass ${e.pass}/${e.passes} step ${e.step + 1}/${e.totalSteps} tile ${e.tile}/${e.tiles} t=${e.t}${sample}`;
+  return null;
+}
+
 /**
  * One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
  * `checked`: the input's header as planFile checked it, with the outputs (nothing is checked again); otherwise,
@@ -272,12 +293,13 @@ export async function processFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
-  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  events: FileEvents = {},
   checked?: ImageInfo,
 ): Promise<FileReport> {
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   if (!checked) await preflight(job.input, options.factor ?? DEFAULT_FACTOR, maxPixels);
+  let estimate: FileReport['estimate'] = null;
   const r = await (checked ? upscaleCheckedFile : upscaleFile)(job.input, job.output, {
     ...options,
     model,
@@ -285,12 +307,13 @@ export async function processFile(
     force: options.force ?? false,
     ...(events.signal ? { signal: events.signal } : {}),
     ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+    onEstimate: (e) => {
+      estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
+      events.onEstimate?.(e);
+    },
     onProgress: (e) => {
-      if (e.stage !== 'boomerang' || !events.onFraction) return;
-      events.onFraction(
-        progressFraction(e),
-        `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}` + (e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : ''),
-      );
+      const label = events.onFraction ? progressLabel(e) : null;
+      if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
     },
   });
   return {
@@ -304,6 +327,7 @@ export async function processFile(
     width: r.image.shape[2]!,
     height: r.image.shape[1]!,
     settings: r.settings,
+    estimate,
   };
 }
 
@@ -356,7 +380,7 @@ export async function attemptFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
-  events: Pick<BatchEvents, 'signal' | 'onWarning'> & { onFraction?: (f: number, label: string) => void } = {},
+  events: FileEvents = {},
 ): Promise<{ file: FileReport; stop: unknown }> {
   const file = pendingReport(job);
   const started = performance.now();

@@ -22,6 +22,7 @@ import {
   checkUncertaintyFile,
   resolveSettings,
   withModel,
+  type TimeEstimate,
   type UpscaleSettings,
   type WorkEstimate,
 } from '../upscale.js';
@@ -69,6 +70,11 @@ export interface UpscaleInputsEvents extends BatchEvents {
   onPlan?: (work: PlannedWork) => void | Promise<void>;
   /** How the device was chosen (--device auto), or a warning about it (a software adapter). */
   onNote?: (note: DeviceNote) => void;
+  /**
+   * One file (not a batch): once the model is loaded, before the work, what it is expected to take at the speed
+   * measured on this machine (see UpscaleOptions.onEstimate); throw to stop there (nothing is written).
+   */
+  onEstimate?: (estimate: TimeEstimate) => void;
 }
 
 /**
@@ -188,6 +194,7 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
         {
           ...(events.signal ? { signal: events.signal } : {}),
           ...(events.onWarning ? { onWarning: events.onWarning } : {}),
+          ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,

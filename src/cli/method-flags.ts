@@ -44,7 +44,10 @@ export function addMethodOptions(cmd: Command): Command {
     )
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
-    .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)');
+    .option(
+      '--tile <px>',
+      'largest tile side (default 640, a multiple of the model multiple); larger images are covered with equal tiles up to it',
+    );
 }
 
 export interface MethodFlags {

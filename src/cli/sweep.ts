@@ -80,7 +80,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'only the first N images by name')
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
-    .option('--tile <px>', 'tile size for large images')
+    .option('--tile <px>', 'largest tile side (default 640); larger images are covered with equal tiles up to it')
     .option('--detail <measure>', 'detail axis of the trade-off: ratio (|1 - detail ratio|) or gmsd', 'ratio')
     .option('--save-images <which>', 'save Boomerang outputs: first (image), all, none', 'first')
     .option('--no-report', 'skip the plots and report')

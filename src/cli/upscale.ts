@@ -1,8 +1,10 @@
 /**
  * `sr upscale IN -o OUT` and `sr upscale DIR|GLOB|IN... -o OUTDIR`: parses the flags and calls the library's
  * `upscaleInputs` (which runs every check, cheapest and most certain first, before the model loads), refuses a job
- * over LARGE_JOB_SECONDS without --yes from its plan, renders progress, the result line or the batch summary, and
- * writes the --json report. Batches report bad files and go on; the exit is 3 when any failed.
+ * over LARGE_JOB_SECONDS without --yes from its plan (at the speed measured on this machine, else the model's
+ * reference speed) and, for one file, again from the estimate at model load (the speed timed then), says the
+ * estimate of a job over ANNOUNCE_SECONDS, renders progress, the result line or the batch summary, and writes the
+ * --json report. Batches report bad files and go on; the exit is 3 when any failed.
  */
 import type { Command } from 'commander';
 import { upscaleInputs, type PlannedWork, type UpscaleInputsOptions, type UpscaleInputsOutcome } from '../batch/upscale-inputs.js';
@@ -10,13 +12,13 @@ import { InputError, UsageError, escapeControls } from '../errors.js';
 import { OUTPUT_EXTENSIONS } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { checkSideFile } from '../io-safety/paths.js';
-import { DEFAULT_FACTOR, type WorkEstimate } from '../upscale.js';
+import { DEFAULT_FACTOR, type TimeEstimate, type WorkEstimate } from '../upscale.js';
 import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
 import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
-import { LARGE_JOB_SECONDS, fileEvents, guardCost, noteWriter, writeReport } from './shared.js';
+import { LARGE_JOB_SECONDS, fileEvents, noteWriter, writeReport } from './shared.js';
 
 interface Flags extends MethodFlags {
   output?: string;
@@ -35,6 +37,9 @@ interface Flags extends MethodFlags {
   yes?: boolean;
   queue?: string;
 }
+
+/** A job estimated to take longer than this says so as it starts. */
+const ANNOUNCE_SECONDS = 10;
 
 const FORMATS = OUTPUT_EXTENSIONS.map((e) => e.slice(1));
 
@@ -68,10 +73,10 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       '--uncertainty <map.png>',
       'with --samples K (K >= 2): also write the per-pixel std of the K samples as a PNG (black: the samples agree; pale yellow: 32 grey levels or more)',
     )
-    .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings)')
+    .option('--json <file>', 'write a machine-readable report (per file: input, output, status, error, seconds, settings, time estimate)')
     .option(
       '-y, --yes',
-      `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes on the CPU (without it, such a job is refused with its estimate)`,
+      `start a job estimated to take over ${LARGE_JOB_SECONDS / 60} minutes (without it, such a job is refused with its estimate)`,
     )
     .option(
       '--queue <url>',
@@ -86,13 +91,28 @@ export function registerUpscale(program: Command, ctx: CliContext): void {
       const line = createProgressLine(ctx.stderr, quiet);
       const started = performance.now(); // the progress line's clock: the time printed at the end is the same one
       let outcome: UpscaleInputsOutcome;
+      let plan: { label: string; confirmed: boolean } = { label: '', confirmed: false };
       try {
         outcome = await upscaleInputs(inputs, flags.output, options, {
           ...fileEvents(line, ctx.signal),
           onPlan: async (work) => {
             // the report is an output like the others: checked with them, before any work (issue 25 #6, #7)
             if (flags.json) await checkSideFile(flags.json, 'report', work);
-            confirmLarge(work, flags, ctx);
+            plan = { label: work.label, confirmed: confirmLarge(work, flags, ctx) };
+            if (work.kind === 'batch') announceBatch(work, flags, ctx);
+          },
+          onEstimate: (e) => {
+            if (e.seconds === null) return;
+            // the guard again, at the speed timed on this machine now (the plan went by the manifest's)
+            if (!plan.confirmed && e.seconds > LARGE_JOB_SECONDS) {
+              const text = `${plan.label}: ${costText(e.tileEvaluations, e.tiles, e.seconds, e.source, e.secondsPerEvaluation)}`;
+              if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
+              if (!quiet) line.say(`sr: ${text}; starting (--yes)`);
+              plan.confirmed = true;
+            } else if (!quiet && e.seconds > ANNOUNCE_SECONDS) {
+              line.say(`sr: ${plan.label}: ${costText(e.tileEvaluations, e.tiles, e.seconds, e.source, e.secondsPerEvaluation)}`);
+            }
+            line.expect(e.seconds);
           },
           onNote: noteWriter(ctx.stderr, quiet),
         });
@@ -143,15 +163,54 @@ function batchDone({ report, stoppedBy }: UpscaleInputsOutcome, output: string, 
     throw new InputError(`${s.failed} of ${s.total} files failed (see the lines above${flags.json ? ` and ${flags.json}` : ''})`);
 }
 
-/** The large-job guard (shared.ts) on the plan's estimates. */
-function confirmLarge(work: PlannedWork, flags: Flags, ctx: CliContext): void {
-  guardCost(
-    work.label,
-    work.estimates.filter((e): e is WorkEstimate => e !== null),
-    flags,
-    ctx.stderr,
+/**
+ * Refuses a job whose estimated time is over LARGE_JOB_SECONDS unless --yes was given, saying what it would cost;
+ * with --yes, says the estimate and goes on. Whether the job was over the limit (and so confirmed by --yes).
+ */
+function confirmLarge(work: PlannedWork, flags: Flags, ctx: CliContext): boolean {
+  const { seconds, tiles, evals, source } = totals(work);
+  if (seconds <= LARGE_JOB_SECONDS) return false;
+  const text = `${work.label}: ${costText(evals, tiles, seconds, source)}`;
+  if (!flags.yes) throw new UsageError(`${text}; run again with --yes to start it, or lower --factor, --cascade or --steps`);
+  if (!flags.quiet) ctx.stderr.write(`sr: ${text}; starting (--yes)\n`);
+  return true;
+}
+
+/** A batch over ANNOUNCE_SECONDS (and under the limit, which says it already) says its estimate as it starts. */
+function announceBatch(work: PlannedWork, flags: Flags, ctx: CliContext): void {
+  const { seconds, tiles, evals, source } = totals(work);
+  if (flags.quiet || seconds <= ANNOUNCE_SECONDS || seconds > LARGE_JOB_SECONDS) return;
+  ctx.stderr.write(`sr: ${work.label}: ${costText(evals, tiles, seconds, source)}\n`);
+}
+
+function totals(work: PlannedWork): { seconds: number; tiles: number; evals: number; source: TimeEstimate['source'] } {
+  const known = work.estimates.filter((e): e is WorkEstimate => e !== null);
+  return {
+    seconds: known.reduce((a, e) => a + (e.seconds ?? 0), 0),
+    tiles: known.reduce((a, e) => a + e.tiles, 0),
+    evals: known.reduce((a, e) => a + e.tiles * e.evaluations, 0),
+    // measured only when every file's figure was
+    source: known.length > 0 && known.every((e) => e.speed === 'measured') ? 'measured' : 'manifest',
+  };
+}
+
+/** "N model evaluations (M tiles), about X <where the speed comes from>". */
+function costText(evals: number, tiles: number, seconds: number, source: TimeEstimate['source'], perEval: number | null = null): string {
+  const each = perEval !== null ? `, ${perEval < 1 ? perEval.toFixed(2) : perEval.toFixed(1)} s each` : '';
+  const where =
+    source === 'measured'
+      ? `at the speed measured on this machine${each}`
+      : source === 'calibrated'
+        ? `at the speed timed on this machine just now${each}`
+        : "at the model's reference speed (a 2-core CPU; not yet measured on this machine)";
+  return (
+    `${evals.toLocaleString('en-US')} model evaluations (${tiles.toLocaleString('en-US')} tile${tiles === 1 ? '' : 's'}), ` +
+    `about ${duration(seconds)} ${where}`
   );
 }
+
+const duration = (s: number): string =>
+  s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 
 function toOptions(f: Flags): UpscaleInputsOptions {
   const o: UpscaleInputsOptions = parseMethodFlags(f);

@@ -53,7 +53,10 @@ export function registerVary(program: Command, ctx: CliContext): void {
     .option('--consistency <kind>', 'none only: at factor 1, ddnm and ibp would project every sample back onto its source')
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
-    .option('--tile <px>', 'tile size for large images (a multiple of the model multiple)')
+    .option(
+      '--tile <px>',
+      'largest tile side (default 640, a multiple of the model multiple); larger images are covered with equal tiles up to it',
+    )
     .option('--max-pixels <n>', 'largest input width*height to decode (guard against decompression bombs)')
     .option('--force', 'overwrite existing samples (their records are replaced)')
     .option('--resume', 'skip samples whose file exists (a rerun of an interrupted job)')

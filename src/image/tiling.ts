@@ -47,23 +47,46 @@ function checkInteger(name: string, value: number, min: number): void {
 }
 
 /**
- * Covers [0, length) with tiles of `tile` pixels stepping by tile − overlap; the last tile is shifted back
- * to end at `length` (so no tile is smaller than `tile`, unless length < tile: then one tile of `length`).
+ * Covers [0, length) with n equal tiles of at most `tile` pixels that overlap their neighbours by at least `overlap`:
+ * the fewest evaluated pixels (n × size) under that bound. One tile of `length` when it fits; else n from
+ * ceil((length − overlap)/(tile − overlap)) up, each tile as small as n tiles allow, rounded up to `multiple`, the
+ * starts spread evenly on the `multiple` grid (so tile origins stay on the model's grid; when tile − overlap is
+ * below `multiple` they cannot, and are spread pixel by pixel). Of the few n that need the least, the least n×size
+ * wins (ties: fewer tiles). `length` must be a multiple of `multiple` when it is over `tile`.
  */
-export function tiles1d(length: number, tile: number, overlap: number): Span[] {
+export function tiles1d(length: number, tile: number, overlap: number, multiple = 1): Span[] {
   checkInteger('length', length, 1);
   checkInteger('tile', tile, 1);
   checkInteger('overlap', overlap, 0);
+  checkInteger('multiple', multiple, 1);
   if (overlap >= tile) throw new UsageError(`Expected overlap smaller than tile (${tile}) but received ${overlap}`);
   if (length <= tile) return [{ start: 0, size: length }];
-  const spans: Span[] = [];
-  for (let start = 0; ; start += tile - overlap) {
-    if (start + tile >= length) {
-      spans.push({ start: length - tile, size: tile });
-      return spans;
-    }
-    spans.push({ start, size: tile });
+  if (tile % multiple !== 0 || length % multiple !== 0) {
+    throw new UsageError(`Expected tile (${tile}) and length (${length}) to be multiples of ${multiple}`);
   }
+  // starts on the model's grid when a step of one grid cell still leaves the overlap, else on any pixel
+  const grid = tile - overlap >= multiple ? multiple : 1;
+  const first = Math.ceil((length - overlap) / (tile - overlap));
+  let best: { n: number; size: number } | null = null;
+  for (let n = first; n <= first + 3 || best === null; n++) {
+    const size = equalSize(length, n, overlap, multiple, grid);
+    if (size > tile) continue;
+    if (best === null || n * size < best.n * best.size) best = { n, size };
+  }
+  const { n, size } = best;
+  const cells = (length - size) / grid;
+  return Array.from({ length: n }, (_, i) => ({ start: Math.round((i * cells) / (n - 1)) * grid, size }));
+}
+
+/**
+ * The smallest tile (a multiple of `multiple`) of which n, starting on the `grid` and spread evenly over
+ * [0, length), overlap by at least `overlap`: n·size − (n−1)·overlap ≥ length, and the largest step (a whole number
+ * of grid cells) leaves the overlap.
+ */
+function equalSize(length: number, n: number, overlap: number, multiple: number, grid: number): number {
+  let size = Math.ceil((length + (n - 1) * overlap) / n / multiple) * multiple;
+  while (size < length && size - Math.ceil((length - size) / grid / (n - 1)) * grid < overlap) size += multiple;
+  return size;
 }
 
 /**
@@ -88,9 +111,9 @@ export function blendWeights1d(spans: readonly Span[], index: number): Float32Ar
 }
 
 /**
- * A 2-D tile plan for a height×width image padded up to multiples of `multiple`; every tile's height and
- * width are multiples of `multiple` (tile must be one). Keep overlap a multiple too if tile origins should
- * stay on the model's grid (the shifted-back last tile then is as well).
+ * A 2-D tile plan for a height×width image padded up to multiples of `multiple`: per axis, equal tiles of at most
+ * `tile` (a multiple of `multiple`) that overlap by at least `overlap`, as few evaluated pixels as that allows
+ * (tiles1d). Every tile has the same height and width (they batch together), multiples of `multiple`.
  */
 export function planTiles(height: number, width: number, tile: number, overlap: number, multiple: number): TilePlan {
   checkInteger('height', height, 1);
@@ -100,8 +123,8 @@ export function planTiles(height: number, width: number, tile: number, overlap: 
   if (tile % multiple !== 0) throw new UsageError(`Expected tile to be a multiple of ${multiple} but received ${tile}`);
   const paddedHeight = Math.ceil(height / multiple) * multiple;
   const paddedWidth = Math.ceil(width / multiple) * multiple;
-  const ys = tiles1d(paddedHeight, tile, overlap);
-  const xs = tiles1d(paddedWidth, tile, overlap);
+  const ys = tiles1d(paddedHeight, tile, overlap, multiple);
+  const xs = tiles1d(paddedWidth, tile, overlap, multiple);
   const wys = ys.map((_, i) => blendWeights1d(ys, i));
   const wxs = xs.map((_, i) => blendWeights1d(xs, i));
   const tiles: Tile[] = [];
