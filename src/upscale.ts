@@ -112,7 +112,8 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
    * Called once, before the work, with what the run is expected to take: at the speed measured on this machine
    * for this model, device and tile shape (kept from an earlier run, or timed now: one evaluation after a warm-up
    * one, for a job that the manifest puts over CALIBRATE_ABOVE_SECONDS), else at the manifest's reference speed.
-   * Throwing stops the run before any work (a cost guard).
+   * Throwing stops the run before any work (a cost guard). Without it a run neither times anything nor records its
+   * speed (evaluations and sweeps run as they are measured).
    */
   onEstimate?: (estimate: TimeEstimate) => void;
 }
@@ -388,8 +389,9 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   });
   const tiles = denoiser.plan.tiles.length;
   const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0, tile: 0, tiles };
-  const estimate = await estimateRun(s, model, height, width, options, denoiser);
-  options.onEstimate?.(estimate.estimate);
+  // only for a caller that asks (the CLI): evaluations, sweeps and benchmarks neither time nor record anything
+  const estimate = options.onEstimate ? await estimateRun(s, model, height, width, options, denoiser) : null;
+  if (estimate) options.onEstimate?.(estimate.estimate);
   throwIfAborted(signal);
   const sampling = performance.now();
   onProgress?.({ ...base, stage: 'upsample' });
@@ -452,7 +454,7 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
     );
   }
   const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
-  await recordRun(estimate.key, denoiser.stats, (performance.now() - sampling) / 1000);
+  if (estimate) await recordRun(estimate.key, denoiser.stats, (performance.now() - sampling) / 1000);
   onProgress?.({ ...base, stage: 'done', sample: s.samples });
   return {
     image,
