@@ -13,7 +13,7 @@ import { AbortError, ModelError, SrError } from '../errors.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
-import { QUEUE_NAME, connectQueue } from './connection.js';
+import { QUEUE_NAME, asQueueError, connectQueue } from './connection.js';
 import { STOP_WAIT_MS, within } from './dispatch.js';
 import { HANDLERS } from './handlers.js';
 import { BadPayloadError, JOB_KINDS, encodeFailure, type JobKind, type ModelRef } from './jobs.js';
@@ -90,7 +90,12 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     if (o.signal?.aborted) onStop();
     else o.signal?.addEventListener('abort', onStop, { once: true });
   });
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (err) {
+    await worker.close(true).catch(() => undefined);
+    throw asQueueError(err, target.url); // Redis refusing the worker's set-up is the queue's failure (exit 7), not a bug
+  }
   emit({ type: 'ready', queue: target.url, name, concurrency: o.concurrency ?? 1 });
   void worker.run().catch((err: unknown) => emit({ type: 'error', message: `queue: ${(err as Error).message}` }));
   await closed;
