@@ -245,7 +245,11 @@ const md = [
   '',
   `| arm | CPU-s | steps | ${conditions.map((c) => c.label).join(' | ')} |`,
   `|---|---|---|${conditions.map(() => '---').join('|')}|`,
-  ...[...new Set(points.map((p) => `${p.arm}\n${p.cpuSeconds}`))].map((key) => {
+  ...[
+    ...new Set(
+      [...points].sort((x, y) => x.arm.localeCompare(y.arm) || x.cpuSeconds - y.cpuSeconds).map((p) => `${p.arm}\n${p.cpuSeconds}`),
+    ),
+  ].map((key) => {
     const [arm, cpu] = key.split('\n');
     const row = points.filter((p) => p.arm === arm && String(p.cpuSeconds) === cpu);
     const cell = (c: string) => {
