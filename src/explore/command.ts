@@ -2,29 +2,17 @@
  * The `sr upscale …` command line that repeats one explore candidate byte for byte: its options as flags (the
  * options explore ran it with, so `resolveSettings` gives the same settings), the seed always explicit.
  */
-import type { Consistency } from '../diffusion/consistency.js';
-import type { SamplerKind } from '../diffusion/samplers.js';
-import type { Kernel } from '../image/upsample.js';
-import type { InputKind, Reduce } from '../upscale.js';
+import type { UpscaleOptions } from '../upscale.js';
 
 /** The options of one candidate run, as explore passes them to `upscale` (and `sr upscale` would). */
-export interface CandidateOptions {
+export type CandidateOptions = Pick<
+  UpscaleOptions,
+  'preset' | 't' | 'cascade' | 'steps' | 'upsampler' | 'backProject' | 'sampler' | 'eta' | 'consistency' | 'input' | 'samples' | 'reduce'
+> & {
   factor: number;
-  preset?: string;
-  t?: number;
-  cascade?: number | readonly number[];
-  steps?: number;
-  upsampler?: Kernel;
-  backProject?: number;
-  sampler?: SamplerKind;
-  eta?: number;
-  consistency?: Consistency;
-  input?: InputKind;
   seed: number;
-  samples?: number;
-  reduce?: Reduce;
   tiling?: { tile?: number };
-}
+};
 
 /** A word for a POSIX shell: as is when it is plain, else single-quoted. */
 export function shellWord(s: string): string {
