@@ -87,7 +87,9 @@ test('a filtered run still stops on SIGINT and SIGTERM: exit 130/143, nothing le
     const folder = join(dir, `sig-${sig}`);
     mkdirSync(folder);
     const args = ['upscale', 'fixtures/flowers-64.png', '-o', join(folder, 'out.png'), '--model', 'fixture', '--factor', '8'];
-    const r = await srInterrupted([...args, '--t', '300', '--steps', '60', '--seed', '1', '--device', 'auto'], /step \d+\/60/, sig);
+    // the signal goes at the first progress line (printed at once, then every 5 s on a pipe), long before the 300
+    // steps end (about 15 s with the fixture model): a run shorter than 5 s would show no line until its last
+    const r = await srInterrupted([...args, '--t', '300', '--steps', '300', '--seed', '1', '--device', 'auto'], /\d+% /, sig);
     assert.ok(r.sent, r.stderr);
     assert.equal(r.status, sig === 'SIGINT' ? 130 : 143, r.stderr);
     assert.match(r.stderr, new RegExp(`^sr: Interrupted by ${sig}$`, 'm'));

@@ -133,7 +133,7 @@ test('model problems are model errors 4: missing folder, corrupt model file (sha
     join(dir, 'no-such-model'),
   ]);
   // a bare name that is no shipped model lists the ones there are
-  await fails(good, 4, /^sr: Unknown model "nosuch": the shipped models are default, fixture; or give a model folder/m, [
+  await fails(good, 4, /^sr: Unknown model "nosuch": the shipped models are default, fixture, gaussian; or give a model folder/m, [
     '--model',
     'nosuch',
   ]);

@@ -23,12 +23,13 @@ if [ ! -d "$val" ]; then
 fi
 rm -rf "$out"
 mkdir -p "$out"
-cp models/default/manifest.json "$out/"
+shipped=${SHIPPED:-models/gaussian}  # the Gaussian campaign's shipped model
+cp "$shipped/manifest.json" "$out/"
 "$py" models/train/export.py --checkpoint "$ckpt" --name default --out "$out" --fp16-weights --ship-checkpoint
 results=$(mktemp -d)
 for p in $presets; do
   for m in shipped new; do
-    dir=$([ "$m" = shipped ] && echo models/default || echo "$out")
+    dir=$([ "$m" = shipped ] && echo "$shipped" || echo "$out")
     node dist/src/cli/index.js eval --hr "$val" --factor 4 --model "$dir" --preset "$p" --seed 0 --json "$results/$p-$m.json" -q >/dev/null
   done
 done
@@ -39,7 +40,7 @@ node -e '
   const rows = presets.map((p) => ({ preset: p, shipped: read(p, "shipped"), new: read(p, "new") }));
   const manifest = (d) => JSON.parse(fs.readFileSync(`${d}/manifest.json`, "utf8"));
   const summary = {
-    val: process.argv[4], shipped: manifest("models/default").sha256.slice(0, 12), new: manifest(out).sha256.slice(0, 12),
+    val: process.argv[4], shipped: manifest(process.argv[5]).sha256.slice(0, 12), new: manifest(out).sha256.slice(0, 12),
     rows: rows.map((r) => ({ preset: r.preset, shipped: { psnrY: r.shipped.psnrY, ssimY: r.shipped.ssimY }, new: { psnrY: r.new.psnrY, ssimY: r.new.ssimY } })),
     newWinsEveryPreset: rows.every((r) => r.new.psnrY > r.shipped.psnrY),
   };
@@ -47,4 +48,4 @@ node -e '
   console.log(`validation: ${summary.val} (x4, MATLAB-bicubic LR, seed 0); shipped ${summary.shipped} vs new ${summary.new}`);
   for (const r of rows) console.log(`${r.preset.padEnd(10)} shipped ${r.shipped.psnrY.toFixed(3)} dB / ${r.shipped.ssimY.toFixed(4)}   new ${r.new.psnrY.toFixed(3)} dB / ${r.new.ssimY.toFixed(4)}   ${(r.new.psnrY - r.shipped.psnrY >= 0 ? "+" : "") + (r.new.psnrY - r.shipped.psnrY).toFixed(3)} dB`);
   console.log(summary.newWinsEveryPreset ? "the export wins at every preset" : "the export does not win at every preset: keep the shipped model");
-' "$results" "$presets" "$out" "$val"
+' "$results" "$presets" "$out" "$val" "$shipped"

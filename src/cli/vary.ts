@@ -10,7 +10,7 @@ import { overwritePolicy } from '../batch/batch.js';
 import { positiveInteger } from '../validate.js';
 import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
-import { checkConsistency } from '../vary/settings.js';
+import { VARY_MODEL, checkConsistency } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber, parseNumberList } from './parse.js';
 import { type CliContext, commandLine } from './context.js';
@@ -51,7 +51,11 @@ export function registerVary(program: Command, ctx: CliContext): void {
     .option('--sampler <kind>', "ancestral | ddim (default: the model's, else ancestral)")
     .option('--eta <x>', 'DDIM eta in 0..1')
     .option('--consistency <kind>', 'none only: at factor 1, ddnm and ibp would project every sample back onto its source')
-    .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
+    .option(
+      '--model <name|dir>',
+      "shipped model name or a model folder (default: the Gaussian prior, the paper's local sampling)",
+      VARY_MODEL,
+    )
     .option('--device <kind>', 'cpu | webgpu | auto', 'cpu')
     .option(
       '--tile <px>',

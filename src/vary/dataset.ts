@@ -26,7 +26,7 @@ import { withModel } from '../upscale.js';
 import { distanceToSource } from './distance.js';
 import { folderOf, planVary, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
 import { appendRecord, compactRecords, type VaryRecord } from './records.js';
-import { reproduceArgs, resolveVarySettings, stepsAt, type VaryOptions, type VarySettings } from './settings.js';
+import { reproduceArgs, resolveVarySettings, stepsAt, type VaryOptions, type VarySettings, VARY_MODEL } from './settings.js';
 import { varySample } from './vary.js';
 
 /** `varyDataset`'s options: the samples to draw (t, K, seed, …) and the output policy, here or on a queue. */
@@ -382,6 +382,7 @@ export async function varyDataset(
   options: VaryDatasetOptions = {},
   events: VaryEvents = {},
 ): Promise<VaryOutcome> {
+  options = { ...options, model: options.model ?? VARY_MODEL };
   const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
   const settings = resolveVarySettings(options, manifest, typeof options.model === 'object' ? options.model.device : 'cpu');
   checkTile(manifest.multiple, options.tiling?.tile);

@@ -30,7 +30,10 @@ export interface VaryOptions {
   eta?: number;
   /** Only 'none' (the default) is accepted: see the module comment. */
   consistency?: string;
-  /** A model folder or shipped model name, or a loaded model. Default: the shipped default model. */
+  /**
+   * A model folder or shipped model name, or a loaded model. Default: VARY_MODEL, the shipped Gaussian prior (the
+   * paper's local sampling: noise to t, denoise back).
+   */
   model?: string | ModelSession;
   device?: DeviceRequest;
   tiling?: TilingOptions;
@@ -66,6 +69,9 @@ function tList(t: VaryOptions['t'], m: ModelManifest): number[] {
   if (list.length === 0) throw new UsageError('Expected at least one t but received an empty list');
   return [...new Set(list.map((v) => integerInRange('t', v, 1, m.T - 1)))];
 }
+
+/** The model vary uses when none is given: the shipped Gaussian prior (noise to t is the paper's local sampling). */
+export const VARY_MODEL = 'gaussian';
 
 /** Resolves and checks the options against the model's manifest, before any file is read or model run. */
 export function resolveVarySettings(options: VaryOptions, m: ModelManifest, device: Device = 'cpu'): VarySettings {

@@ -1,0 +1,67 @@
+/**
+ * How strongly a plane repeats with a given period along one axis: the power of its rows' (or columns') spectrum at
+ * frequency 1/period over the mean power of the neighbouring frequencies. A fixed grid laid over an image (a patched
+ * model's p×p layout) shows as a spike at period p and its harmonics (p/2, …); natural images and interpolators have
+ * none, so their ratio stays near 1.
+ *
+ * Each line (a row for axis 'x', a column for 'y') has its mean removed and a Hann window applied; its power at
+ * frequency f (cycles per pixel) is |Σ_n w_n·v_n·e^(−2πi·f·n)|², summed over lines. The neighbours are the
+ * frequencies f ± j/N for j = 2..`neighbours` + 1 (N the line length) that lie inside (0, 1/2]: j = 1 is skipped
+ * because it lies inside the Hann window's main lobe (a pure tone at f also gives P(f ± 1/N) = P(f)/4).
+ */
+import { UsageError } from '../errors.js';
+import type { Plane } from './plane.js';
+
+export interface PeriodicSpikeOptions {
+  /** Neighbouring frequency bins on each side to compare with. Default 3. */
+  neighbours?: number;
+}
+
+/** Power at frequency 1/period along the axis over the neighbours' mean power (1: no spike). */
+export function periodicSpike(plane: Plane, period: number, axis: 'x' | 'y', options: PeriodicSpikeOptions = {}): number {
+  const neighbours = options.neighbours ?? 3;
+  if (!(period >= 2)) throw new UsageError(`Expected a period of at least 2 pixels but received ${period}`);
+  if (!Number.isInteger(neighbours) || neighbours < 1) {
+    throw new UsageError(`Expected positive integer for neighbours but received ${neighbours}`);
+  }
+  const n = axis === 'x' ? plane.width : plane.height;
+  const lines = axis === 'x' ? plane.height : plane.width;
+  if (n < 4 * period) throw new UsageError(`Expected lines of at least ${4 * period} pixels for period ${period} but received ${n}`);
+  const f0 = 1 / period;
+  const freqs = [f0];
+  for (let j = 2; j <= neighbours + 1; j++) {
+    for (const f of [f0 - j / n, f0 + j / n]) if (f > 0 && f <= 0.5 + 1e-12) freqs.push(f);
+  }
+  const window = new Float64Array(n);
+  for (let i = 0; i < n; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n);
+  const cos = freqs.map((f) => Float64Array.from({ length: n }, (_, i) => Math.cos(2 * Math.PI * f * i)));
+  const sin = freqs.map((f) => Float64Array.from({ length: n }, (_, i) => Math.sin(2 * Math.PI * f * i)));
+  const power = new Float64Array(freqs.length);
+  const line = new Float64Array(n);
+  const { data, width } = plane;
+  for (let l = 0; l < lines; l++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) {
+      const v = axis === 'x' ? data[l * width + i]! : data[i * width + l]!;
+      line[i] = v;
+      mean += v;
+    }
+    mean /= n;
+    for (let i = 0; i < n; i++) line[i] = (line[i]! - mean) * window[i]!;
+    for (let k = 0; k < freqs.length; k++) {
+      const c = cos[k]!;
+      const s = sin[k]!;
+      let re = 0;
+      let im = 0;
+      for (let i = 0; i < n; i++) {
+        re += line[i]! * c[i]!;
+        im += line[i]! * s[i]!;
+      }
+      power[k] = power[k]! + re * re + im * im;
+    }
+  }
+  let around = 0;
+  for (let k = 1; k < freqs.length; k++) around += power[k]!;
+  around /= freqs.length - 1;
+  return around > 0 ? power[0]! / around : power[0]! > 0 ? Number.POSITIVE_INFINITY : 1;
+}
