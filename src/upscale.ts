@@ -305,9 +305,8 @@ export function estimateWork(
   tiling?: TilingOptions,
   measured?: MeasuredSpeed | null,
 ): WorkEstimate {
-  const steps = s.passes.reduce((sum, t) => sum + Math.min(s.steps, t), 0);
-  const evaluations = steps * s.samples;
-  const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, tiling);
+  const evaluations = evaluationsPerTile(s);
+  const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, withGridShift(s, tiling), manifest.patch);
   const tileArea = plan.tiles.reduce((a, tl) => a + tl.height * tl.width, 0);
   const megapixelEvaluations = (tileArea * evaluations) / 1e6;
   const cpuSeconds = manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel;
@@ -322,6 +321,19 @@ export function estimateWork(
     seconds,
     speed: measured ? 'measured' : cpuSeconds === null ? null : 'manifest',
   };
+}
+
+/** Model evaluations of each tile over a run: reverse steps over all passes, times the samples. */
+function evaluationsPerTile(s: UpscaleSettings): number {
+  return s.passes.reduce((sum, t) => sum + Math.min(s.steps, t), 0) * s.samples;
+}
+
+/**
+ * The tiling a run uses: the patch grid moves between evaluations (TilingOptions.shiftGrid) unless the caller says
+ * otherwise or the run evaluates each tile once (nothing to average; no extra padding).
+ */
+function withGridShift(s: UpscaleSettings, tiling: TilingOptions | undefined): TilingOptions {
+  return { ...tiling, shiftGrid: tiling?.shiftGrid ?? evaluationsPerTile(s) > 1 };
 }
 
 /** A run's seconds at a measured speed: its tile evaluations, and the pipeline's share around them. */
@@ -383,7 +395,7 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
   // first, or the next sample's, after a pass's last step).
   let at = { sample: 1, pass: 1, step: 0, totalSteps: s.steps, t: s.passes[0]! };
   const denoiser = createDenoiser(model, height * s.factor, width * s.factor, {
-    ...options.tiling,
+    ...withGridShift(s, options.tiling),
     ...(signal ? { signal } : {}),
     onTiles: (tile, tiles) => onProgress?.({ ...base, ...at, stage: 'tile', tile, tiles }),
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDenoiser, tilePlan } from '../src/model/denoiser.js';
+import { createDenoiser, gridShifts, tilePlan } from '../src/model/denoiser.js';
 import { createImage } from '../src/image/tensor.js';
 import { fakeManifest, fakeSession } from './fake-model.js';
 
@@ -99,4 +99,68 @@ test('bad tiling options and wrong image sizes are usage errors', async () => {
   assert.throws(() => createDenoiser(session, 64, 64, { batch: 0 }), /Expected positive integer for batch but received 0/);
   const d = createDenoiser(session, 64, 64);
   await assert.rejects(d.denoise(ramp(32, 64), 10), /Expected a 3x64x64 image but received 3x32x64/);
+});
+
+test('gridShifts(4) visits all 16 offsets once, (0, 0) first, (2, 2) second, the coarse lattice {0, 2}² in the first four', () => {
+  const s = gridShifts(4);
+  assert.equal(s.length, 16);
+  assert.equal(new Set(s.map(([y, x]) => `${y},${x}`)).size, 16);
+  assert.deepEqual(s.slice(0, 4), [
+    [0, 0],
+    [2, 2],
+    [0, 2],
+    [2, 0],
+  ]);
+  assert.deepEqual(s.slice(4, 8), [
+    [1, 1],
+    [3, 3],
+    [1, 3],
+    [3, 1],
+  ]);
+  assert.deepEqual(gridShifts(1), [[0, 0]]);
+  assert.equal(new Set(gridShifts(3).map(([y, x]) => `${y},${x}`)).size, 9);
+});
+
+/** A model that lays a fixed pattern on its p×p patch grid: out = x + g(row mod 4, col mod 4) of its own input. */
+function gridModel() {
+  const g = (r: number, c: number) => ((r % 4) * 4 + (c % 4) - 7.5) / 100;
+  return fakeSession(fakeManifest({ multiple: 16 }), async (x, batch, height, width) =>
+    x.map((v, i) => {
+      const p = i % (height * width);
+      return v + g(Math.floor(p / width), p % width);
+    }),
+  );
+}
+
+test('shiftGrid moves the patch grid at every call: 16 calls average a grid-fixed pattern away, a pointwise model is unchanged', async () => {
+  const x = ramp(40, 52);
+  const fixed = createDenoiser(gridModel(), 40, 52);
+  const moving = createDenoiser(gridModel(), 40, 52, { shiftGrid: true });
+  const meanOf = async (d: ReturnType<typeof createDenoiser>) => {
+    const sum = new Float64Array(x.data.length);
+    for (let k = 0; k < 16; k++) {
+      const out = (await d.denoise(x, 10)).data;
+      for (let i = 0; i < sum.length; i++) sum[i] += (out[i]! - x.data[i]!) / 16;
+    }
+    return sum;
+  };
+  const spread = (a: Float64Array) => Math.max(...a) - Math.min(...a);
+  assert.ok(spread(await meanOf(fixed)) > 0.14); // the pattern's full range, 15/100
+  assert.ok(spread(await meanOf(moving)) < 1e-6); // every pixel saw every grid phase once
+  // the first call is not shifted; the second lands at (2, 2) of the padded input
+  const one = createDenoiser(gridModel(), 40, 52, { shiftGrid: true });
+  const first = await one.denoise(x, 10);
+  const second = await one.denoise(x, 10);
+  assert.ok(Math.abs(first.data[0]! - x.data[0]! + 0.075) < 1e-6); // g(0, 0)
+  assert.ok(Math.abs(second.data[0]! - x.data[0]! - (2 * 4 + 2 - 7.5) / 100) < 1e-6); // g(2, 2)
+  // room for the offsets: 40 + 3 still pads to 48; 48 + 3 pads to 64
+  assert.deepEqual([one.plan.paddedHeight, one.plan.paddedWidth], [48, 64]);
+  assert.equal(createDenoiser(gridModel(), 48, 52, { shiftGrid: true }).plan.paddedHeight, 64);
+  const { session } = pointwiseModel(16);
+  const p = createDenoiser(session, 37, 50, { shiftGrid: true, tile: 32, overlap: 16 });
+  const y = ramp(37, 50);
+  for (let k = 0; k < 3; k++) {
+    const out = await p.denoise(y, 40); // tiled, at offsets (0, 0), (2, 2), (0, 2)
+    for (let i = 0; i < y.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * y.data[i]! + 0.04)) < 1e-5);
+  }
 });

@@ -59,12 +59,14 @@ test('an abort inside a step stops at the next tile, not at the end of the step'
 test('the work estimate counts passes, steps, samples and tiles', () => {
   const s = resolveSettings({ factor: 4, t: 10, cascade: [10, 3], steps: 4, samples: 2, seed: 1 }, model.manifest);
   // steps per pass capped at t: 4 + 3; two samples
-  const one = estimateWork(s, model.manifest, 16, 16);
+  const one = estimateWork(s, model.manifest, 16, 16, { shiftGrid: false });
   assert.equal(one.evaluations, 14);
   assert.equal(one.tiles, 1);
   assert.equal(one.megapixelEvaluations, (64 * 64 * 14) / 1e6);
   assert.equal(one.cpuSeconds, one.megapixelEvaluations * model.manifest.cpuSecondsPerMegapixel!);
-  const tiled = estimateWork(s, model.manifest, 24, 24, { tile: 32, overlap: 16 });
+  // by default a run of several evaluations moves the patch grid: 64 + 3 pixels of room pad to 72 (multiple 8)
+  assert.equal(estimateWork(s, model.manifest, 16, 16).megapixelEvaluations, (72 * 72 * 14) / 1e6);
+  const tiled = estimateWork(s, model.manifest, 24, 24, { tile: 32, overlap: 16, shiftGrid: false });
   assert.equal(tiled.tiles, 25);
   assert.equal(tiled.megapixelEvaluations, (25 * 32 * 32 * 14) / 1e6);
 });
@@ -125,9 +127,10 @@ test('subtractUpsampled gives exactly target − upsample(image)', () => {
 });
 
 test('the guard goes by the speed measured on this machine when there is one', async () => {
-  // flowers-32 x3: one 96x96 tile; a (made-up) slow figure for it puts the job over ten minutes
+  // flowers-32 x3: one 104x104 tile (96 + 3 pixels of room for the moving patch grid, padded to the multiple 8); a
+  // (made-up) slow figure for it puts the job over ten minutes
   await recordSpeed(
-    { sha256: model.manifest.sha256, device: 'cpu', height: 96, width: 96, batch: 1 },
+    { sha256: model.manifest.sha256, device: 'cpu', height: 104, width: 104, batch: 1 },
     { secondsPerEvaluation: 100, overhead: 0.1, measured: new Date().toISOString(), evaluations: 10 },
   );
   const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', '/tmp/sr-never-written-3.png', '--model', 'fixture', '--factor', '3']);
@@ -139,7 +142,7 @@ test('the guard goes by the speed measured on this machine when there is one', a
 
 test('a job over ten seconds says its estimate as it starts', async () => {
   await recordSpeed(
-    { sha256: model.manifest.sha256, device: 'cpu', height: 64, width: 64, batch: 1 },
+    { sha256: model.manifest.sha256, device: 'cpu', height: 72, width: 72, batch: 1 }, // 64 + 3 of room, padded
     { secondsPerEvaluation: 10, overhead: 0.2, measured: new Date().toISOString(), evaluations: 10 },
   );
   const dir = mkdtempSync(join(tmpdir(), 'sr-announce-'));

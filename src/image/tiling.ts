@@ -144,22 +144,28 @@ function reflectIndex(j: number, n: number): number {
   return m < n ? m : period - m;
 }
 
-/** Pads at the bottom and right by reflection (numpy 'reflect'); a 1-pixel axis is replicated. */
-export function padReflect(image: ImageTensor, padBottom: number, padRight: number): ImageTensor {
+/**
+ * Pads by reflection (numpy 'reflect'): `padBottom` rows below and `padRight` columns to the right, and optionally
+ * `padTop` rows above and `padLeft` columns to the left; a 1-pixel axis is replicated.
+ */
+export function padReflect(image: ImageTensor, padBottom: number, padRight: number, padTop = 0, padLeft = 0): ImageTensor {
   checkInteger('padBottom', padBottom, 0);
   checkInteger('padRight', padRight, 0);
+  checkInteger('padTop', padTop, 0);
+  checkInteger('padLeft', padLeft, 0);
   const { channels, height, width } = dims(image);
   const src = contiguousData(image);
-  const oh = height + padBottom;
-  const ow = width + padRight;
+  const oh = padTop + height + padBottom;
+  const ow = padLeft + width + padRight;
   const out = createImage(channels, oh, ow);
-  const xmap = Int32Array.from({ length: ow }, (_, x) => reflectIndex(x, width));
+  const xmap = Int32Array.from({ length: ow }, (_, x) => reflectIndex(x - padLeft, width));
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < oh; y++) {
-      const srow = (c * height + reflectIndex(y, height)) * width;
+      const srow = (c * height + reflectIndex(y - padTop, height)) * width;
       const drow = (c * oh + y) * ow;
-      out.data.set(src.subarray(srow, srow + width), drow);
-      for (let x = width; x < ow; x++) out.data[drow + x] = src[srow + xmap[x]!]!;
+      out.data.set(src.subarray(srow, srow + width), drow + padLeft);
+      for (let x = 0; x < padLeft; x++) out.data[drow + x] = src[srow + xmap[x]!]!;
+      for (let x = padLeft + width; x < ow; x++) out.data[drow + x] = src[srow + xmap[x]!]!;
     }
   }
   return out;

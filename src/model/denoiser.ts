@@ -2,8 +2,10 @@
  * Turns a model session into the sampler's `denoise(x_t, t)`: reflection-pads the image to the model's
  * `multiple`, covers it with equal overlapping tiles when it is larger than `tile`, runs the tiles in batches,
  * blends the raw model outputs with the tiles' weights and crops back. The sampler calls this at every reverse
- * step, so tiles are blended at every step and agree with each other. No ONNX here: it only
- * calls ModelSession.run.
+ * step, so tiles are blended at every step and agree with each other. With `shiftGrid`, each call moves the
+ * model's p×p patch grid to the next offset of `gridShifts(p)` (reflection padding above and to the left), so the
+ * fixed pattern a patched UNet lays on its output lands somewhere else at every evaluation and averages out over
+ * steps and samples instead of adding up. No ONNX here: it only calls ModelSession.run.
  */
 import { UsageError, throwIfAborted } from '../errors.js';
 import { createImage, dims, type ImageTensor } from '../image/tensor.js';
@@ -25,6 +27,12 @@ export interface TilingOptions {
    * (one run per tile costs about as much as a run of 8), and each new shape costs the EP a slow first run.
    */
   batch?: number;
+  /**
+   * Move the patch grid between evaluations (the k-th denoise call runs at offset gridShifts(p)[k mod p²]; the first
+   * at (0, 0)). The image is then padded for offsets up to p − 1 (at most one more `multiple` per axis). Default false;
+   * `upscale` turns it on for runs of more than one evaluation per tile.
+   */
+  shiftGrid?: boolean;
   /** Checked before every model run (every tile group), so a stop takes effect within one tile's time. */
   signal?: AbortSignal;
   /**
@@ -72,11 +80,45 @@ export interface Denoiser {
   stats: { evaluations: number; runs: number; modelSeconds: number };
 }
 
-/** The tiles a height x width image is split into for a model of this `multiple` (defaults as createDenoiser's). */
-export function tilePlan(multiple: number, height: number, width: number, options: TilingOptions = {}): TilePlan {
+/**
+ * The tiles a height x width image is split into for a model of this `multiple` (defaults as createDenoiser's); with
+ * `shiftGrid`, for the image grown by patch − 1 pixels per axis (room for every grid offset).
+ */
+export function tilePlan(multiple: number, height: number, width: number, options: TilingOptions = {}, patch = 1): TilePlan {
   const tile = checkTile(multiple, options.tile);
   const overlap = options.overlap ?? Math.min(32, tile / 2);
-  return planTiles(height, width, tile, overlap, multiple);
+  const room = options.shiftGrid ? patch - 1 : 0;
+  const plan = planTiles(height + room, width + room, tile, overlap, multiple);
+  return { ...plan, height, width };
+}
+
+/**
+ * The order in which a shifting denoiser moves a p×p patch grid: all p² offsets (dy, dx), each once per p² calls,
+ * coarse first, so that every prefix is spread out. For p a power of two, bit pairs (u, v) of k, lowest first, add
+ * u·p/2^(i+1) to dy and (u xor v)·p/2^(i+1) to dx: for p = 4, (0,0) (2,2) (0,2) (2,0) (1,1) (3,3) (1,3) (3,1) …, so
+ * two calls cancel the grid's components at period p along the diagonal and four cancel every period-p component
+ * of a pattern fixed to the grid. Other p: row-major order.
+ */
+export function gridShifts(patch: number): Array<[number, number]> {
+  if (!Number.isInteger(patch) || patch < 1) throw new UsageError(`Expected positive integer for patch but received ${patch}`);
+  const out: Array<[number, number]> = [];
+  const pow2 = (patch & (patch - 1)) === 0;
+  for (let k = 0; k < patch * patch; k++) {
+    if (!pow2) {
+      out.push([Math.floor(k / patch), k % patch]);
+      continue;
+    }
+    let dy = 0;
+    let dx = 0;
+    for (let i = 0, step = patch / 2; step >= 1; i++, step /= 2) {
+      const u = (k >> (2 * i)) & 1;
+      const v = (k >> (2 * i + 1)) & 1;
+      dy += u * step;
+      dx += (u ^ v) * step;
+    }
+    out.push([dy, dx]);
+  }
+  return out;
 }
 
 /** The largest tile side: as given (a UsageError unless a positive multiple of the model's `multiple`), else DEFAULT_TILE. */
@@ -89,7 +131,10 @@ export function checkTile(multiple: number, tile: number | undefined): number {
 }
 
 export function createDenoiser(model: ModelSession, height: number, width: number, options: TilingOptions = {}): Denoiser {
-  const plan = tilePlan(model.manifest.multiple, height, width, options);
+  const patch = model.manifest.patch;
+  const plan = tilePlan(model.manifest.multiple, height, width, options, patch);
+  const shifts = options.shiftGrid && patch > 1 ? gridShifts(patch) : [[0, 0] as [number, number]];
+  let calls = 0;
   const batch = options.batch ?? defaultTileBatch(model.device, plan.tiles.length);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
   const stats = { evaluations: 0, runs: 0, modelSeconds: 0 };
@@ -111,10 +156,11 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
     if (channels !== 3 || h !== height || w !== width) {
       throw new UsageError(`Expected a 3x${height}x${width} image but received ${channels}x${h}x${w}`);
     }
-    const padded = ph === h && pw === w ? xt : padReflect(xt, ph - h, pw - w);
+    const [dy, dx] = shifts[calls++ % shifts.length]!;
+    const padded = ph === h && pw === w ? xt : padReflect(xt, ph - h - dy, pw - w - dx, dy, dx);
     if (tiles.length === 1) {
       const out = createImage(3, ph, pw, await run(padded.data, 1, ph, pw, t));
-      return ph === h && pw === w ? out : crop(out, 0, 0, h, w);
+      return ph === h && pw === w ? out : crop(out, dy, dx, h, w);
     }
     // Blend straight into one float32 image: each tile adds w·(1/Σw)·value, with 1/Σw computed once per plan.
     // (No float64 Σw·value and Σw planes per step: at 4096x4096 those were 540 MB more at the peak.)
@@ -132,7 +178,7 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
       for (const [k, tl] of group.entries()) addWeighted(blended.data, ph, pw, inv, out.subarray(k * size, (k + 1) * size), tl);
       options.onTiles?.(i + group.length, tiles.length);
     }
-    return ph === h && pw === w ? blended : crop(blended, 0, 0, h, w);
+    return ph === h && pw === w ? blended : crop(blended, dy, dx, h, w);
   };
   let inverseWeight: Float32Array | undefined;
   const time = async (t: number): Promise<number> => {
