@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { UsageError } from '../src/errors.js';
 import { byteToUnit, createImage, type ImageTensor } from '../src/image/tensor.js';
 import {
+  blockiness,
   createPlane,
   detailRatio,
   filterValid,
@@ -204,4 +205,19 @@ test('size mismatch is a UsageError naming both sizes', () => {
   assert.throws(() => psnrRgb([a, a, a], [b, b, b]), { name: 'UsageError', message });
   assert.throws(() => measure(createImage(3, 256, 256), createImage(3, 256, 252), { shave: 4 }), { name: 'UsageError', message });
   assert.throws(() => measure(createImage(1, 16, 16), createImage(1, 16, 16), { shave: 0 }), UsageError);
+});
+
+test('blockiness: steps only across the block lines stand out; a ramp knows no grid; a flat image is 1', () => {
+  // 8x1 row of two flat blocks of 4: one step of 6 at x = 4, none elsewhere (7 horizontal neighbour pairs, no rows)
+  const blocks = createPlane(8, 2, Float64Array.from([0, 0, 0, 0, 6, 6, 6, 6, 0, 0, 0, 0, 6, 6, 6, 6]));
+  // across: 2 horizontal steps of 6 (x = 4, both rows); all: 14 horizontal pairs (two of 6) + 8 vertical pairs of 0
+  assert.equal(blockiness(blocks, 4), 6 / ((12 / 22) * 1));
+  const ramp = createPlane(
+    16,
+    16,
+    Float64Array.from({ length: 256 }, (_, i) => (i % 16) + Math.floor(i / 16)),
+  );
+  assert.equal(blockiness(ramp, 4), 1);
+  assert.equal(blockiness(createPlane(16, 16), 8), 1);
+  assert.throws(() => blockiness(ramp, 1), /block size >= 2/);
 });

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { upscale } from '../src/upscale.js';
 import { loadModel } from '../src/model/session.js';
 import { createImage, type ImageTensor } from '../src/image/tensor.js';
-import { createPlane, fromImageTensor, lumaBt601 } from '../src/metrics/index.js';
-import { periodicSpike } from '../src/metrics/periodic.js';
+import { createPlane, fromImageTensor, lumaBt601, periodicSpike } from '../src/metrics/index.js';
 
 const plane = (w: number, h: number, f: (x: number, y: number) => number) =>
   createPlane(

@@ -12,6 +12,7 @@ import { fromImageTensor } from './plane.js';
 import { psnr, psnrRgb } from './psnr.js';
 import { ssim } from './ssim.js';
 
+export { blockiness } from './blockiness.js';
 export { lumaBt601 } from './color.js';
 export { detailRatio, gmsd, highFrequencyEnergy, type DetailOptions } from './detail.js';
 export { filterValid, gaussianKernel } from './filter.js';
@@ -23,6 +24,7 @@ export {
   type FromImageTensorOptions,
   type Plane,
 } from './plane.js';
+export { periodicSpike, type PeriodicSpikeOptions } from './periodic.js';
 export { meanSquaredError, psnr, psnrFromMse, psnrRgb, type PsnrOptions } from './psnr.js';
 export { ssim, type SsimOptions } from './ssim.js';
 
