@@ -4,7 +4,8 @@
  * 8 bits); our model through `upscale` on the LR *file* (so `--input auto` reads the JPEG quality as the CLI does),
  * bicubic, and optionally UpscalerJS esrgan-thick (it reads the same pixels as a PNG). Per condition: PSNR-Y gain over
  * bicubic (mean, worst crop, crops below 0) and blockiness on the LR's JPEG grid (8·factor px in the output; ground
- * truth on the same grid beside it).
+ * truth on the same grid beside it). On noisy LR, ours also runs told the noise (`--noise σ`, removed first by the
+ * shipped Gaussian prior).
  *
  *   /usr/bin/python3 models/train/val_crops.py --data DATA --out /tmp/val --count 98
  *   npx tsc -p . && node dist/benchmarks/degraded.js --val /tmp/val --limit 48 --factors 4,8 \
@@ -67,6 +68,7 @@ interface Ours {
   model: ModelSession;
 }
 const ours: Ours[] = [];
+const denoiser = await loadModel(resolve(root, 'models', 'gaussian'));
 for (const spec of a.ours.split(',')) {
   const [label, rest] = spec.split('=');
   if (!label || !rest) throw new Error(`--ours: expected LABEL=MODEL[:PRESET], got ${spec}`);
@@ -174,6 +176,18 @@ for (const factor of a.factors.split(',').map(Number)) {
           ...(o.preset ? { preset: o.preset } : {}),
         });
         add(o.label, c, r.image, r.stats.evaluations);
+        if (c.kind === 'noise') {
+          // the same, told the noise level (--noise σ: removed first by one evaluation of the Gaussian prior)
+          const told = await upscale(decoded.rgb, {
+            model: o.model,
+            factor,
+            seed: Number(a.seed),
+            noise: c.sigma,
+            denoiser,
+            ...(o.preset ? { preset: o.preset } : {}),
+          });
+          add(`${o.label} --noise ${c.sigma}`, c, told.image, told.stats.evaluations);
+        }
       }
     }
     console.log(`x${factor} ${name}`);
@@ -181,16 +195,18 @@ for (const factor of a.factors.split(',').map(Number)) {
 }
 quitEsrgan();
 for (const o of ours) await o.model.dispose();
+await denoiser.dispose();
 
-const tools = ['bicubic', ...(esrgan ? ['esrgan-thick'] : []), ...ours.map((o) => o.label)];
+const tools = [...new Set(rows.map((r) => r.tool))];
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const summary = a.factors
   .split(',')
   .map(Number)
   .flatMap((factor) =>
     conditions.flatMap((c) =>
-      tools.map((tool) => {
+      tools.flatMap((tool) => {
         const rs = rows.filter((r) => r.factor === factor && r.condition === c.name && r.tool === tool);
+        if (rs.length === 0) return [];
         const gains = rs.map(
           (r) =>
             r.psnrY - rows.find((b) => b.factor === factor && b.condition === c.name && b.tool === 'bicubic' && b.image === r.image)!.psnrY,

@@ -12,6 +12,7 @@ import { cascade as runCascade, type BoomerangProgress } from './diffusion/boome
 import { CONSISTENCY_KINDS, backProject, type Consistency } from './diffusion/consistency.js';
 import { createRng } from './diffusion/rng.js';
 import { levelOfFactor, softCascade } from './diffusion/soft.js';
+import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
@@ -102,6 +103,15 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
    * across the K samples, where the model invents (high) and where the input decides (near 0). Needs samples ≥ 2.
    */
   uncertainty?: boolean;
+  /**
+   * Gaussian noise in the input, its standard deviation in grey levels (0..255 scale; a low-light phone photo is
+   * about 3–10). Above 0 the input is first denoised at its own resolution by one evaluation of a Gaussian-family
+   * model (`denoiser`) at the step whose noise level matches (diffusion/denoise-input.ts), and the enlargement and its
+   * consistency step work from that. Default 0 (none).
+   */
+  noise?: number;
+  /** The Gaussian-family model that removes `noise`: a folder or shipped name, or a loaded model. Default DENOISER_MODEL. */
+  denoiser?: string | ModelSession;
   /** A model folder or shipped model name, or an already loaded model. Default: the shipped default model. */
   model?: string | ModelSession;
   /** Execution device when `model` is a name or folder. Default cpu. */
@@ -192,7 +202,16 @@ export interface UpscaleSettings {
   preset: string | null;
   /** The input kind the run used (auto resolved). */
   input: 'clean' | 'jpeg';
+  /** The input's noise std removed first (grey levels), 0 for none, and the model that removed it (null for none). */
+  noise: number;
+  denoiser: string | null;
 }
+
+/** The shipped model `noise` is removed with unless `denoiser` names another: the Gaussian prior. */
+export const DENOISER_MODEL = 'gaussian';
+
+/** The largest `noise` accepted (grey levels): more is not a photo's noise but a typo. */
+export const MAX_NOISE = 50;
 
 /** What `upscale` returns: the image, its samples, the settings it ran with (seed included) and what it cost. */
 export interface UpscaleResult {
@@ -249,6 +268,8 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
   const seed = options.seed ?? createRng().seed;
   integerInRange('seed', seed, 0, 0xffffffff);
+  const noise = numberInRange('noise', options.noise ?? 0, 0, MAX_NOISE);
+  const denoiser = options.denoiser ?? DENOISER_MODEL;
   return {
     model: m.name,
     device,
@@ -269,6 +290,8 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
     input,
+    noise,
+    denoiser: noise > 0 ? (typeof denoiser === 'object' ? denoiser.manifest.name : denoiser) : null,
   };
 }
 
@@ -382,15 +405,20 @@ export async function withModel<R>(
   }
 }
 
-async function upscaleWith(lr: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
+async function upscaleWith(input: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
   const started = performance.now();
   const s = resolveSettings(options, model.manifest, model.device);
   checkUncertainty(options, s);
-  const { channels, height, width } = dims(lr);
+  const { channels, height, width } = dims(input);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
   checkOutputSize(height, width, s.factor);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
+  // the noise removed first, at the input's size (one evaluation there; loading the denoiser, when named, costs more)
+  const lr =
+    s.noise > 0
+      ? await withModel({ model: options.denoiser ?? DENOISER_MODEL, device: model.device }, (d) => removeNoise(input, s.noise, d, signal))
+      : input;
   // Where the sampler is, for the tile events within a step: the step after the last one reported (the next pass's
   // first, or the next sample's, after a pass's last step).
   let at = { sample: 1, pass: 1, step: 0, totalSteps: s.steps, t: s.passes[0]! };
@@ -479,6 +507,17 @@ async function upscaleWith(lr: ImageTensor, model: ModelSession, options: Upscal
       evaluations: denoiser.stats.evaluations,
     },
   };
+}
+
+/** The input denoised by one evaluation of a Gaussian-family model at the step of its noise level (denoiseInput). */
+async function removeNoise(lr: ImageTensor, noise: number, d: ModelSession, signal: AbortSignal | undefined): Promise<ImageTensor> {
+  const m = d.manifest;
+  if (m.family.kind !== 'gaussian' || m.prediction === 'residual') {
+    throw new UsageError(`Expected a Gaussian-family model to remove --noise, but ${m.name} is ${m.family.kind}`);
+  }
+  const { height, width } = dims(lr);
+  const denoise = createDenoiser(d, height, width, signal ? { signal } : {}).denoise;
+  return denoiseInput(lr, noise, { schedule: makeSchedule(m.T, m.betas), prediction: m.prediction, denoise });
 }
 
 /** UsageError when an uncertainty map is asked for (a flag or an output path) with fewer than 2 samples. */

@@ -42,6 +42,10 @@ export function addMethodOptions(cmd: Command): Command {
       '--input <kind>',
       `${INPUT_KINDS.join(' | ')}: how the input was degraded; auto treats a JPEG saved below quality ${JPEG_CLEAN_QUALITY} as jpeg and uses the model's settings for it (default: auto)`,
     )
+    .option(
+      '--noise <sigma>',
+      'Gaussian noise in the input, std in grey levels (0..255; a low-light phone photo is about 3-10): removed first by one evaluation of the Gaussian prior (default: 0, none)',
+    )
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
     .option(
@@ -64,6 +68,7 @@ export interface MethodFlags {
   reduce?: string;
   preset?: string;
   input?: string;
+  noise?: string;
   tile?: string;
 }
 
@@ -84,6 +89,7 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.reduce !== undefined) o.reduce = oneOf('reduce', f.reduce, REDUCE_KINDS);
   if (f.preset !== undefined) o.preset = f.preset;
   if (f.input !== undefined) o.input = oneOf('input', f.input, INPUT_KINDS);
+  if (f.noise !== undefined) o.noise = parseNumber('--noise', f.noise);
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }

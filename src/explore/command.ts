@@ -7,7 +7,19 @@ import type { UpscaleOptions } from '../upscale.js';
 /** The options of one candidate run, as explore passes them to `upscale` (and `sr upscale` would). */
 export type CandidateOptions = Pick<
   UpscaleOptions,
-  'preset' | 't' | 'cascade' | 'steps' | 'upsampler' | 'backProject' | 'sampler' | 'eta' | 'consistency' | 'input' | 'samples' | 'reduce'
+  | 'preset'
+  | 't'
+  | 'cascade'
+  | 'steps'
+  | 'upsampler'
+  | 'backProject'
+  | 'sampler'
+  | 'eta'
+  | 'consistency'
+  | 'input'
+  | 'noise'
+  | 'samples'
+  | 'reduce'
 > & {
   factor: number;
   seed: number;
@@ -54,6 +66,7 @@ export function upscaleCommand(
   if (o.eta !== undefined) w.push('--eta', String(o.eta));
   if (o.consistency !== undefined) w.push('--consistency', o.consistency);
   if (o.input !== undefined) w.push('--input', o.input);
+  if (o.noise !== undefined && o.noise > 0) w.push('--noise', String(o.noise));
   if (o.tiling?.tile !== undefined) w.push('--tile', String(o.tiling.tile));
   w.push('--seed', String(o.seed));
   if (o.samples !== undefined) w.push('--samples', String(o.samples));
