@@ -164,3 +164,13 @@ test('shiftGrid moves the patch grid at every call: 16 calls average a grid-fixe
     for (let i = 0; i < y.data.length; i++) assert.ok(Math.abs(out.data[i]! - (0.5 * y.data[i]! + 0.04)) < 1e-5);
   }
 });
+
+test("the moving grid's room does not split an output the default tile holds: 640x640 stays one tile", () => {
+  const fixed = tilePlan(16, 640, 640, {}, 4);
+  const moving = tilePlan(16, 640, 640, { shiftGrid: true }, 4);
+  assert.equal(fixed.tiles.length, 1);
+  assert.equal(moving.tiles.length, 1);
+  assert.deepEqual([moving.paddedHeight, moving.paddedWidth], [656, 656]);
+  // an explicit --tile stays a hard bound
+  assert.ok(tilePlan(16, 640, 640, { shiftGrid: true, tile: 640 }, 4).tiles.length > 1);
+});

@@ -82,13 +82,16 @@ export interface Denoiser {
 
 /**
  * The tiles a height x width image is split into for a model of this `multiple` (defaults as createDenoiser's); with
- * `shiftGrid`, for the image grown by patch − 1 pixels per axis (room for every grid offset).
+ * `shiftGrid`, for the image grown by patch − 1 pixels per axis (room for every grid offset), under the default bound
+ * plus one `multiple` (an explicit `tile` stays a hard bound).
  */
 export function tilePlan(multiple: number, height: number, width: number, options: TilingOptions = {}, patch = 1): TilePlan {
   const tile = checkTile(multiple, options.tile);
   const overlap = options.overlap ?? Math.min(32, tile / 2);
   const room = options.shiftGrid ? patch - 1 : 0;
-  const plan = planTiles(height + room, width + room, tile, overlap, multiple);
+  // the default bound is on the image: the grid's room rides on top of it (a 640-wide output stays one tile)
+  const bound = room > 0 && options.tile === undefined ? tile + multiple : tile;
+  const plan = planTiles(height + room, width + room, bound, overlap, multiple);
   return { ...plan, height, width };
 }
 
