@@ -6,8 +6,9 @@
  *   fidelity = the best-PSNR setting; detail = the most detail at PSNR ≥ the upsampler alone;
  *   balanced = the knee of the Pareto front;
  *   default = the most detail among the settings that score at least lanczos alone in PSNR-Y and bicubic alone
- *     in SSIM-Y, within --max-evaluations model evaluations per image (a default must not be worse than the
- *     interpolator a user already has, nor slow); it becomes the model's defaults.
+ *     in SSIM-Y, and bicubic alone in PSNR-Y on every crop (per crop, from the sweeps' results.jsonl), within
+ *     --max-evaluations model evaluations per image (a default must not be worse than the interpolator a user
+ *     already has, on average or on any one image, nor slow); it becomes the model's defaults.
  *   npm run build && node models/train/presets.mjs --sweep <sweep-out>[,<sweep-out>…] --model models/default
  *       [--factor 4] [--max-evaluations 15] [--max-preset-evaluations 30] [--note text]
  * The manifest's presets/defaults are not covered by the ONNX file's sha256, so this leaves the model file alone.
@@ -94,17 +95,44 @@ const alone = (k) => rows.find((r) => r.kind === 'upsampler' && r.upsampler === 
 const [lanczos, bicubic] = [alone('lanczos'), alone('bicubic')];
 if (!lanczos || !bicubic) throw new Error('the sweep has no lanczos/bicubic baselines');
 const maxEval = Number(a['max-evaluations']);
-const fit = rows.filter((r) => r.kind === 'boomerang' && r.psnrY >= lanczos.psnrY && r.ssimY >= bicubic.ssimY && r.evaluations <= maxEval);
+// per crop: each sweep's results.jsonl (one line per image and setting; the last line of a pair wins, as on resume)
+const perCrop = new Map(); // row id → Map(image → PSNR-Y)
+for (const [k, dir] of a.sweep.split(',').entries()) {
+  const tag = several ? ` ${samplerOf(sweeps[k].meta)}` : '';
+  for (const line of readFileSync(`${dir}/results.jsonl`, 'utf8').split('\n').filter(Boolean)) {
+    const r = JSON.parse(line);
+    if (r.factor !== factor) continue;
+    const id = r.kind === 'boomerang' ? `${r.id}${tag}` : r.id;
+    if (!perCrop.has(id)) perCrop.set(id, new Map());
+    perCrop.get(id).set(r.image, r.psnrY);
+  }
+}
+const bicubicCrops = perCrop.get(bicubic.id);
+/** The setting's worst per-crop PSNR-Y gain over bicubic alone (−Infinity when a crop is missing). */
+const worstGain = (row) => {
+  const mine = perCrop.get(row.id);
+  if (!mine || !bicubicCrops) return Number.NEGATIVE_INFINITY;
+  let worst = Number.POSITIVE_INFINITY;
+  for (const [image, base] of bicubicCrops) worst = Math.min(worst, (mine.get(image) ?? Number.NEGATIVE_INFINITY) - base);
+  return worst;
+};
+const fit = rows.filter(
+  (r) => r.kind === 'boomerang' && r.psnrY >= lanczos.psnrY && r.ssimY >= bicubic.ssimY && r.evaluations <= maxEval && worstGain(r) >= 0,
+);
 const best = fit.reduce((b, r) => (!b || Math.abs(1 - r.detailRatio) < Math.abs(1 - b.detailRatio) ? r : b), null);
 if (best) {
   presets.default = {
     ...settingsOf(best),
     description:
       `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
-      `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}) and ≤ ${maxEval} model evaluations per image; ` +
+      `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}), PSNR-Y ≥ bicubic alone on every crop ` +
+      `(worst ${worstGain(best) >= 0 ? '+' : ''}${worstGain(best).toFixed(2)} dB) and ≤ ${maxEval} model evaluations per image; ` +
       `PSNR-Y ${best.psnrY.toFixed(2)} dB, SSIM-Y ${best.ssimY.toFixed(4)}, detail ratio ${best.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
   };
-} else console.error(`no setting beats lanczos in PSNR and bicubic in SSIM within ${maxEval} evaluations: defaults left as they were`);
+} else
+  console.error(
+    `no setting beats lanczos in PSNR and bicubic in SSIM, and bicubic on every crop, within ${maxEval} evaluations: defaults left as they were`,
+  );
 const path = `${a.model}/manifest.json`;
 const manifest = JSON.parse(readFileSync(path, 'utf8'));
 manifest.presets = presets;

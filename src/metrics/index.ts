@@ -24,7 +24,7 @@ export {
   type FromImageTensorOptions,
   type Plane,
 } from './plane.js';
-export { periodicSpike, type PeriodicSpikeOptions } from './periodic.js';
+export { periodicAmplitude, periodicSpike, type PeriodicSpikeOptions } from './periodic.js';
 export { meanSquaredError, psnr, psnrFromMse, psnrRgb, type PsnrOptions } from './psnr.js';
 export { ssim, type SsimOptions } from './ssim.js';
 
