@@ -29,7 +29,7 @@ import { OutputExistsError } from './io-safety/atomic.js';
 import { lstat } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import type { RunContext } from './run-context.js';
-import { uncertaintyImage, uncertaintyMap, type UncertaintyMap } from './explore/uncertainty.js';
+import { uncertaintyImage, uncertaintyMap, type UncertaintyMap } from './metrics/uncertainty.js';
 
 export type { Consistency };
 /** The enlargement factor when none is given. */
