@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError, escapeControls } from '../errors.js';
-import { overwritePolicy } from '../batch/batch.js';
+import { overwritePolicy } from '../jobs/outcome.js';
 import { positiveInteger } from '../validate.js';
 import type { VaryDatasetOptions, VaryOutcome } from '../vary/dataset.js';
 import { varyDataset } from '../vary/vary-dataset.js';

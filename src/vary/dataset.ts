@@ -1,15 +1,16 @@
 /**
- * Varying a dataset, with the batch engine's conventions (src/batch/batch.ts): plan first, one model, files in order;
- * a bad file is reported and the run goes on; a model or device failure, or an interruption, stops it. Nothing here
- * writes to stderr: progress, per-file results and warnings are events, and the result is the report.
+ * Varying a dataset, with the batch engine's conventions and the outcome kit of src/jobs/outcome.ts: plan first,
+ * one model, files in order; a bad file is reported and the run goes on; a model or device failure, or an
+ * interruption, stops it. Nothing here writes to stderr: progress, per-file results and warnings are events, and
+ * the result is the report.
  *
  * Per sample: write the image (atomic; never over an existing file without force), then append its record. With
  * resume, a sample whose output exists is not redone: a record missing for it (a crash between the two writes) is
  * made from the file.
  */
 import { mkdir } from 'node:fs/promises';
-import { fillWeights, oneLine, preflight, type BatchSummary, type FileStatus } from '../batch/batch.js';
-import { AbortError, OutputError, SrError, throwIfAborted, type ErrorCode } from '../errors.js';
+import { fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
+import { OutputError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { repairLog } from '../report/jsonl.js';
 import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
 import type { ImageTensor } from '../image/tensor.js';
@@ -61,7 +62,7 @@ export interface VaryFileReport {
   outputs: string[];
 }
 
-export interface VarySummary extends BatchSummary {
+export interface VarySummary extends StatusCounts {
   samplesWritten: number;
   samplesSkipped: number;
 }
@@ -255,16 +256,6 @@ export function sampleWeights(plan: VaryPlan): number[][] {
   return plan.sources.map((j) => j.samples.map((sj) => (todo(sj) ? filled[i++]! : 0)));
 }
 
-/** How a file's error ends it: interrupted and stop, failed and stop (model, device), or failed and go on. */
-export function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefined): unknown {
-  if (err instanceof AbortError || signal?.aborted) {
-    Object.assign(file, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
-    return err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
-  }
-  Object.assign(file, { status: 'failed', error: oneLine(err, file.input), errorCode: err instanceof SrError ? err.code : 'INTERNAL' });
-  return err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null;
-}
-
 export function emptyReport(job: SourceJob): VaryFileReport {
   return {
     input: job.input,
@@ -280,19 +271,9 @@ export function emptyReport(job: SourceJob): VaryFileReport {
   };
 }
 
-function summarise(files: readonly VaryFileReport[]): VarySummary {
-  const s: VarySummary = {
-    total: files.length,
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    interrupted: 0,
-    pending: 0,
-    samplesWritten: 0,
-    samplesSkipped: 0,
-  };
+function summariseVary(files: readonly VaryFileReport[]): VarySummary {
+  const s: VarySummary = { ...summarise(files), samplesWritten: 0, samplesSkipped: 0 };
   for (const f of files) {
-    s[f.status] += 1;
     s.samplesWritten += f.written;
     s.samplesSkipped += f.skipped;
   }
@@ -359,7 +340,7 @@ export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Dat
     outputDir: plan.outDir,
     records: plan.recordsPath,
     settings: plan.settings,
-    summary: summarise(files),
+    summary: summariseVary(files),
     files,
   };
 }

@@ -4,7 +4,7 @@
  * is the only one that knows both.
  */
 import { UsageError } from '../errors.js';
-import { ensureOutDir } from '../batch/batch.js';
+import { ensureOutDir } from '../jobs/outcome.js';
 import { loadManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { checkTile } from '../model/denoiser.js';
