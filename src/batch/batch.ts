@@ -78,8 +78,15 @@ export interface Job {
 
 const filesOf = (j: Job): string[] => j.files ?? [j.output];
 
-/** A batch's options: each file's (`upscaleFile`'s), the output format, and what to do with existing outputs. */
-export interface BatchOptions extends UpscaleFileOptions {
+/** What a batch sets for each file itself, so BatchOptions does not take them (they would be replaced). */
+type BatchSets = 'model' | 'decode' | 'signal' | 'onProgress' | 'onWarning' | 'onEstimate';
+
+/**
+ * A batch's options: each file's settings and output policy (`upscaleFile`'s, less what the batch itself gives each
+ * file: the model, loaded once; the decoder's options, from `maxPixels`; the run context and the time estimate,
+ * through BatchEvents), the output format, and what to do with existing outputs.
+ */
+export interface BatchOptions extends Omit<UpscaleFileOptions, BatchSets> {
   /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
   format?: string;
   /** Overwrite existing outputs. */

@@ -34,9 +34,10 @@ import {
   type Job,
 } from './batch.js';
 import { runFilesQueued, type FileUnit } from '../jobs/queued.js';
+import type { UpscaleFileOptions } from '../upscale.js';
 
-/** The options a queued file runs with: the batch's, without what only the enqueuing process has (model, device, callbacks). */
-export type PortableOptions = Omit<BatchOptions, 'model' | 'device' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>;
+/** The options a queued file runs with: the batch's, without the device (each worker has its own). */
+export type PortableOptions = Omit<BatchOptions, 'device'>;
 
 export interface UpscaleJobData {
   v: number;
@@ -45,8 +46,17 @@ export interface UpscaleJobData {
   options: PortableOptions;
 }
 
+/** What a worker needs of the options; what else a caller's object carries (upscaleInputs' model name, callbacks) stays here. */
 function portable(options: BatchOptions): PortableOptions {
-  const { model: _m, device: _d, signal: _s, onProgress: _p, onWarning: _w, decode: _x, ...rest } = options;
+  const {
+    model: _m,
+    device: _d,
+    signal: _s,
+    onProgress: _p,
+    onWarning: _w,
+    decode: _x,
+    ...rest
+  } = options as BatchOptions & Partial<Pick<UpscaleFileOptions, 'model' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>>;
   return JSON.parse(JSON.stringify(rest)) as PortableOptions;
 }
 

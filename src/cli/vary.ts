@@ -103,7 +103,8 @@ function reportOnly(inputs: readonly string[], flags: Flags): string {
 
 /** Flags into options, strictly (a bad flag is a UsageError before anything is read). */
 function toOptions(f: Flags): VaryDatasetOptions {
-  const m = parseMethodFlags({ ...f, t: undefined });
+  const { t: _list, ...method } = f; // vary's --t is a list, parsed below
+  const m = parseMethodFlags(method);
   checkConsistency(m.consistency);
   if (Array.isArray(m.cascade)) {
     throw new UsageError(

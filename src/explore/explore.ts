@@ -268,7 +268,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     const total = estimates.reduce((a, e) => a + e.megapixelEvaluations, 0) || 1;
     let done = 0;
     await withModel(
-      typeof options.model === 'object' ? { model: options.model } : { model: options.model, device: options.device ?? 'cpu' },
+      typeof options.model === 'object'
+        ? { model: options.model }
+        : { ...(options.model !== undefined ? { model: options.model } : {}), device: options.device ?? 'cpu' },
       async (model) => {
         for (const [i, c] of todo.entries()) {
           throwIfAborted(options.signal);
