@@ -4,17 +4,8 @@
  */
 import ort from 'onnxruntime-node';
 import { autoDrivers, firstLine, openWebgpu } from './dawn.js';
-import {
-  decideAuto,
-  describeAdapter,
-  hardwareAdapters,
-  scanDevices,
-  softwareAdapters,
-  softwareWarning,
-  webgpuBlocker,
-  type Adapter,
-  type DeviceScan,
-} from './devices.js';
+import * as devices from './devices.js';
+import type { Adapter, DeviceScan } from './devices.js';
 import type { Device } from './session.js';
 
 /** What `probeDevices` found and would do. */
@@ -38,9 +29,9 @@ export interface DeviceReport {
  * tiny graph on it: this starts Dawn for the process (see openWebgpu).
  */
 export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan } = {}): Promise<DeviceReport> {
-  const scan = o.deviceScan ?? scanDevices();
-  const decision = decideAuto(scan);
-  const missing = webgpuBlocker(scan);
+  const scan = o.deviceScan ?? devices.scanDevices();
+  const decision = devices.decideAuto(scan);
+  const missing = devices.webgpuBlocker(scan);
   let check: DeviceReport['check'];
   if (o.check !== false && missing === null) {
     const drivers = decision.tryWebgpu ? autoDrivers(scan) : null;
@@ -57,7 +48,7 @@ export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan
     ? {
         device: 'webgpu' as const,
         adapter: decision.adapter,
-        note: `using the WebGPU adapter ${decision.adapter ? describeAdapter(decision.adapter) : '(not identified)'}`,
+        note: `using the WebGPU adapter ${decision.adapter ? devices.describeAdapter(decision.adapter) : '(not identified)'}`,
       }
     : {
         device: 'cpu' as const,
@@ -66,7 +57,7 @@ export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan
       };
   const webgpuWorks = missing === null && (check === undefined || check.ok || check.drivers === 'hardware');
   const webgpu = webgpuWorks
-    ? { adapter: hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null, warning: softwareWarning(scan) }
+    ? { adapter: devices.hardwareAdapters(scan)[0] ?? devices.softwareAdapters(scan)[0] ?? null, warning: devices.softwareWarning(scan) }
     : null;
   return { scan, auto, webgpu, ...(check ? { check } : {}) };
 }
