@@ -18,8 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../src/eval/evaluate.js';
-import { writeSvgAsPng } from '../src/eval/png.js';
-import { PALETTE, panel, svgDocument, type Series } from '../src/eval/svg.js';
+import { writeSvgAsPng } from '../src/report/png.js';
+import { PALETTE, panel, svgDocument, type Series } from '../src/report/svg.js';
 import type { Consistency } from '../src/diffusion/consistency.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -32,7 +32,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createImage, type ImageTensor } from '../src/image/tensor.js';
 import { defaultTileBatch } from '../src/model/denoiser.js';
-import { loadModel, timeEvaluations, type LoadModelOptions, type ModelSession, type WebGpuOptions } from '../src/model/session.js';
+import { loadModel, type LoadModelOptions, type ModelSession, type WebGpuOptions } from '../src/model/session.js';
+import { timeEvaluations } from '../src/model/timing.js';
 import { upscale, type UpscaleOptions, type UpscaleResult } from '../src/upscale.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -5,7 +5,8 @@
  *
  * Options are public and optional (`UpscaleOptions`), resolved once against the model's manifest into complete
  * settings (`UpscaleSettings`), validated with one-line UsageErrors. Long work takes `{ signal, onProgress }`.
- * The CLI is a thin layer over `upscale` and `upscaleFile`.
+ * `sr upscale` goes through `upscaleInputs` (src/batch/upscale-inputs.ts), which plans and then runs `upscaleFile`
+ * per file; `sr explore` runs `upscale` per candidate.
  */
 import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
@@ -29,7 +30,7 @@ import { OutputExistsError } from './io-safety/atomic.js';
 import { lstat } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import type { RunContext } from './run-context.js';
-import { uncertaintyImage, uncertaintyMap, type UncertaintyMap } from './explore/uncertainty.js';
+import { uncertaintyImage, uncertaintyMap, type UncertaintyMap } from './metrics/uncertainty.js';
 
 export type { Consistency };
 /** The enlargement factor when none is given. */

@@ -1,6 +1,7 @@
 /**
  * The one small predicate module (sharp's lib/is style): option checks that throw UsageError with messages like
- * "Expected positive integer for factor but received 2.5". Used once, at the library's boundary.
+ * "Expected positive integer for factor but received 2.5". Used where options enter the library (its public
+ * functions) and by the CLI's parsers; the layers inside take the checked values.
  */
 import { UsageError } from './errors.js';
 

@@ -43,7 +43,7 @@ test('fusedStep equals the three separate operations exactly', () => {
     const x0Image = createImage(C, H, W, x0);
     if (factor !== null) projectConsistency(x0Image, y, factor, x0Image);
     const { cx0, cxt, sigma } = stepCoefficients(schedule, sampler, t, prevT, eta);
-    const ref = step({ schedule, sampler, eta, t, prevT, xt, x0, noise: sigma > 0 ? noise : undefined }).prevSample;
+    const ref = step({ schedule, sampler, eta, t, prevT, xt, x0, ...(sigma > 0 ? { noise } : {}) }).prevSample;
     // fused, in place
     const fused = Float32Array.from(xt);
     fusedStep({

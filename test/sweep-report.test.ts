@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { toHtml, toMarkdown } from '../src/eval/document.js';
+import { toHtml, toMarkdown } from '../src/report/document.js';
 import { paretoSvg, seriesByN, tradeoffSvg } from '../src/eval/plots.js';
 import { analyse } from '../src/eval/recommend.js';
 import { writeSweepReport } from '../src/eval/report.js';
 import type { SummaryRow } from '../src/eval/summary.js';
-import { niceTicks } from '../src/eval/svg.js';
+import { niceTicks } from '../src/report/svg.js';
 import { runSweep } from '../src/eval/sweep.js';
 import { sr } from './cli-helpers.js';
 

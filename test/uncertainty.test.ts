@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createImage } from '../src/image/tensor.js';
-import { UNCERTAINTY_COLORS, UNCERTAINTY_SCALE_MAX, uncertaintyColor, uncertaintyMap } from '../src/explore/uncertainty.js';
+import { UNCERTAINTY_COLORS, UNCERTAINTY_SCALE_MAX, uncertaintyColor, uncertaintyMap } from '../src/metrics/uncertainty.js';
 import { loadModel } from '../src/model/session.js';
 import { upscale } from '../src/upscale.js';
 import { FAST, sr, tempDir } from './cli-helpers.js';

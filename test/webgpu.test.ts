@@ -19,7 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { decideAuto, missingReason, scanDevices, softwareWarning, webgpuBlocker, type DeviceScan } from '../src/model/devices.js';
-import { loadModel, probeDevices } from '../src/model/session.js';
+import { probeDevices } from '../src/model/probe.js';
+import { loadModel } from '../src/model/session.js';
 import { sr, srProcess } from './cli-helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,9 +7,9 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
-import { AbortError, InputError, OutputError, SrError, UsageError, errorLine, escapeControls, type ErrorCode } from '../errors.js';
-import { OUTPUT_EXTENSIONS, pixels, probeImage, type ImageInfo } from '../image/io.js';
-import { DEFAULT_MAX_INPUT_PIXELS, checkOutputSize } from '../io-safety/limits.js';
+import { InputError, OutputError, UsageError, type ErrorCode } from '../errors.js';
+import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
@@ -30,10 +30,12 @@ import {
   type UpscaleSettings,
   type WorkEstimate,
 } from '../upscale.js';
-import { expandInputs, type InputItem } from './inputs.js';
+import { expandInputs, type InputItem } from '../jobs/inputs.js';
+import { ensureOutDir, fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
 
-/** What became of one input in a batch: done, failed, skipped by --resume, stopped mid-way, or never started. */
-export type FileStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'pending';
+export type { FileStatus } from '../jobs/outcome.js';
+/** A batch's counts: files in each status, and in all. */
+export type BatchSummary = StatusCounts;
 
 /** One input's line in a batch report. */
 export interface FileReport {
@@ -56,10 +58,6 @@ export interface FileReport {
   estimate?: { seconds: number | null; source: TimeEstimate['source'] } | null;
 }
 
-export interface BatchSummary extends Record<FileStatus, number> {
-  total: number;
-}
-
 /** A batch's report (what `--json` writes): one FileReport per input in plan order, and the counts. */
 export interface BatchReport {
   tool: 'boomerang-sr';
@@ -80,8 +78,15 @@ export interface Job {
 
 const filesOf = (j: Job): string[] => j.files ?? [j.output];
 
-/** A batch's options: each file's (`upscaleFile`'s), the output format, and what to do with existing outputs. */
-export interface BatchOptions extends UpscaleFileOptions {
+/** What a batch sets for each file itself, so BatchOptions does not take them (they would be replaced). */
+type BatchSets = 'model' | 'decode' | 'signal' | 'onProgress' | 'onWarning' | 'onEstimate';
+
+/**
+ * A batch's options: each file's settings and output policy (`upscaleFile`'s, less what the batch itself gives each
+ * file: the model, loaded once; the decoder's options, from `maxPixels`; the run context and the time estimate,
+ * through BatchEvents), the output format, and what to do with existing outputs.
+ */
+export interface BatchOptions extends Omit<UpscaleFileOptions, BatchSets> {
   /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
   format?: string;
   /** Overwrite existing outputs. */
@@ -105,14 +110,6 @@ export interface BatchPlan {
   existing: Set<string>;
   /** Each job's work, or null where the input's header could not be read (it fails in its turn). */
   estimates: (WorkEstimate | null)[];
-}
-
-/** force and resume as given; both at once is a UsageError (overwrite existing outputs, or skip them). */
-export function overwritePolicy(o: { force?: boolean | undefined; resume?: boolean | undefined }): { force: boolean; resume: boolean } {
-  const force = o.force ?? false;
-  const resume = o.resume ?? false;
-  if (force && resume) throw new UsageError('Use either --force (overwrite existing outputs) or --resume (skip them), not both');
-  return { force, resume };
 }
 
 /** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
@@ -203,31 +200,6 @@ export async function planBatch(
     estimates.push(info ? await estimateWorkHere(settings, manifest, info.height, info.width, options) : null);
   }
   return { outDir, jobs, existing, estimates };
-}
-
-/** The output folder: created when missing; an OutputError when it is a file or cannot be made. */
-export async function ensureOutDir(dir: string): Promise<void> {
-  const st = await stat(dir).catch(() => null);
-  if (st && !st.isDirectory()) throw new OutputError(`Output ${dir} is a file; with several inputs, a folder or a glob, -o names a folder`);
-  if (!st) {
-    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new OutputError(`Cannot create output folder ${dir}: ${err.code ?? err.message}`, { cause: err });
-    });
-  }
-}
-
-/** The input checks done before the model runs: header, pixel limit, output size. */
-export async function preflight(input: string, factor: number, maxPixels: number): Promise<ImageInfo> {
-  const info = await probeImage(input, { limitInputPixels: false });
-  const px = info.width * info.height;
-  if (px > maxPixels) {
-    throw new InputError(
-      `Cannot decode ${input}: ${info.width}x${info.height} = ${pixels(px)} is over the limit of ${pixels(maxPixels)}; ` +
-        'refusing a possible decompression bomb (raise it with --max-pixels)',
-    );
-  }
-  checkOutputSize(info.height, info.width, factor, input);
-  return info;
 }
 
 /** One input to one output (or one per sample), planned and checked before the model loads. */
@@ -333,22 +305,6 @@ export async function processFile(
 
 const round = (s: number): number => Math.round(s * 1000) / 1000;
 
-/** The error as one line, naming the file when the message does not already. */
-export function oneLine(err: unknown, file: string): string {
-  // control characters escaped, not cut at: a newline in a file name used to lose the reason (issue 25 #4)
-  const msg = errorLine(err);
-  const name = escapeControls(file);
-  const named = msg.includes(name) ? msg : `${name}: ${msg}`;
-  return err instanceof SrError ? named : `internal error: ${named} (set SR_DEBUG=1 for the stack trace)`;
-}
-
-/** Work weights for progress: the known ones as given, an unknown one (NaN) as the mean of the others. */
-export function fillWeights(work: readonly number[]): number[] {
-  const known = work.filter((w) => Number.isFinite(w));
-  const fill = known.length ? known.reduce((a, w) => a + w, 0) / known.length : 1;
-  return work.map((w) => (Number.isFinite(w) ? w : fill));
-}
-
 /** A batch's report and, when it stopped early (interrupted, model or device failure), why. */
 export interface BatchOutcome {
   report: BatchReport;
@@ -391,33 +347,18 @@ export async function attemptFile(
     return { file: await processFile(job, model, options, events), stop: null };
   } catch (err) {
     file.seconds = round((performance.now() - started) / 1000);
-    if (err instanceof AbortError || events.signal?.aborted) {
-      file.status = 'interrupted';
-      file.error = 'interrupted';
-      file.errorCode = 'ABORTED';
-      return { file, stop: err instanceof AbortError ? err : new AbortError('Aborted', { cause: err }) };
-    }
-    if (err instanceof OutputExistsError && options.resume) {
+    if (err instanceof OutputExistsError && options.resume && !events.signal?.aborted) {
       // another run (a racing --resume) finished this output meanwhile: done, not failed
       markSkipped(file);
       return { file, stop: null };
     }
-    file.status = 'failed';
-    file.error = oneLine(err, job.input);
-    file.errorCode = err instanceof SrError ? err.code : 'INTERNAL';
-    return { file, stop: err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null };
+    return { file, stop: settle(err, file, events.signal) };
   }
 }
 
 /** Whether a planned job is skipped with --resume (its outputs exist). */
 export async function skippedByResume(plan: BatchPlan, job: Job, options: BatchOptions): Promise<boolean> {
   return Boolean(options.resume) && (plan.existing.has(job.output) || (await allExist(filesOf(job))));
-}
-
-/** Marks every file not done yet as interrupted (a batch stopped by a signal). */
-export function markInterrupted(files: readonly Pick<FileReport, 'status' | 'error' | 'errorCode'>[]): void {
-  for (const f of files)
-    if (f.status === 'pending') Object.assign(f, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
 }
 
 /** Marks a report skipped by --resume. */
@@ -428,9 +369,15 @@ export function markSkipped(file: FileReport): void {
 
 /** The report from the per-file reports (`outDir` null: one file to one output). */
 export function batchReport(outDir: string | null, model: string, files: FileReport[], started: Date, seconds: number): BatchReport {
-  const summary: BatchSummary = { total: files.length, ok: 0, failed: 0, skipped: 0, interrupted: 0, pending: 0 };
-  for (const f of files) summary[f.status] += 1;
-  return { tool: 'boomerang-sr', started: started.toISOString(), seconds: round(seconds), outputDir: outDir, model, summary, files };
+  return {
+    tool: 'boomerang-sr',
+    started: started.toISOString(),
+    seconds: round(seconds),
+    outputDir: outDir,
+    model,
+    summary: summarise(files),
+    files,
+  };
 }
 
 /** Work weights of a plan's jobs for progress (pixels × model evaluations; an unknown one as the mean). */

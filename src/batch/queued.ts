@@ -7,7 +7,6 @@
 import { resolve } from 'node:path';
 import type { ModelManifest } from '../model/manifest.js';
 import type { QueueTarget } from '../queue/connection.js';
-import { dispatch, filesLabel } from '../queue/dispatch.js';
 import type { OutputHold } from '../queue/out-lock.js';
 import {
   BadPayloadError,
@@ -19,11 +18,10 @@ import {
   type JobHandler,
   type ModelRef,
 } from '../queue/jobs.js';
-import { AbortError, QueueError } from '../errors.js';
+import { QueueError } from '../errors.js';
 import {
   attemptFile,
   batchReport,
-  markInterrupted,
   markSkipped,
   pendingReport,
   planWeights,
@@ -35,9 +33,11 @@ import {
   type FileReport,
   type Job,
 } from './batch.js';
+import { runFilesQueued, type FileUnit } from '../jobs/queued.js';
+import type { UpscaleFileOptions } from '../upscale.js';
 
-/** The options a queued file runs with: the batch's, without what only the enqueuing process has (model, device, callbacks). */
-export type PortableOptions = Omit<BatchOptions, 'model' | 'device' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>;
+/** The options a queued file runs with: the batch's, without the device (each worker has its own). */
+export type PortableOptions = Omit<BatchOptions, 'device'>;
 
 export interface UpscaleJobData {
   v: number;
@@ -46,8 +46,17 @@ export interface UpscaleJobData {
   options: PortableOptions;
 }
 
+/** What a worker needs of the options; what else a caller's object carries (upscaleInputs' model name, callbacks) stays here. */
 function portable(options: BatchOptions): PortableOptions {
-  const { model: _m, device: _d, signal: _s, onProgress: _p, onWarning: _w, decode: _x, ...rest } = options;
+  const {
+    model: _m,
+    device: _d,
+    signal: _s,
+    onProgress: _p,
+    onWarning: _w,
+    decode: _x,
+    ...rest
+  } = options as BatchOptions & Partial<Pick<UpscaleFileOptions, 'model' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>>;
   return JSON.parse(JSON.stringify(rest)) as PortableOptions;
 }
 
@@ -71,8 +80,7 @@ export async function runPlanQueued(
   const weights = planWeights(plan);
   const ref = modelRef(modelSpec, manifest);
   const opts = portable(options);
-  const index = new Map<string, number>();
-  const units = [];
+  const units: FileUnit<UpscaleJobData>[] = [];
   for (let i = 0; i < plan.jobs.length; i++) {
     const job = plan.jobs[i]!;
     if (await skippedByResume(plan, job, options)) {
@@ -82,41 +90,28 @@ export async function runPlanQueued(
     }
     const j = { input: resolve(job.input), output: resolve(job.output), files: (job.files ?? [job.output]).map((f) => resolve(f)) };
     const id = jobId('upscale', [j.input, JSON.stringify(j.files), JSON.stringify(opts), ref.sha256]);
-    index.set(id, i);
     units.push({
       id,
       kind: 'upscale' as const,
       data: { v: PAYLOAD_VERSION, model: ref, job: j, options: opts },
       weight: weights[i]!,
       label: job.input,
+      file: i,
     });
   }
-  let stoppedBy: unknown = null;
-  try {
-    await dispatch<FileReport>(queue, units, {
-      ...(events.signal ? { signal: events.signal } : {}),
-      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-      ...(hold ? { hold } : {}),
-      onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
-      onResult: async (unit, result) => {
-        const i = index.get(unit.id)!;
-        if (typeof result !== 'object' || result === null || typeof (result as FileReport).status !== 'string') {
-          throw new QueueError(`Queued job ${unit.id} returned no file report`);
-        }
-        // the names as planned here (a worker reports absolute paths)
-        files[i] = {
-          ...(result as FileReport),
-          input: plan.jobs[i]!.input,
-          output: plan.jobs[i]!.output,
-          outputs: plan.jobs[i]!.files ?? [plan.jobs[i]!.output],
-        };
-        events.onFile?.(files[i]!, i, plan.jobs.length);
-      },
-    });
-  } catch (err) {
-    stoppedBy = err;
-    if (err instanceof AbortError) markInterrupted(files);
-  }
+  const stoppedBy = await runFilesQueued<FileReport>(queue, units, files, events, hold, async (i, result, unit) => {
+    if (typeof result !== 'object' || result === null || typeof (result as FileReport).status !== 'string') {
+      throw new QueueError(`Queued job ${unit.id} returned no file report`);
+    }
+    // the names as planned here (a worker reports absolute paths)
+    files[i] = {
+      ...(result as FileReport),
+      input: plan.jobs[i]!.input,
+      output: plan.jobs[i]!.output,
+      outputs: plan.jobs[i]!.files ?? [plan.jobs[i]!.output],
+    };
+    events.onFile?.(files[i]!, i, plan.jobs.length);
+  });
   return { report: batchReport(plan.outDir, manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 

@@ -28,9 +28,7 @@ import {
 } from '../upscale.js';
 import {
   batchReport,
-  ensureOutDir,
   markSkipped,
-  overwritePolicy,
   pendingReport,
   planBatch,
   planFile,
@@ -40,7 +38,8 @@ import {
   type BatchOptions,
   type BatchOutcome,
 } from './batch.js';
-import { expandInputs, type InputItem } from './inputs.js';
+import { expandInputs, type InputItem } from '../jobs/inputs.js';
+import { ensureOutDir, overwritePolicy } from '../jobs/outcome.js';
 
 /** `upscaleInputs`' options: a batch's, with the model given by name or folder, and an optional queue. */
 export interface UpscaleInputsOptions extends Omit<BatchOptions, 'model'> {

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { gpusWithoutDriver } from '../model/devices.js';
-import { probeDevices, type DeviceReport } from '../model/session.js';
+import { probeDevices, type DeviceReport } from '../model/probe.js';
 
 interface Flags {
   json?: boolean;

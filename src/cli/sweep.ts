@@ -14,7 +14,7 @@ import { protocolLine } from '../eval/protocol.js';
 import { RULE_TEXT } from '../eval/recommend.js';
 import { settingText, summaryColumns, writeSweepReport } from '../eval/report.js';
 import { runSweep, type SweepOptions, type SweepResult } from '../eval/sweep.js';
-import { fmt, textTable } from '../eval/table.js';
+import { fmt, textTable } from '../report/table.js';
 import type { Consistency } from '../diffusion/consistency.js';
 import { DEFAULT_FACTOR, type Reduce } from '../upscale.js';
 import { parseNumber, parseNumberList } from './parse.js';

@@ -6,9 +6,10 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError, escapeControls } from '../errors.js';
-import { overwritePolicy } from '../batch/batch.js';
+import { overwritePolicy } from '../jobs/outcome.js';
 import { positiveInteger } from '../validate.js';
-import { varyDataset, type VaryDatasetOptions, type VaryOutcome } from '../vary/dataset.js';
+import type { VaryDatasetOptions, VaryOutcome } from '../vary/dataset.js';
+import { varyDataset } from '../vary/vary-dataset.js';
 import { formatVaryTable, writeVaryReport } from '../vary/report.js';
 import { VARY_MODEL, checkConsistency } from '../vary/settings.js';
 import { parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
@@ -102,7 +103,8 @@ function reportOnly(inputs: readonly string[], flags: Flags): string {
 
 /** Flags into options, strictly (a bad flag is a UsageError before anything is read). */
 function toOptions(f: Flags): VaryDatasetOptions {
-  const m = parseMethodFlags({ ...f, t: undefined });
+  const { t: _list, ...method } = f; // vary's --t is a list, parsed below
+  const m = parseMethodFlags(method);
   checkConsistency(m.consistency);
   if (Array.isArray(m.cascade)) {
     throw new UsageError(

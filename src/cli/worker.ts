@@ -33,7 +33,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .action(async (flags: Flags) => {
       const quiet = flags.quiet ?? false;
       const say = (line: string) => ctx.stderr.write(`sr worker: ${line}\n`);
-      const { runWorker } = await import('../queue/worker.js'); // BullMQ loads only for the commands that use it
+      const { runWorker } = await import('../worker.js'); // BullMQ loads only for the commands that use it
       const summary = await runWorker({
         queue: flags.queue,
         concurrency: positiveInteger('--concurrency', parseNumber('--concurrency', flags.concurrency)),

@@ -7,7 +7,7 @@ import { startName } from './grid.js';
 import type { DetailMeasure } from './pareto.js';
 import { RULE_TEXT, type Analysis } from './recommend.js';
 import type { SummaryRow } from './summary.js';
-import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } from './svg.js';
+import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } from '../report/svg.js';
 
 const DASHES = [undefined, '6,3', '2,3', '8,3,2,3'];
 const BASELINE_COLOR: Record<string, string> = {

@@ -10,16 +10,16 @@ import { matlabImresize } from '../image/upsample.js';
 import { writeCropStrip, type CropPanel } from './crops.js';
 import { loadTestSet } from './dataset.js';
 import { LR_SOURCE_TEXT } from './dataset.js';
-import { toHtml, toMarkdown, type Block } from './document.js';
+import { toHtml, toMarkdown, type Block } from '../report/document.js';
 import { cellSlug, startName } from './grid.js';
 import { paretoSvg, short, tradeoffSvg } from './plots.js';
-import { writeSvgAsPng } from './png.js';
+import { writeSvgAsPng } from '../report/png.js';
 import { protocolLine, protocolShort } from './protocol.js';
 import { RULE_TEXT, type Analysis } from './recommend.js';
 import type { SummaryRow } from './summary.js';
 import type { SweepResult } from './sweep.js';
-import { fmt, type Column } from './table.js';
-import { writeTextAtomic } from './write.js';
+import { fmt, type Column } from '../report/table.js';
+import { writeTextAtomic } from '../report/write.js';
 
 /** Columns for a table of per-cell means (text, Markdown and the report share them). */
 export function summaryColumns(): Column<SummaryRow>[] {

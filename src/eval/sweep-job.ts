@@ -14,7 +14,7 @@ import { loadTestImage, type TestSet } from './dataset.js';
 import type { Cell } from './grid.js';
 import { decodeRecord, encodeRecord } from './log.js';
 import type { SweepRecord } from './summary.js';
-import type { SweepOptions, SweepTask } from './sweep.js';
+import type { SweepOptions, SweepTask } from './sweep-types.js';
 
 export interface SweepJobData {
   v: number;

@@ -1,11 +1,3 @@
-/**
- * The sweep runner behind `sr sweep`: every cell of the grid (and the baselines) on every image of a test set,
- * results appended to <out>/results.jsonl per cell and image; a rerun skips what the log already holds for the
- * same model, seed and sampler. One model run serves all reduce variants of a cell (they reduce the same K
- * samples). Progress is reported in units of estimated work (model evaluations × pixels), over the work left.
- * At the end: results.csv (per image), summary.csv and summary.json (per cell, Pareto flags, recommendations).
- */
-import type { RunContext } from '../run-context.js';
 import { resolve, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { UsageError, throwIfAborted } from '../errors.js';
@@ -13,8 +5,7 @@ import { itemSeed } from '../diffusion/rng.js';
 import { dims } from '../image/tensor.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
 import { numberInRange, oneOf } from '../validate.js';
-import type { TilingOptions } from '../model/denoiser.js';
-import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
+import { loadModel, type ModelSession } from '../model/session.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { connectQueue, type QueueTarget } from '../queue/connection.js';
@@ -22,59 +13,18 @@ import { holdOutput, type OutputHold } from '../queue/out-lock.js';
 import { modelRef } from '../queue/jobs.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
 import { computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
-import { appendRecord, readLog, repairLog } from './log.js';
+import { repairLog } from '../report/jsonl.js';
+import { appendRecord, readLog } from './log.js';
 import { computeRecords, savesImage, type RunKey } from './cell-run.js';
 import { decodeRecords, sweepUnit } from './sweep-job.js';
 import type { DetailMeasure } from './pareto.js';
 import { protocolLine } from './protocol.js';
 import { analyse, type Analysis } from './recommend.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
-import { toCsv, toJson, writeTextAtomic } from './write.js';
+import { toCsv, toJson, writeTextAtomic } from '../report/write.js';
+import type { SweepOptions, SweepTask } from './sweep-types.js';
 
-/** A sweep: the ground truth, the grid of settings (t, cascade, …), where results go, and its run context. */
-export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 'onWarning'> {
-  /** Ground-truth folder. */
-  hr: string;
-  /** LR folder matched by name (one factor only); otherwise LR is made by MATLAB bicubic for each factor. */
-  lr?: string;
-  /** Only the first N images by name. */
-  limit?: number;
-  /** Output folder (results, summaries, and what the report needs). */
-  out: string;
-  model?: string | ModelSession;
-  device?: DeviceRequest;
-  /** Seed of the sweep: every cell on an image uses that image's itemSeed(seed, name), so cells compare on the same noise and images differ. Default 0. */
-  seed?: number;
-  sampler?: SamplerKind;
-  eta?: number;
-  tiling?: TilingOptions;
-  /** Which outputs to save as PNG under <out>/images/<cell>/: the first image's (default), all, or none. */
-  saveImages?: 'first' | 'all' | 'none';
-  /** Detail axis of the trade-off. Default ratio (|1 − detail ratio|). */
-  detail?: DetailMeasure;
-  /**
-   * Run the cells on the workers of this queue (redis://host:port) instead of here: one job per cell group × image,
-   * results recorded here as they come back. Workers read the images and write theirs under `out` (a shared filesystem).
-   */
-  queue?: string;
-  /** After each record is appended. */
-  onRecord?: (r: SweepRecord) => void;
-}
-
-/** A sweep's progress, in estimated units of work. */
-export interface SweepProgress {
-  /** Work done and total, in estimated units, over the work left at the start (skipped work is not counted). */
-  done: number;
-  total: number;
-  /** The cell and image in progress. */
-  cell: string;
-  image: string;
-  /** Records written so far in this run, and records to write. */
-  records: number;
-  recordsTotal: number;
-  /** On a queue: the workers connected. */
-  workers?: number;
-}
+export type { SweepOptions, SweepProgress, SweepTask } from './sweep-types.js';
 
 export interface SweepMeta {
   protocol: string;
@@ -111,15 +61,6 @@ export const SWEEP_FILES = {
   recommendations: 'recommendations.json',
   dataset: 'dataset.json',
 } as const;
-
-/** One unit of work: the cells that one model run on one image serves (they differ only in how K samples reduce). */
-export interface SweepTask {
-  cells: Cell[];
-  factor: number;
-  imageIndex: number;
-  /** Estimated work (model evaluations × pixels / 256²). */
-  weight: number;
-}
 
 /** The resume key of a cell on an image under this run. */
 function keyOf(c: Cell, image: string, run: RunKey): string {

@@ -38,10 +38,12 @@ import {
 import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 import { appendLine, readLines } from './log.js';
 import { type CandidateOptions, upscaleCommand } from './command.js';
-import { explorePage } from './page.js';
+import { explorePage, type ExploreData } from './page.js';
 import { lumaOf, scoreCandidate, type ExploreScores } from './scores.js';
-import { UNCERTAINTY_COLORS, UNCERTAINTY_SCALE_MAX, uncertaintyImage } from './uncertainty.js';
-import { toJson, writeTextAtomic } from '../eval/write.js';
+import { UNCERTAINTY_COLORS, UNCERTAINTY_SCALE_MAX, uncertaintyImage } from '../metrics/uncertainty.js';
+import { toJson, writeTextAtomic } from '../report/write.js';
+
+export type { ExploreData } from './page.js';
 
 /** The method options every candidate shares (the `sr upscale` flags other than t, cascade and preset). */
 export type SharedMethodOptions = Pick<
@@ -266,7 +268,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     const total = estimates.reduce((a, e) => a + e.megapixelEvaluations, 0) || 1;
     let done = 0;
     await withModel(
-      typeof options.model === 'object' ? { model: options.model } : { model: options.model, device: options.device ?? 'cpu' },
+      typeof options.model === 'object'
+        ? { model: options.model }
+        : { ...(options.model !== undefined ? { model: options.model } : {}), device: options.device ?? 'cpu' },
       async (model) => {
         for (const [i, c] of todo.entries()) {
           throwIfAborted(options.signal);
@@ -351,31 +355,6 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   await writeTextAtomic(result.files.json, toJson(data));
   await writeTextAtomic(result.files.page, explorePage(data));
   return result;
-}
-
-/** What explore.json holds and the page shows. */
-export interface ExploreData {
-  tool: 'boomerang-sr';
-  input: { path: string; width: number; height: number; sha256: string; jpegQuality: number | null };
-  factor: number;
-  seed: number;
-  model: { name: string; sha256: string };
-  /** The folder `sr explore` ran in (the commands' relative paths are relative to it). */
-  cwd: string;
-  /** The uncertainty maps' colour scale: std 0 … max grey levels, evenly spaced colours. */
-  scale: { max: number; colors: readonly string[] };
-  bicubic: { image: string; scores: ExploreScores };
-  candidates: {
-    id: string;
-    label: string;
-    image: string;
-    uncertainty: string | null;
-    command: string;
-    scores: ExploreScores;
-    seconds: number | null;
-    evaluations: number | null;
-    settings: UpscaleSettings;
-  }[];
 }
 
 const round = (s: number): number => Math.round(s * 1000) / 1000;

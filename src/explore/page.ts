@@ -5,7 +5,33 @@
  * shows the `sr upscale …` command that repeats it, with a copy button. Keys: + and − zoom, 0 fits, arrows pan,
  * [ and ] move the split, c copies the command.
  */
-import type { ExploreData } from './explore.js';
+import type { UpscaleSettings } from '../upscale.js';
+import type { ExploreScores } from './scores.js';
+
+/** What explore.json holds and the page shows. */
+export interface ExploreData {
+  tool: 'boomerang-sr';
+  input: { path: string; width: number; height: number; sha256: string; jpegQuality: number | null };
+  factor: number;
+  seed: number;
+  model: { name: string; sha256: string };
+  /** The folder `sr explore` ran in (the commands' relative paths are relative to it). */
+  cwd: string;
+  /** The uncertainty maps' colour scale: std 0 … max grey levels, evenly spaced colours. */
+  scale: { max: number; colors: readonly string[] };
+  bicubic: { image: string; scores: ExploreScores };
+  candidates: {
+    id: string;
+    label: string;
+    image: string;
+    uncertainty: string | null;
+    command: string;
+    scores: ExploreScores;
+    seconds: number | null;
+    evaluations: number | null;
+    settings: UpscaleSettings;
+  }[];
+}
 
 const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -17,7 +17,7 @@ import { lumaBt601 } from '../metrics/color.js';
 import { detailRatio } from '../metrics/detail.js';
 import { fromImageTensor, type Plane } from '../metrics/plane.js';
 import { psnr } from '../metrics/psnr.js';
-import type { UncertaintyMap } from './uncertainty.js';
+import type { UncertaintyMap } from '../metrics/uncertainty.js';
 
 /** A candidate's ground-truth-free scores (see the module comment). */
 export interface ExploreScores {

@@ -7,8 +7,9 @@
  * fixed pattern a patched UNet lays on its output lands somewhere else at every evaluation and averages out over
  * steps and samples instead of adding up. No ONNX here: it only calls ModelSession.run.
  */
+import type { Denoise } from '../diffusion/boomerang.js';
 import { UsageError, throwIfAborted } from '../errors.js';
-import { createImage, dims, type ImageTensor } from '../image/tensor.js';
+import { createImage, dims } from '../image/tensor.js';
 import { crop, extractTile, padReflect, planTiles, type Tile, type TilePlan } from '../image/tiling.js';
 import type { ModelSession } from './session.js';
 
@@ -61,8 +62,6 @@ export function defaultTileBatch(device: 'cpu' | 'webgpu', tiles: number): numbe
   if (device !== 'webgpu' || tiles <= 1) return 1;
   return Math.ceil(tiles / Math.ceil(tiles / MAX_GPU_BATCH));
 }
-
-export type Denoise = (xt: ImageTensor, t: number) => Promise<ImageTensor>;
 
 export interface Denoiser {
   denoise: Denoise;

@@ -5,8 +5,8 @@
  * `env.webgpu` is an empty object in Node (`adapter`/`device` exist only in onnxruntime-web), a session has no
  * adapter property, `listSupportedBackends()` gives only names, the verbose log (logSeverityLevel 0) prints the
  * EP options and "WebGPU EP Context is created for: Instance=…, Device=…" and no adapter, and profiling output
- * names kernels only; the EP's options (`powerPreference`, `dawnBackendType`) pick, they do not report. Checked
- * 2026-12-02 against the installed binary and its .d.ts files.
+ * names kernels only; the EP's options (`powerPreference`, `dawnBackendType`) pick, they do not report. True of
+ * onnxruntime-node 1.30.0 (package.json pins it; check its .d.ts files again on an upgrade).
  *
  * What is detected instead, on Linux (elsewhere nothing is known and `checked` is false):
  *  1. the Vulkan loader Dawn dlopens, libvulkan.so.1: in /etc/ld.so.cache, LD_LIBRARY_PATH, onnxruntime's own
@@ -24,8 +24,8 @@
  *     vendor/device from /sys/class/drm (names from pci.ids when installed), and NVIDIA's proprietary driver through
  *     /dev/nvidia<minor> and /proc/driver/nvidia/gpus/<bus>/information (the model name).
  * An adapter is a (hardware driver, GPU it drives) pair or a software driver: what the Vulkan loader would list.
- * The scan cannot tell a hardware driver that is installed but broken; session.ts covers that case for auto by
- * letting Dawn see only the hardware drivers (see loadModel there).
+ * The scan cannot tell a hardware driver that is installed but broken; dawn.ts covers that case for auto by
+ * letting Dawn see only the hardware drivers (autoDrivers there).
  */
 import { accessSync, constants, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';

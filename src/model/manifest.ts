@@ -5,23 +5,20 @@
 import { readFile } from 'node:fs/promises';
 import { ModelError } from '../errors.js';
 import { CONSISTENCY_KINDS, type Consistency } from '../diffusion/consistency.js';
+import type { PredictionKind } from '../diffusion/predictions.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
+import type { BetaSpec } from '../diffusion/schedule.js';
 import type { SoftCorruption } from '../diffusion/soft.js';
 import { KERNELS, type Kernel } from '../image/upsample.js';
 
 /** What the model's output means: eps, x0 or v (Gaussian family), residual x0 − x_τ (soft-resample family). */
-export type Prediction = 'eps' | 'x0' | 'v' | 'residual';
+export type Prediction = PredictionKind | 'residual';
 
 /**
  * The model family: gaussian (a DDPM prior; Boomerang noises to t) or soft-resample (a prior trained on the
  * bicubic shrink/enlarge corruption it undoes; src/diffusion/soft.ts).
  */
 export type ModelFamily = { kind: 'gaussian' } | SoftCorruption;
-export type BetaSpec =
-  | { kind: 'linear'; start: number; end: number }
-  | { kind: 'cosine'; s?: number }
-  | { kind: 'table'; alphasCumprod: number[] };
-
 /** A named preset's settings (or the model's defaults): any option of `upscale` left out is resolved further. */
 export interface PresetSettings {
   t?: number;

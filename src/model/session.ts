@@ -1,7 +1,9 @@
 /**
- * The model runner: the ONLY module that knows about onnxruntime-node. Loads a model folder (manifest.json +
- * model.onnx), checks the ONNX file against the manifest's sha256, opens an inference session on the requested
- * execution provider, and runs batches of [B, 3, H, W] float32 images at per-image steps t.
+ * The model runner: loads a model folder (manifest.json + model.onnx), checks the ONNX file against the manifest's
+ * sha256, opens an inference session on the requested execution provider, and runs batches of [B, 3, H, W] float32
+ * images at per-image steps t. onnxruntime-node is used in src/model/ only: here, and in what this file leaves to
+ * others: dawn.ts (opening WebGPU sessions, the Vulkan drivers Dawn sees), probe.ts (`sr devices`), timing.ts
+ * (benchmark timing).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { DeviceError, ModelError } from '../errors.js';
 import { oneOf } from '../validate.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
+import { autoDrivers, firstLine, openWebgpu } from './dawn.js';
 import {
   decideAuto,
   describeAdapter,
@@ -111,13 +114,18 @@ export interface ModelSession {
 }
 
 /** What loadModel opened a session from, kept per session for timeEvaluations (which opens variants of it). */
-interface Opened {
+export interface Opened {
   bytes: Buffer;
   options: ort.InferenceSession.SessionOptions;
   session: ort.InferenceSession;
   outputName: string;
 }
 const opened = new WeakMap<ModelSession, Opened>();
+
+/** What `model` was opened from (timing.ts reopens it), or undefined for a session loadModel did not make or one disposed. */
+export function openedFrom(model: ModelSession): Readonly<Opened> | undefined {
+  return opened.get(model);
+}
 
 /**
  * Loads a model once for any number of runs: `spec` is a shipped model's name (default: `default`) or a model
@@ -293,248 +301,10 @@ function webgpuSessionOptions(o: WebGpuOptions): ort.InferenceSession.SessionOpt
   };
 }
 
-export interface TimingOptions {
-  batch: number;
-  height: number;
-  width: number;
-  /** Timed runs (after `warmup` untimed ones). */
-  iterations: number;
-  warmup?: number;
-  /**
-   * Keep each output on the GPU and feed it back as the next run's x (webgpu only): no copies between CPU and
-   * GPU, the floor a GPU-resident sampler loop could reach. Default false: x and the output go through CPU
-   * memory as in ModelSession.run. (The binding's IO binding: gpu-buffer tensors as feeds and fetches.)
-   */
-  resident?: boolean;
-  /** With resident: also turn on graph capture/replay (a separate session). */
-  graphCapture?: boolean;
-}
-
-export interface Timing {
-  /**
-   * Milliseconds per run (each run evaluates `batch` images): median and minimum over the timed runs; resident:
-   * the wall time of all timed runs (ended by one download) over their number, for both.
-   */
-  msPerRun: number;
-  minMsPerRun: number;
-  runs: number;
-  resident: boolean;
-  graphCapture: boolean;
-}
-
-/**
- * Times model evaluations at a fixed shape, for benchmarks. Resident runs open a second session (same bytes and
- * options) whose outputs stay in GPU buffers; the input is uploaded once, then each run reads the previous
- * output's buffer and writes into a fixed one (values do not matter for timing, only the graph and the shape).
- * Throws what ORT throws when the EP cannot do it.
- */
-export async function timeEvaluations(model: ModelSession, o: TimingOptions): Promise<Timing> {
-  const info = opened.get(model);
-  if (!info) throw new ModelError('timeEvaluations needs a model opened by loadModel (and not disposed)');
-  const { batch, height, width } = o;
-  const n = batch * 3 * height * width;
-  const x0 = new Float32Array(n);
-  for (let i = 0; i < n; i++) x0[i] = 0.9 * Math.sin(0.37 * i);
-  const t = new ort.Tensor('float32', new Float32Array(batch).fill(100), [batch]);
-  const times: number[] = [];
-  const warmup = o.warmup ?? 3;
-  if (!o.resident) {
-    for (let k = 0; k < warmup + o.iterations; k++) {
-      const t0 = performance.now();
-      await model.run(x0, batch, height, width, t.data as Float32Array);
-      if (k >= warmup) times.push(performance.now() - t0);
-    }
-    return summarise(times, false, false);
-  }
-  if (model.device !== 'webgpu') throw new DeviceError('Resident (GPU-buffer) timing needs the webgpu device');
-  const base = info.options;
-  const options: ort.InferenceSession.SessionOptions = {
-    ...base,
-    preferredOutputLocation: 'gpu-buffer',
-    ...(o.graphCapture ? { extra: { ...(base.extra ?? {}), 'ep.webgpuexecutionprovider.enableGraphCapture': '1' } } : {}),
-  };
-  const session = await ort.InferenceSession.create(info.bytes, options);
-  const created: ort.Tensor[] = [];
-  try {
-    // Two GPU buffers of the output's shape: A (made from a CPU input) and B. Then every run reads A and writes
-    // B (IO binding), so the buffers stay put between runs, as graph replay needs.
-    const cpuX = new ort.Tensor('float32', x0, [batch, 3, height, width]);
-    const a = (await session.run({ x: cpuX, t }))[info.outputName] as ort.Tensor;
-    created.push(a);
-    const b = (await session.run({ x: a, t }))[info.outputName] as ort.Tensor;
-    created.push(b);
-    const fetches = { [info.outputName]: b };
-    for (let k = 0; k < warmup; k++) await session.run({ x: a, t }, fetches);
-    await b.getData(false); // wait for the warm-up work
-    const t0 = performance.now();
-    for (let k = 0; k < o.iterations; k++) await session.run({ x: a, t }, fetches);
-    await b.getData(false); // the GPU may still be working: one download waits for all of it
-    const ms = (performance.now() - t0) / o.iterations;
-    return { msPerRun: ms, minMsPerRun: ms, runs: o.iterations, resident: true, graphCapture: o.graphCapture ?? false };
-  } finally {
-    for (const tensor of created) tensor.dispose();
-    await session.release();
-  }
-}
-
-function summarise(times: number[], resident: boolean, graphCapture: boolean): Timing {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { msPerRun: sorted[Math.floor(sorted.length / 2)]!, minMsPerRun: sorted[0]!, runs: times.length, resident, graphCapture };
-}
-
-/**
- * Whether this process has asked Dawn for an adapter yet. Dawn enumerates the Vulkan drivers once per process
- * (measured: after a first attempt, changing VK_* variables changes nothing, and a failed first attempt makes
- * every later one fail too), so only the first WebGPU session decides which drivers Dawn sees.
- */
-let dawnStarted = false;
-
-/**
- * Opens a WebGPU session. With `onlyDrivers` (ICD manifest paths), and when Dawn has not started in this process,
- * the Vulkan loader is shown only those drivers while Dawn starts (VK_DRIVER_FILES, and VK_ICD_FILENAMES for
- * loaders older than 1.3.207), then the environment is put back.
- */
-async function openWebgpu(
-  bytes: Buffer,
-  options: ort.InferenceSession.SessionOptions,
-  onlyDrivers: readonly string[] | null,
-): Promise<ort.InferenceSession> {
-  const restore = !dawnStarted && onlyDrivers !== null ? showOnlyDrivers(onlyDrivers) : null;
-  dawnStarted = true;
-  try {
-    return await ort.InferenceSession.create(bytes, options);
-  } finally {
-    restore?.();
-  }
-}
-
-/**
- * The drivers auto lets Dawn see: the hardware adapters' drivers when software ones are installed too. Dawn
- * prefers a GPU to a CPU-type adapter, so this only matters when the GPU's driver fails (e.g. a container without
- * the GPU's device nodes, a driver/kernel mismatch): then Dawn would quietly take lavapipe and auto would be 20x
- * slower, the bug auto exists to avoid. null: leave the drivers as they are.
- */
-function autoDrivers(scan: DeviceScan): string[] | null {
-  if (!scan.checked || softwareAdapters(scan).length === 0) return null;
-  const hw = [...new Set(hardwareAdapters(scan).map((a) => a.driver))];
-  return hw.length > 0 ? hw : null;
-}
-
-function showOnlyDrivers(files: readonly string[]): () => void {
-  const keys = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES'] as const;
-  const saved = keys.map((k) => [k, process.env[k]] as const);
-  process.env.VK_DRIVER_FILES = files.join(':');
-  process.env.VK_ICD_FILENAMES = files.join(':');
-  delete process.env.VK_ADD_DRIVER_FILES;
-  return () => {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-}
-
-export interface DeviceReport {
-  /** What was found: loader, drivers, GPUs, adapters (devices.ts). */
-  scan: DeviceScan;
-  /** What --device auto would choose, and its note. */
-  auto: { device: Device; adapter: Adapter | null; note: string };
-  /** What --device webgpu would use (the adapter as known), or null where it would fail. */
-  webgpu: { adapter: Adapter | null; warning: string | null } | null;
-  /**
-   * The in-process check: a one-node graph opened and run on the WebGPU EP (absent with check: false). With a
-   * hardware adapter and software ones beside it, the check runs the way auto would (hardware drivers only).
-   */
-  check?: { ok: boolean; seconds: number; error?: string; drivers: 'all' | 'hardware' };
-}
-
-/**
- * Lists the WebGPU adapters and what auto and webgpu would do with them. With check (default true) and an
- * adapter listed (or a platform that cannot be scanned), also opens the WebGPU EP in this process and runs a
- * tiny graph on it: this starts Dawn for the process (see openWebgpu).
- */
-export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan } = {}): Promise<DeviceReport> {
-  const scan = o.deviceScan ?? scanDevices();
-  const decision = decideAuto(scan);
-  const missing = webgpuBlocker(scan);
-  let check: DeviceReport['check'];
-  if (o.check !== false && missing === null) {
-    const drivers = decision.tryWebgpu ? autoDrivers(scan) : null;
-    const t0 = performance.now();
-    try {
-      await runProbeGraph(drivers);
-      check = { ok: true, seconds: (performance.now() - t0) / 1000, drivers: drivers ? 'hardware' : 'all' };
-    } catch (err) {
-      check = { ok: false, seconds: (performance.now() - t0) / 1000, error: firstLine(err), drivers: drivers ? 'hardware' : 'all' };
-    }
-  }
-  const autoGpu = decision.tryWebgpu && (check === undefined || check.ok);
-  const auto = autoGpu
-    ? {
-        device: 'webgpu' as const,
-        adapter: decision.adapter,
-        note: `using the WebGPU adapter ${decision.adapter ? describeAdapter(decision.adapter) : '(not identified)'}`,
-      }
-    : {
-        device: 'cpu' as const,
-        adapter: null,
-        note: decision.tryWebgpu ? `no WebGPU adapter found, using the CPU (${check?.error ?? 'it did not open'})` : decision.cpuNote,
-      };
-  const webgpuWorks = missing === null && (check === undefined || check.ok || check.drivers === 'hardware');
-  const webgpu = webgpuWorks
-    ? { adapter: hardwareAdapters(scan)[0] ?? softwareAdapters(scan)[0] ?? null, warning: softwareWarning(scan) }
-    : null;
-  return { scan, auto, webgpu, ...(check ? { check } : {}) };
-}
-
-/** y = x + x on four floats, on the WebGPU EP only; throws unless it opens and gives 2x. */
-async function runProbeGraph(drivers: readonly string[] | null): Promise<void> {
-  const session = await openWebgpu(probeModel(), { executionProviders: ['webgpu'], graphOptimizationLevel: 'disabled' }, drivers);
-  try {
-    const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]);
-    const y = (await session.run({ x })).y!;
-    const data = y.data as Float32Array;
-    if (![2, 4, 6, 8].every((v, i) => data[i] === v))
-      throw new Error(`the WebGPU EP computed ${Array.from(data).join(',')} for 2x(1,2,3,4)`);
-  } finally {
-    await session.release();
-  }
-}
-
-/** The ONNX bytes (protobuf) of a one-node model, y = Add(x, x) on float[4], opset 13. */
-function probeModel(): Buffer {
-  const varint = (n: number): number[] => {
-    const out: number[] = [];
-    while (n > 127) {
-      out.push((n & 127) | 128);
-      n = Math.floor(n / 128);
-    }
-    out.push(n);
-    return out;
-  };
-  const int = (field: number, n: number) => [...varint(field << 3), ...varint(n)];
-  const bytes = (field: number, b: number[]) => [...varint((field << 3) | 2), ...varint(b.length), ...b];
-  const str = (field: number, s: string) => bytes(field, [...Buffer.from(s, 'utf8')]);
-  const tensor4 = (name: string) => [
-    ...str(1, name), // ValueInfoProto.name
-    ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, bytes(1, int(1, 4)))])), // type.tensor_type{float, shape [4]}
-  ];
-  const node = [...str(1, 'x'), ...str(1, 'x'), ...str(2, 'y'), ...str(3, 'probe'), ...str(4, 'Add')];
-  const graph = [...bytes(1, node), ...str(2, 'webgpu-probe'), ...bytes(11, tensor4('x')), ...bytes(12, tensor4('y'))];
-  return Buffer.from([...int(1, 8), ...bytes(7, graph), ...bytes(8, [...str(1, ''), ...int(2, 13)])]);
-}
-
 async function createSession(bytes: Buffer, options: ort.InferenceSession.SessionOptions, path: string): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, options);
   } catch (err) {
     throw new ModelError(`Cannot load model file ${path}: ${firstLine(err)}`, { cause: err });
   }
-}
-
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  // ORT's message starts with its source location and check; Dawn's reason is at the end
-  const m = /Failed to get a WebGPU adapter[^\n]*/.exec(msg) ?? /[^\n]+/.exec(msg);
-  return (m?.[0] ?? msg).trim().slice(0, 200);
 }

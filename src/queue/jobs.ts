@@ -130,3 +130,6 @@ export interface JobHandler<D> {
   label(data: D): string;
   run(data: D, ctx: JobContext): Promise<unknown>;
 }
+
+/** The handler of each job kind, as a worker is given them. */
+export type JobHandlers = { [K in JobKind]: JobHandler<unknown> };

@@ -1,11 +1,11 @@
 /**
- * `sr worker` as a library: takes jobs from the queue, loads each model once and keeps it, runs each job with the
- * handler of its kind and reports progress through the job. A payload it cannot run, a model whose sha256 is not
- * the one the job names, or an error of the work itself fails the job at once with a one-line reason (never
- * retried: the same job would fail the same way). A stop (the signal) aborts the jobs in hand and puts them back
- * in the queue for another worker; their outputs are written atomically, so nothing half-written is left. A
- * worker that dies without stopping (kill -9, a lost machine) stops renewing its jobs' locks; another worker
- * takes them back after `stallSeconds`.
+ * The worker loop: takes jobs from the queue, loads each model once and keeps it, runs each job with the handler
+ * of its kind (given by the caller: src/worker.ts) and reports progress through the job. A payload it cannot run,
+ * a model whose sha256 is not the one the job names, or an error of the work itself fails the job at once with a
+ * one-line reason (never retried: the same job would fail the same way). A stop (the signal) aborts the jobs in
+ * hand and puts them back in the queue for another worker; their outputs are written atomically, so nothing
+ * half-written is left. A worker that dies without stopping (kill -9, a lost machine) stops renewing its jobs'
+ * locks; another worker takes them back after `stallSeconds`.
  */
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
@@ -15,8 +15,7 @@ import { resolveModelDir } from '../model/locate.js';
 import { loadModel, type DeviceRequest, type ModelSession } from '../model/session.js';
 import { QUEUE_NAME, asQueueError, connectQueue } from './connection.js';
 import { STOP_WAIT_MS, within } from './dispatch.js';
-import { HANDLERS } from './handlers.js';
-import { BadPayloadError, JOB_KINDS, encodeFailure, type JobKind, type ModelRef } from './jobs.js';
+import { BadPayloadError, JOB_KINDS, encodeFailure, type JobHandlers, type JobKind, type ModelRef } from './jobs.js';
 
 /** `runWorker`'s options: the queue, how many jobs at once, the device and threads, and the lock lifetime. */
 export interface WorkerOptions {
@@ -49,13 +48,16 @@ export interface WorkerSummary {
   released: number;
 }
 
-/** Runs a worker until `signal` fires; resolves once the jobs in hand are back in the queue and the models closed. */
-export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
+/**
+ * Runs a worker with `handlers` (one per job kind; src/worker.ts holds the table, so that the queue knows no
+ * feature) until `signal` fires; resolves once the jobs in hand are back in the queue and the models closed.
+ */
+export async function runQueueWorker(o: WorkerOptions, handlers: JobHandlers): Promise<WorkerSummary> {
   const target = await connectQueue(o.queue);
   const name = `sr-worker@${hostname()}:${process.pid}`;
   const emit = (e: WorkerEvent) => o.onEvent?.(e);
   const models = new ModelCache(name, o, emit);
-  const jobs = new JobRunner(models, emit);
+  const jobs = new JobRunner(models, handlers, emit);
   const stallMs = Math.max(1, o.stallSeconds ?? 30) * 1000;
   const worker = new Worker(QUEUE_NAME, (job, token) => jobs.run(job, token), {
     connection: target.connection,
@@ -144,6 +146,7 @@ class JobRunner {
   private readonly stopping = new AbortController();
   constructor(
     private readonly models: ModelCache,
+    private readonly handlers: JobHandlers,
     private readonly emit: (e: WorkerEvent) => void,
   ) {}
 
@@ -163,7 +166,7 @@ class JobRunner {
     try {
       if (!JOB_KINDS.includes(kind))
         throw new BadPayloadError(`unknown job kind ${JSON.stringify(job.name)} (this worker runs ${JOB_KINDS.join(', ')})`);
-      const handler = HANDLERS[kind];
+      const handler = this.handlers[kind];
       const data = handler.check(job.data);
       const what = handler.label(data);
       this.emit({ type: 'start', id: job.id!, kind, label: what });

@@ -1,32 +1,28 @@
 /**
- * Varying a dataset, with the batch engine's conventions (src/batch/batch.ts): plan first, one model, files in order;
- * a bad file is reported and the run goes on; a model or device failure, or an interruption, stops it. Nothing here
- * writes to stderr: progress, per-file results and warnings are events, and the result is the report.
+ * Varying a dataset, with the batch engine's conventions and the outcome kit of src/jobs/outcome.ts: plan first,
+ * one model, files in order; a bad file is reported and the run goes on; a model or device failure, or an
+ * interruption, stops it. Nothing here writes to stderr: progress, per-file results and warnings are events, and
+ * the result is the report.
  *
  * Per sample: write the image (atomic; never over an existing file without force), then append its record. With
  * resume, a sample whose output exists is not redone: a record missing for it (a crash between the two writes) is
  * made from the file.
  */
 import { mkdir } from 'node:fs/promises';
-import { ensureOutDir, fillWeights, oneLine, preflight, type BatchSummary, type FileStatus } from '../batch/batch.js';
-import { AbortError, OutputError, SrError, UsageError, throwIfAborted, type ErrorCode } from '../errors.js';
-import { repairLog } from '../eval/log.js';
+import { fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
+import { OutputError, throwIfAborted, type ErrorCode } from '../errors.js';
+import { repairLog } from '../report/jsonl.js';
 import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
 import type { ImageTensor } from '../image/tensor.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';
-import { loadManifest } from '../model/manifest.js';
-import { resolveModelDir } from '../model/locate.js';
-import { checkTile, type TilingOptions } from '../model/denoiser.js';
-import { connectQueue } from '../queue/connection.js';
-import { holdOutput, lockNotReleased } from '../queue/out-lock.js';
+import type { TilingOptions } from '../model/denoiser.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
 import type { DeviceNote, ModelSession } from '../model/session.js';
-import { withModel } from '../upscale.js';
 import { distanceToSource } from './distance.js';
-import { folderOf, planVary, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
+import { folderOf, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
 import { appendRecord, compactRecords, type VaryRecord } from './records.js';
-import { reproduceArgs, resolveVarySettings, stepsAt, type VaryOptions, type VarySettings, VARY_MODEL } from './settings.js';
+import { reproduceArgs, stepsAt, type VaryOptions, type VarySettings } from './settings.js';
 import { varySample } from './vary.js';
 
 /** `varyDataset`'s options: the samples to draw (t, K, seed, …) and the output policy, here or on a queue. */
@@ -66,7 +62,7 @@ export interface VaryFileReport {
   outputs: string[];
 }
 
-export interface VarySummary extends BatchSummary {
+export interface VarySummary extends StatusCounts {
   samplesWritten: number;
   samplesSkipped: number;
 }
@@ -260,16 +256,6 @@ export function sampleWeights(plan: VaryPlan): number[][] {
   return plan.sources.map((j) => j.samples.map((sj) => (todo(sj) ? filled[i++]! : 0)));
 }
 
-/** How a file's error ends it: interrupted and stop, failed and stop (model, device), or failed and go on. */
-export function settle(err: unknown, file: VaryFileReport, signal: AbortSignal | undefined): unknown {
-  if (err instanceof AbortError || signal?.aborted) {
-    Object.assign(file, { status: 'interrupted', error: 'interrupted', errorCode: 'ABORTED' });
-    return err instanceof AbortError ? err : new AbortError('Aborted', { cause: err });
-  }
-  Object.assign(file, { status: 'failed', error: oneLine(err, file.input), errorCode: err instanceof SrError ? err.code : 'INTERNAL' });
-  return err instanceof SrError && (err.code === 'MODEL' || err.code === 'DEVICE') ? err : null;
-}
-
 export function emptyReport(job: SourceJob): VaryFileReport {
   return {
     input: job.input,
@@ -285,19 +271,9 @@ export function emptyReport(job: SourceJob): VaryFileReport {
   };
 }
 
-function summarise(files: readonly VaryFileReport[]): VarySummary {
-  const s: VarySummary = {
-    total: files.length,
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    interrupted: 0,
-    pending: 0,
-    samplesWritten: 0,
-    samplesSkipped: 0,
-  };
+function summariseVary(files: readonly VaryFileReport[]): VarySummary {
+  const s: VarySummary = { ...summarise(files), samplesWritten: 0, samplesSkipped: 0 };
   for (const f of files) {
-    s[f.status] += 1;
     s.samplesWritten += f.written;
     s.samplesSkipped += f.skipped;
   }
@@ -364,49 +340,7 @@ export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Dat
     outputDir: plan.outDir,
     records: plan.recordsPath,
     settings: plan.settings,
-    summary: summarise(files),
+    summary: summariseVary(files),
     files,
   };
-}
-
-/**
- * Varies every image of `inputs` (files, folders walked recursively, quoted globs) into `outDir`: K samples per t
- * each, in the input tree's layout, with one record per sample in `outDir/records.jsonl`. Every check runs first
- * (options and the manifest, inputs, outputs, the queue's reachability); then the model loads once (or the one
- * given is used), or the sources go to a queue's workers. A stop (interruption, model or device failure) is in
- * `stoppedBy`.
- */
-export async function varyDataset(
-  inputs: readonly string[],
-  outDir: string,
-  options: VaryDatasetOptions = {},
-  events: VaryEvents = {},
-): Promise<VaryOutcome> {
-  options = { ...options, model: options.model ?? VARY_MODEL };
-  const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
-  const settings = resolveVarySettings(options, manifest, typeof options.model === 'object' ? options.model.device : 'cpu');
-  checkTile(manifest.multiple, options.tiling?.tile);
-  if (options.queue !== undefined) {
-    if (typeof options.model === 'object') {
-      throw new UsageError("A queue's workers load their own model: give the model by name or folder, not loaded");
-    }
-    const queue = await connectQueue(options.queue); // unreachable: nothing written
-    // one enqueuer per folder, taken before the plan reads its records (a second one is refused here)
-    const hold = await holdOutput(queue, outDir, 'sr vary');
-    try {
-      const plan = await planVary(inputs, outDir, settings, manifest, options);
-      await ensureOutDir(outDir);
-      const { runVaryPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued run
-      return await runVaryPlanQueued(plan, queue, options.model, manifest, options, events, hold);
-    } finally {
-      if (!(await hold.release())) events.onWarning?.(lockNotReleased(hold, queue.url));
-    }
-  }
-  const plan = await planVary(inputs, outDir, settings, manifest, options);
-  await ensureOutDir(outDir);
-  return withModel(
-    options,
-    async (model) => runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, model, options, events),
-    { manifest, ...(events.onNote ? { onNote: events.onNote } : {}) },
-  );
 }

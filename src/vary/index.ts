@@ -4,9 +4,9 @@
  * `runVaryPlan` with a loaded model); the anonymity and distance report: `analyseVary` / `writeVaryReport`.
  */
 export { vary, varySample, type VaryImageOptions, type VaryResult, type VarySample } from './vary.js';
+export { varyDataset } from './vary-dataset.js';
 export {
   runVaryPlan,
-  varyDataset,
   type VaryDatasetOptions,
   type VaryEvents,
   type VaryFileReport,

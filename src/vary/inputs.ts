@@ -1,11 +1,11 @@
 /**
- * The inputs of `sr vary`: as `sr upscale` takes them (src/batch/inputs.ts: files, quoted globs), except that a folder
+ * The inputs of `sr vary`: as `sr upscale` takes them (src/jobs/inputs.ts: files, quoted globs), except that a folder
  * is walked recursively, so a class-per-folder dataset (`data/cat/…`, `data/dog/…`) is taken whole and its layout kept
  * in each item's `rel`. Hidden files and folders are skipped, as in a folder listing for upscale.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
-import { type InputItem, expandInputs } from '../batch/inputs.js';
+import { type InputItem, expandInputs } from '../jobs/inputs.js';
 import { InputError } from '../errors.js';
 import { INPUT_EXTENSIONS } from '../image/io.js';
 

@@ -5,8 +5,8 @@
  * existing files) and estimate each sample's work from the image headers.
  */
 import { sep, dirname, extname, join } from 'node:path';
-import { overwritePolicy } from '../batch/batch.js';
-import type { InputItem } from '../batch/inputs.js';
+import type { InputItem } from '../jobs/inputs.js';
+import { overwritePolicy } from '../jobs/outcome.js';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { probeImage } from '../image/io.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';

@@ -5,13 +5,13 @@
  * again after a worker died keeps the samples its first attempt wrote and records them from the files.
  */
 import { resolve } from 'node:path';
-import { AbortError, QueueError } from '../errors.js';
+import { QueueError } from '../errors.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { QueueTarget } from '../queue/connection.js';
-import { dispatch, filesLabel, type QueueUnit } from '../queue/dispatch.js';
 import type { OutputHold } from '../queue/out-lock.js';
-import { markInterrupted } from '../batch/batch.js';
+import { settle } from '../jobs/outcome.js';
+import { runFilesQueued, type FileUnit } from '../jobs/queued.js';
 import {
   BadPayloadError,
   PAYLOAD_VERSION,
@@ -29,7 +29,6 @@ import {
   openRunState,
   record,
   sampleWeights,
-  settle,
   varyReport,
   varySource,
   type SourceContext,
@@ -78,8 +77,7 @@ export async function runVaryPlanQueued(
   const weights = sampleWeights(plan);
   const ref = modelRef(modelSpec, manifest);
   const files = plan.sources.map(emptyReport);
-  const index = new Map<string, number>();
-  const units: QueueUnit<VaryJobData>[] = plan.sources.map((job, i) => {
+  const units: FileUnit<VaryJobData>[] = plan.sources.map((job, i) => {
     const data: VaryJobData = {
       v: PAYLOAD_VERSION,
       model: ref,
@@ -103,29 +101,18 @@ export async function runVaryPlanQueued(
       JSON.stringify(plan.settings),
       String(plan.force),
     ]);
-    index.set(id, i);
-    return { id, kind: 'vary', data, weight: weights[i]!.reduce((a, w) => a + w, 0), label: job.input };
+    return { id, kind: 'vary', data, weight: weights[i]!.reduce((a, w) => a + w, 0), label: job.input, file: i };
   });
-  let stoppedBy: unknown = null;
+  let stoppedBy: unknown;
   try {
-    await dispatch<VaryJobResult>(queue, units, {
-      ...(events.signal ? { signal: events.signal } : {}),
-      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-      ...(hold ? { hold } : {}),
-      onProgress: (e) => events.onProgress?.({ done: e.done, total: e.total, label: filesLabel(e) }),
-      onResult: async (unit, result) => {
-        const i = index.get(unit.id)!;
-        if (typeof result !== 'object' || result === null || !Array.isArray(result.records) || typeof result.file !== 'object') {
-          throw new QueueError(`Queued job ${unit.id} returned no vary result`);
-        }
-        for (const rec of result.records) await record(ctx, rec);
-        files[i] = { ...result.file, input: plan.sources[i]!.input };
-        events.onFile?.(files[i]!, i, files.length);
-      },
+    stoppedBy = await runFilesQueued<VaryJobResult>(queue, units, files, events, hold, async (i, result, unit) => {
+      if (typeof result !== 'object' || result === null || !Array.isArray(result.records) || typeof result.file !== 'object') {
+        throw new QueueError(`Queued job ${unit.id} returned no vary result`);
+      }
+      for (const rec of result.records) await record(ctx, rec);
+      files[i] = { ...result.file, input: plan.sources[i]!.input };
+      events.onFile?.(files[i]!, i, files.length);
     });
-  } catch (err) {
-    stoppedBy = err;
-    if (err instanceof AbortError) markInterrupted(files);
   } finally {
     await closeRunState(ctx);
   }

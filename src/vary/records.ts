@@ -1,6 +1,6 @@
 /**
  * OUTDIR/records.jsonl: one JSON record per sample, appended as each sample is written, keyed by the output file.
- * A torn last line (a crash mid-write) is ended before appending (eval/log.ts's repairLog) and skipped when reading;
+ * A torn last line (a crash mid-write) is ended before appending (report/jsonl.ts's repairLog) and skipped when reading;
  * should an output be recorded twice (rewritten with --force), the last record wins and the file is rewritten with
  * one record per output (`compactRecords`), as it is after a torn line.
  */

@@ -4,10 +4,10 @@
  * report.svg and report.png in the sweep report's style. The files go in OUTDIR beside the samples.
  */
 import { join } from 'node:path';
-import { writeSvgAsPng } from '../eval/png.js';
-import { PALETTE, esc, panel, svgDocument } from '../eval/svg.js';
-import { fmt, markdownTable, textTable, type Column } from '../eval/table.js';
-import { toJson, writeTextAtomic } from '../eval/write.js';
+import { writeSvgAsPng } from '../report/png.js';
+import { PALETTE, esc, panel, svgDocument } from '../report/svg.js';
+import { fmt, markdownTable, textTable, type Column } from '../report/table.js';
+import { toJson, writeTextAtomic } from '../report/write.js';
 import { THUMBNAIL_SIZE } from './anonymity.js';
 import { analyseVary, type VaryAnalysis, type VaryRow } from './analysis.js';
 
