@@ -38,7 +38,7 @@ test("denoiseInput: with a model that knows the noise, y = x + sigma·n at a ste
     Float32Array.from(x.data, (v, i) => v + sigma * noise[i]!),
   );
   const seen: number[] = [];
-  const oracle = async (xt: ImageTensor, step: number) => {
+  const oracle = async (_xt: ImageTensor, step: number) => {
     seen.push(step);
     return createImage(3, 5, 7, noise.slice()); // eps: the noise itself
   };

@@ -124,7 +124,7 @@ test('gridShifts(4) visits all 16 offsets once, (0, 0) first, (2, 2) second, the
 /** A model that lays a fixed pattern on its p×p patch grid: out = x + g(row mod 4, col mod 4) of its own input. */
 function gridModel() {
   const g = (r: number, c: number) => ((r % 4) * 4 + (c % 4) - 7.5) / 100;
-  return fakeSession(fakeManifest({ multiple: 16 }), async (x, batch, height, width) =>
+  return fakeSession(fakeManifest({ multiple: 16 }), async (x, _batch, height, width) =>
     x.map((v, i) => {
       const p = i % (height * width);
       return v + g(Math.floor(p / width), p % width);
