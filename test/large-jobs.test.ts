@@ -16,6 +16,8 @@ import { isOneLine, sr } from './cli-helpers.js';
 
 // a speed cache of this file's own: figures measured elsewhere must not change what the guard decides
 process.env.SR_CACHE_DIR = mkdtempSync(join(tmpdir(), 'sr-large-cache-'));
+/** Outputs that a refused job must not write (a fresh folder: a file left by another run would fail the check). */
+const scratch = mkdtempSync(join(tmpdir(), 'sr-large-out-'));
 const model = await loadModel('fixture');
 test.after(() => model.dispose());
 
@@ -76,7 +78,7 @@ test('a job estimated over ten minutes is refused up front without --yes, naming
     'upscale',
     'fixtures/flowers-32.png',
     '-o',
-    '/tmp/sr-never-written.png',
+    join(scratch, 'never-written.png'),
     '--model',
     'fixture',
     '--factor',
@@ -93,7 +95,7 @@ test('a job estimated over ten minutes is refused up front without --yes, naming
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /30,720 model evaluations \(256 tiles\), about \d+ min .*--yes/);
-  assert.equal(existsSync('/tmp/sr-never-written.png'), false);
+  assert.equal(existsSync(join(scratch, 'never-written.png')), false);
 });
 
 test('in-place noising of the input and of later passes gives the same cascade as fresh buffers', async () => {
@@ -133,11 +135,11 @@ test('the guard goes by the speed measured on this machine when there is one', a
     { sha256: model.manifest.sha256, device: 'cpu', height: 104, width: 104, batch: 1 },
     { secondsPerEvaluation: 100, overhead: 0.1, measured: new Date().toISOString(), evaluations: 10 },
   );
-  const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', '/tmp/sr-never-written-3.png', '--model', 'fixture', '--factor', '3']);
+  const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', join(scratch, 'never-written-3.png'), '--model', 'fixture', '--factor', '3']);
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /model evaluations \(1 tile\), about \d+ min at the speed measured on this machine.*--yes/);
-  assert.equal(existsSync('/tmp/sr-never-written-3.png'), false);
+  assert.equal(existsSync(join(scratch, 'never-written-3.png')), false);
 });
 
 test('a job over ten seconds says its estimate as it starts', async () => {
