@@ -135,7 +135,16 @@ test('the guard goes by the speed measured on this machine when there is one', a
     { sha256: model.manifest.sha256, device: 'cpu', height: 104, width: 104, batch: 1 },
     { secondsPerEvaluation: 100, overhead: 0.1, measured: new Date().toISOString(), evaluations: 10 },
   );
-  const r = await sr(['upscale', 'fixtures/flowers-32.png', '-o', join(scratch, 'never-written-3.png'), '--model', 'fixture', '--factor', '3']);
+  const r = await sr([
+    'upscale',
+    'fixtures/flowers-32.png',
+    '-o',
+    join(scratch, 'never-written-3.png'),
+    '--model',
+    'fixture',
+    '--factor',
+    '3',
+  ]);
   assert.equal(r.status, 2);
   assert.ok(isOneLine(r.stderr), r.stderr);
   assert.match(r.stderr, /model evaluations \(1 tile\), about \d+ min at the speed measured on this machine.*--yes/);
