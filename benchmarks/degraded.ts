@@ -13,7 +13,6 @@
  *
  * Writes benchmarks/results/degraded-<date>[-label].{json,md}. Quality only: no timing (run versus.ts for that).
  */
-import { fork } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -27,6 +26,7 @@ import { matlabImresize, upsample } from '../src/image/upsample.js';
 import { blockiness, fromImageTensor, lumaBt601, measure } from '../src/metrics/index.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { upscale } from '../src/upscale.js';
+import { startEsrgan } from './esrgan.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: a } = parseArgs({
@@ -76,22 +76,8 @@ for (const spec of a.ours.split(',')) {
   ours.push({ label, preset, model: await loadModel(resolve(dir!)) });
 }
 
-let esrgan: ((lr: string, out: string, factor: number) => Promise<void>) | null = null;
-let quitEsrgan = () => {};
-if (a.esrgan) {
-  const child = fork(join(a.esrgan, 'run.cjs'), ['--serve', '--preload', a.factors], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const replies: ((m: Record<string, unknown>) => void)[] = [];
-  child.on('message', (m) => replies.shift()?.(m as Record<string, unknown>));
-  const nextReply = () => new Promise<Record<string, unknown>>((res) => replies.push(res));
-  await nextReply();
-  esrgan = async (lr, out, factor) => {
-    const wait = nextReply();
-    child.send({ lr, out, factor });
-    const r = await wait;
-    if (r.error) throw new Error(`esrgan-thick: ${String(r.error)}`);
-  };
-  quitEsrgan = () => child.send({ quit: true });
-}
+const runner = a.esrgan ? await startEsrgan(a.esrgan, a.factors) : null;
+const esrgan = runner?.upscale ?? null;
 
 /** The degraded LR as files: what ours reads (a JPEG keeps its quantisation tables) and a PNG of the same pixels. */
 async function degrade(lr: ImageTensor, c: Condition, name: string, dir: string): Promise<{ file: string; png: string }> {
@@ -193,7 +179,7 @@ for (const factor of a.factors.split(',').map(Number)) {
     console.log(`x${factor} ${name}`);
   }
 }
-quitEsrgan();
+runner?.quit();
 for (const o of ours) await o.model.dispose();
 await denoiser.dispose();
 

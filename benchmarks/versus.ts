@@ -14,7 +14,6 @@
  *
  * Writes benchmarks/results/versus-<date>[-label].{json,md}.
  */
-import { fork } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -26,6 +25,7 @@ import { upsample } from '../src/image/upsample.js';
 import { measure } from '../src/metrics/index.js';
 import { loadModel, type ModelSession } from '../src/model/session.js';
 import { upscale } from '../src/upscale.js';
+import { startEsrgan } from './esrgan.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: a } = parseArgs({
@@ -59,18 +59,9 @@ for (const spec of a.ours.split(',')) {
   ours.push({ label, dir: dir!, preset, model: await loadModel(resolve(dir!)) });
 }
 
-const child = fork(join(a.esrgan, 'run.cjs'), ['--serve', '--preload', a.factors], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-const replies: ((m: Record<string, unknown>) => void)[] = [];
-child.on('message', (m) => replies.shift()?.(m as Record<string, unknown>));
-const nextReply = () => new Promise<Record<string, unknown>>((res) => replies.push(res));
-const ready = await nextReply();
-const esrgan = async (lr: string, out: string, factor: number) => {
-  const wait = nextReply();
-  child.send({ lr, out, factor });
-  const r = await wait;
-  if (r.error) throw new Error(`esrgan-thick: ${String(r.error)}`);
-  return r as { sec: number };
-};
+const esrganRunner = await startEsrgan(a.esrgan, a.factors);
+const ready = esrganRunner.ready;
+const esrgan = esrganRunner.upscale;
 
 interface Row {
   set: string;
@@ -119,7 +110,7 @@ for (const set of a.sets.split(',')) {
     }
   }
 }
-child.send({ quit: true });
+esrganRunner.quit();
 for (const o of ours) await o.model.dispose();
 
 const tools = ['bicubic', 'esrgan-thick', ...ours.map((o) => o.label)];
