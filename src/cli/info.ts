@@ -4,7 +4,7 @@ import type { CliContext } from './context.js';
 import { loadModel } from '../model/session.js';
 import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
-import { estimateWork, resolveSettings } from '../upscale.js';
+import { JPEG_CLEAN_QUALITY, estimateWork, resolveSettings } from '../upscale.js';
 import { levelOfFactor, softSigma, type SoftCorruption } from '../diffusion/soft.js';
 
 interface TrainingRecord {
@@ -37,7 +37,7 @@ function describe(p: PresetSettings): string {
     p.consistency ? `consistency ${p.consistency}` : '',
     p.upsampler ? `upsampler ${p.upsampler}` : '',
     p.sampler ? `sampler ${p.sampler}` : '',
-    p.backProject ? `back-project ${p.backProject}` : '',
+    p.backProject !== undefined ? `back-project ${p.backProject}` : '',
     p.eta !== undefined ? `eta ${p.eta}` : '',
     p.samples ? `samples ${p.samples}` : '',
   ]
@@ -78,6 +78,9 @@ export function registerInfo(program: Command, ctx: CliContext): void {
                 ' '.repeat(14) + cost(m, k),
                 ...(v.description ? [' '.repeat(14) + v.description] : []),
               ])),
+          ...(m.inputs.jpeg
+            ? [`jpeg inputs ${describe(m.inputs.jpeg)}  (--input auto: a JPEG saved below quality ${JPEG_CLEAN_QUALITY})`]
+            : []),
           `sha256      ${m.sha256}`,
           '',
           ...(m.family.kind === 'soft-resample'
