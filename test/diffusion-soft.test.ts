@@ -117,6 +117,19 @@ test('the model sees the upsampled input plus η·σ(τ_f)·ε from the seed, at
   });
 });
 
+test('recorrupt: the first pass starts from D_τf(up), the enlarged input shrunk back to the input size and enlarged', async () => {
+  const up = sine(3, 16, 16);
+  const seen: Float32Array[] = [];
+  const denoise = async (x: ImageTensor) => {
+    seen.push((x.data as Float32Array).slice());
+    return createImage(3, 16, 16);
+  };
+  await softCascade(up, { corruption: c, factor: 4, passes: [1], steps: 1, eta: 0, rng: createRng(7), denoise, recorrupt: true });
+  assert.deepEqual(seen[0], corruptTo(c, up, levelOfFactor(c, 4)).data); // 16 → round(16/4) = 4 → 16
+  assert.notDeepEqual(seen[0], up.data);
+  assert.deepEqual(up.data, sine(3, 16, 16).data); // the input is not modified
+});
+
 test('a model that always answers the clean image gives it back, through any number of jumps and passes', async () => {
   const clean = sine(3, 16, 16);
   const up = corruptTo(c, clean, 2 / 3);

@@ -9,6 +9,7 @@ import { estimateJpegQuality, lumaQuantTable, qualityOfTable } from '../src/imag
 import { decodeImage } from '../src/image/io.js';
 import { inputKindOf, resolveSettings } from '../src/upscale.js';
 import { fakeManifest } from './fake-model.js';
+import { loadModel } from '../src/model/session.js';
 
 const K1 = [
   16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22,
@@ -71,4 +72,19 @@ test("a JPEG input takes the model's inputs.jpeg settings over the preset and de
 test('a manifest with inputs other than jpeg, or not objects, is refused', () => {
   assert.throws(() => fakeManifest({ inputs: { noisy: {} } }), /expected inputs to name only jpeg but received "noisy"/);
   assert.throws(() => fakeManifest({ inputs: { jpeg: { consistency: 'blur' } } }), /inputs\.jpeg\.consistency/);
+});
+
+test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the JPEG settings of the default turn it on', async () => {
+  const gaussian = await loadModel('fixture');
+  assert.throws(
+    () => resolveSettings({ recorrupt: true }, gaussian.manifest),
+    /recorrupt is for soft-resample models; fixture is gaussian/,
+  );
+  assert.equal(resolveSettings({}, gaussian.manifest).recorrupt, false);
+  await gaussian.dispose();
+  const soft = await loadModel('default');
+  assert.equal(resolveSettings({ input: 'jpeg' }, soft.manifest).recorrupt, true);
+  assert.equal(resolveSettings({ input: 'clean' }, soft.manifest).recorrupt, false);
+  assert.equal(resolveSettings({ input: 'jpeg', recorrupt: false }, soft.manifest).recorrupt, false);
+  await soft.dispose();
 });

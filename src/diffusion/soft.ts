@@ -92,6 +92,8 @@ export interface SoftCascadeOptions extends Omit<RunContext<BoomerangProgress>, 
   steps: number;
   /** 0: a deterministic run (no start noise, ε̂ carried); 1: the level's noise at the start, fresh noise at every jump. */
   eta: number;
+  /** Start the first pass from D_τf(up) (the enlarged input corrupted again at its level) instead of `up` itself. */
+  recorrupt?: boolean;
   clip?: boolean;
   consistency?: ConsistencyOptions | null;
   rng: Rng;
@@ -115,7 +117,7 @@ export async function softCascade(up: ImageTensor, o: SoftCascadeOptions): Promi
   let cur = up;
   for (let k = 0; k < plans.length; k++) {
     const start =
-      k === 0 && o.factor > 1
+      k === 0 && o.factor > 1 && !o.recorrupt
         ? createImage(3, up.shape[1]!, up.shape[2]!, contiguousData(up).slice())
         : corruptTo(o.corruption, cur, starts[k]!);
     cur = await softPass(start, plans[k]!, k + 1, plans.length, o);

@@ -30,6 +30,8 @@ export interface PresetSettings {
   upsampler?: Kernel;
   /** Back-projection iterations applied to the upsampled image before the first pass (0: none). */
   backProject?: number;
+  /** Soft-resample: start the first pass from the enlarged input corrupted again at its level (UpscaleOptions). */
+  recorrupt?: boolean;
   samples?: number;
   description?: string;
 }
@@ -156,6 +158,7 @@ function validatePreset(p: Record<string, unknown>, where: string, T: number, fa
   if (p.backProject !== undefined && !(Number.isInteger(p.backProject) && (p.backProject as number) >= 0))
     bad('backProject', 'a non-negative integer');
   if (p.eta !== undefined && !(typeof p.eta === 'number' && p.eta >= 0 && p.eta <= 1)) bad('eta', 'a number in 0..1');
+  if (p.recorrupt !== undefined && typeof p.recorrupt !== 'boolean') bad('recorrupt', 'true or false');
   among('sampler', SAMPLER_KINDS);
   among('consistency', CONSISTENCY_KINDS);
   among('upsampler', KERNELS);
