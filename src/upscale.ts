@@ -295,7 +295,11 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     backProject: integerInRange('backProject', pick('backProject') ?? 0, 0, MAX_BACK_PROJECT),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
     eta: numberInRange('eta', pick('eta') ?? 0, 0, 1),
-    recorrupt: recorruptOf(pick('recorrupt'), m),
+    recorrupt: recorruptOf(
+      pick('recorrupt') as boolean | number | undefined,
+      m,
+      input === 'jpeg' ? (options.sourceJpegQuality ?? null) : null,
+    ),
     consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY_KINDS),
     seed,
     samples,
@@ -307,11 +311,17 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   };
 }
 
-/** `recorrupt` checked: a boolean, and only for a soft-resample model (a Gaussian one has no level to corrupt to). */
-function recorruptOf(v: boolean | undefined, m: ModelManifest): boolean {
-  if (v !== undefined && typeof v !== 'boolean') throw new UsageError(`Expected true or false for recorrupt but received ${String(v)}`);
-  if (v && m.family.kind !== 'soft-resample') throw new UsageError(`recorrupt is for soft-resample models; ${m.name} is ${m.family.kind}`);
-  return v ?? false;
+/**
+ * `recorrupt` resolved: a boolean (only true for a soft-resample model: a Gaussian one has no level to corrupt to), or
+ * a model's JPEG quality bound: true for a JPEG input saved below it, or of unknown quality (`--input jpeg` on a PNG).
+ */
+function recorruptOf(v: boolean | number | undefined, m: ModelManifest, jpegQuality: number | null): boolean {
+  if (v !== undefined && typeof v !== 'boolean' && typeof v !== 'number') {
+    throw new UsageError(`Expected true or false for recorrupt but received ${String(v)}`);
+  }
+  const on = typeof v === 'number' ? jpegQuality === null || jpegQuality < v : (v ?? false);
+  if (on && m.family.kind !== 'soft-resample') throw new UsageError(`recorrupt is for soft-resample models; ${m.name} is ${m.family.kind}`);
+  return on;
 }
 
 /** What a job will cost, known before it starts. */

@@ -74,7 +74,7 @@ test('a manifest with inputs other than jpeg, or not objects, is refused', () =>
   assert.throws(() => fakeManifest({ inputs: { jpeg: { consistency: 'blur' } } }), /inputs\.jpeg\.consistency/);
 });
 
-test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the JPEG settings of the default turn it on', async () => {
+test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the default model turns it on for JPEGs below quality 80', async () => {
   const gaussian = await loadModel('fixture');
   assert.throws(
     () => resolveSettings({ recorrupt: true }, gaussian.manifest),
@@ -83,7 +83,11 @@ test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the JPE
   assert.equal(resolveSettings({}, gaussian.manifest).recorrupt, false);
   await gaussian.dispose();
   const soft = await loadModel('default');
+  // its JPEG settings say recorrupt below quality 80: a JPEG of unknown quality (a PNG said to be one) counts as below
   assert.equal(resolveSettings({ input: 'jpeg' }, soft.manifest).recorrupt, true);
+  assert.equal(resolveSettings({ sourceJpegQuality: 75 }, soft.manifest).recorrupt, true);
+  assert.equal(resolveSettings({ sourceJpegQuality: 90 }, soft.manifest).recorrupt, false);
+  assert.equal(resolveSettings({ sourceJpegQuality: 90 }, soft.manifest).input, 'jpeg');
   assert.equal(resolveSettings({ input: 'clean' }, soft.manifest).recorrupt, false);
   assert.equal(resolveSettings({ input: 'jpeg', recorrupt: false }, soft.manifest).recorrupt, false);
   await soft.dispose();

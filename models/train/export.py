@@ -142,7 +142,7 @@ def main():
         'defaults': old.get('defaults', defaults),
         'presets': old.get('presets', {}),
         'inputs': old.get('inputs', {'jpeg': {'consistency': 'none', 'backProject': 0, 'sampler': 'ddim', 'eta': 0, 'steps': 1,
-                                           'recorrupt': True}}
+                                           'recorrupt': 80}}
                           if family == 'soft-resample' else {}),
         'golden': {'input': 'x_i = 0.9 sin(0.37 i), i = 0..n-1 in [B, C, H, W] order', 'shape': list(gx.shape), 't': 50.0,
                    'out_sum': float(gy.double().sum()), 'out_abs_sum': float(gy.double().abs().sum()),

@@ -40,6 +40,7 @@ function describe(p: PresetSettings): string {
     p.backProject !== undefined ? `back-project ${p.backProject}` : '',
     p.eta !== undefined ? `eta ${p.eta}` : '',
     p.samples ? `samples ${p.samples}` : '',
+    typeof p.recorrupt === 'number' ? `re-corrupted start below quality ${p.recorrupt}` : p.recorrupt ? 're-corrupted start' : '',
   ]
     .filter(Boolean)
     .join(', ');

@@ -30,8 +30,11 @@ export interface PresetSettings {
   upsampler?: Kernel;
   /** Back-projection iterations applied to the upsampled image before the first pass (0: none). */
   backProject?: number;
-  /** Soft-resample: start the first pass from the enlarged input corrupted again at its level (UpscaleOptions). */
-  recorrupt?: boolean;
+  /**
+   * Soft-resample: start the first pass from the enlarged input corrupted again at its level (UpscaleOptions), or, in
+   * `inputs.jpeg`, a quality: only for JPEG inputs saved below it (milder compression loses more detail than blocks).
+   */
+  recorrupt?: boolean | number;
   samples?: number;
   description?: string;
 }
@@ -158,7 +161,8 @@ function validatePreset(p: Record<string, unknown>, where: string, T: number, fa
   if (p.backProject !== undefined && !(Number.isInteger(p.backProject) && (p.backProject as number) >= 0))
     bad('backProject', 'a non-negative integer');
   if (p.eta !== undefined && !(typeof p.eta === 'number' && p.eta >= 0 && p.eta <= 1)) bad('eta', 'a number in 0..1');
-  if (p.recorrupt !== undefined && typeof p.recorrupt !== 'boolean') bad('recorrupt', 'true or false');
+  if (p.recorrupt !== undefined && typeof p.recorrupt !== 'boolean' && !(isPosInt(p.recorrupt) && (p.recorrupt as number) <= 100))
+    bad('recorrupt', 'true, false or a JPEG quality in 1..100');
   among('sampler', SAMPLER_KINDS);
   among('consistency', CONSISTENCY_KINDS);
   among('upsampler', KERNELS);
