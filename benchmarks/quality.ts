@@ -25,8 +25,7 @@ import { parseArgs } from 'node:util';
 import type { Kernel } from '../src/image/upsample.js';
 import { protocolLine } from '../src/eval/protocol.js';
 import { RULE_TEXT } from '../src/eval/recommend.js';
-import { settingText, writeSweepReport } from '../src/eval/report.js';
-import type { SummaryRow } from '../src/eval/summary.js';
+import { settingText, sharedSettings, writeSweepReport, type SettingRow } from '../src/eval/report.js';
 import { runSweep } from '../src/eval/sweep.js';
 import { fmt } from '../src/report/table.js';
 import { toMarkdown, type Block } from '../src/report/document.js';
@@ -103,7 +102,8 @@ interface SetResult {
   set: string;
   scale: number;
   images: string[];
-  rows: SummaryRow[];
+  /** Each row with the sampler and η its sweep ran. */
+  rows: SettingRow[];
   recommendations: { rule: string; cell: string | null; why: string }[];
   quoted: (typeof QUOTED)[string];
   report: string | null;
@@ -116,15 +116,22 @@ async function presetGridsOf(spec: string, names: string[]) {
     const p: PresetSettings | undefined = name === 'defaults' ? manifest.defaults : manifest.presets[name];
     if (!p) throw new Error(`model ${manifest.name} has no preset ${name} (it has ${Object.keys(manifest.presets).join(', ')})`);
     if (Array.isArray(p.cascade)) throw new Error(`preset ${name} has a list of t per pass; give it as a grid instead`);
+    const sampler = p.sampler ?? manifest.defaults.sampler;
+    const eta = p.eta ?? manifest.defaults.eta;
+    // what the preset leaves out falls back to the model's defaults, then the library's, as `sr upscale --preset` does
+    const d = manifest.defaults;
     return {
       name,
+      // the preset's sampler too (a sweep runs one sampler; without this a DDIM preset ran ancestral)
+      ...(sampler ? { sampler } : {}),
+      ...(eta !== undefined ? { eta } : {}),
       ts: [p.t ?? manifest.defaults.t],
-      cascades: [p.cascade ?? 1],
-      steps: [p.steps ?? manifest.defaults.steps],
-      upsamplers: [p.upsampler ?? 'bicubic'] as Kernel[],
-      consistencies: [p.consistency ?? 'ddnm'] as Consistency[],
-      backProjects: [p.backProject ?? 0],
-      samples: [p.samples ?? 1],
+      cascades: [p.cascade ?? (typeof d.cascade === 'number' ? d.cascade : 1)],
+      steps: [p.steps ?? d.steps],
+      upsamplers: [p.upsampler ?? d.upsampler ?? 'bicubic'] as Kernel[],
+      consistencies: [p.consistency ?? d.consistency ?? 'ddnm'] as Consistency[],
+      backProjects: [p.backProject ?? d.backProject ?? 0],
+      samples: [p.samples ?? d.samples ?? 1],
     };
   });
 }
@@ -156,7 +163,7 @@ async function main(): Promise<number> {
           ...(a.steps ? { steps: nums(a.steps) } : {}),
         },
       ];
-      const rows = new Map<string, SummaryRow>();
+      const rows = new Map<string, SettingRow>();
       let r: Awaited<ReturnType<typeof runSweep>> | null = null;
       for (const { name, ...grid } of grids) {
         if (name) process.stderr.write(`  preset ${name}: ${JSON.stringify(grid)}\n`);
@@ -180,7 +187,13 @@ async function main(): Promise<number> {
             );
           },
         });
-        for (const row of r.rows) rows.set(row.id, name && row.kind === 'boomerang' ? { ...row, id: `${row.id} (preset ${name})` } : row);
+        for (const row of r.rows) {
+          if (row.kind !== 'boomerang') rows.set(row.id, row);
+          else {
+            const ran = { ...row, sampler: r.meta.sampler, eta: r.meta.eta };
+            rows.set(name ? `${row.id} (preset ${name})` : row.id, name ? { ...ran, id: `${row.id} (preset ${name})` } : ran);
+          }
+        }
       }
       const report = presetGrids ? null : await writeSweepReport(r!, { title: `Quality: ${set} ×${scale}` });
       const an = r!.analyses[0]!;
@@ -205,27 +218,34 @@ async function main(): Promise<number> {
   const date = new Date().toISOString().slice(0, 10);
   const name = `quality-${date}${a.label ? '-' + a.label.replace(/[^A-Za-z0-9.-]+/g, '_') : ''}`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+  // the grid flags only when a grid ran: with --presets each preset brings its own settings
   const config = {
-    ...(a.presets ? { presets: a.presets } : {}),
+    ...(a.presets
+      ? { presets: a.presets }
+      : {
+          t: a.t,
+          backProject: a['back-project'],
+          cascade: a.cascade,
+          steps: a.steps ?? "model's default",
+          samples: a.samples,
+          reduce: a.reduce,
+          consistency: a.consistency,
+          upsampler: a.upsampler,
+        }),
     sets: a.sets,
     scales: a.scales,
-    t: a.t,
-    backProject: a['back-project'],
-    cascade: a.cascade,
-    steps: a.steps ?? "model's default",
-    samples: a.samples,
-    reduce: a.reduce,
-    consistency: a.consistency,
-    upsampler: a.upsampler,
     limit: a.limit ?? 'all',
     seed: a.seed,
   };
+  const settings = sharedSettings(results.flatMap((x) => x.rows));
   const json = {
     date: new Date().toISOString(),
     protocol: protocolLine(),
     machine,
     model,
     config,
+    command: `node dist/benchmarks/quality.js ${process.argv.slice(2).join(' ')}`,
+    settings,
     check,
     results,
     seconds: (performance.now() - started) / 1000,
@@ -243,6 +263,8 @@ function document(j: {
   machine: string;
   model: { spec: string; note: string } | null;
   config: Record<string, string>;
+  command: string;
+  settings: { shared: string[]; perRow: string[] };
   check: { measured: number; pass: boolean; psnrY: number; tolerance: number } | null;
   results: SetResult[];
   seconds: number;
@@ -254,9 +276,18 @@ function document(j: {
     items: [
       'Data: ../shared/data/pairs (HR cropped to a multiple of the scale; LR by MATLAB bicubic imresize, as distributed / bit-exact re-implementation).',
       'Baselines: nearest, bilinear, bicubic (Keys a = −0.5), lanczos3, all centre-aligned (no half-pixel shift), and MATLAB bicubic imresize (the published baseline).',
-      `Boomerang: ${j.model ? `model ${j.model.spec} (${j.model.note})` : 'not run (--t none)'}; grid ${Object.entries(j.config)
+      `Boomerang: ${j.model ? `model ${j.model.spec} (${j.model.note})` : 'not run (--t none)'}; ${j.config.presets ? '' : 'grid '}${Object.entries(
+        j.config,
+      )
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}.`,
+      // only what every Boomerang row ran with; the rest is stated in each row
+      ...(j.settings.shared.length || j.settings.perRow.length
+        ? [
+            `Every Boomerang row ran with ${j.settings.shared.join(', ') || 'no setting in common'}${j.settings.perRow.length ? `; each row's method names its own ${j.settings.perRow.join(', ')}` : ''}.`,
+          ]
+        : []),
+      `Command: \`${j.command}\``,
       'Rows marked "quoted" are copied from the data set\'s README (published bicubic figures and UpscalerJS\'s, same protocol), not measured here.',
       `Machine: ${j.machine}; s/image is wall time per image; total ${j.seconds.toFixed(0)} s.`,
       j.check
@@ -284,7 +315,8 @@ function document(j: {
       const recs = r.recommendations.filter((q) => q.cell === x.id).map((q) => RULE_TEXT[q.rule as keyof typeof RULE_TEXT]);
       const preset = /\(preset \w+\)/.exec(x.id)?.[0];
       const source = ['measured', ...(x.pareto ? ['Pareto front'] : []), ...recs].join('; ');
-      rows.push(measured(x, `Boomerang ${settingText(x)}${preset ? ` ${preset}` : ''}`, source));
+      const sampler = j.settings.perRow.includes('sampler') ? ` ${x.sampler}${x.sampler === 'ddim' ? ` η ${x.eta}` : ''}` : '';
+      rows.push(measured(x, `Boomerang ${settingText(x)}${sampler}${preset ? ` ${preset}` : ''}`, source));
     }
     b.push({
       kind: 'table',

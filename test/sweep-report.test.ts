@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { captionSvg, wrapText, writeCropStrip } from '../src/eval/crops.js';
 import { toHtml, toMarkdown } from '../src/report/document.js';
+import { createImage } from '../src/image/tensor.js';
 import { paretoSvg, seriesByN, tradeoffSvg } from '../src/eval/plots.js';
 import { analyse } from '../src/eval/recommend.js';
-import { writeSweepReport } from '../src/eval/report.js';
+import { namedCells, sharedSettings, writeSweepReport } from '../src/eval/report.js';
+import { resolveModelDir } from '../src/model/locate.js';
 import type { SummaryRow } from '../src/eval/summary.js';
 import { niceTicks } from '../src/report/svg.js';
 import { runSweep } from '../src/eval/sweep.js';
@@ -106,9 +109,114 @@ describe('plots', () => {
     assert.ok((svg.match(/<polygon /g) ?? []).length >= 3, 'stars for the recommendations (and the legend)');
   });
 
+  it('the Pareto scatter labels every Boomerang point and names the default, without overlapping labels', () => {
+    const copy = rows.map((r) => ({ ...r }));
+    // a crowded cluster, as a real sweep's front is: many settings within a few hundredths of a dB
+    for (let i = 0; i < 12; i++) copy.push(boom(60 + i * 5, 3, 28.7 - i * 0.01, 0.33 + i * 0.004));
+    copy.push(row('x4 bicubic+bp20', 'upsampler', 28.62, 0.29, { backProject: 20 }));
+    copy.push(row('x4 bilinear+bp20', 'upsampler', 28.6, 0.3, { upsampler: 'bilinear', backProject: 20 }));
+    const [a] = analyse(copy);
+    const names = new Map([['x4 t100 N2', 'default']]);
+    const svg = paretoSvg(copy, a!, 'note', { names });
+    const texts = [
+      ...svg.matchAll(
+        /<text class="(marker-label|key)" x="([\d.-]+)" y="([\d.-]+)" text-anchor="(\w+)"[^>]*>([^<]*)<\/text>|<text class="(key)" x="([\d.-]+)" y="([\d.-]+)"[^>]*>([^<]*)<\/text>/g,
+      ),
+    ];
+    const onPlot = texts.filter((m) => m[1] === 'marker-label').map((m) => ({ x: +m[2]!, y: +m[3]!, anchor: m[4]!, text: m[5]! }));
+    const key = texts.filter((m) => m[6] === 'key').map((m) => m[9]!);
+    // the default is named on the plot, with its setting (what varies: t and N)
+    assert.ok(
+      onPlot.some((l) => l.text === 'default: t100 N2'),
+      onPlot.map((l) => l.text).join(' | '),
+    );
+    assert.ok(svg.includes('the model&#39;s default / preset') || svg.includes("the model's default / preset"));
+    // every Boomerang point: its compact label on the plot, or a number there and "n = label" in the key
+    const numbers = new Map(key.map((k) => [k.split(' = ')[0]!, k.split(' = ')[1]!]));
+    for (const r of copy.filter((r) => r.kind === 'boomerang')) {
+      const label = `t${r.t} N${r.cascade}`;
+      const direct = onPlot.some((l) => l.text === label || l.text === `default: ${label}`);
+      const keyed = [...numbers].some(([n, l]) => l === label && onPlot.some((p) => p.text === n));
+      assert.ok(direct || keyed, `${r.id} is labelled`);
+    }
+    // the back-projected baselines: each named once, joined to its marker by a leader line
+    for (const b of ['bicubic+bp20 alone', 'bilinear+bp20 alone']) assert.equal(onPlot.filter((l) => l.text === b).length, 1, b);
+    assert.ok((svg.match(/class="leader"/g) ?? []).length >= 4, 'leader lines for the baselines');
+    // no two labels on the plot overlap (boxes as the placer estimates them: 0.62 em per character, 10 px)
+    const box = (l: (typeof onPlot)[number]) => {
+      const w = l.text.length * 6.2;
+      const x0 = l.anchor === 'end' ? l.x - w : l.anchor === 'middle' ? l.x - w / 2 : l.x;
+      return { x0, x1: x0 + w, y0: l.y - 10, y1: l.y + 2 };
+    };
+    for (const [i, p] of onPlot.entries())
+      for (const q of onPlot.slice(i + 1)) {
+        const [a1, b1] = [box(p), box(q)];
+        assert.ok(!(a1.x0 < b1.x1 && b1.x0 < a1.x1 && a1.y0 < b1.y1 && b1.y0 < a1.y1), `"${p.text}" overlaps "${q.text}"`);
+      }
+  });
+
+  it("names the cells that run as the model's default and presets", async () => {
+    const meta = {
+      model: { name: 'fixture', sha256: '', dir: resolveModelDir('fixture'), device: 'cpu', T: 1000 },
+      sampler: 'ancestral',
+      eta: 0,
+    };
+    const names = await namedCells(meta as unknown as Parameters<typeof namedCells>[0], 4);
+    assert.equal(names.get('x4 t100 N1 bicubic ddnm S10 K1'), 'default');
+    const ddim = await namedCells({ ...meta, sampler: 'ddim' } as unknown as Parameters<typeof namedCells>[0], 4);
+    assert.equal(ddim.size, 0, 'a sweep with another sampler runs no cell as the default does');
+  });
+
   it('nice ticks', () => {
     assert.deepEqual(niceTicks(27.1, 28.9, 5), [27.5, 28, 28.5]);
     assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  });
+});
+
+describe('results headers', () => {
+  it('state only the settings every Boomerang row shares; the others are per row', () => {
+    const a = { ...boom(50, 1, 28, 0.3), consistency: 'ibp' as const, backProject: 20, sampler: 'ancestral', eta: 0 };
+    const b = { ...boom(100, 3, 28, 0.3), consistency: 'ibp' as const, backProject: 20, sampler: 'ddim', eta: 0 };
+    const s = sharedSettings([rows[0]!, a, b]);
+    assert.deepEqual(s.shared, ['steps 10', 'upsampler bicubic', 'back-projection 20', 'consistency ibp', 'samples 1', 'reduce mean']);
+    assert.deepEqual(s.perRow, ['t', 'cascade', 'sampler', 'η']);
+    // the case of issue 26: presets of cascade 3 and 1, ddnm nowhere: no "cascade 1" or "consistency ddnm" in the header
+    assert.ok(!s.shared.some((x) => /^(cascade|consistency ddnm|back-projection 0)/.test(x)));
+    const same = sharedSettings([a, { ...a, t: 200 }]);
+    assert.ok(same.shared.includes('cascade 1') && same.shared.includes('sampler ancestral') && !same.perRow.includes('sampler'));
+  });
+});
+
+describe('crop strip', () => {
+  it('wraps captions by words to the tile width', () => {
+    assert.deepEqual(wrapText('default (3x t=100, 15 evaluations)', 120, 10), ['default (3x t=100,', '15 evaluations)']);
+    assert.deepEqual(wrapText('ground truth', 192, 12), ['ground truth']);
+    assert.deepEqual(wrapText('a-very-long-single-word', 30, 10), ['a-very-long-single-word']);
+  });
+
+  it('captions every panel under the strip: LR, each output with its PSNR, the ground truth', async () => {
+    const img = (v: number) => {
+      const t = createImage(3, 32, 32);
+      for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(i * v) * 0.8;
+      return t;
+    };
+    const hr = img(0.3);
+    const lr = createImage(3, 8, 8);
+    lr.data.fill(0.1);
+    const panels = [
+      { label: 'bicubic', image: img(0.1), note: 'PSNR-Y 21.69 dB, SSIM-Y 0.5837' },
+      { label: 'default (1x t=200, 2 evaluations)', image: img(0.2), note: 'PSNR-Y 22.23 dB, SSIM-Y 0.6339' },
+    ];
+    const { svg, height } = captionSvg([{ label: 'LR (×4 pixel replication)' }, ...panels, { label: 'ground truth' }], 192, 6);
+    for (const t of ['LR (×4', 'bicubic', 'PSNR-Y 21.69 dB', 'PSNR-Y 22.23 dB', 'SSIM-Y 0.6339', 'ground truth'])
+      assert.ok(svg.includes(`>${t}`), t);
+    const out = join(dir, 'strip');
+    const strip = await writeCropStrip(out, 's', lr, hr, 4, panels, { size: 32, display: 64 });
+    const m = await sharp(join(out, strip.strip)).metadata();
+    assert.equal(m.width, 4 * 64 + 3 * 6);
+    assert.ok(height > 30 && m.height! > 64 + 30, `a caption band under the 64 px tiles (strip ${m.height} px high)`);
+    const bare = await writeCropStrip(out, 'b', lr, hr, 4, panels, { size: 32, display: 64, captions: false });
+    assert.equal((await sharp(join(out, bare.strip)).metadata()).height, 64);
   });
 });
 

@@ -7,7 +7,7 @@ import { startName } from './grid.js';
 import type { DetailMeasure } from './pareto.js';
 import { RULE_TEXT, type Analysis } from './recommend.js';
 import type { SummaryRow } from './summary.js';
-import { PALETTE, panel, svgDocument, type Marker, type RefLine, type Series } from '../report/svg.js';
+import { PALETTE, panel, panelWithKey, svgDocument, type Marker, type RefLine, type Series } from '../report/svg.js';
 
 const DASHES = [undefined, '6,3', '2,3', '8,3,2,3'];
 const BASELINE_COLOR: Record<string, string> = {
@@ -100,43 +100,98 @@ export function tradeoffSvg(rows: readonly SummaryRow[], factor: number, protoco
   return svgDocument(2 * w, h + 22, `${left}\n${right}\n${footnote(protocolNote, h + 14)}`);
 }
 
-/** The Pareto scatter of PSNR-Y against detail for one factor. */
-export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, protocolNote: string): string {
+/** Options of the Pareto plot. */
+export interface ParetoPlotOptions {
+  /**
+   * Names of settings, by cell id: the model's default ("default") and its presets ("fidelity"), which the plot
+   * marks and names beside the setting's compact label.
+   */
+  names?: ReadonlyMap<string, string>;
+}
+
+/** The settings that differ among Boomerang rows, as compact label parts ("t100", "N2", "S5", "bp10", "ddnm", "K4 mean"). */
+export function compactLabels(rows: readonly SummaryRow[]): Map<string, string> {
+  const boom = rows.filter((r) => r.kind === 'boomerang');
+  const varies = (k: keyof SummaryRow) => new Set(boom.map((r) => r[k])).size > 1;
+  const parts: ((r: SummaryRow) => string)[] = [];
+  if (varies('t') || boom.length === 1) parts.push((r) => `t${r.t}`);
+  if (varies('cascade') || boom.length === 1) parts.push((r) => `N${r.cascade}`);
+  if (varies('steps')) parts.push((r) => `S${r.steps}`);
+  if (varies('upsampler')) parts.push((r) => `${r.upsampler}`);
+  if (varies('backProject')) parts.push((r) => `bp${r.backProject ?? 0}`);
+  if (varies('consistency')) parts.push((r) => `${r.consistency}`);
+  if (varies('samples') || varies('reduce')) parts.push((r) => `K${r.samples ?? 1}${(r.samples ?? 1) > 1 ? ` ${r.reduce}` : ''}`);
+  return new Map(boom.map((r) => [r.id, parts.map((p) => p(r)).join(' ') || `t${r.t} N${r.cascade}`]));
+}
+
+/**
+ * The Pareto scatter of PSNR-Y against detail for one factor: every Boomerang setting labelled compactly (only
+ * the settings that vary), the model's default and presets ringed and named, the baselines marked and named with a
+ * leader line each, the recommendations starred. Labels never overlap: a label with no room becomes a number
+ * explained in a key under the legend.
+ */
+export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, protocolNote: string, options: ParetoPlotOptions = {}): string {
   const mine = rows.filter((r) => r.factor === analysis.factor);
   const detail: DetailMeasure = analysis.detail;
   const xOf = (r: SummaryRow) => (detail === 'ratio' ? r.detailRatio : r.gmsd);
   const boom = mine.filter((r) => r.kind === 'boomerang');
+  const names = options.names ?? new Map<string, string>();
+  const compact = compactLabels(boom);
+  const labelOf = (r: SummaryRow) => {
+    const name = names.get(r.id);
+    return name ? `${name}: ${compact.get(r.id)}` : compact.get(r.id)!;
+  };
   const frontRows = analysis.front.map((id) => boom.find((r) => r.id === id)!).filter(Boolean);
-  const markers: Marker[] = boom
-    .filter((r) => !r.pareto)
-    .map((r) => ({ x: xOf(r), y: r.psnrY, color: '#9ecae1', shape: 'circle' as const, size: 4 }));
-  markers.push(...frontRows.map((r) => ({ x: xOf(r), y: r.psnrY, color: '#1f77b4', shape: 'circle' as const, size: 5, ring: true })));
+  const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
+  const starred = new Map<string, string>();
+  for (const rec of analysis.recommendations) {
+    // one star per setting, in the colour of its first rule
+    if (rec.row && !starred.has(rec.row.id)) starred.set(rec.row.id, recColor[rec.rule]!);
+  }
+  const markers: Marker[] = [];
+  const NAMED = '#2ca02c';
+  // drawn in this order (the stars and rings on top); labelled by priority: the named settings, then the stars and
+  // the baselines, the front, the rest
+  const labelled = (r: SummaryRow, priority: number) => ({
+    x: xOf(r),
+    y: r.psnrY,
+    label: labelOf(r),
+    priority: names.has(r.id) ? 0 : priority,
+    reach: names.has(r.id) ? 84 : 36,
+    ...(names.has(r.id) ? { bold: true, labelColor: '#1a6b1a' } : {}),
+  });
+  for (const r of boom.filter((r) => !r.pareto && !starred.has(r.id)))
+    markers.push({ ...labelled(r, 3), color: '#9ecae1', shape: 'circle', size: 4 });
+  for (const r of boom.filter((r) => r.pareto && !starred.has(r.id)))
+    markers.push({ ...labelled(r, 2), color: '#1f77b4', shape: 'circle', size: 5, ring: true });
+  for (const r of boom.filter((r) => starred.has(r.id)))
+    markers.push({ ...labelled(r, 1), color: starred.get(r.id)!, shape: 'star', size: 6 });
+  for (const r of boom.filter((r) => names.has(r.id)))
+    markers.push({ x: xOf(r), y: r.psnrY, color: NAMED, shape: 'ring', size: starred.has(r.id) ? 11 : 8 });
   const shapes: Marker['shape'][] = ['square', 'diamond', 'triangle', 'square', 'diamond'];
   mine
     .filter((r) => r.kind !== 'boomerang')
     .forEach((r, i) => {
+      const color = BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444';
+      // baselines lie close together (bicubic+bp20 by bilinear+bp20): each label joined to its marker by a line
       markers.push({
         x: xOf(r),
         y: r.psnrY,
         label: baselineName(r),
-        color: BASELINE_COLOR[r.kind === 'upsampler' ? r.upsampler! : r.kind] ?? '#444',
+        color,
         shape: shapes[i % shapes.length]!,
         size: 5,
+        leader: true,
+        priority: 1,
       });
     });
-  const recColor: Record<string, string> = { 'best-psnr': '#d62728', 'most-detail': '#ff7f0e', knee: '#9467bd' };
-  const starred = new Set<string>();
-  for (const rec of analysis.recommendations) {
-    if (!rec.row || starred.has(rec.row.id)) continue; // one star per setting, in the colour of its first rule
-    starred.add(rec.row.id);
-    markers.push({ x: xOf(rec.row), y: rec.row.psnrY, label: `${short(rec.row)}`, color: recColor[rec.rule]!, shape: 'star', size: 6 });
-  }
   const series =
     frontRows.length > 1 ? [{ label: 'Pareto front', points: frontRows.map((r) => ({ x: xOf(r), y: r.psnrY })), color: '#1f77b4' }] : [];
   const legend = [
     { label: 'Boomerang setting', color: '#9ecae1', shape: 'circle' as const },
+    ...(boom.some((r) => names.has(r.id)) ? [{ label: "the model's default / preset", color: NAMED, shape: 'ring' as const }] : []),
     // one entry per star: the rules that chose that setting, in the colour of the first
-    ...[...starred].map((id) => {
+    ...[...starred.keys()].map((id) => {
       const recs = analysis.recommendations.filter((r) => r.row?.id === id);
       return { label: recs.map((r) => RULE_TEXT[r.rule]).join(' = '), color: recColor[recs[0]!.rule]!, shape: 'star' as const };
     }),
@@ -144,7 +199,7 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
   const w = 760;
   const h = 520;
   const xs = mine.map(xOf).filter((v) => v > 0 && Number.isFinite(v));
-  const body = panel(
+  const body = panelWithKey(
     {
       title: `Fidelity against detail (×${analysis.factor})`,
       logX: xs.length > 0 && Math.max(...xs, 1) / Math.min(...xs, 1) > 20,
@@ -161,7 +216,28 @@ export function paretoSvg(rows: readonly SummaryRow[], analysis: Analysis, proto
     w,
     h,
   );
-  return svgDocument(w, h + 22, `${body}\n${footnote(protocolNote, h + 14)}`);
+  const common = commonText(boom);
+  const notes = [protocolNote, ...(common ? [`Boomerang labels name the settings that vary; every Boomerang point has ${common}.`] : [])];
+  const foot = notes.map((n, i) => footnote(n, body.height + 14 + i * 12)).join('\n');
+  return svgDocument(w, body.height + 10 + 12 * notes.length, `${body.svg}\n${foot}`);
+}
+
+/** The settings every Boomerang row shares, in compact form ("N1 S2 bicubic bp10 ibp K1"), or '' if none. */
+function commonText(boom: readonly SummaryRow[]): string {
+  if (!boom.length) return '';
+  const same = (k: keyof SummaryRow) => new Set(boom.map((r) => r[k])).size === 1;
+  const r = boom[0]!;
+  return [
+    same('t') ? `t${r.t}` : '',
+    same('cascade') ? `N${r.cascade}` : '',
+    same('steps') ? `S${r.steps}` : '',
+    same('upsampler') ? `${r.upsampler}` : '',
+    same('backProject') ? `bp${r.backProject ?? 0}` : '',
+    same('consistency') ? `${r.consistency}` : '',
+    same('samples') && same('reduce') ? `K${r.samples ?? 1}${(r.samples ?? 1) > 1 ? ` ${r.reduce}` : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** "t100 N2" plus whatever else is not the default. */

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { decodeImage } from '../image/io.js';
 import { upsample, type Kernel } from '../image/upsample.js';
 import { matlabImresize } from '../image/upsample.js';
+import { measure } from '../metrics/index.js';
 import { writeCropStrip, type CropPanel } from './crops.js';
 import { loadTestSet } from './dataset.js';
 import { LR_SOURCE_TEXT } from './dataset.js';
 import { toHtml, toMarkdown, type Block } from '../report/document.js';
-import { cellSlug, startName } from './grid.js';
+import { boomerangCellId, cellSlug, startName } from './grid.js';
 import { paretoSvg, short, tradeoffSvg } from './plots.js';
 import { writeSvgAsPng } from '../report/png.js';
 import { protocolLine, protocolShort } from './protocol.js';
@@ -20,6 +21,7 @@ import type { SummaryRow } from './summary.js';
 import type { SweepResult } from './sweep.js';
 import { fmt, type Column } from '../report/table.js';
 import { writeTextAtomic } from '../report/write.js';
+import { loadManifest, type PresetSettings } from '../model/manifest.js';
 
 /** Columns for a table of per-cell means (text, Markdown and the report share them). */
 export function summaryColumns(): Column<SummaryRow>[] {
@@ -43,6 +45,39 @@ export function settingText(r: SummaryRow): string {
     `t=${r.t} N=${r.cascade} ${startName(r.upsampler, r.backProject)} ${r.consistency} ${r.steps} steps` +
     ((r.samples ?? 1) > 1 ? ` K=${r.samples} ${r.reduce}` : '')
   );
+}
+
+/** A Boomerang row's settings, with the sampler and η it ran with when known (a sweep runs one sampler). */
+export type SettingRow = SummaryRow & { sampler?: string | null; eta?: number | null };
+
+const SETTING_NAMES: [string, (r: SettingRow) => unknown][] = [
+  ['t', (r) => r.t],
+  ['cascade', (r) => r.cascade],
+  ['steps', (r) => r.steps],
+  ['upsampler', (r) => r.upsampler],
+  ['back-projection', (r) => r.backProject ?? 0],
+  ['consistency', (r) => r.consistency],
+  ['samples', (r) => r.samples ?? 1],
+  ['reduce', (r) => ((r.samples ?? 1) > 1 ? r.reduce : 'mean')],
+  ['sampler', (r) => r.sampler],
+  ['η', (r) => (r.sampler === 'ddim' ? r.eta : null)],
+];
+
+/**
+ * What a results header may say about the Boomerang rows: the settings every one of them ran with ("cascade 1"),
+ * and the names of those that differ between rows (which each row must state). Settings unknown for every row
+ * (a sampler not recorded) are in neither list.
+ */
+export function sharedSettings(rows: readonly SettingRow[]): { shared: string[]; perRow: string[] } {
+  const boom = rows.filter((r) => r.kind === 'boomerang');
+  const shared: string[] = [];
+  const perRow: string[] = [];
+  for (const [name, get] of SETTING_NAMES) {
+    const values = [...new Set(boom.map((r) => get(r) ?? null))];
+    if (values.length === 1 && values[0] !== null) shared.push(`${name} ${String(values[0])}`);
+    else if (values.length > 1) perRow.push(name);
+  }
+  return { shared, perRow };
 }
 
 export function recommendationRows(a: Analysis): string[][] {
@@ -110,6 +145,45 @@ function sweepFacts(meta: SweepResult['meta']): string[] {
   ];
 }
 
+/**
+ * The cells of a factor that run exactly as the model's default or one of its presets would (`sr upscale` with no
+ * method flags, or `--preset NAME`), by cell id: "default", "fidelity", … (several names joined by " = "). A setting
+ * whose sampler or η differs from the sweep's, or with a list of t per pass, has no cell. Empty without a model or
+ * when its manifest cannot be read.
+ */
+export async function namedCells(meta: SweepResult['meta'], factor: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!meta.model) return out;
+  const manifest = await loadManifest(meta.model.dir).catch(() => null);
+  if (!manifest) return out;
+  const d = manifest.defaults;
+  const settings: [string, PresetSettings][] = [
+    ['default', d],
+    ...Object.entries(manifest.presets).map(([n, p]): [string, PresetSettings] => [n, { ...d, ...p }]),
+  ];
+  for (const [name, p] of settings) {
+    if (Array.isArray(p.cascade)) continue;
+    const sampler = p.sampler ?? 'ancestral';
+    if (sampler !== meta.sampler || (sampler === 'ddim' && (p.eta ?? 0) !== meta.eta)) continue;
+    const t = p.t ?? d.t;
+    const samples = p.samples ?? 1;
+    const id = boomerangCellId({
+      factor,
+      t,
+      cascade: p.cascade ?? 1,
+      upsampler: p.upsampler ?? 'bicubic',
+      backProject: p.backProject ?? 0,
+      consistency: p.consistency ?? 'ddnm',
+      steps: Math.min(p.steps ?? d.steps, t), // as the grid caps them
+      samples,
+      reduce: 'mean',
+    });
+    const had = out.get(id)?.split(' = ') ?? [];
+    if (!had.includes(name)) out.set(id, [...had, name].join(' = '));
+  }
+  return out;
+}
+
 /** One factor's section: recommendations, the front, the plots and crops (written, and listed in `files`), every setting. */
 async function factorSection(result: SweepResult, a: Analysis, files: { plots: string[]; crops: string[] }): Promise<Block[]> {
   const { out, rows } = result;
@@ -140,7 +214,7 @@ async function factorSection(result: SweepResult, a: Analysis, files: { plots: s
     blocks.push({ kind: 'image', src: tradeoff + '.png', alt: `PSNR-Y and detail ratio against t for each N at x${f}`, width: 1120 });
   }
   const pareto = join('plots', `pareto-x${f}`);
-  await plot(pareto, paretoSvg(rows, a, note));
+  await plot(pareto, paretoSvg(rows, a, note, { names: await namedCells(result.meta, f) }));
   blocks.push({ kind: 'heading', level: 3, text: 'Fidelity against detail (Pareto scatter, baselines marked)' });
   blocks.push({ kind: 'image', src: pareto + '.png', alt: `Pareto scatter of PSNR-Y against detail at x${f}`, width: 760 });
   const strip = await cropsFor(result, a);
@@ -149,7 +223,7 @@ async function factorSection(result: SweepResult, a: Analysis, files: { plots: s
     blocks.push({ kind: 'heading', level: 3, text: `Example crops: ${strip.name}` });
     blocks.push({
       kind: 'paragraph',
-      text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication.`,
+      text: `A ${strip.window.size}×${strip.window.size} window at (${strip.window.left}, ${strip.window.top}) of the HR image, the most textured one, shown ×${strip.zoom} by pixel replication; the strip (\`${strip.strip}\`) captions each panel with its PSNR-Y on this image.`,
     });
     blocks.push({ kind: 'figures', items: strip.tiles.map((t) => ({ src: t.file, caption: t.label })) });
   }
@@ -184,6 +258,8 @@ async function cropsFor(result: SweepResult, a: Analysis) {
     seen.add(r.row!.id);
     panels.push({ label: `${rules}: ${short(r.row!)}`, image: (await decodeImage(file)).rgb });
   }
+  // the strip's captions: each panel's PSNR-Y on this image (the tables give the means over all images)
+  for (const p of panels) p.note = `PSNR-Y ${measure(p.image, im.hr, { shave: a.factor }).psnrY.toFixed(2)} dB`;
   const strip = await writeCropStrip(join(out, 'crops'), `x${a.factor}-${cellSlug(im.name)}`, im.lr, im.hr, a.factor, panels);
   return {
     name: im.name,

@@ -27,10 +27,21 @@ export interface RefLine {
 export interface Marker extends XY {
   label?: string;
   color: string;
-  shape: 'circle' | 'square' | 'diamond' | 'triangle' | 'star';
+  /** 'ring': a hollow circle drawn around the point (e.g. to mark the model's default on top of its dot). */
+  shape: 'circle' | 'square' | 'diamond' | 'triangle' | 'star' | 'ring';
   size?: number;
   /** Draw with a dark outline (e.g. on the Pareto front). */
   ring?: boolean;
+  /** Bold label text. */
+  bold?: boolean;
+  /** Always join the label to its marker with a leader line (not only when the label had to move away). */
+  leader?: boolean;
+  /** Label text colour (default dark grey). */
+  labelColor?: string;
+  /** Labels are placed in ascending priority (default 0), so lower ones get the spots nearest their points. */
+  priority?: number;
+  /** How far (px) the label may move from its point, joined by a leader line, before it becomes a numbered key entry. Default 105. */
+  reach?: number;
 }
 
 export interface PanelSpec {
@@ -56,6 +67,9 @@ export function esc(s: string): string {
 }
 
 const num = (v: number) => (Math.round(v * 100) / 100).toString();
+
+/** The estimated width of a label in the panels' sans-serif font (about 0.6 em per character). */
+const textWidth = (text: string, size: number) => text.length * size * 0.62;
 
 /** About `count` round tick values covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -108,6 +122,8 @@ function markerPath(m: Marker, x: number, y: number): string {
       }
       return `<polygon points="${pts.join(' ')}" fill="${m.color}"${stroke}/>`;
     }
+    case 'ring':
+      return `<circle cx="${num(x)}" cy="${num(y)}" r="${num(r)}" fill="none" stroke="${m.color}" stroke-width="2"/>`;
     default:
       return `<circle cx="${num(x)}" cy="${num(y)}" r="${num(r)}" fill="${m.color}"${stroke}/>`;
   }
@@ -142,6 +158,11 @@ interface Frame {
   legend: { item: LegendItem; x: number; row: number }[];
   /** Places a label at the first candidate spot that overlaps no earlier label or marker. */
   place: (text: string, size: number, candidates: Spot[]) => Spot;
+  /**
+   * The first candidate spot whose label box overlaps no earlier label or marker and lies inside the plot box,
+   * reserved; null when there is none (nothing reserved).
+   */
+  placeFree: (text: string, size: number, candidates: Spot[]) => Spot | null;
   /** Keeps a box free of later labels (a drawn marker). */
   reserve: (box: { x0: number; y0: number; x1: number; y1: number }) => void;
 }
@@ -200,19 +221,27 @@ function frameOf(spec: PanelSpec, x0: number, y0: number, w: number, h: number):
   const plotH = h - TOP - BOTTOM - legendRows * 16;
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   const boxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  const boxOf = (text: string, size: number, c: Spot) => {
+    const tw = textWidth(text, size);
+    const bx = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
+    return { x0: bx - 2, y0: c.y - size, x1: bx + tw + 2, y1: c.y + 2 };
+  };
+  const clear = (b: { x0: number; y0: number; x1: number; y1: number }) =>
+    !boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
   const place = (text: string, size: number, candidates: Spot[]): Spot => {
-    const tw = text.length * size * 0.6;
-    const boxOf = (c: Spot) => {
-      const bx = c.anchor === 'end' ? c.x - tw : c.anchor === 'middle' ? c.x - tw / 2 : c.x;
-      return { x0: bx, y0: c.y - size, x1: bx + tw, y1: c.y + 2 };
-    };
-    const free =
-      candidates.find((c) => {
-        const b = boxOf(c);
-        return !boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
-      }) ?? candidates[0]!;
-    boxes.push(boxOf(free));
+    const free = candidates.find((c) => clear(boxOf(text, size, c))) ?? candidates[0]!;
+    boxes.push(boxOf(text, size, free));
     return free;
+  };
+  const inside = (b: { x0: number; y0: number; x1: number; y1: number }) =>
+    b.x0 >= x0 + LEFT + 2 && b.x1 <= x0 + LEFT + plotW - 2 && b.y0 >= y0 + TOP + 2 && b.y1 <= y0 + TOP + plotH - 2;
+  const placeFree = (text: string, size: number, candidates: Spot[]): Spot | null => {
+    const free = candidates.find((c) => {
+      const b = boxOf(text, size, c);
+      return inside(b) && clear(b);
+    });
+    if (free) boxes.push(boxOf(text, size, free));
+    return free ?? null;
   };
   return {
     x0,
@@ -224,6 +253,7 @@ function frameOf(spec: PanelSpec, x0: number, y0: number, w: number, h: number):
     plotH,
     legend,
     place,
+    placeFree,
     reserve: (b) => boxes.push(b),
     X: (v) => x0 + LEFT + ((tx(v) - xlo) / (xhi - xlo)) * plotW,
     Y: (v) => y0 + TOP + (1 - (ty(v) - ylo) / (yhi - ylo)) * plotH,
@@ -309,40 +339,95 @@ function drawSeries(f: Frame, series: readonly Series[]): string[] {
   return out;
 }
 
-/** Markers first (they keep their place free), then their labels on the side with room. */
-function drawMarkers(f: Frame, markers: readonly Marker[]): string[] {
+/** Spots for a label around a point at (x, y), nearest first: beside it, then on rings further out (with a leader line). */
+function labelSpots(f: Frame, x: number, y: number, r: number, reach = 105): Spot[] {
+  const rightSide = x > f.x0 + f.left + f.plotW * 0.7;
+  const near: Spot[] = [
+    { x: x + r + 4, y: y + 3.5, anchor: 'start' },
+    { x: x - r - 4, y: y + 3.5, anchor: 'end' },
+    { x: x + r + 3, y: y - r - 2, anchor: 'start' },
+    { x: x - r - 3, y: y - r - 2, anchor: 'end' },
+    { x: x + r + 3, y: y + r + 10, anchor: 'start' },
+    { x: x - r - 3, y: y + r + 10, anchor: 'end' },
+    { x, y: y - r - 4, anchor: 'middle' },
+    { x, y: y + r + 12, anchor: 'middle' },
+  ];
+  if (rightSide) near.sort((a, b) => Number(a.anchor !== 'end') - Number(b.anchor !== 'end'));
+  const far: Spot[] = [];
+  for (const d of [14, 24, 36, 50, 66, 84, 105].filter((d) => d <= reach)) {
+    for (let k = 0; k < 16; k++) {
+      const a = (k * Math.PI) / 8;
+      const dx = Math.cos(a);
+      const dy = Math.sin(a);
+      const anchor: Anchor = dx > 0.3 ? 'start' : dx < -0.3 ? 'end' : 'middle';
+      far.push({ x: x + dx * (r + d), y: y + dy * (r + d) + 3.5, anchor });
+    }
+  }
+  return [...near, ...far];
+}
+
+/** A thin line from the edge of the marker at (x, y) to the nearest point of the label's box. */
+function leaderLine(x: number, y: number, r: number, at: Spot, text: string, size: number, color: string, min: number): string {
+  const tw = textWidth(text, size);
+  const bx0 = at.anchor === 'end' ? at.x - tw : at.anchor === 'middle' ? at.x - tw / 2 : at.x;
+  const tx = Math.min(Math.max(x, bx0), bx0 + tw);
+  const ty = Math.min(Math.max(y, at.y - size + 1), at.y + 1);
+  const len = Math.hypot(tx - x, ty - y);
+  if (len <= r + min) return '';
+  const sx = x + ((tx - x) / len) * r;
+  const sy = y + ((ty - y) / len) * r;
+  return `<line class="leader" x1="${num(sx)}" y1="${num(sy)}" x2="${num(tx)}" y2="${num(ty)}" stroke="${color}" stroke-width="0.7"/>`;
+}
+
+/** A key entry: a point whose label found no free spot is numbered, and the number is explained under the legend. */
+interface KeyEntry {
+  n: number;
+  label: string;
+}
+
+/**
+ * Markers first (they keep their place free), then their labels, each at the nearest free spot inside the plot
+ * (beside the point, else further out with a leader line), never over another label or marker. A label with no
+ * free spot is replaced by a number explained in the key (returned).
+ */
+function drawMarkers(f: Frame, markers: readonly Marker[]): { svg: string[]; key: KeyEntry[] } {
   const out: string[] = [];
+  const key: KeyEntry[] = [];
   const shown = markers.filter((m) => Number.isFinite(m.x) && Number.isFinite(m.y));
+  const radius = (m: Marker) => (m.size ?? 4) * (m.shape === 'star' ? 1.6 : m.shape === 'circle' || m.shape === 'ring' ? 1 : 1.3) + 1;
   for (const m of shown) {
     const x = f.X(m.x);
     const y = f.Y(m.y);
     out.push(markerPath(m, x, y));
-    const r = (m.size ?? 4) + 1;
+    const r = radius(m);
     f.reserve({ x0: x - r, y0: y - r, x1: x + r, y1: y + r });
   }
-  for (const m of shown) {
-    if (!m.label) continue;
+  const labels: string[] = [];
+  const leaders: string[] = [];
+  const byPriority = shown.filter((m) => m.label).sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+  for (const m of byPriority) {
     const x = f.X(m.x);
     const y = f.Y(m.y);
-    const rightSide = x > f.x0 + f.left + f.plotW * 0.7;
-    const east: Spot[] = [
-      { x: x + 8, y: y - 6, anchor: 'start' },
-      { x: x + 8, y: y + 13, anchor: 'start' },
-    ];
-    const west: Spot[] = [
-      { x: x - 8, y: y - 6, anchor: 'end' },
-      { x: x - 8, y: y + 13, anchor: 'end' },
-    ];
-    const further: Spot[] = [
-      { x: x + 8, y: y - 18, anchor: 'start' },
-      { x: x + 8, y: y + 25, anchor: 'start' },
-      { x: x - 8, y: y - 18, anchor: 'end' },
-      { x: x - 8, y: y + 25, anchor: 'end' },
-    ];
-    const at = f.place(m.label, 10, rightSide ? [...west, ...east, ...further] : [...east, ...west, ...further]);
-    out.push(`<text x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" font-size="10" fill="#222">${esc(m.label)}</text>`);
+    const r = radius(m);
+    const spots = labelSpots(f, x, y, r, m.reach);
+    let text = m.label!;
+    let at = f.placeFree(text, 10, spots);
+    if (!at) {
+      const n = key.length + 1;
+      text = String(n);
+      const all = labelSpots(f, x, y, r);
+      at = f.placeFree(text, 10, all) ?? f.place(text, 10, all);
+      key.push({ n, label: m.label! });
+    }
+    const color = m.labelColor ?? '#222';
+    // a label beside its point needs no line; one moved further out (or any, when asked) is joined to it
+    leaders.push(leaderLine(x, y, r, at, text, 10, m.labelColor ?? '#666', m.leader ? 1 : 8));
+    labels.push(
+      `<text class="marker-label" x="${num(at.x)}" y="${num(at.y)}" text-anchor="${at.anchor}" font-size="10" fill="${color}"${m.bold ? ' font-weight="bold"' : ''}>${esc(text)}</text>`,
+    );
   }
-  return out;
+  out.push(...leaders.filter(Boolean), ...labels);
+  return { svg: out, key };
 }
 
 function drawLegend(f: Frame): string[] {
@@ -362,16 +447,44 @@ function drawLegend(f: Frame): string[] {
 
 /** One chart panel of size w×h at (x0, y0): axes, reference lines, series, labelled markers, legend. */
 export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: number): string {
+  return panelWithKey(spec, x0, y0, w, h).svg;
+}
+
+const KEY_ROW = 13;
+
+/**
+ * `panel`, and its height: w×h, plus a key under the legend for the marker labels that had no free spot (each
+ * numbered on the plot), so the height grows with the key.
+ */
+export function panelWithKey(spec: PanelSpec, x0: number, y0: number, w: number, h: number): { svg: string; height: number } {
   const f = frameOf(spec, x0, y0, w, h);
-  return [
+  // in drawing order: the reference lines' labels claim their spots before the markers' labels
+  const axes = drawAxes(f, spec);
+  const refs = drawRefLines(f, spec.hlines ?? [], spec.vlines ?? []);
+  const series = drawSeries(f, spec.series ?? []);
+  const markers = drawMarkers(f, spec.markers ?? []);
+  const legendRows = f.legend.length ? f.legend[f.legend.length - 1]!.row + 1 : 0;
+  const keyTop = f.y0 + f.top + f.plotH + 48 + legendRows * 16;
+  // the key in columns of one width, filled row by row
+  const entries = markers.key.map((k) => `${k.n} = ${k.label}`);
+  const colW = Math.max(0, ...entries.map((e) => textWidth(e, 10))) + 18;
+  const cols = Math.max(1, Math.floor(f.plotW / colW));
+  const key = entries.map(
+    (e, i) =>
+      `<text class="key" x="${num(f.x0 + f.left + (i % cols) * colW)}" y="${num(keyTop + Math.floor(i / cols) * KEY_ROW)}" font-size="10">${esc(e)}</text>`,
+  );
+  const keyRows = Math.ceil(entries.length / cols);
+  const svg = [
     `<g font-family="${FONT}" font-size="11">`,
-    ...drawAxes(f, spec),
-    ...drawRefLines(f, spec.hlines ?? [], spec.vlines ?? []),
-    ...drawSeries(f, spec.series ?? []),
-    ...drawMarkers(f, spec.markers ?? []),
+    ...axes,
+    ...refs,
+    ...series,
+    ...markers.svg,
     ...drawLegend(f),
+    ...key,
     '</g>',
   ].join('\n');
+  return { svg, height: h + keyRows * KEY_ROW };
 }
 
 /** A standalone SVG document with a white background. */
