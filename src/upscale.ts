@@ -153,6 +153,11 @@ export interface TimeEstimate {
   source: 'measured' | 'calibrated' | 'manifest' | null;
   /** Seconds the timing took (0 unless calibrated). */
   calibrationSeconds: number;
+  /**
+   * Of `seconds`, the pipeline's full-resolution resampling (back-projection, consistency, a soft-resample model's
+   * corruptions: pipelineResizes), timed on this machine with the estimate; null when not estimated (small jobs).
+   */
+  pipelineSeconds: number | null;
 }
 
 /** A job the manifest puts over this many seconds is timed at model load when no figure was measured here before. */
@@ -523,7 +528,8 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, options: Ups
     );
   }
   const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
-  if (estimate) await recordRun(estimate.key, denoiser.stats, (performance.now() - sampling) / 1000);
+  if (estimate)
+    await recordRun(estimate.key, denoiser.stats, (performance.now() - sampling) / 1000 - (estimate.estimate.pipelineSeconds ?? 0));
   onProgress?.({ ...base, stage: 'done', sample: s.samples });
   return {
     image,
@@ -583,21 +589,61 @@ async function estimateRun(
   const measured = await lookupSpeed(key);
   const work = estimateWork(s, model.manifest, height, width, options.tiling, measured);
   const common = { tileEvaluations: work.tiles * work.evaluations, tiles: work.tiles, calibrationSeconds: 0 };
+  const pipeline = () => pipelineResizes(s, model.manifest) * height * s.factor * width * s.factor * secondsPerResizedPixel(s.factor);
   if (measured) {
-    return { key, estimate: { ...common, seconds: work.seconds, secondsPerEvaluation: measured.secondsPerEvaluation, source: 'measured' } };
+    const pipelineSeconds = pipeline();
+    return {
+      key,
+      estimate: {
+        ...common,
+        seconds: work.seconds! + pipelineSeconds,
+        secondsPerEvaluation: measured.secondsPerEvaluation,
+        source: 'measured',
+        pipelineSeconds,
+      },
+    };
   }
   if ((work.cpuSeconds ?? work.megapixelEvaluations * ASSUMED_SECONDS_PER_MEGAPIXEL) < CALIBRATE_ABOVE_SECONDS) {
     const source = work.cpuSeconds === null ? null : 'manifest';
-    return { key, estimate: { ...common, seconds: work.cpuSeconds, secondsPerEvaluation: null, source } };
+    return { key, estimate: { ...common, seconds: work.cpuSeconds, secondsPerEvaluation: null, source, pipelineSeconds: null } };
   }
   const t0 = performance.now();
   const secondsPerEvaluation = await denoiser.time(s.passes[0]!);
-  const seconds = secondsAt({ secondsPerEvaluation, overhead: DEFAULT_OVERHEAD }, common.tileEvaluations);
+  const pipelineSeconds = pipeline();
+  const seconds = secondsAt({ secondsPerEvaluation, overhead: DEFAULT_OVERHEAD }, common.tileEvaluations) + pipelineSeconds;
   const calibrationSeconds = (performance.now() - t0) / 1000;
-  return { key, estimate: { ...common, calibrationSeconds, seconds, secondsPerEvaluation, source: 'calibrated' } };
+  return { key, estimate: { ...common, calibrationSeconds, seconds, secondsPerEvaluation, source: 'calibrated', pipelineSeconds } };
 }
 
-/** Keeps what a finished run measured (model time per tile evaluation, the time around it) for the next estimate. */
+/**
+ * Full-resolution resize pairs (a shrink to the input's size and an enlargement back, as one back-projection
+ * iteration does) a run makes besides the model, per the settings: the back-projection iterations, one per reverse
+ * step for ibp, and for a soft-resample model the corruption of each later pass (and of the first with recorrupt) and
+ * the two of every jump that is not the last of its pass. ddnm's block means are cheap and not counted.
+ */
+export function pipelineResizes(s: UpscaleSettings, m: ModelManifest): number {
+  const steps = s.passes.reduce((sum, t) => sum + (m.family.kind === 'soft-resample' ? s.steps : Math.min(s.steps, t)), 0);
+  let pairs = s.backProject + (s.consistency === 'ibp' ? steps : 0);
+  if (m.family.kind === 'soft-resample') pairs += s.passes.length - 1 + (s.recorrupt ? 1 : 0) + 2 * (steps - s.passes.length);
+  return pairs * s.samples;
+}
+
+/** Seconds per output pixel of one resize pair at this factor on this machine: one back-projection iteration, timed. */
+function secondsPerResizedPixel(factor: number): number {
+  const side = factor * Math.max(1, Math.ceil(256 / factor));
+  const lr = createImage(3, side / factor, side / factor);
+  const x = createImage(3, side, side);
+  for (let i = 0; i < x.data.length; i++) x.data[i] = 0.5 * Math.sin(0.37 * i);
+  backProject(x, lr, factor, 1, x); // warm-up
+  const t0 = performance.now();
+  backProject(x, lr, factor, 2, x);
+  return (performance.now() - t0) / 1000 / 2 / (side * side);
+}
+
+/**
+ * Keeps what a finished run measured (model time per tile evaluation, the time around it) for the next estimate;
+ * `seconds` without the pipeline's resizes, which the next estimate times afresh for its own settings.
+ */
 async function recordRun(key: SpeedKey, stats: { evaluations: number; modelSeconds: number }, seconds: number): Promise<void> {
   if (stats.evaluations < 3 || !(stats.modelSeconds > 0)) return; // too little to go by
   await recordSpeed(key, {

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage } from '../src/image/tensor.js';
 import { DEFAULT_OVERHEAD, lookupSpeed, recordSpeed, speedCacheFile, type MeasuredSpeed, type SpeedKey } from '../src/model/speed.js';
-import { progressFraction, upscale, type ProgressEvent, type TimeEstimate } from '../src/upscale.js';
+import { pipelineResizes, progressFraction, resolveSettings, upscale, type ProgressEvent, type TimeEstimate } from '../src/upscale.js';
+import { loadModel } from '../src/model/session.js';
 import { fakeManifest, fakeSession } from './fake-model.js';
 
 const temp = (tag: string) => mkdtempSync(join(tmpdir(), `sr-speed-${tag}-`));
@@ -93,7 +94,8 @@ test('without a figure, one evaluation is timed at model load (after two warm-up
   assert.equal(e.tiles, 4);
   assert.equal(e.tileEvaluations, 8);
   assert.ok(e.secondsPerEvaluation !== null && e.seconds !== null);
-  assert.ok(Math.abs(e.seconds - 8 * e.secondsPerEvaluation * (1 + DEFAULT_OVERHEAD)) < 1e-9);
+  assert.ok(e.pipelineSeconds !== null && e.pipelineSeconds >= 0);
+  assert.ok(Math.abs(e.seconds - (8 * e.secondsPerEvaluation * (1 + DEFAULT_OVERHEAD) + e.pipelineSeconds)) < 1e-9);
   assert.deepEqual(calls, new Array(11).fill('1x32x32'));
   assert.equal(r.stats.evaluations, 8); // the timing runs are not the job's
   const key: SpeedKey = { sha256: manifest.sha256, device: 'cpu', height: 32, width: 32, batch: 1 };
@@ -116,7 +118,7 @@ test('without a figure, one evaluation is timed at model load (after two warm-up
   await upscale(lr(24, 20), options);
   assert.equal(estimates[0]!.source, 'measured');
   assert.equal(estimates[0]!.runsBefore, 0);
-  assert.equal(estimates[0]!.seconds, 8 * kept.secondsPerEvaluation * (1 + kept.overhead));
+  assert.equal(estimates[0]!.seconds, 8 * kept.secondsPerEvaluation * (1 + kept.overhead) + estimates[0]!.pipelineSeconds!);
   assert.equal(calls.length, 8);
 });
 
@@ -146,4 +148,20 @@ test('a small job by the manifest is not timed; an estimate that throws stops th
     /too long/,
   );
   assert.equal(runs, 0);
+});
+
+test('pipelineResizes counts the full-resolution resize pairs of a run (hand-counted)', async () => {
+  const soft = await loadModel('default');
+  const gaussian = await loadModel('gaussian');
+  // soft default: 2 passes of 1 step, back-projected 10x, ibp: 10 + 2 (ibp per step) + 1 (the second pass's corruption)
+  assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1 }, soft.manifest), soft.manifest), 13);
+  // its JPEG settings: no back-projection, no consistency, re-corrupted start: 1 + 1
+  assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1, input: 'jpeg' }, soft.manifest), soft.manifest), 2);
+  // 1 pass of 3 steps, 2 samples: (10 + 3 + 2 jumps x 2) x 2
+  const three = resolveSettings({ factor: 4, seed: 1, cascade: 1, steps: 3, samples: 2 }, soft.manifest);
+  assert.equal(pipelineResizes(three, soft.manifest), 34);
+  // Gaussian default: t=100, 3 passes of 5 steps, back-projected 20x, ibp: 20 + 15
+  assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1 }, gaussian.manifest), gaussian.manifest), 35);
+  await soft.dispose();
+  await gaussian.dispose();
 });
