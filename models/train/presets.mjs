@@ -8,7 +8,9 @@
  *   default = the most detail among the settings that score at least lanczos alone in PSNR-Y and bicubic alone
  *     in SSIM-Y, and bicubic alone in PSNR-Y on every crop (per crop, from the sweeps' results.jsonl), within
  *     --max-evaluations model evaluations per image (a default must not be worse than the interpolator a user
- *     already has, on average or on any one image, nor slow); it becomes the model's defaults.
+ *     already has, on average or on any one image, nor slow), settings within 0.005 of the most detail counting
+ *     as equal and the cheapest of them (evaluations, then back-projection iterations) winning; it becomes the
+ *     model's defaults.
  *   npm run build && node models/train/presets.mjs --sweep <sweep-out>[,<sweep-out>…] --model models/default
  *       [--factor 4] [--max-evaluations 15] [--max-preset-evaluations 30] [--note text]
  * The manifest's presets/defaults are not covered by the ONNX file's sha256, so this leaves the model file alone.
@@ -119,12 +121,20 @@ const worstGain = (row) => {
 const fit = rows.filter(
   (r) => r.kind === 'boomerang' && r.psnrY >= lanczos.psnrY && r.ssimY >= bicubic.ssimY && r.evaluations <= maxEval && worstGain(r) >= 0,
 );
-const best = fit.reduce((b, r) => (!b || Math.abs(1 - r.detailRatio) < Math.abs(1 - b.detailRatio) ? r : b), null);
+// most detail; settings within DETAIL_TIE of the most count as equal (the detail ratio of a 48-crop mean moves by more
+// than that between seeds) and the cheapest of them wins: fewer evaluations, then fewer back-projection iterations
+const DETAIL_TIE = 0.005;
+const gap = (r) => Math.abs(1 - r.detailRatio);
+const bestGap = Math.min(...fit.map(gap));
+const best =
+  fit
+    .filter((r) => gap(r) <= bestGap + DETAIL_TIE)
+    .sort((x, y) => x.evaluations - y.evaluations || (x.backProject ?? 0) - (y.backProject ?? 0) || gap(x) - gap(y))[0] ?? null;
 if (best) {
   presets.default = {
     ...settingsOf(best),
     description:
-      `default of a x${a.factor} sweep on held-out validation crops: most detail among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
+      `default of a x${a.factor} sweep on held-out validation crops: most detail (the cheapest within ${DETAIL_TIE} of the most) among ${fit.length} setting(s) with PSNR-Y ≥ lanczos alone ` +
       `(${lanczos.psnrY.toFixed(2)} dB), SSIM-Y ≥ bicubic alone (${bicubic.ssimY.toFixed(4)}), PSNR-Y ≥ bicubic alone on every crop ` +
       `(worst ${worstGain(best) >= 0 ? '+' : ''}${worstGain(best).toFixed(2)} dB) and ≤ ${maxEval} model evaluations per image; ` +
       `PSNR-Y ${best.psnrY.toFixed(2)} dB, SSIM-Y ${best.ssimY.toFixed(4)}, detail ratio ${best.detailRatio.toFixed(3)}${a.note ? ` (${a.note})` : ''}`,
