@@ -32,7 +32,9 @@ const { values: a } = parseArgs({
   },
 });
 if (!a.val) {
-  console.error('usage: node dist/benchmarks/noise-estimate.js --val DIR [--limit N] [--factors 2,4,8] [--conditions clean,jpeg75,noise5,noise10]');
+  console.error(
+    'usage: node dist/benchmarks/noise-estimate.js --val DIR [--limit N] [--factors 2,4,8] [--conditions clean,jpeg75,noise5,noise10]',
+  );
   process.exit(2);
 }
 const estimators: Record<string, (img: ImageTensor) => number> = {
@@ -83,7 +85,12 @@ for (const factor of a.factors.split(',').map(Number)) {
     for (const c of conditions) {
       // the key degraded.ts seeds its noise with: `${crop}-x${factor}-${condition}`
       const img = await degrade(lr, c, `${name.replace(/\.png$/, '')}-x${factor}-${c}`);
-      rows.push({ factor, condition: c, image: name, estimates: Object.fromEntries(Object.entries(estimators).map(([k, f]) => [k, f(img)])) });
+      rows.push({
+        factor,
+        condition: c,
+        image: name,
+        estimates: Object.fromEntries(Object.entries(estimators).map(([k, f]) => [k, f(img)])),
+      });
     }
   }
 }

@@ -51,7 +51,8 @@ export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {})
     for (let x = 0; x < nx; x += stride) {
       let k = 0;
       for (let c = 0; c < channels; c++)
-        for (let dy = 0; dy < d; dy++) for (let dx = 0; dx < d; dx++) v[k++] = data[(c * height + y + dy) * width + x + dx]! / UNIT_PER_GREY;
+        for (let dy = 0; dy < d; dy++)
+          for (let dx = 0; dx < d; dx++) v[k++] = data[(c * height + y + dy) * width + x + dx]! / UNIT_PER_GREY;
       for (let i = 0; i < n; i++) {
         const vi = v[i]!;
         sum[i]! += vi;
