@@ -17,6 +17,7 @@ import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
+import { pcaNoiseLevel } from './image/noise-level.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, defaultTileBatch, tilePlan, type TilingOptions } from './model/denoiser.js';
@@ -38,19 +39,54 @@ export const DEFAULT_FACTOR = 4;
 
 /**
  * What an input is known to have been through: clean, jpeg (compressed: the model's `inputs.jpeg` settings apply),
- * or auto (jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else clean).
+ * noisy (its Gaussian noise is estimated from the pixels, image/noise-level.ts, and removed first, as `noise` does),
+ * or auto: jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else noisy when the estimated noise reaches
+ * NOISY_INPUT_SIGMA, else clean.
  */
-export const INPUT_KINDS = ['auto', 'clean', 'jpeg'] as const;
+export const INPUT_KINDS = ['auto', 'clean', 'jpeg', 'noisy'] as const;
 /** One of INPUT_KINDS. */
 export type InputKind = (typeof INPUT_KINDS)[number];
 /** From this estimated quality up, a JPEG input counts as clean under `input` auto. */
 export const JPEG_CLEAN_QUALITY = 95;
+/**
+ * From this estimated noise std up (grey levels, pcaNoiseLevel), a non-JPEG input counts as noisy under `input` auto.
+ * Chosen on the 98 validation crops (benchmarks/results/noise-estimate-2026-12-07.md): their clean LR read at most 4.7
+ * (x2, 64 px; 3.6 at x4), the same LR with σ 10 added at least 6.4 (x2 and x4); σ 5 reads 3.4–6.7, so about a third
+ * of σ-5 inputs count as noisy. Between the two, with room on both sides: no clean crop is touched.
+ */
+export const NOISY_INPUT_SIGMA = 5.5;
 
-/** The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies. */
-export function inputKindOf(requested: InputKind | undefined, jpegQuality: number | null | undefined): 'clean' | 'jpeg' {
-  if (requested === 'clean' || requested === 'jpeg') return requested;
-  return typeof jpegQuality === 'number' && jpegQuality < JPEG_CLEAN_QUALITY ? 'jpeg' : 'clean';
+/**
+ * The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies, then the
+ * noise estimated in it (`noiseEstimate`, grey levels; null or undefined when none was made).
+ */
+export function inputKindOf(
+  requested: InputKind | undefined,
+  jpegQuality: number | null | undefined,
+  noiseEstimate?: number | null,
+): 'clean' | 'jpeg' | 'noisy' {
+  if (requested === 'clean' || requested === 'jpeg' || requested === 'noisy') return requested;
+  if (typeof jpegQuality === 'number' && jpegQuality < JPEG_CLEAN_QUALITY) return 'jpeg';
+  return typeof noiseEstimate === 'number' && noiseEstimate >= NOISY_INPUT_SIGMA ? 'noisy' : 'clean';
 }
+
+/**
+ * Whether a run with these options looks at the input's noise: `input` auto or noisy, no explicit `noise`, no estimate
+ * given (`sourceNoise`), and not a JPEG input (its blocks are not Gaussian noise; the JPEG settings apply instead).
+ */
+export function wantsNoiseEstimate(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceNoise' | 'sourceJpegQuality'>): boolean {
+  return options.sourceNoise === undefined && looksForNoise(options);
+}
+
+/** `input` auto or noisy, no explicit `noise`, not a JPEG input: where a noise estimate counts. */
+function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceJpegQuality'>): boolean {
+  if (options.noise !== undefined) return false;
+  const requested = options.input ?? 'auto';
+  return requested === 'noisy' || (requested === 'auto' && inputKindOf('auto', options.sourceJpegQuality) === 'clean');
+}
+
+/** The input's noise std in grey levels, as `input` auto|noisy estimates it (pcaNoiseLevel, 5×5 patches). */
+export const estimateInputNoise = (image: ImageTensor): number => pcaNoiseLevel(image, { patch: 5 });
 
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
@@ -63,13 +99,18 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   factor?: number;
   /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
   preset?: string;
-  /** How the input was degraded: auto (default), clean or jpeg; see INPUT_KINDS. */
+  /** How the input was degraded: auto (default), clean, jpeg or noisy; see INPUT_KINDS. */
   input?: InputKind;
   /**
    * For `input` auto on a tensor: the quality of the JPEG it was decoded from (DecodedImage.jpegQuality), or null.
    * Files and buffers given to `upscale`/`upscaleFile` are read for it.
    */
   sourceJpegQuality?: number | null;
+  /**
+   * For `input` auto or noisy: the noise std estimated in the input (grey levels, estimateInputNoise), or null for
+   * none. When left out, `upscale` and `upscaleFile` estimate it from the input's pixels (wantsNoiseEstimate says when).
+   */
+  sourceNoise?: number | null;
   /** Diffusion step to noise to, 1..T−1 (per pass). Default: the model's default t. */
   t?: number;
   /** Number of Boomerang passes N (each at t), or an explicit list of t per pass. Default 1. */
@@ -217,7 +258,12 @@ export interface UpscaleSettings {
   reduce: Reduce;
   preset: string | null;
   /** The input kind the run used (auto resolved). */
-  input: 'clean' | 'jpeg';
+  input: 'clean' | 'jpeg' | 'noisy';
+  /**
+   * The noise std estimated in the input (grey levels, 2 decimals) under `input` auto or noisy, whether or not it was
+   * removed; null when none was made (an explicit `noise`, input clean or jpeg, a JPEG input).
+   */
+  noiseEstimate: number | null;
   /** The input's noise std removed first (grey levels), 0 for none, and the model that removed it (null for none). */
   noise: number;
   denoiser: string | null;
@@ -257,7 +303,10 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     }
     preset = m.presets[options.preset]!;
   }
-  const input = inputKindOf(oneOf('input', options.input ?? 'auto', INPUT_KINDS), options.sourceJpegQuality);
+  const requested = oneOf('input', options.input ?? 'auto', INPUT_KINDS);
+  // an estimate counts only where one is looked for (an explicit noise, clean or a JPEG input ignore it)
+  const estimated = typeof options.sourceNoise === 'number' && looksForNoise(options) ? options.sourceNoise : null;
+  const input = inputKindOf(requested, options.sourceJpegQuality, estimated);
   const forInput: PresetSettings = input === 'jpeg' ? (m.inputs.jpeg ?? {}) : {};
   // An explicit option wins, then the model's settings for a degraded input, then the preset, then the model's
   // defaults, then the library's.
@@ -284,7 +333,9 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
   const seed = options.seed ?? createRng().seed;
   integerInRange('seed', seed, 0, 0xffffffff);
-  const noise = numberInRange('noise', options.noise ?? 0, 0, MAX_NOISE);
+  // a noisy input's estimate is removed to a tenth of a grey level (what `--noise` repeats), at most MAX_NOISE
+  const found = input === 'noisy' && estimated !== null ? Math.min(MAX_NOISE, Math.round(estimated * 10) / 10) : 0;
+  const noise = numberInRange('noise', options.noise ?? found, 0, MAX_NOISE);
   const denoiser = options.denoiser ?? DENOISER_MODEL;
   return {
     model: m.name,
@@ -311,6 +362,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
     input,
+    noiseEstimate: estimated === null ? null : Math.round(estimated * 100) / 100,
     noise,
     denoiser: noise > 0 ? (typeof denoiser === 'object' ? denoiser.manifest.name : denoiser) : null,
   };
@@ -439,8 +491,10 @@ export async function withModel<R>(
   }
 }
 
-async function upscaleWith(input: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
+async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions): Promise<UpscaleResult> {
   const started = performance.now();
+  // input auto|noisy: the noise in the pixels, estimated once (a fraction of a second on a megapixel)
+  const options = wantsNoiseEstimate(given) ? { ...given, sourceNoise: estimateInputNoise(input) } : given;
   const s = resolveSettings(options, model.manifest, model.device);
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);

@@ -1,13 +1,16 @@
 /**
  * Inputs known to be degraded: the JPEG quality estimate (from the luminance quantisation table, hand-computed cases)
- * and how `input` auto|clean|jpeg picks the model's settings for a JPEG input.
+ * and how `input` auto|clean|jpeg picks the model's settings for a JPEG input; the noise estimated in a non-JPEG input
+ * and how `input` auto|noisy removes it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { estimateJpegQuality, lumaQuantTable, qualityOfTable } from '../src/image/jpeg-quality.js';
 import { decodeImage } from '../src/image/io.js';
-import { inputKindOf, resolveSettings } from '../src/upscale.js';
+import { inputKindOf, NOISY_INPUT_SIGMA, resolveSettings, upscale, wantsNoiseEstimate } from '../src/upscale.js';
+import { createRng } from '../src/diffusion/rng.js';
+import { byteToUnit, createImage, unitToByte } from '../src/image/tensor.js';
 import { fakeManifest } from './fake-model.js';
 import { loadModel } from '../src/model/session.js';
 
@@ -91,4 +94,78 @@ test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the def
   assert.equal(resolveSettings({ input: 'clean' }, soft.manifest).recorrupt, false);
   assert.equal(resolveSettings({ input: 'jpeg', recorrupt: false }, soft.manifest).recorrupt, false);
   await soft.dispose();
+});
+
+test('input auto: a non-JPEG input whose estimated noise reaches NOISY_INPUT_SIGMA is noisy; noisy is taken as said', () => {
+  assert.equal(NOISY_INPUT_SIGMA, 5.5);
+  assert.equal(inputKindOf('auto', null, 5.5), 'noisy');
+  assert.equal(inputKindOf('auto', null, 5.49), 'clean');
+  assert.equal(inputKindOf('auto', 98, 9), 'noisy'); // a JPEG at quality 95 or above counts as not compressed
+  assert.equal(inputKindOf('auto', 75, 9), 'jpeg'); // a compressed JPEG's settings come first
+  assert.equal(inputKindOf('clean', null, 9), 'clean');
+  assert.equal(inputKindOf('noisy', null, 0.3), 'noisy');
+  assert.equal(inputKindOf('auto', null, null), 'clean');
+});
+
+test('the estimate is looked for under auto and noisy only, without an explicit noise, and not on a compressed JPEG', () => {
+  assert.equal(wantsNoiseEstimate({}), true);
+  assert.equal(wantsNoiseEstimate({ input: 'noisy' }), true);
+  assert.equal(wantsNoiseEstimate({ sourceJpegQuality: 98 }), true);
+  assert.equal(wantsNoiseEstimate({ sourceJpegQuality: 75 }), false);
+  assert.equal(wantsNoiseEstimate({ input: 'clean' }), false);
+  assert.equal(wantsNoiseEstimate({ input: 'jpeg' }), false);
+  assert.equal(wantsNoiseEstimate({ noise: 0 }), false);
+  assert.equal(wantsNoiseEstimate({ sourceNoise: 3 }), false); // already made
+});
+
+test('a noisy input has its estimated noise removed (to 0.1 grey level) and recorded; explicit noise and clean win', () => {
+  const m = fakeManifest({ defaults: { t: 100, steps: 5 } });
+  const noisy = resolveSettings({ seed: 1, sourceNoise: 9.6789 }, m);
+  assert.deepEqual([noisy.input, noisy.noiseEstimate, noisy.noise, noisy.denoiser], ['noisy', 9.68, 9.7, 'gaussian']);
+  // below the bound: recorded, not removed (the result is the clean one)
+  const quiet = resolveSettings({ seed: 1, sourceNoise: 2.5 }, m);
+  assert.deepEqual([quiet.input, quiet.noiseEstimate, quiet.noise, quiet.denoiser], ['clean', 2.5, 0, null]);
+  // --input noisy removes whatever was found
+  assert.equal(resolveSettings({ seed: 1, input: 'noisy', sourceNoise: 2.5 }, m).noise, 2.5);
+  // an explicit noise wins over the estimate, and the estimate is not recorded
+  const told = resolveSettings({ seed: 1, sourceNoise: 9.6, noise: 4 }, m);
+  assert.deepEqual([told.input, told.noiseEstimate, told.noise], ['clean', null, 4]);
+  assert.deepEqual(
+    [
+      resolveSettings({ seed: 1, input: 'clean', sourceNoise: 9.6 }, m).noise,
+      resolveSettings({ seed: 1, input: 'clean', sourceNoise: 9.6 }, m).noiseEstimate,
+    ],
+    [0, null],
+  );
+  // a compressed JPEG takes its JPEG settings, not the estimate
+  const jpeg = resolveSettings({ seed: 1, sourceJpegQuality: 75, sourceNoise: 9.6 }, m);
+  assert.deepEqual([jpeg.input, jpeg.noise, jpeg.noiseEstimate], ['jpeg', 0, null]);
+  // more than MAX_NOISE found is removed at MAX_NOISE, not refused
+  assert.equal(resolveSettings({ seed: 1, sourceNoise: 80 }, m).noise, 50);
+});
+
+test('upscale on a tensor estimates the noise itself: clean fixture pixels stay clean, σ 10 added is found and removed', async () => {
+  const model = await loadModel('fixture');
+  const rng = createRng(5);
+  const clean = createImage(3, 32, 32);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) clean.data[(c * 32 + y) * 32 + x] = byteToUnit(Math.round(90 + 2 * x + 1.5 * y + 10 * c));
+  const noisy = createImage(
+    3,
+    32,
+    32,
+    Float32Array.from(clean.data, (v) => byteToUnit(Math.round(unitToByte(v) + 10 * rng.normal()))),
+  );
+  const a = await upscale(clean, { model, factor: 2, seed: 3, steps: 1 });
+  assert.deepEqual([a.settings.input, a.settings.noise], ['clean', 0]);
+  assert.ok(a.settings.noiseEstimate! < 1, `${a.settings.noiseEstimate}`);
+  const b = await upscale(noisy, { model, factor: 2, seed: 3, steps: 1 });
+  assert.equal(b.settings.input, 'noisy');
+  assert.ok(Math.abs(b.settings.noise - 10) < 1.5, `${b.settings.noise}`);
+  assert.equal(b.settings.denoiser, 'gaussian');
+  // told clean, the same pixels run untouched: as the clean run with no estimate recorded
+  const c = await upscale(noisy, { model, factor: 2, seed: 3, steps: 1, input: 'clean' });
+  assert.deepEqual([c.settings.input, c.settings.noise, c.settings.noiseEstimate], ['clean', 0, null]);
+  await model.dispose();
 });
