@@ -6,7 +6,7 @@
  *
  *   npx tsc -p . && node dist/benchmarks/noise-estimate.js --val /tmp/ab/val --limit 98 --factors 2,4,8
  *
- * Writes benchmarks/results/noise-estimate-<date>[-label].{json,md}.
+ * `--estimators 'pca d5,laplacian median'` runs only those. Writes benchmarks/results/noise-estimate-<date>[-label].{json,md}.
  */
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -28,6 +28,7 @@ const { values: a } = parseArgs({
     factors: { type: 'string', default: '2,4,8' },
     conditions: { type: 'string', default: 'clean,jpeg75,noise5,noise10' },
     seed: { type: 'string', default: '0' },
+    estimators: { type: 'string', default: '' },
     label: { type: 'string', default: '' },
   },
 });
@@ -39,10 +40,16 @@ if (!a.val) {
 }
 const estimators: Record<string, (img: ImageTensor) => number> = {
   'pca d5': (img) => pcaNoiseLevel(img, { patch: 5 }),
+  'pca d5 weak texture': (img) => pcaNoiseLevel(img, { patch: 5, weakTexture: true }),
   'pca d4': (img) => pcaNoiseLevel(img, { patch: 4 }),
+  'pca d4 weak texture': (img) => pcaNoiseLevel(img, { patch: 4, weakTexture: true }),
   'pca d7': (img) => pcaNoiseLevel(img, { patch: 7 }),
   'laplacian median': laplacianNoiseLevel,
 };
+if (a.estimators) {
+  const keep = a.estimators.split(',');
+  for (const k of Object.keys(estimators)) if (!keep.includes(k)) delete estimators[k];
+}
 const names = readdirSync(a.val)
   .filter((n) => n.endsWith('.png'))
   .sort()

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../src/diffusion/rng.js';
-import { laplacianNoiseLevel, noiseFloor, pcaNoiseLevel, symmetricEigenvalues } from '../src/image/noise-level.js';
+import {
+  gradientEnergy,
+  laplacianNoiseLevel,
+  noiseFloor,
+  pcaNoiseLevel,
+  symmetricEigenvalues,
+  weakTextureBound,
+} from '../src/image/noise-level.js';
 import { byteToUnit, createImage, type ImageTensor, unitToByte } from '../src/image/tensor.js';
 
 /** An RGB image from a grey-level function of (channel, y, x), with Gaussian noise of `sigma` grey levels, 8-bit. */
@@ -94,4 +101,28 @@ test('pcaNoiseLevel: the patch grid thins a large image to maxPatches and the es
   for (let c = 0; c < 3; c++) for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) copy.set(c, y, x, noisy.get(c, y + 10, x + 20));
   assert.equal(pcaNoiseLevel(view), pcaNoiseLevel(copy));
   assert.equal(unitToByte(copy.get(0, 0, 0)), unitToByte(noisy.get(0, 10, 20)));
+});
+
+test('weakTextureBound: hand-computed for a 2x2 grey patch; white noise of variance 1 stays under it 99% of the time', () => {
+  // 2x2: 4 differences, A has 2 on the diagonal and -1 for each neighbour pair: tr A = 8, tr A² = 4·4 + 8·1 = 24;
+  // Gamma shape 64/48 = 4/3, scale 48/8 = 6; Wilson–Hilferty: 8·(1 − 1/12 + 2.32635·√(1/12))³ = 32.05
+  assert.ok(Math.abs(weakTextureBound(1, 2) - 32.05) < 0.01, `${weakTextureBound(1, 2)}`);
+  const bound = weakTextureBound(3, 5);
+  const rng = createRng(9);
+  const v = new Float64Array(75);
+  let under = 0;
+  const trials = 20000;
+  for (let k = 0; k < trials; k++) {
+    for (let i = 0; i < 75; i++) v[i] = rng.normal();
+    if (gradientEnergy(v, 3, 5) <= bound) under++;
+  }
+  assert.ok(Math.abs(under / trials - 0.99) < 0.004, `${under / trials}`);
+  // gradientEnergy by hand: a 2x2 grey patch [0 1; 3 7]: (1−0)² + (7−3)² + (3−0)² + (7−1)² = 1 + 16 + 9 + 36
+  assert.equal(gradientEnergy(Float64Array.of(0, 1, 3, 7), 1, 2), 62);
+});
+
+test('pcaNoiseLevel weakTexture: known sigma on a smooth image is still found; a clean one stays under 1', () => {
+  const est = pcaNoiseLevel(image(96, 96, smooth, 10, 10), { weakTexture: true });
+  assert.ok(Math.abs(est - 10) < 1, `${est}`);
+  assert.ok(pcaNoiseLevel(image(96, 96, textured), { weakTexture: true }) < 1);
 });

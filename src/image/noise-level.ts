@@ -7,7 +7,10 @@
  *   noise level estimation" (ICCV). The covariance of the image's d×d patches (all channels of a patch in one vector)
  *   has the noise variance σ² as the floor of its spectrum: a natural image's patches span few directions, white noise
  *   spans all of them equally. Of the eigenvalues in ascending order, the largest prefix whose mean equals its median
- *   (as many above the mean as below) is taken as the noise's, and σ² is its mean.
+ *   (as many above the mean as below) is taken as the noise's, and σ² is its mean. Optionally (`weakTexture`) only on
+ *   the patches with little gradient (Liu, Tanaka & Okutomi 2013); `--input auto` does not use that: on the validation
+ *   crops it left the highest clean estimates where they were and read noisy textured crops lower
+ *   (benchmarks/results/noise-estimate-2026-12-07-weak-texture.md).
  * - `laplacianNoiseLevel`: Immerkær 1996, "Fast noise variance estimation", with a robust statistic: the image is
  *   filtered with the difference of two Laplacians N = [1 −2 1; −2 4 −2; 1 −2 1] (which removes planes and most of a
  *   smooth image), and σ = median|I∗N| / (0.6745·‖N‖₂) with ‖N‖₂ = 6 (the median of |x| is 0.6745σ for Gaussian x).
@@ -26,6 +29,13 @@ export interface PcaNoiseOptions {
   patch?: number;
   /** At most this many patches, on an even grid over the image (all of them when there are fewer). Default 20,000. */
   maxPatches?: number;
+  /**
+   * Weak-texture patches only (Liu, Tanaka & Okutomi 2013): after the estimate from all patches, keep the patches
+   * whose gradient energy is below what noise of that level alone reaches with probability 0.99, estimate again from
+   * them, and repeat until the estimate settles (at most 5 rounds; stop when fewer than 2·channels·d² patches remain).
+   * Default false.
+   */
+  weakTexture?: boolean;
 }
 
 /**
@@ -43,25 +53,46 @@ export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {})
   const stride = Math.max(1, Math.ceil(Math.sqrt((ny * nx) / maxPatches)));
   const data = contiguousData(image);
   const n = channels * d * d;
-  const sum = new Float64Array(n);
-  const outer = new Float64Array(n * n);
-  const v = new Float64Array(n);
-  let count = 0;
+  const patches: Float64Array[] = [];
   for (let y = 0; y < ny; y += stride) {
     for (let x = 0; x < nx; x += stride) {
+      const v = new Float64Array(n);
       let k = 0;
       for (let c = 0; c < channels; c++)
         for (let dy = 0; dy < d; dy++)
           for (let dx = 0; dx < d; dx++) v[k++] = data[(c * height + y + dy) * width + x + dx]! / UNIT_PER_GREY;
-      for (let i = 0; i < n; i++) {
-        const vi = v[i]!;
-        sum[i]! += vi;
-        const row = i * n;
-        for (let j = i; j < n; j++) outer[row + j]! += vi * v[j]!;
-      }
-      count++;
+      patches.push(v);
     }
   }
+  let sigma = patchNoiseLevel(patches, n);
+  if (!options.weakTexture) return sigma;
+  const energy = patches.map((v) => gradientEnergy(v, channels, d));
+  const q = weakTextureBound(channels, d);
+  for (let round = 0; round < 5; round++) {
+    const bound = q * sigma * sigma;
+    const weak = patches.filter((_, i) => energy[i]! <= bound);
+    if (weak.length < 2 * n) break;
+    const next = patchNoiseLevel(weak, n);
+    const settled = Math.abs(next - sigma) <= 1e-3 * Math.max(sigma, 1e-3);
+    sigma = next;
+    if (settled) break;
+  }
+  return sigma;
+}
+
+/** Chen, Zhu & Heng's σ from patch vectors of length n (their covariance's noise floor). */
+function patchNoiseLevel(patches: readonly Float64Array[], n: number): number {
+  const sum = new Float64Array(n);
+  const outer = new Float64Array(n * n);
+  for (const v of patches) {
+    for (let i = 0; i < n; i++) {
+      const vi = v[i]!;
+      sum[i]! += vi;
+      const row = i * n;
+      for (let j = i; j < n; j++) outer[row + j]! += vi * v[j]!;
+    }
+  }
+  const count = patches.length;
   // the covariance (upper triangle accumulated, mirrored)
   const cov = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -74,6 +105,52 @@ export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {})
   const eig = symmetricEigenvalues(cov, n).map((e) => Math.max(0, e));
   eig.sort((p, q) => p - q);
   return Math.sqrt(noiseFloor(eig));
+}
+
+/** Sum of squared horizontal and vertical neighbour differences within a patch, over its channels. */
+export function gradientEnergy(v: Float64Array, channels: number, d: number): number {
+  let g = 0;
+  for (let c = 0; c < channels; c++) {
+    const o = c * d * d;
+    for (let y = 0; y < d; y++)
+      for (let x = 0; x < d; x++) {
+        const p = v[o + y * d + x]!;
+        if (x + 1 < d) g += (v[o + y * d + x + 1]! - p) ** 2;
+        if (y + 1 < d) g += (v[o + (y + 1) * d + x]! - p) ** 2;
+      }
+  }
+  return g;
+}
+
+/**
+ * The gradient energy that white noise of variance 1 in a channels×d×d patch stays below with probability 0.99:
+ * the energy is a quadratic form nᵀAn (A = DₕᵀDₕ + DᵥᵀDᵥ), taken as the Gamma law with its mean tr A and variance
+ * 2·tr A² (as Liu et al. do), whose 0.99 quantile is found by the Wilson–Hilferty approximation.
+ */
+export function weakTextureBound(channels: number, d: number): number {
+  const m = d * d;
+  const a = new Float64Array(m * m);
+  const pair = (i: number, j: number) => {
+    a[i * m + i]! += 1;
+    a[j * m + j]! += 1;
+    a[i * m + j]! -= 1;
+    a[j * m + i]! -= 1;
+  };
+  for (let y = 0; y < d; y++)
+    for (let x = 0; x < d; x++) {
+      if (x + 1 < d) pair(y * d + x, y * d + x + 1);
+      if (y + 1 < d) pair(y * d + x, (y + 1) * d + x);
+    }
+  let tr = 0;
+  let tr2 = 0;
+  for (let i = 0; i < m; i++) tr += a[i * m + i]!;
+  for (let i = 0; i < m * m; i++) tr2 += a[i]! * a[i]!; // tr A² = Σ a_ij² for symmetric A
+  tr *= channels;
+  tr2 *= channels;
+  const shape = (tr * tr) / (2 * tr2);
+  const scale = (2 * tr2) / tr;
+  const z = 2.3263478740408408; // the standard normal's 0.99 quantile
+  return shape * scale * (1 - 1 / (9 * shape) + z * Math.sqrt(1 / (9 * shape))) ** 3;
 }
 
 /**
