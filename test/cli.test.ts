@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { root, sr as srIn, srProcess } from './cli-helpers.js';
+import { createRng } from '../src/diffusion/rng.js';
 
 const fixture = join(root, 'fixtures', 'flowers-32.png');
 const sr = (...args: string[]) => srIn(args);
@@ -191,14 +192,9 @@ test('a full stdout or stderr: progress is dropped and the job done; a failed re
 test('--input auto finds the noise in a noisy PNG, removes it and says so; --input clean leaves it; sr info names the bound', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sr-cli-'));
   const { data, info } = await sharp(fixture).raw().toBuffer({ resolveWithObject: true });
-  // σ 12 grey levels of seeded noise (a fixed LCG and Box–Muller) on the clean 32×32 fixture (which reads about 1.4)
-  let state = 12345;
-  const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
-  const noisy = Buffer.from(
-    data.map((v) =>
-      Math.min(255, Math.max(0, Math.round(v + 12 * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())))),
-    ),
-  );
+  // σ 12 grey levels of seeded noise on the clean 32×32 fixture (which reads about 1.4)
+  const rng = createRng(12);
+  const noisy = Buffer.from(data.map((v) => Math.min(255, Math.max(0, Math.round(v + 12 * rng.normal())))));
   const input = join(dir, 'noisy.png');
   await sharp(noisy, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .png()
