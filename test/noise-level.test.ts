@@ -126,3 +126,12 @@ test('pcaNoiseLevel weakTexture: known sigma on a smooth image is still found; a
   assert.ok(Math.abs(est - 10) < 1, `${est}`);
   assert.ok(pcaNoiseLevel(image(96, 96, textured), { weakTexture: true }) < 1);
 });
+
+test('pcaNoiseLevel: a grey image in RGB (the channels copies of one) is read as one channel, its noise found', () => {
+  const grey = image(96, 96, (_, y, x) => smooth(0, y, x), 10, 4);
+  const plane = 96 * 96;
+  grey.data.copyWithin(plane, 0, plane);
+  grey.data.copyWithin(2 * plane, 0, plane);
+  const est = pcaNoiseLevel(grey);
+  assert.ok(Math.abs(est - 10) < 1, `${est}`);
+});

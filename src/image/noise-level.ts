@@ -40,18 +40,20 @@ export interface PcaNoiseOptions {
 
 /**
  * The noise std of `image` in grey levels by the PCA method of Chen, Zhu & Heng 2015 (see the module's comment); 0 for
- * an image smaller than one patch.
+ * an image smaller than one patch. A grey image in RGB (every channel the same) is read as one channel: its copies
+ * would leave two thirds of the spectrum at 0, and the floor with them.
  */
 export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {}): number {
   const d = options.patch ?? 5;
   const maxPatches = options.maxPatches ?? 20_000;
-  const { channels, height, width } = dims(image);
+  const { height, width } = dims(image);
+  const data = contiguousData(image);
+  const channels = sameChannels(data, dims(image).channels, height * width) ? 1 : dims(image).channels;
   const ny = height - d + 1;
   const nx = width - d + 1;
   if (ny < 1 || nx < 1) return 0;
   // an even grid of patch corners: stride s in both directions so that at most maxPatches remain
   const stride = Math.max(1, Math.ceil(Math.sqrt((ny * nx) / maxPatches)));
-  const data = contiguousData(image);
   const n = channels * d * d;
   const patches: Float64Array[] = [];
   for (let y = 0; y < ny; y += stride) {
@@ -78,6 +80,12 @@ export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {})
     if (settled) break;
   }
   return sigma;
+}
+
+/** Whether every channel of a planar image equals the first. */
+function sameChannels(data: Float32Array, channels: number, plane: number): boolean {
+  for (let c = 1; c < channels; c++) for (let i = 0; i < plane; i++) if (data[c * plane + i] !== data[i]) return false;
+  return true;
 }
 
 /** Chen, Zhu & Heng's σ from patch vectors of length n (their covariance's noise floor). */
