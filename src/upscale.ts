@@ -134,7 +134,7 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
    * the input's size with the antialiased bicubic the model was trained with, then enlarged), not from the plain
    * enlargement. That turns what the input's own compression left (JPEG's 8×8 blocks) into the blur the model undoes:
    * on JPEG-75 validation crops at ×4 the output's blockiness fell from above bicubic's to below it, for 0.1 dB of
-   * PSNR. Default: the model's (its manifest's `inputs.jpeg` turns it on for JPEG inputs), else false.
+   * PSNR. Default: the model's (the default model's manifest turns it on for JPEG inputs below quality 80, `jpeg<80`), else false.
    */
   recorrupt?: boolean;
   /**
@@ -307,7 +307,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   // an estimate counts only where one is looked for (an explicit noise, clean or a JPEG input ignore it)
   const estimated = typeof options.sourceNoise === 'number' && looksForNoise(options) ? options.sourceNoise : null;
   const input = inputKindOf(requested, options.sourceJpegQuality, estimated);
-  const forInput: PresetSettings = input === 'jpeg' ? (m.inputs.jpeg ?? {}) : {};
+  const forInput: PresetSettings = input === 'jpeg' ? jpegInputSettings(m, options.sourceJpegQuality ?? null) : {};
   // An explicit option wins, then the model's settings for a degraded input, then the preset, then the model's
   // defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
@@ -366,6 +366,16 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     noise,
     denoiser: noise > 0 ? (typeof denoiser === 'object' ? denoiser.manifest.name : denoiser) : null,
   };
+}
+
+/**
+ * A model's settings for a JPEG input saved at `quality` (null: unknown, as for `input` jpeg on a PNG, which counts as
+ * below every bound): its `inputs.jpeg`, then over them each `jpeg<Q` the quality is below, the highest Q first.
+ */
+export function jpegInputSettings(m: Pick<ModelManifest, 'inputs'>, quality: number | null): PresetSettings {
+  let s: PresetSettings = { ...(m.inputs.jpeg ?? {}) };
+  for (const band of m.inputs.jpegBelow ?? []) if (quality === null || quality < band.quality) s = { ...s, ...band.settings };
+  return s;
 }
 
 /**

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { estimateJpegQuality, lumaQuantTable, qualityOfTable } from '../src/image/jpeg-quality.js';
 import { decodeImage } from '../src/image/io.js';
-import { inputKindOf, NOISY_INPUT_SIGMA, resolveSettings, upscale, wantsNoiseEstimate } from '../src/upscale.js';
+import { inputKindOf, jpegInputSettings, NOISY_INPUT_SIGMA, resolveSettings, upscale, wantsNoiseEstimate } from '../src/upscale.js';
 import { createRng } from '../src/diffusion/rng.js';
 import { byteToUnit, createImage, unitToByte } from '../src/image/tensor.js';
 import { fakeManifest } from './fake-model.js';
@@ -73,8 +73,37 @@ test("a JPEG input takes the model's inputs.jpeg settings over the preset and de
 });
 
 test('a manifest with inputs other than jpeg, or not objects, is refused', () => {
-  assert.throws(() => fakeManifest({ inputs: { noisy: {} } }), /expected inputs to name only jpeg but received "noisy"/);
+  assert.throws(
+    () => fakeManifest({ inputs: { noisy: {} } }),
+    /expected inputs to name jpeg or jpeg<Q \(Q a JPEG quality in 1..100\) but received "noisy"/,
+  );
   assert.throws(() => fakeManifest({ inputs: { jpeg: { consistency: 'blur' } } }), /inputs\.jpeg\.consistency/);
+});
+
+test('jpeg<Q settings apply over jpeg ones to JPEGs below quality Q (and of unknown quality), the lowest bound last', () => {
+  const m = fakeManifest({
+    defaults: { t: 100, steps: 5 },
+    inputs: {
+      'jpeg<40': { upsampler: 'bilinear' },
+      jpeg: { upsampler: 'nearest', backProject: 0 },
+      'jpeg<80': { upsampler: 'lanczos', steps: 2 },
+    },
+  });
+  assert.deepEqual(
+    m.inputs.jpegBelow!.map((b) => b.quality),
+    [80, 40],
+  );
+  assert.deepEqual(jpegInputSettings(m, 90), { upsampler: 'nearest', backProject: 0 });
+  assert.deepEqual(jpegInputSettings(m, 80), { upsampler: 'nearest', backProject: 0 }); // below 80, not at it
+  assert.deepEqual(jpegInputSettings(m, 79), { upsampler: 'lanczos', backProject: 0, steps: 2 });
+  assert.deepEqual(jpegInputSettings(m, 30), { upsampler: 'bilinear', backProject: 0, steps: 2 });
+  assert.deepEqual(jpegInputSettings(m, null), { upsampler: 'bilinear', backProject: 0, steps: 2 });
+  assert.equal(resolveSettings({ seed: 1, sourceJpegQuality: 75 }, m).upsampler, 'lanczos');
+  assert.equal(resolveSettings({ seed: 1, sourceJpegQuality: 75, upsampler: 'bicubic' }, m).upsampler, 'bicubic');
+  assert.equal(resolveSettings({ seed: 1, sourceJpegQuality: 98 }, m).upsampler, 'bicubic'); // clean: none of them
+  assert.throws(() => fakeManifest({ inputs: { 'jpeg<101': {} } }), /jpeg or jpeg<Q/);
+  assert.throws(() => fakeManifest({ inputs: { 'jpeg<0': {} } }), /jpeg or jpeg<Q/);
+  assert.throws(() => fakeManifest({ inputs: { 'jpeg<80': { upsampler: 'sinc' } } }), /inputs\.jpeg<80\.upsampler/);
 });
 
 test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the default model turns it on for JPEGs below quality 80', async () => {
@@ -91,6 +120,9 @@ test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the def
   assert.equal(resolveSettings({ sourceJpegQuality: 75 }, soft.manifest).recorrupt, true);
   assert.equal(resolveSettings({ sourceJpegQuality: 90 }, soft.manifest).recorrupt, false);
   assert.equal(resolveSettings({ sourceJpegQuality: 90 }, soft.manifest).input, 'jpeg');
+  // below quality 80 its start is also the lanczos enlargement (that is what the re-corrupted start shrinks back)
+  assert.equal(resolveSettings({ sourceJpegQuality: 75 }, soft.manifest).upsampler, 'lanczos');
+  assert.equal(resolveSettings({ sourceJpegQuality: 90 }, soft.manifest).upsampler, 'bicubic');
   assert.equal(resolveSettings({ input: 'clean' }, soft.manifest).recorrupt, false);
   assert.equal(resolveSettings({ input: 'jpeg', recorrupt: false }, soft.manifest).recorrupt, false);
   await soft.dispose();

@@ -82,6 +82,7 @@ export function registerInfo(program: Command, ctx: CliContext): void {
           ...(m.inputs.jpeg
             ? [`jpeg inputs ${describe(m.inputs.jpeg)}  (--input auto: a JPEG saved below quality ${JPEG_CLEAN_QUALITY})`]
             : []),
+          ...(m.inputs.jpegBelow ?? []).map((b) => `${' '.repeat(12)}below quality ${b.quality}: ${describe(b.settings)}`),
           `noisy inputs the estimated noise removed first by one evaluation of ${DENOISER_MODEL}  (--input auto: a non-JPEG input whose noise reads ${NOISY_INPUT_SIGMA} grey levels or more)`,
           `sha256      ${m.sha256}`,
           '',
