@@ -51,8 +51,9 @@ export const JPEG_CLEAN_QUALITY = 95;
 /**
  * From this estimated noise std up (grey levels, pcaNoiseLevel), a non-JPEG input counts as noisy under `input` auto.
  * Chosen on the 98 validation crops (benchmarks/results/noise-estimate-2026-12-07.md): their clean LR read at most 4.7
- * (x2, 64 px; 3.6 at x4), the same LR with σ 10 added at least 6.4 (x2 and x4); σ 5 reads 3.4–6.7, so about a third
- * of σ-5 inputs count as noisy. Between the two, with room on both sides: no clean crop is touched.
+ * (x2, 64 px; 3.6 at x4), the same LR with σ 10 added at least 6.4 (x2 and x4); σ 5 reads 3.4–6.7, so about one σ-5
+ * input in eight counts as noisy (11 and 12 of 98 at x2 and x4). Between the two, with room on both sides: no clean
+ * crop is touched.
  */
 export const NOISY_INPUT_SIGMA = 5.5;
 
@@ -517,7 +518,7 @@ export async function withModel<R>(
 
 async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions): Promise<UpscaleResult> {
   const started = performance.now();
-  // input auto|noisy: the noise in the pixels, estimated once (a fraction of a second on a megapixel)
+  // input auto|noisy: the noise in the pixels, estimated once (at most 20,000 patches, whatever the size)
   const options = wantsNoiseEstimate(given) ? { ...given, sourceNoise: estimateInputNoise(input) } : given;
   const s = resolveSettings(options, model.manifest, model.device);
   checkUncertainty(options, s);
