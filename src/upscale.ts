@@ -17,7 +17,7 @@ import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
-import { pcaNoiseLevel } from './image/noise-level.js';
+import { isGreyImage, pcaNoiseLevel } from './image/noise-level.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, defaultTileBatch, tilePlan, type TilingOptions } from './model/denoiser.js';
@@ -49,13 +49,14 @@ export type InputKind = (typeof INPUT_KINDS)[number];
 /** From this estimated quality up, a JPEG input counts as clean under `input` auto. */
 export const JPEG_CLEAN_QUALITY = 95;
 /**
- * From this estimated noise std up (grey levels, pcaNoiseLevel), a non-JPEG input counts as noisy under `input` auto.
- * Chosen on the 98 validation crops (benchmarks/results/noise-estimate-2026-12-07.md): their clean LR read at most 4.7
- * (x2, 64 px; 3.6 at x4), the same LR with σ 10 added at least 6.4 (x2 and x4); σ 5 reads 3.4–6.7, so about one σ-5
- * input in eight counts as noisy (11 and 12 of 98 at x2 and x4). Between the two, with room on both sides: no clean
- * crop is touched.
+ * From this estimated noise std up (grey levels, estimateInputNoise), a colour non-JPEG input counts as noisy under
+ * `input` auto. On the 98 validation crops (benchmarks/results/noise-estimate-2026-12-07.md) clean LR read at most 4.7
+ * (x2, 64 px; 3.6 at x4) and the same LR with σ 10 added at least 6.4 (x2 and x4), so 5.5 was the first choice; but
+ * the classic sets' colour LR read up to 6.7 (Set14's flowers at x8, 62×45, a scan with visible grain), which that
+ * would have denoised (-0.08 dB), so the bound is 7: above every clean image measured, below 97 of 98 σ-10 crops at x2
+ * and x4 (84 → 33 of 98 at x8, 16 px). σ 5 (3.4–6.7) is not found: tell it (`noise`).
  */
-export const NOISY_INPUT_SIGMA = 5.5;
+export const NOISY_INPUT_SIGMA = 7;
 
 /**
  * The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies, then the
@@ -86,8 +87,12 @@ function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'source
   return requested === 'noisy' || (requested === 'auto' && inputKindOf('auto', options.sourceJpegQuality) === 'clean');
 }
 
-/** The input's noise std in grey levels, as `input` auto|noisy estimates it (pcaNoiseLevel, 5×5 patches). */
-export const estimateInputNoise = (image: ImageTensor): number => pcaNoiseLevel(image, { patch: 5 });
+/**
+ * The input's noise std in grey levels, as `input` auto|noisy estimates it (pcaNoiseLevel, 5×5 patches), or null for a
+ * grey image (every channel the same): from one channel the estimate reads texture as noise (the validation crops'
+ * clean luma reads up to 26, Set14's grey man and bridge 8–10), so a grey input is never found noisy; give `noise`.
+ */
+export const estimateInputNoise = (image: ImageTensor): number | null => (isGreyImage(image) ? null : pcaNoiseLevel(image, { patch: 5 }));
 
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;

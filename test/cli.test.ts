@@ -251,6 +251,6 @@ test('--input auto finds the noise in a noisy PNG, removes it and says so; --inp
   const info2 = await sr('info', '--model', 'fixture');
   assert.match(
     info2.stdout,
-    /noisy inputs the estimated noise removed first by one evaluation of gaussian {2}\(--input auto: a non-JPEG input whose noise reads 5\.5 grey levels or more\)/,
+    /noisy inputs the estimated noise removed first by one evaluation of gaussian {2}\(--input auto: a non-JPEG input whose noise reads 7 grey levels or more\)/,
   );
 });

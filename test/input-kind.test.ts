@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { estimateJpegQuality, lumaQuantTable, qualityOfTable } from '../src/image/jpeg-quality.js';
 import { decodeImage } from '../src/image/io.js';
-import { inputKindOf, jpegInputSettings, NOISY_INPUT_SIGMA, resolveSettings, upscale, wantsNoiseEstimate } from '../src/upscale.js';
+import {
+  estimateInputNoise,
+  inputKindOf,
+  jpegInputSettings,
+  NOISY_INPUT_SIGMA,
+  resolveSettings,
+  upscale,
+  wantsNoiseEstimate,
+} from '../src/upscale.js';
 import { createRng } from '../src/diffusion/rng.js';
 import { byteToUnit, createImage, unitToByte } from '../src/image/tensor.js';
 import { fakeManifest } from './fake-model.js';
@@ -129,9 +137,9 @@ test('recorrupt is a soft-resample setting: a Gaussian model refuses it, the def
 });
 
 test('input auto: a non-JPEG input whose estimated noise reaches NOISY_INPUT_SIGMA is noisy; noisy is taken as said', () => {
-  assert.equal(NOISY_INPUT_SIGMA, 5.5);
-  assert.equal(inputKindOf('auto', null, 5.5), 'noisy');
-  assert.equal(inputKindOf('auto', null, 5.49), 'clean');
+  assert.equal(NOISY_INPUT_SIGMA, 7);
+  assert.equal(inputKindOf('auto', null, 7), 'noisy');
+  assert.equal(inputKindOf('auto', null, 6.99), 'clean');
   assert.equal(inputKindOf('auto', 98, 9), 'noisy'); // a JPEG at quality 95 or above counts as not compressed
   assert.equal(inputKindOf('auto', 75, 9), 'jpeg'); // a compressed JPEG's settings come first
   assert.equal(inputKindOf('clean', null, 9), 'clean');
@@ -176,7 +184,7 @@ test('a noisy input has its estimated noise removed (to 0.1 grey level) and reco
   assert.equal(resolveSettings({ seed: 1, sourceNoise: 80 }, m).noise, 50);
 });
 
-test('upscale on a tensor estimates the noise itself: clean fixture pixels stay clean, σ 10 added is found and removed', async () => {
+test('upscale on a tensor estimates the noise itself: clean fixture pixels stay clean, σ 10 added is found and removed, a grey image is not estimated', async () => {
   const model = await loadModel('fixture');
   const rng = createRng(5);
   const clean = createImage(3, 32, 32);
@@ -196,6 +204,12 @@ test('upscale on a tensor estimates the noise itself: clean fixture pixels stay 
   assert.equal(b.settings.input, 'noisy');
   assert.ok(Math.abs(b.settings.noise - 10) < 1.5, `${b.settings.noise}`);
   assert.equal(b.settings.denoiser, 'gaussian');
+  // a grey image (the same noise in every channel) is not estimated: from one channel texture reads as noise
+  const grey = createImage(3, 32, 32);
+  for (let k = 0; k < 3; k++) grey.data.set(noisy.data.subarray(0, 32 * 32), k * 32 * 32);
+  assert.equal(estimateInputNoise(grey), null);
+  const g = await upscale(grey, { model, factor: 2, seed: 3, steps: 1 });
+  assert.deepEqual([g.settings.input, g.settings.noise, g.settings.noiseEstimate], ['clean', 0, null]);
   // told clean, the same pixels run untouched: as the clean run with no estimate recorded
   const c = await upscale(noisy, { model, factor: 2, seed: 3, steps: 1, input: 'clean' });
   assert.deepEqual([c.settings.input, c.settings.noise, c.settings.noiseEstimate], ['clean', 0, null]);

@@ -82,6 +82,12 @@ export function pcaNoiseLevel(image: ImageTensor, options: PcaNoiseOptions = {})
   return sigma;
 }
 
+/** Whether every channel of an image equals the first (a grey image in RGB). */
+export function isGreyImage(image: ImageTensor): boolean {
+  const { channels, height, width } = dims(image);
+  return sameChannels(contiguousData(image), channels, height * width);
+}
+
 /** Whether every channel of a planar image equals the first. */
 function sameChannels(data: Float32Array, channels: number, plane: number): boolean {
   for (let c = 1; c < channels; c++) for (let i = 0; i < plane; i++) if (data[c * plane + i] !== data[i]) return false;
