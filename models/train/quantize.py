@@ -1,0 +1,172 @@
+"""Static int8 quantisation (QDQ) of an exported model, calibrated on training crops (issue 21, item 4).
+
+Three steps, each its own command:
+
+  1. Calibration crops from the *training* split (never the validation split, Set5 or Set14), with their LR made the
+     way the validation crops' are (models/train/val_crops.py: the product's MATLAB-style bicubic, 8-bit PNG):
+
+       /usr/bin/python3 models/train/quantize.py crops --data ../shared/data/train --out /tmp/int8/calib \\
+           [--count 64] [--size 128] [--lr-factors 4,8]
+
+  2. The model inputs the product feeds the model on those crops (x and t of every evaluation of the default
+     settings: the bicubic enlargement at the factor's level, then the t=400 re-corrupted second pass), dumped
+     from a TypeScript run through `upscale` (benchmarks/int8.ts):
+
+       node dist/benchmarks/int8.js --dump-calib /tmp/int8/inputs --calib-hr /tmp/int8/calib
+
+  3. Quantise a float32 export (models/train/export.py without --fp16-weights; the shipped model.onnx stores
+     float16 weights behind Cast nodes, which the quantiser would not see as weights):
+
+       /tmp/qenv/bin/python models/train/quantize.py quantize --model /tmp/int8/fp32/model.onnx \\
+           --inputs /tmp/int8/inputs --out /tmp/int8/model-int8.onnx [--method minmax|entropy|percentile] \\
+           [--exclude inp,out] [--ops Conv] [--no-per-channel] [--percentile 99.999]
+
+     Weights int8 per output channel (symmetric), activations uint8 (asymmetric; U8S8, what ORT's x86 kernels,
+     VNNI included, run fastest). --exclude keeps the first (patch embedding, /inp/Conv) and/or last (/out/Conv,
+     which writes the residual) convolution in float. The step-1 crops need PyTorch (the system python); step 3
+     needs onnxruntime and onnx (a venv: python3 -m venv /tmp/qenv && /tmp/qenv/bin/pip install onnxruntime onnx).
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def crops(a):
+    sys.path.insert(0, HERE)
+    from PIL import Image
+    from data import is_validation, list_images
+    from val_crops import write_lr
+    names = list_images(a.data, 'train', a.val_fraction)
+    # spread over the whole (sorted) training list, not its first images (one source dataset would dominate)
+    step = max(1, len(names) // a.count)
+    picked = [n for n in names[::step]][:a.count]
+    assert not any(is_validation(n, a.val_fraction) for n in picked)
+    os.makedirs(a.out, exist_ok=True)
+    kept = 0
+    for n in picked:
+        with Image.open(os.path.join(a.data, n)) as im:
+            im = im.convert('RGB')
+            w, h = im.size
+            if min(w, h) < a.size:
+                continue
+            x, y = (w - a.size) // 2, (h - a.size) // 2
+            im.crop((x, y, x + a.size, y + a.size)).save(os.path.join(a.out, os.path.splitext(n)[0] + '.png'))
+            kept += 1
+    print(f'{kept} training crops of {a.size}x{a.size} in {a.out}')
+    write_lr(a.out, [int(f) for f in a.lr_factors.split(',')], [])
+
+
+class NpyReader:
+    """The dumped model inputs (x_NNNN.npy [B, 3, H, W], t_NNNN.npy [B]) one evaluation at a time."""
+
+    def __init__(self, folder: str):
+        import numpy as np
+        self.np = np
+        self.files = sorted(glob.glob(os.path.join(folder, 'x_*.npy')))
+        if not self.files:
+            raise SystemExit(f'no x_*.npy in {folder} (dump them with benchmarks/int8.ts --dump-calib)')
+        self.i = 0
+
+    def get_next(self):
+        if self.i >= len(self.files):
+            return None
+        f = self.files[self.i]
+        self.i += 1
+        x = self.np.load(f).astype(self.np.float32)
+        t = self.np.load(f.replace('x_', 't_')).astype(self.np.float32)
+        return {'x': x, 't': t}
+
+    def rewind(self):
+        self.i = 0
+
+
+def quantize(a):
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(NpyReader, CalibrationDataReader):
+        pass
+
+    m = onnx.load(a.model)
+    if any(n.op_type == 'Cast' and n.name.endswith('_cast') for n in m.graph.node):
+        raise SystemExit(f'{a.model} stores float16 weights behind Casts (export.py --fp16-weights): export float32 weights')
+    convs = [n.name for n in m.graph.node if n.op_type == 'Conv']
+    aliases = {'inp': '/inp/Conv', 'out': '/out/Conv'}
+    exclude = [aliases.get(e, e) for e in a.exclude.split(',') if e]
+    for e in exclude:
+        if e not in {n.name for n in m.graph.node}:
+            raise SystemExit(f'--exclude {e}: no such node (convolutions: {convs[0]} … {convs[-1]})')
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    pre = a.out + '.pre.onnx'
+    # symbolic shape inference and ONNX-level clean-up first, as ORT's quantisation guide asks
+    try:
+        import sympy  # noqa: F401  (symbolic shape inference needs it)
+        symbolic = True
+    except ImportError:
+        symbolic = False
+    quant_pre_process(a.model, pre, skip_symbolic_shape=not symbolic)
+    method = {'minmax': CalibrationMethod.MinMax, 'entropy': CalibrationMethod.Entropy,
+              'percentile': CalibrationMethod.Percentile}[a.method]
+    extra = {'ActivationSymmetric': False, 'WeightSymmetric': True}
+    if a.method == 'percentile':
+        extra['CalibPercentile'] = a.percentile
+    reader = Reader(a.inputs)
+    started = time.time()
+    quantize_static(
+        pre, a.out, reader,
+        quant_format=QuantFormat.QDQ,
+        op_types_to_quantize=a.ops.split(','),
+        per_channel=not a.no_per_channel,
+        reduce_range=False,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=exclude,
+        calibrate_method=method,
+        extra_options=extra,
+    )
+    os.remove(pre)
+    q = onnx.load(a.out)
+    info = {
+        'model': a.model, 'out': a.out, 'method': a.method, 'ops': a.ops, 'exclude': exclude,
+        'per_channel': not a.no_per_channel, 'symbolic_shape_inference': symbolic, 'calibration_inputs': len(reader.files), 'inputs_dir': a.inputs,
+        'percentile': a.percentile if a.method == 'percentile' else None,
+        'weights': 'int8 symmetric', 'activations': 'uint8 asymmetric',
+        'quantized_convs': sum(1 for n in q.graph.node if n.op_type == 'Conv') - len(exclude),
+        'seconds': round(time.time() - started, 1), 'bytes': os.path.getsize(a.out),
+    }
+    with open(a.out + '.json', 'w') as f:
+        json.dump(info, f, indent=2)
+    print(json.dumps(info))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    c = sub.add_parser('crops', help='calibration crops (training split) and their LR')
+    c.add_argument('--data', required=True)
+    c.add_argument('--out', required=True)
+    c.add_argument('--count', type=int, default=64)
+    c.add_argument('--size', type=int, default=128)
+    c.add_argument('--val-fraction', type=float, default=0.05)
+    c.add_argument('--lr-factors', default='4,8')
+    q = sub.add_parser('quantize', help='QDQ int8 model from a float32 ONNX and dumped inputs')
+    q.add_argument('--model', required=True)
+    q.add_argument('--inputs', required=True)
+    q.add_argument('--out', required=True)
+    q.add_argument('--method', choices=['minmax', 'entropy', 'percentile'], default='minmax')
+    q.add_argument('--percentile', type=float, default=99.999)
+    q.add_argument('--exclude', default='', help='nodes kept in float: inp, out (first/last conv) or node names')
+    q.add_argument('--ops', default='Conv', help='op types to quantise (Conv; Gemm is the tiny time embedding)')
+    q.add_argument('--no-per-channel', action='store_true')
+    a = ap.parse_args()
+    crops(a) if a.cmd == 'crops' else quantize(a)
+
+
+if __name__ == '__main__':
+    main()
