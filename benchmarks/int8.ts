@@ -2,7 +2,8 @@
  * Issue 21 item 4: an int8 static-quantised (QDQ) model against the shipped float model, on quality and speed.
  *
  *   npx tsc -p tsconfig.json && node dist/benchmarks/int8.js --int8 NAME=FILE[,NAME=FILE…] [--val /tmp/ab/val]
- *       [--limit 48] [--factors 4,8] [--sizes 256,512] [--rounds 5] [--timing-only] [--quality-only] [--tuning]
+ *       [--limit 48] [--factors 4,8[,4-jpeg75…]] [--sizes 256,512] [--rounds 5] [--timing-only] [--quality-only] [--tuning]
+ *       [--time-arms NAME,…]
  *       [--label TEXT] [--note TEXT]
  *   node dist/benchmarks/int8.js --dump-calib OUTDIR --calib-hr DIR     (calibration inputs for quantize.py)
  *
@@ -49,6 +50,7 @@ const { values: a } = parseArgs({
     'timing-only': { type: 'boolean', default: false },
     'quality-only': { type: 'boolean', default: false },
     tuning: { type: 'boolean', default: false },
+    'time-arms': { type: 'string', default: '' },
     label: { type: 'string', default: '' },
     note: { type: 'string', default: '' },
     model: { type: 'string', default: join(root, 'models', 'default') },
@@ -88,15 +90,16 @@ if (a['dump-calib']) {
     },
     dispose: () => model.dispose(),
   };
-  for (const f of a.factors.split(',').map(Number)) {
+  for (const c of a.factors.split(',')) {
+    const f = Number.parseInt(c, 10);
     const r = await evaluate({
       hr,
-      lr: `${hr.replace(/\/$/, '')}-lr/x${f}`,
+      lr: `${hr.replace(/\/$/, '')}-lr/x${c}`,
       factor: f,
       model: recording,
       method: { kind: 'boomerang', options: { seed: 0 } },
     });
-    console.log(`x${f}: ${r.images.length} crops, ${n} inputs so far`);
+    console.log(`x${c}: ${r.images.length} crops, ${n} inputs so far`);
   }
   await model.dispose();
   console.log(`wrote ${n} model inputs (x_NNNN.npy, t_NNNN.npy) to ${out}`);
@@ -122,7 +125,8 @@ const arms: Arm[] = [
     }),
 ];
 const limit = Number(a.limit);
-const factors = a.factors.split(',').map(Number);
+/** Conditions: a factor, or a factor and the LR folder's suffix (4-jpeg75: <val>-lr/x4-jpeg75, the LR saved as JPEG). */
+const conditions = a.factors.split(',').map((c) => ({ label: `x${c}`, factor: Number.parseInt(c, 10), dir: `x${c}` }));
 const sizes = a.sizes.split(',').map(Number);
 const rounds = Number(a.rounds);
 const date = new Date().toISOString().slice(0, 10);
@@ -183,6 +187,7 @@ async function open(arm: Arm): Promise<ModelSession> {
 interface QualityRow {
   arm: string;
   factor: number;
+  condition: string;
   psnrY: number;
   ssimY: number;
   dropPsnrY: number;
@@ -193,20 +198,24 @@ interface QualityRow {
   seconds: number;
 }
 const quality: QualityRow[] = [];
+/** PSNR-Y of every crop, per factor and arm (x4 → arm → name → dB), for looking at where int8 loses. */
+const perCrop: Record<string, Record<string, Record<string, number>>> = {};
 const before = busy();
 if (!a['timing-only']) {
-  for (const f of factors) {
+  for (const { label, factor: f, dir } of conditions) {
     const results: Record<string, Evaluation> = {};
     for (const arm of arms) {
       const r = await evaluate({
         hr: a.val,
-        lr: `${a.val.replace(/\/$/, '')}-lr/x${f}`,
+        lr: `${a.val.replace(/\/$/, '')}-lr/${dir}`,
         factor: f,
         model: await open(arm),
         method: { kind: 'boomerang', options: { seed: 0 } },
         limit,
       });
       results[arm.name] = r;
+      perCrop[label] ??= {};
+      perCrop[label]![arm.name] = Object.fromEntries(r.images.map((i) => [i.name, Math.round(i.psnrY * 1e4) / 1e4]));
       const ref = results.float!;
       const refBy = new Map(ref.images.map((i) => [i.name, i.psnrY]));
       let worst = { drop: Number.NEGATIVE_INFINITY, name: '' };
@@ -217,6 +226,7 @@ if (!a['timing-only']) {
       const row: QualityRow = {
         arm: arm.name,
         factor: f,
+        condition: label,
         psnrY: r.mean.psnrY,
         ssimY: r.mean.ssimY,
         dropPsnrY: ref.mean.psnrY - r.mean.psnrY,
@@ -228,7 +238,7 @@ if (!a['timing-only']) {
       };
       quality.push(row);
       console.log(
-        `x${f} ${arm.name}: PSNR-Y ${row.psnrY.toFixed(4)} SSIM-Y ${row.ssimY.toFixed(5)} drop ${row.dropPsnrY.toFixed(4)} dB (worst crop ${worst.drop.toFixed(3)})`,
+        `${label} ${arm.name}: PSNR-Y ${row.psnrY.toFixed(4)} SSIM-Y ${row.ssimY.toFixed(5)} drop ${row.dropPsnrY.toFixed(4)} dB (worst crop ${worst.drop.toFixed(3)})`,
       );
     }
   }
@@ -271,7 +281,9 @@ async function timeArms(list: Arm[]): Promise<TimingRow[]> {
   }
   return rows;
 }
-const timing = a['quality-only'] ? [] : await timeArms(arms);
+// --time-arms NAME,…: time only these (float always first); default all
+const timed = a['time-arms'] ? arms.filter((x) => x.name === 'float' || a['time-arms']!.split(',').includes(x.name)) : arms;
+const timing = a['quality-only'] ? [] : await timeArms(timed);
 let tuning: TimingRow[] = [];
 if (a.tuning) {
   const threads = os.availableParallelism();
@@ -303,6 +315,7 @@ const result = {
   limit,
   protocol: 'PSNR-Y/SSIM-Y: BT.601 Y, shave = factor, peak 255, SSIM 11x11 Gaussian sigma 1.5',
   quality,
+  perCrop,
   timing: { sizes, rounds, warmup: 2, batch: 1, t: 400, rows: timing },
   tuning,
 };
@@ -323,11 +336,11 @@ const md = [
     ? [
         `## Quality: ${limit} held-out validation crops (${a.val}), the model's default settings, through \`evaluate\` (\`upscale\`)`,
         '',
-        '| factor | arm | PSNR-Y | SSIM-Y | PSNR-Y drop vs float | SSIM-Y drop | worst crop drop |',
+        '| condition | arm | PSNR-Y | SSIM-Y | PSNR-Y drop vs float | SSIM-Y drop | worst crop drop |',
         '|---|---|---|---|---|---|---|',
         ...quality.map(
           (q) =>
-            `| x${q.factor} | ${q.arm} | ${q.psnrY.toFixed(4)} | ${q.ssimY.toFixed(5)} | ${q.arm === 'float' ? '' : `${f3(q.dropPsnrY)} dB`} | ${q.arm === 'float' ? '' : q.dropSsimY.toFixed(5)} | ${q.arm === 'float' ? '' : `${f3(q.worstCropDrop)} dB (${q.worstCrop})`} |`,
+            `| ${q.condition} | ${q.arm} | ${q.psnrY.toFixed(4)} | ${q.ssimY.toFixed(5)} | ${q.arm === 'float' ? '' : `${f3(q.dropPsnrY)} dB`} | ${q.arm === 'float' ? '' : q.dropSsimY.toFixed(5)} | ${q.arm === 'float' ? '' : `${f3(q.worstCropDrop)} dB (${q.worstCrop})`} |`,
         ),
         '',
         'Drop: float minus int8 (positive: int8 is worse). Ship rule (issue 21): PSNR-Y drop ≤ 0.02 dB at x4 and x8.',

@@ -104,20 +104,37 @@ def quantize(a):
             raise SystemExit(f'--exclude {e}: no such node (convolutions: {convs[0]} … {convs[-1]})')
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     pre = a.out + '.pre.onnx'
-    # symbolic shape inference and ONNX-level clean-up first, as ORT's quantisation guide asks
-    try:
-        import sympy  # noqa: F401  (symbolic shape inference needs it)
-        symbolic = True
-    except ImportError:
-        symbolic = False
-    quant_pre_process(a.model, pre, skip_symbolic_shape=not symbolic)
+    # ONNX shape inference and clean-up first, as ORT's quantisation guide asks; its symbolic shape inference stops
+    # on this graph's dynamic H and W ("Incomplete symbolic shape inference") and is not needed to quantise Conv
+    quant_pre_process(a.model, pre, skip_symbolic_shape=True)
     method = {'minmax': CalibrationMethod.MinMax, 'entropy': CalibrationMethod.Entropy,
               'percentile': CalibrationMethod.Percentile}[a.method]
     extra = {'ActivationSymmetric': False, 'WeightSymmetric': True}
     if a.method == 'percentile':
         extra['CalibPercentile'] = a.percentile
+    if a.range_symmetric != 'auto':
+        # ORT's default: symmetric ranges for percentile (half of uint8 unused on post-SiLU tensors), not for the others
+        extra['CalibTensorRangeSymmetric'] = a.range_symmetric == 'yes'
     reader = Reader(a.inputs)
     started = time.time()
+    cache = a.cache
+    if cache and os.path.isfile(cache):
+        reader = None  # the ranges of an earlier run (same model, method and inputs): only the exclusions differ
+    elif a.method == 'entropy':
+        # quantize_static does not pass num_bins to the entropy calibrator, whose default (128) equals the quantised
+        # bins: the KL search then has one candidate, the full range, and Entropy comes out the same as MinMax (seen:
+        # byte-identical files). So collect the histograms here with more bins and hand the ranges over as a cache.
+        from onnxruntime.quantization.calibrate import create_calibrator, save_tensors_data
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix='quantize-') as tmp:
+            cal = create_calibrator(pre, a.ops.split(','), augmented_model_path=os.path.join(tmp, 'augmented.onnx'),
+                                    calibrate_method=method,
+                                    extra_options={'num_bins': a.bins, 'num_quantized_bins': 128,
+                                                   'symmetric': a.range_symmetric == 'yes'})
+            cal.collect_data(reader)
+            cache = cache or os.path.join(os.path.dirname(os.path.abspath(a.out)), os.path.basename(a.out) + '.ranges.json')
+            save_tensors_data(cal.compute_data(), cache)
+        reader = None
     quantize_static(
         pre, a.out, reader,
         quant_format=QuantFormat.QDQ,
@@ -129,13 +146,16 @@ def quantize(a):
         nodes_to_exclude=exclude,
         calibrate_method=method,
         extra_options=extra,
+        calibration_cache_path=cache,
     )
     os.remove(pre)
     q = onnx.load(a.out)
     info = {
         'model': a.model, 'out': a.out, 'method': a.method, 'ops': a.ops, 'exclude': exclude,
-        'per_channel': not a.no_per_channel, 'symbolic_shape_inference': symbolic, 'calibration_inputs': len(reader.files), 'inputs_dir': a.inputs,
+        'per_channel': not a.no_per_channel, 'calibration_inputs': len(NpyReader(a.inputs).files),
+        'inputs_dir': a.inputs, 'ranges_cache': cache, 'range_symmetric': a.range_symmetric,
         'percentile': a.percentile if a.method == 'percentile' else None,
+        'entropy_bins': a.bins if a.method == 'entropy' else None,
         'weights': 'int8 symmetric', 'activations': 'uint8 asymmetric',
         'quantized_convs': sum(1 for n in q.graph.node if n.op_type == 'Conv') - len(exclude),
         'seconds': round(time.time() - started, 1), 'bytes': os.path.getsize(a.out),
@@ -164,6 +184,10 @@ def main():
     q.add_argument('--exclude', default='', help='nodes kept in float: inp, out (first/last conv) or node names')
     q.add_argument('--ops', default='Conv', help='op types to quantise (Conv; Gemm is the tiny time embedding)')
     q.add_argument('--no-per-channel', action='store_true')
+    q.add_argument('--range-symmetric', choices=['auto', 'yes', 'no'], default='auto',
+                   help="activation ranges symmetric about 0 (auto: ORT's default per method)")
+    q.add_argument('--bins', type=int, default=1024, help='entropy: histogram bins (128 of them quantised)')
+    q.add_argument('--cache', help='tensor ranges (JSON): read when it exists (no calibration run), else written')
     a = ap.parse_args()
     crops(a) if a.cmd == 'crops' else quantize(a)
 
