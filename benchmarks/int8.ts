@@ -163,7 +163,35 @@ function cpuInfo(): { model: string; logical: number; physical: number | null; f
   };
 }
 
-/** What else uses the CPU now (ps, over 5% since each process started), and the load average. */
+/** Busy CPU time of the whole machine so far (ms, from /proc/stat: all but idle and iowait), or null. */
+function machineBusyMs(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return ((user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `fn` and measures how much of the machine's CPU others (not this process) used meanwhile, in cores. */
+async function othersDuring<T>(fn: () => Promise<T>): Promise<{ value: T; otherCores: number | null; wallS: number }> {
+  const b0 = machineBusyMs();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = performance.now() - t0;
+  const b1 = machineBusyMs();
+  const c = process.cpuUsage(c0);
+  const mine = (c.user + c.system) / 1000;
+  return {
+    value,
+    otherCores: b0 === null || b1 === null ? null : Math.round(((b1 - b0 - mine) / wall) * 100) / 100,
+    wallS: Math.round(wall / 100) / 10,
+  };
+}
+
+/** What else uses the CPU now (ps %CPU ≥ 5, which ps averages over each process's life), and the load average. */
 function busy(): { loadavg: number[]; others: string[] } {
   let others: string[] = [];
   try {
@@ -283,7 +311,8 @@ async function timeArms(list: Arm[]): Promise<TimingRow[]> {
 }
 // --time-arms NAME,…: time only these (float always first); default all
 const timed = a['time-arms'] ? arms.filter((x) => x.name === 'float' || a['time-arms']!.split(',').includes(x.name)) : arms;
-const timing = a['quality-only'] ? [] : await timeArms(timed);
+const timedRun = await othersDuring(() => (a['quality-only'] ? Promise.resolve([]) : timeArms(timed)));
+const timing = timedRun.value;
 let tuning: TimingRow[] = [];
 if (a.tuning) {
   const threads = os.availableParallelism();
@@ -308,7 +337,7 @@ const result = {
   cpu,
   node: process.version,
   onnxruntime: JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version as string,
-  running: { before, after, note: a.note },
+  running: { before, after, note: a.note, timingOtherCores: timedRun.otherCores, timingWallSeconds: timedRun.wallS },
   arms: arms.map((x) => ({ name: x.name, file: x.file ?? join(a.model, 'model.onnx') })),
   settings: 'the model defaults (manifest defaults: t 400, cascade 2, steps 1, DDIM eta 0, ibp, back-projection 3), seed 0',
   val: a.val,
@@ -326,7 +355,7 @@ const md = [
   `# int8 (QDQ static) against the shipped float model (${date})`,
   '',
   `CPU: ${cpu.model}, ${cpu.logical} logical / ${cpu.physical ?? '?'} physical cores, flags ${cpu.flags.join(' ')}; onnxruntime-node ${result.onnxruntime}, Node ${process.version}.`,
-  `Load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')}. Other processes using CPU (ps %CPU ≥ 5) at the start: ${before.others.length ? '' : 'none'}`,
+  `Load average before ${before.loadavg.join(' ')}, after ${after.loadavg.join(' ')}. During the timing (${timedRun.wallS} s) other processes used ${timedRun.otherCores ?? '?'} of the ${cpu.logical} cores (/proc/stat less this process). Processes with ps %CPU ≥ 5 (averaged over each one's life) at the start: ${before.others.length ? '' : 'none'}`,
   ...before.others.map((l) => `    ${l}`),
   ...(a.note ? ['', `Note: ${a.note}`] : []),
   '',
@@ -355,7 +384,7 @@ const md = [
         '|---|---|---|---|---|',
         ...timing.map((r) => `| ${r.size}² | ${r.arm} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.speedup.toFixed(2)}x |`),
         '',
-        before.others.length || before.loadavg[0]! > 0.5
+        (timedRun.otherCores ?? 1) > 0.1
           ? '**Indicative only**: other processes were using the CPU (above); rerun with `--timing-only` on an idle machine.'
           : 'Taken with no other process using the CPU.',
         '',
