@@ -2,7 +2,7 @@
  * Issue 21 item 4: an int8 static-quantised (QDQ) model against the shipped float model, on quality and speed.
  *
  *   npx tsc -p tsconfig.json && node dist/benchmarks/int8.js --int8 NAME=FILE[,NAME=FILE…] [--val /tmp/ab/val]
- *       [--limit 48] [--factors 4,8[,4-jpeg75…]] [--sizes 256,512] [--rounds 5] [--timing-only] [--quality-only] [--tuning]
+ *       [--limit 48] [--factors 4,8[,4-jpeg75…]] [--sizes 256,512] [--rounds 9] [--timing-only] [--quality-only] [--tuning]
  *       [--time-arms NAME,…]
  *       [--label TEXT] [--note TEXT]
  *   node dist/benchmarks/int8.js --dump-calib OUTDIR --calib-hr DIR     (calibration inputs for quantize.py)
@@ -46,7 +46,7 @@ const { values: a } = parseArgs({
     limit: { type: 'string', default: '48' },
     factors: { type: 'string', default: '4,8' },
     sizes: { type: 'string', default: '256,512' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '9' },
     'timing-only': { type: 'boolean', default: false },
     'quality-only': { type: 'boolean', default: false },
     tuning: { type: 'boolean', default: false },
@@ -278,8 +278,17 @@ interface TimingRow {
   size: number;
   medianMs: number;
   minMs: number;
+  /**
+   * CPU time of this process per evaluation (all its threads), median: less moved by other processes than wall
+   * time, since time spent waiting for a core is not counted (cache and memory sharing still are).
+   */
+  cpuMs: number;
   runs: number;
+  /** Float's median wall ms over this arm's. */
   speedup: number;
+  /** The same from the minimums, and from CPU ms. */
+  speedupMin: number;
+  speedupCpu: number;
 }
 async function timeArms(list: Arm[]): Promise<TimingRow[]> {
   const rows: TimingRow[] = [];
@@ -289,22 +298,41 @@ async function timeArms(list: Arm[]): Promise<TimingRow[]> {
     for (let i = 0; i < n; i++) x[i] = 0.9 * Math.sin(0.37 * i);
     const t = [400];
     const times = new Map<string, number[]>(list.map((arm) => [arm.name, []]));
+    const cpus = new Map<string, number[]>(list.map((arm) => [arm.name, []]));
     for (const arm of list) for (let k = 0; k < 2; k++) await (await open(arm)).run(x, 1, size, size, t);
     for (let r = 0; r < rounds; r++) {
       for (let j = 0; j < list.length; j++) {
         const arm = list[(j + r) % list.length]!;
         const m = await open(arm);
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await m.run(x, 1, size, size, t);
         times.get(arm.name)!.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpus.get(arm.name)!.push((c.user + c.system) / 1000);
       }
     }
     const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
     const base = median(times.get(list[0]!.name)!);
+    const baseMin = Math.min(...times.get(list[0]!.name)!);
+    const baseCpu = median(cpus.get(list[0]!.name)!);
     for (const arm of list) {
       const v = times.get(arm.name)!;
-      rows.push({ arm: arm.name, size, medianMs: median(v), minMs: Math.min(...v), runs: v.length, speedup: base / median(v) });
-      console.log(`${size}² ${arm.name}: ${median(v).toFixed(1)} ms/evaluation (min ${Math.min(...v).toFixed(1)})`);
+      const cpu = median(cpus.get(arm.name)!);
+      rows.push({
+        arm: arm.name,
+        size,
+        medianMs: median(v),
+        minMs: Math.min(...v),
+        cpuMs: cpu,
+        runs: v.length,
+        speedup: base / median(v),
+        speedupMin: baseMin / Math.min(...v),
+        speedupCpu: baseCpu / cpu,
+      });
+      console.log(
+        `${size}² ${arm.name}: ${median(v).toFixed(1)} ms/evaluation (min ${Math.min(...v).toFixed(1)}, CPU ${cpu.toFixed(1)} ms)`,
+      );
     }
   }
   return rows;
@@ -314,6 +342,7 @@ const timed = a['time-arms'] ? arms.filter((x) => x.name === 'float' || a['time-
 const timedRun = await othersDuring(() => (a['quality-only'] ? Promise.resolve([]) : timeArms(timed)));
 const timing = timedRun.value;
 let tuning: TimingRow[] = [];
+let tuningOtherCores: number | null = null;
 if (a.tuning) {
   const threads = os.availableParallelism();
   const variants: Arm[] = [
@@ -322,7 +351,9 @@ if (a.tuning) {
     { name: 'memory arena off', file: null, load: { memArena: false } },
     { name: 'memory pattern off', file: null, load: { memPattern: false } },
   ];
-  tuning = await timeArms(variants);
+  const run = await othersDuring(() => timeArms(variants));
+  tuning = run.value;
+  tuningOtherCores = run.otherCores;
   for (const v of variants) await v.model?.dispose();
 }
 const after = busy();
@@ -337,7 +368,7 @@ const result = {
   cpu,
   node: process.version,
   onnxruntime: JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version as string,
-  running: { before, after, note: a.note, timingOtherCores: timedRun.otherCores, timingWallSeconds: timedRun.wallS },
+  running: { before, after, note: a.note, timingOtherCores: timedRun.otherCores, timingWallSeconds: timedRun.wallS, tuningOtherCores },
   arms: arms.map((x) => ({ name: x.name, file: x.file ?? join(a.model, 'model.onnx') })),
   settings: 'the model defaults (manifest defaults: t 400, cascade 2, steps 1, DDIM eta 0, ibp, back-projection 3), seed 0',
   val: a.val,
@@ -380,9 +411,12 @@ const md = [
     ? [
         `## ms per evaluation (batch 1, t 400, interleaved: ${rounds} rounds after 2 warm-up runs each)`,
         '',
-        '| tile | arm | median ms | min ms | speed-up vs float |',
-        '|---|---|---|---|---|',
-        ...timing.map((r) => `| ${r.size}² | ${r.arm} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.speedup.toFixed(2)}x |`),
+        '| tile | arm | median ms | min ms | CPU ms (median) | speed-up vs float: median / min / CPU |',
+        '|---|---|---|---|---|---|',
+        ...timing.map(
+          (r) =>
+            `| ${r.size}² | ${r.arm} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.speedup.toFixed(2)}x / ${r.speedupMin.toFixed(2)}x / ${r.speedupCpu.toFixed(2)}x |`,
+        ),
         '',
         (timedRun.otherCores ?? 1) > 0.1
           ? '**Indicative only**: other processes were using the CPU (above); rerun with `--timing-only` on an idle machine.'
@@ -394,9 +428,14 @@ const md = [
     ? [
         '## CPU session variants (the float model, same interleaved timing)',
         '',
-        '| tile | variant | median ms | min ms | speed vs the product session |',
-        '|---|---|---|---|---|',
-        ...tuning.map((r) => `| ${r.size}² | ${r.arm} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.speedup.toFixed(2)}x |`),
+        `Other processes used ${tuningOtherCores ?? '?'} of the ${cpu.logical} cores meanwhile.`,
+        '',
+        '| tile | variant | median ms | min ms | CPU ms (median) | speed vs the product session: median / min / CPU |',
+        '|---|---|---|---|---|---|',
+        ...tuning.map(
+          (r) =>
+            `| ${r.size}² | ${r.arm} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.speedup.toFixed(2)}x / ${r.speedupMin.toFixed(2)}x / ${r.speedupCpu.toFixed(2)}x |`,
+        ),
         '',
       ]
     : []),
