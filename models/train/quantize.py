@@ -165,6 +165,89 @@ def quantize(a):
     print(json.dumps(info))
 
 
+def conv_macs(model, h: int, w: int) -> dict:
+    """Multiply-accumulates of each Conv for one [1, 3, h, w] input (output shapes from one run with every Conv
+    output made a graph output; ONNX shape inference cannot follow the patchify reshapes)."""
+    import copy
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+    m = copy.deepcopy(model)
+    convs = [n for n in m.graph.node if n.op_type == 'Conv']
+    for n in convs:
+        m.graph.output.append(onnx.helper.make_empty_tensor_value_info(n.output[0]))
+    s = ort.InferenceSession(m.SerializeToString(), providers=['CPUExecutionProvider'])
+    outs = s.run([n.output[0] for n in convs], {'x': np.zeros((1, 3, h, w), np.float32), 't': np.array([400], np.float32)})
+    weights = {i.name: numpy_helper.to_array(i).shape for i in m.graph.initializer}
+    res = {}
+    for n, o in zip(convs, outs):
+        co, ci, kh, kw = weights[n.input[1]]
+        res[n.name] = int(co * ci * kh * kw * o.shape[2] * o.shape[3])
+    return res
+
+
+def sensitivity(a):
+    """Leave-one-out: for each quantised Conv, the int8 model with that one kept in float as well, scored by how far
+    its outputs are from the float model's on the calibration inputs (training crops): all inputs, and the flattest
+    eighth (lowest input std), where int8's noise floor shows first (the validation drop is concentrated on flat,
+    high-PSNR crops). Uses the ranges of --cache (one calibration run for all variants)."""
+    import tempfile
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    if not (a.cache and os.path.isfile(a.cache)):
+        raise SystemExit('sensitivity needs --cache RANGES.json from an earlier quantize run with the same method')
+    reader = NpyReader(a.inputs)
+    feeds = []
+    while (f := reader.get_next()) is not None:
+        feeds.append(f)
+    feeds = feeds[::a.every]
+    stds = np.array([f['x'].std() for f in feeds])
+    flat = np.argsort(stds)[:max(1, len(feeds) // 8)]
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = a.threads
+    def outputs(path):
+        s = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+        return [s.run(None, f)[0] for f in feeds]
+    ref = outputs(a.model)
+    aliases = {'inp': '/inp/Conv', 'out': '/out/Conv'}
+    base = [aliases.get(e, e) for e in a.exclude.split(',') if e]
+    method = {'minmax': CalibrationMethod.MinMax, 'entropy': CalibrationMethod.Entropy,
+              'percentile': CalibrationMethod.Percentile}[a.method]
+    model = onnx.load(a.model)
+    macs = conv_macs(model, 256, 256)
+    total = sum(macs.values())
+    rows = []
+    with tempfile.TemporaryDirectory(prefix='sensitivity-') as tmp:
+        pre = os.path.join(tmp, 'pre.onnx')
+        quant_pre_process(a.model, pre, skip_symbolic_shape=True)
+        for keep in [None] + [n for n in macs if n not in base]:
+            q = os.path.join(tmp, 'q.onnx')
+            quantize_static(pre, q, None, quant_format=QuantFormat.QDQ, op_types_to_quantize=['Conv'],
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            nodes_to_exclude=base + ([keep] if keep else []), calibrate_method=method,
+                            extra_options={'ActivationSymmetric': False, 'WeightSymmetric': True},
+                            calibration_cache_path=a.cache)
+            out = outputs(q)
+            mse = np.array([float(np.mean((o - r) ** 2)) for o, r in zip(out, ref)])
+            row = {'float_too': keep, 'mse': float(mse.mean()), 'mse_flat': float(mse[flat].mean()),
+                   'macs_share': (macs[keep] / total) if keep else 0.0}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    b = rows[0]
+    for r in rows[1:]:
+        r['gain'] = 1 - r['mse'] / b['mse']
+        r['gain_flat'] = 1 - r['mse_flat'] / b['mse_flat']
+    rows[1:] = sorted(rows[1:], key=lambda r: -r['gain_flat'])
+    with open(a.out, 'w') as f:
+        json.dump({'model': a.model, 'inputs': a.inputs, 'every': a.every, 'base_exclude': base, 'method': a.method,
+                   'flat_inputs': len(flat), 'rows': rows}, f, indent=2)
+    print(f'wrote {a.out}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -188,8 +271,17 @@ def main():
                    help="activation ranges symmetric about 0 (auto: ORT's default per method)")
     q.add_argument('--bins', type=int, default=1024, help='entropy: histogram bins (128 of them quantised)')
     q.add_argument('--cache', help='tensor ranges (JSON): read when it exists (no calibration run), else written')
+    s = sub.add_parser('sensitivity', help='leave-one-out: which Conv kept in float closes most of the error')
+    s.add_argument('--model', required=True)
+    s.add_argument('--inputs', required=True)
+    s.add_argument('--out', required=True)
+    s.add_argument('--cache', required=True)
+    s.add_argument('--method', choices=['minmax', 'entropy', 'percentile'], default='percentile')
+    s.add_argument('--exclude', default='out')
+    s.add_argument('--every', type=int, default=2, help='use every n-th calibration input')
+    s.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
-    crops(a) if a.cmd == 'crops' else quantize(a)
+    {'crops': crops, 'quantize': quantize, 'sensitivity': sensitivity}[a.cmd](a)
 
 
 if __name__ == '__main__':
