@@ -25,6 +25,15 @@ Three steps, each its own command:
      VNNI included, run fastest). --exclude keeps the first (patch embedding, /inp/Conv) and/or last (/out/Conv,
      which writes the residual) convolution in float. The step-1 crops need PyTorch (the system python); step 3
      needs onnxruntime and onnx (a venv: python3 -m venv /tmp/qenv && /tmp/qenv/bin/pip install onnxruntime onnx).
+
+  4. Which Convs to keep in float: leave-one-out on the calibration inputs (training crops, not validation), from the
+     ranges of a step-3 run with --cache:
+
+       /tmp/qenv/bin/python models/train/quantize.py sensitivity --model /tmp/int8/fp32/model.onnx \
+           --inputs /tmp/int8/inputs --cache /tmp/int8/pct.ranges.json --out /tmp/int8/sensitivity.json
+
+The recipe that passed issue 21's rule (benchmarks/results/int8-2026-12-07-decision.md): --method percentile
+--exclude inp,out,/up.12/c2/Conv,/up.12/skip/Conv (PSNR-Y drop 0.002 dB at x4 and x8, 2.2-2.5x less CPU on VNNI).
 """
 import argparse
 import glob
