@@ -1,6 +1,6 @@
 """Static int8 quantisation (QDQ) of an exported model, calibrated on training crops (issue 21, item 4).
 
-Three steps, each its own command:
+Four steps, each its own command:
 
   1. Calibration crops from the *training* split (never the validation split, Set5 or Set14), with their LR made the
      way the validation crops' are (models/train/val_crops.py: the product's MATLAB-style bicubic, 8-bit PNG):
