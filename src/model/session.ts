@@ -70,6 +70,13 @@ export interface LoadModelOptions {
    */
   spinning?: boolean;
   /**
+   * CPU EP: ORT's memory arena (a pool that keeps freed buffers for reuse) and memory pattern (buffer offsets planned
+   * from the first run of a shape and reused while the shape stays). Default: ORT's own, both on. For measuring
+   * (benchmarks/int8.ts --tuning); the product keeps the defaults.
+   */
+  memArena?: boolean;
+  memPattern?: boolean;
+  /**
    * An ONNX file to load instead of the manifest's model.onnx, with the same contract (inputs x, t; output of the
    * manifest's kind), e.g. a float16-compute export (benchmarks/gpu-fp16.py). Not checked against the sha256.
    */
@@ -180,6 +187,8 @@ function cpuSessionOptions(options: LoadModelOptions): ort.InferenceSession.Sess
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.threads ?? availableParallelism(),
     interOpNumThreads: 1,
+    ...(options.memArena !== undefined ? { enableCpuMemArena: options.memArena } : {}),
+    ...(options.memPattern !== undefined ? { enableMemPattern: options.memPattern } : {}),
     ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
 }
