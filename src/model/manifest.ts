@@ -68,8 +68,30 @@ export interface ModelManifest {
    * settings win; chosen by measurement for this model (jpegInputSettings merges them).
    */
   inputs: { jpeg?: PresetSettings; jpegBelow?: readonly { quality: number; settings: PresetSettings }[] };
+  /**
+   * Other builds of the same weights in the model folder, by precision (`int8`: a static QDQ quantisation for the
+   * CPU EP; models/train/quantize.py), each checked against its own sha256 when loaded; {} when none.
+   */
+  variants: Readonly<Record<string, ModelVariant>>;
   /** Everything else in the file (training record, evaluation figures), kept for `sr info`. */
   raw: Record<string, unknown>;
+}
+
+/** A variant's file in the model folder (a plain file name), its sha256, and what the manifest says of it. */
+export interface ModelVariant {
+  file: string;
+  sha256: string;
+  /**
+   * The sha256 of the model.onnx whose weights it holds (manifest `model_sha256`): a variant left over from earlier
+   * weights does not match the manifest's sha256, and loadModel refuses it.
+   */
+  modelSha256: string;
+  /** The file's size, when recorded. */
+  bytes: number | null;
+  /** How it was made (one line, for `sr info`), when recorded. */
+  recipe: string | null;
+  /** What it was measured to cost in quality and gain in speed (one line, for `sr info`), when recorded. */
+  measured: string | null;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -145,8 +167,40 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     cpuSecondsPerMegapixel: speedOf(m.speed, fail),
     presets,
     inputs,
+    variants: validateVariants(m.variants, fail),
     raw: m,
   });
+}
+
+/** The optional `variants` field: { <precision>: { file, sha256, bytes?, recipe?, measured? } }. */
+function validateVariants(v: unknown, fail: (what: string) => never): Readonly<Record<string, ModelVariant>> {
+  if (v === undefined) return Object.freeze({}); // manifests from before int8 shipped
+  if (!isObj(v)) return fail('expected variants to be an object of variant files by precision');
+  const out: Record<string, ModelVariant> = {};
+  for (const [k, e] of Object.entries(v)) {
+    if (!isObj(e)) return fail(`expected variants.${k} to be an object with file and sha256`);
+    const file = e.file;
+    // a file name inside the model folder, never a path out of it
+    if (typeof file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(file) || file === 'model.onnx') {
+      return fail(`expected variants.${k}.file to be an .onnx file name in the model folder (not model.onnx) but received ${JSON.stringify(file)}`);
+    }
+    for (const f of ['sha256', 'model_sha256'] as const) {
+      if (typeof e[f] !== 'string' || !/^[0-9a-f]{64}$/.test(e[f] as string)) fail(`expected variants.${k}.${f} to be 64 lowercase hex digits`);
+    }
+    if (e.bytes !== undefined && !isPosInt(e.bytes)) fail(`expected variants.${k}.bytes to be a positive integer`);
+    for (const f of ['recipe', 'measured'] as const) {
+      if (e[f] !== undefined && typeof e[f] !== 'string') fail(`expected variants.${k}.${f} to be a string`);
+    }
+    out[k] = Object.freeze({
+      file,
+      sha256: e.sha256 as string,
+      modelSha256: e.model_sha256 as string,
+      bytes: isPosInt(e.bytes) ? e.bytes : null,
+      recipe: typeof e.recipe === 'string' ? e.recipe : null,
+      measured: typeof e.measured === 'string' ? e.measured : null,
+    });
+  }
+  return Object.freeze(out);
 }
 
 function speedOf(v: unknown, fail: (what: string) => never): number | null {
