@@ -22,7 +22,17 @@ import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, defaultTileBatch, tilePlan, type TilingOptions } from './model/denoiser.js';
 import type { ModelManifest, PresetSettings } from './model/manifest.js';
-import { loadModel, type Device, type DeviceRequest, type LoadModelOptions, type ModelSession } from './model/session.js';
+import {
+  loadModel,
+  modelFileSha256,
+  precisionOf,
+  sessionSha256,
+  type Device,
+  type DeviceRequest,
+  type LoadModelOptions,
+  type ModelSession,
+  type Precision,
+} from './model/session.js';
 import { DEFAULT_OVERHEAD, lookupSpeed, recordSpeed, type MeasuredSpeed, type SpeedKey } from './model/speed.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
@@ -172,6 +182,8 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   model?: string | ModelSession;
   /** Execution device when `model` is a name or folder. Default cpu. */
   device?: DeviceRequest;
+  /** Which build of the weights to load when `model` is a name or folder: float (default) or int8 (CPU only; loadModel). */
+  precision?: Precision;
   /** Tiling of large images (tile, overlap, batch). */
   tiling?: TilingOptions;
   /**
@@ -249,6 +261,8 @@ export function progressFraction(
 export interface UpscaleSettings {
   model: string;
   device: Device;
+  /** The build of the weights that ran: float (model.onnx) or int8 (the manifest's int8 variant). */
+  precision: Precision;
   factor: number;
   passes: number[];
   steps: number;
@@ -298,9 +312,14 @@ export const MAX_BACK_PROJECT = 100;
 
 /**
  * Resolves and validates options against a model's manifest (presets, defaults), before any work and before the
- * model file is read; `device` is recorded in the settings.
+ * model file is read; `device` and `precision` (default: options.precision, else float) are recorded in the settings.
  */
-export function resolveSettings(options: UpscaleOptions, m: ModelManifest, device: Device = 'cpu'): UpscaleSettings {
+export function resolveSettings(
+  options: UpscaleOptions,
+  m: ModelManifest,
+  device: Device = 'cpu',
+  precision: Precision = precisionOf(options.precision),
+): UpscaleSettings {
   let preset: PresetSettings = {};
   if (options.preset !== undefined) {
     const names = Object.keys(m.presets);
@@ -346,6 +365,7 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   return {
     model: m.name,
     device,
+    precision,
     factor,
     passes,
     // the steps that run: a pass runs at most t reverse steps (setTimesteps), so `--steps 50 --t 20` records 20
@@ -493,7 +513,8 @@ export async function estimateWorkHere(
   const plain = estimateWork(s, manifest, height, width, options.tiling);
   const device: Device = options.device === 'webgpu' ? 'webgpu' : 'cpu';
   const batch = options.tiling?.batch ?? defaultTileBatch(device, plain.tiles);
-  const measured = await lookupSpeed({ sha256: manifest.sha256, device, height: plain.tileHeight, width: plain.tileWidth, batch });
+  const sha256 = modelFileSha256(manifest, s.precision);
+  const measured = await lookupSpeed({ sha256, device, height: plain.tileHeight, width: plain.tileWidth, batch });
   return measured ? estimateWork(s, manifest, height, width, options.tiling, measured) : plain;
 }
 
@@ -508,12 +529,12 @@ export async function upscale(input: ImageTensor | string | Buffer, options: Ups
 
 /** Loads the model named in options (or uses the one given), runs `fn`, and releases a model it loaded. */
 export async function withModel<R>(
-  options: Pick<UpscaleOptions, 'model' | 'device'>,
+  options: Pick<UpscaleOptions, 'model' | 'device' | 'precision'>,
   fn: (m: ModelSession) => Promise<R>,
   load: Pick<LoadModelOptions, 'onNote' | 'manifest'> = {},
 ): Promise<R> {
   if (typeof options.model === 'object') return fn(options.model);
-  const model = await loadModel(options.model, { ...load, device: options.device ?? 'cpu' });
+  const model = await loadModel(options.model, { ...load, device: options.device ?? 'cpu', precision: precisionOf(options.precision) });
   try {
     return await fn(model);
   } finally {
@@ -525,7 +546,7 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, given: Upsca
   const started = performance.now();
   // input auto|noisy: the noise in the pixels, estimated once (at most 20,000 patches, whatever the size)
   const options = wantsNoiseEstimate(given) ? { ...given, sourceNoise: estimateInputNoise(input) } : given;
-  const s = resolveSettings(options, model.manifest, model.device);
+  const s = resolveSettings(options, model.manifest, model.device, model.precision ?? 'float');
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
@@ -664,7 +685,7 @@ async function estimateRun(
 ): Promise<{ estimate: TimeEstimate; key: SpeedKey }> {
   const first = denoiser.plan.tiles[0]!;
   const key: SpeedKey = {
-    sha256: model.manifest.sha256,
+    sha256: sessionSha256(model),
     device: model.device,
     height: first.height,
     width: first.width,

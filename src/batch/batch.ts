@@ -444,7 +444,7 @@ export async function upscaleBatch(
   events: BatchEvents = {},
 ): Promise<BatchOutcome> {
   checkFileOptions(options);
-  const settings = resolveSettings(options, model.manifest, model.device);
+  const settings = resolveSettings(options, model.manifest, model.device, model.precision ?? 'float');
   const plan = await planBatch(inputs, outDir, settings, model.manifest, options);
   await ensureOutDir(outDir);
   return runPlan(plan, model, options, events);

@@ -191,7 +191,11 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
   };
   if (method.kind !== 'boomerang') return run(undefined);
   return withModel(
-    { ...(options.model !== undefined ? { model: options.model } : {}), ...(options.device ? { device: options.device } : {}) },
+    {
+      ...(options.model !== undefined ? { model: options.model } : {}),
+      ...(options.device ? { device: options.device } : {}),
+      ...(method.options.precision ? { precision: method.options.precision } : {}),
+    },
     run,
   );
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
-import { DeviceError, ModelError } from '../errors.js';
+import { DeviceError, ModelError, UsageError } from '../errors.js';
 import { oneOf } from '../validate.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
 import { resolveModelDir } from './locate.js';
@@ -48,10 +48,40 @@ export function deviceRequest(v: unknown): DeviceRequest {
 /** The execution provider a session runs on. */
 export type Device = 'cpu' | 'webgpu';
 
+/**
+ * Which build of the weights to run: float (model.onnx, the default) or int8 (the manifest's `variants.int8` file, a
+ * static QDQ quantisation for the CPU EP: benchmarks/results/int8-2026-12-07-decision.md). int8 is opt-in: it was
+ * measured only on a CPU with AVX-512 VNNI.
+ */
+export const PRECISIONS = ['float', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+/** A precision option checked at the library's boundary: undefined is float; anything else outside PRECISIONS a UsageError. */
+export function precisionOf(v: unknown): Precision {
+  return v === undefined ? 'float' : oneOf('precision', v, PRECISIONS);
+}
+
+/**
+ * The sha256 of the file a session runs (the variant's for int8), which keys what is measured of it (speed.ts): the
+ * manifest's for a float session, or one that was not made by loadModel.
+ */
+export function sessionSha256(model: Pick<ModelSession, 'manifest' | 'precision'>): string {
+  return modelFileSha256(model.manifest, model.precision ?? 'float');
+}
+
+/** The sha256 of a model's file at a precision (the manifest's, or its variant's), falling back to the manifest's. */
+export function modelFileSha256(manifest: ModelManifest, precision: Precision = 'float'): string {
+  return precision === 'float' ? manifest.sha256 : (manifest.variants[precision]?.sha256 ?? manifest.sha256);
+}
+
 /** How `loadModel` opens a model: the device, threads, and whether to check the file against the manifest. */
 export interface LoadModelOptions {
   /** cpu (default), webgpu, or auto (webgpu on a hardware adapter, else cpu). */
   device?: DeviceRequest;
+  /**
+   * float (default: model.onnx) or int8 (the manifest's int8 variant, checked against its own sha256; CPU EP only:
+   * device webgpu is a UsageError, and auto runs it on the CPU). A model without an int8 variant is a UsageError.
+   */
+  precision?: Precision;
   /**
    * Called with each note about the device (auto's choice and why; webgpu on a software adapter: a warning). The
    * library writes nothing to stderr itself; the same notes are in ModelSession.notes.
@@ -107,6 +137,8 @@ export interface ModelSession {
   readonly dir: string;
   readonly manifest: ModelManifest;
   readonly device: Device;
+  /** Which build of the weights runs (LoadModelOptions.precision); absent on sessions not made by loadModel: float. */
+  readonly precision?: Precision;
   /**
    * The WebGPU adapter as far as it is known (devices.ts: from the Vulkan drivers and GPUs, which Dawn chooses
    * among; not reported by Dawn itself); null on the CPU or where it cannot be told. Absent on sessions that
@@ -141,11 +173,29 @@ export function openedFrom(model: ModelSession): Readonly<Opened> | undefined {
  * for a missing or invalid model, DeviceError when the asked device cannot run.
  */
 export async function loadModel(spec?: string, options: LoadModelOptions = {}): Promise<ModelSession> {
-  const request = deviceRequest(options.device);
+  const asked = deviceRequest(options.device);
+  const precision = precisionOf(options.precision);
+  if (precision === 'int8' && asked === 'webgpu') {
+    throw new UsageError('--precision int8 runs on the CPU only (a QDQ int8 model for the CPU EP): use --device cpu, or --precision float on webgpu');
+  }
+  if (precision === 'int8' && options.onnxFile !== undefined) throw new UsageError('Expected precision int8 or an onnxFile, not both');
   const dir = resolveModelDir(spec);
   const manifest = options.manifest ?? (await loadManifest(dir));
-  const onnxPath = options.onnxFile ?? `${dir}/model.onnx`;
-  const bytes = await readModelFile(onnxPath, options.verify !== false && options.onnxFile === undefined ? manifest.sha256 : null);
+  const variant = precision === 'float' ? null : manifest.variants[precision];
+  if (variant === undefined) {
+    const has = Object.keys(manifest.variants);
+    throw new UsageError(
+      `Model ${manifest.name} has no ${precision} variant (its manifest lists ${has.length ? has.join(', ') : 'none'}); use --precision float, or make one with models/train/quantize.py`,
+    );
+  }
+  if (variant && variant.modelSha256 !== manifest.sha256) {
+    throw new ModelError(
+      `Model ${manifest.name}'s ${precision} variant ${variant.file} was made from other weights (model.onnx sha256 ${variant.modelSha256.slice(0, 12)}…, the manifest's is ${manifest.sha256.slice(0, 12)}…): make it again with models/train/quantize.py`,
+    );
+  }
+  const onnxPath = options.onnxFile ?? `${dir}/${variant ? variant.file : 'model.onnx'}`;
+  const sha256 = variant ? variant.sha256 : manifest.sha256;
+  const bytes = await readModelFile(onnxPath, options.verify !== false && options.onnxFile === undefined ? sha256 : null);
   const notes: DeviceNote[] = [];
   const note = (level: DeviceNote['level'], message: string) => {
     const n = { level, message };
@@ -153,13 +203,16 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
     options.onNote?.(n);
   };
   const open: Opening = { bytes, onnxPath, cpu: cpuSessionOptions(options), gpu: webgpuSessionOptions(options.webgpu ?? {}), note };
+  // int8 is a CPU-EP path: auto does not try WebGPU with it
+  const request = precision === 'int8' && asked === 'auto' ? 'cpu' : asked;
+  if (request !== asked) note('info', '--device auto: using the CPU (--precision int8 runs on the CPU only)');
   const chosen =
     request === 'cpu'
       ? { session: await createSession(bytes, open.cpu, onnxPath), device: 'cpu' as const, adapter: null, used: open.cpu }
       : request === 'auto'
         ? await openAuto(open, options.deviceScan ?? scanDevices())
         : await openWebgpuOnly(open, options.deviceScan ?? scanDevices());
-  return wrapSession(dir, manifest, onnxPath, notes, bytes, chosen);
+  return wrapSession(dir, manifest, onnxPath, notes, bytes, chosen, precision);
 }
 
 /** The model file's bytes, checked against the manifest's sha256 when one is given. */
@@ -262,6 +315,7 @@ async function wrapSession(
   notes: readonly DeviceNote[],
   bytes: Buffer,
   { session, device, adapter, used }: Chosen,
+  precision: Precision,
 ): Promise<ModelSession> {
   const inputNames = session.inputNames;
   if (!inputNames.includes('x') || !inputNames.includes('t')) {
@@ -273,6 +327,7 @@ async function wrapSession(
     dir,
     manifest,
     device,
+    precision,
     adapter: device === 'webgpu' ? adapter : null,
     notes,
     async run(x, batch, height, width, t) {
