@@ -48,6 +48,7 @@ const METHOD_FLAGS = [
   'preset',
   'model',
   'device',
+  'precision',
   'tile',
 ] as const;
 

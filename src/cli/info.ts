@@ -85,6 +85,11 @@ export function registerInfo(program: Command, ctx: CliContext): void {
           ...(m.inputs.jpegBelow ?? []).map((b) => `${' '.repeat(12)}below quality ${b.quality}: ${describe(b.settings)}`),
           `noisy inputs the estimated noise removed first by one evaluation of ${DENOISER_MODEL}  (--input auto: a non-JPEG input whose noise reads ${NOISY_INPUT_SIGMA} grey levels or more)`,
           `sha256      ${m.sha256}`,
+          ...Object.entries(m.variants).flatMap(([k, v]) => [
+            `variant     --precision ${k}: ${v.file}${v.bytes ? ` (${(v.bytes / 1e6).toFixed(1)} MB)` : ''}, sha256 ${v.sha256}`,
+            ...(v.recipe ? [`${' '.repeat(14)}${v.recipe}`] : []),
+            ...(v.measured ? [`${' '.repeat(14)}${v.measured}`] : []),
+          ]),
           '',
           ...(m.family.kind === 'soft-resample'
             ? levelLines(m.family)

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { KERNELS } from '../image/upsample.js';
-import { DEVICE_REQUESTS, type DeviceRequest } from '../model/session.js';
+import { DEVICE_REQUESTS, PRECISIONS, type DeviceRequest } from '../model/session.js';
 import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
 import { INPUT_KINDS, JPEG_CLEAN_QUALITY, NOISY_INPUT_SIGMA, REDUCE_KINDS, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
@@ -49,6 +49,10 @@ export function addMethodOptions(cmd: Command): Command {
     .option('--model <name|dir>', 'shipped model name or a model folder', 'default')
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
     .option(
+      '--precision <kind>',
+      `${PRECISIONS.join(' | ')}: int8 runs the model's int8 variant (sr info), CPU only, about 2.2-2.5x less CPU per evaluation for 0.002 dB PSNR-Y on the AVX-512 VNNI CPU it was measured on (default: float)`,
+    )
+    .option(
       '--tile <px>',
       'largest tile side (default 640, a multiple of the model multiple); larger images are covered with equal tiles up to it',
     );
@@ -70,6 +74,7 @@ export interface MethodFlags {
   input?: string;
   noise?: string;
   tile?: string;
+  precision?: string;
 }
 
 export type MethodOptions = Omit<UpscaleOptions, 'factor' | 'model' | 'device' | 'signal' | 'onProgress'>;
@@ -90,6 +95,7 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.preset !== undefined) o.preset = f.preset;
   if (f.input !== undefined) o.input = oneOf('input', f.input, INPUT_KINDS);
   if (f.noise !== undefined) o.noise = parseNumber('--noise', f.noise);
+  if (f.precision !== undefined) o.precision = oneOf('--precision', f.precision, PRECISIONS);
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }

@@ -140,7 +140,7 @@ function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flag
   ctx.stderr.write(
     `wrote ${escapeControls([...r.outputs, ...(flags.uncertainty ? [flags.uncertainty] : [])].join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
       `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}${s.recorrupt ? ' (re-corrupted start)' : ''}${noiseNote(s)}, seed ${s.seed}` +
-      `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
+      `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}${s.precision === 'float' ? '' : ` (${s.precision})`}\n`,
   );
 }
 
@@ -224,6 +224,8 @@ function toOptions(f: Flags): UpscaleInputsOptions {
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;
+  // queue workers load their own model (sr worker), in float
+  if (f.queue !== undefined && o.precision === 'int8') throw new UsageError('--precision int8 does not apply to --queue (workers load the float model)');
   if (f.uncertainty !== undefined) o.uncertaintyMap = f.uncertainty;
   return o;
 }
