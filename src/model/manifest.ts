@@ -182,10 +182,13 @@ function validateVariants(v: unknown, fail: (what: string) => never): Readonly<R
     const file = e.file;
     // a file name inside the model folder, never a path out of it
     if (typeof file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(file) || file === 'model.onnx') {
-      return fail(`expected variants.${k}.file to be an .onnx file name in the model folder (not model.onnx) but received ${JSON.stringify(file)}`);
+      return fail(
+        `expected variants.${k}.file to be an .onnx file name in the model folder (not model.onnx) but received ${JSON.stringify(file)}`,
+      );
     }
     for (const f of ['sha256', 'model_sha256'] as const) {
-      if (typeof e[f] !== 'string' || !/^[0-9a-f]{64}$/.test(e[f] as string)) fail(`expected variants.${k}.${f} to be 64 lowercase hex digits`);
+      if (typeof e[f] !== 'string' || !/^[0-9a-f]{64}$/.test(e[f] as string))
+        fail(`expected variants.${k}.${f} to be 64 lowercase hex digits`);
     }
     if (e.bytes !== undefined && !isPosInt(e.bytes)) fail(`expected variants.${k}.bytes to be a positive integer`);
     for (const f of ['recipe', 'measured'] as const) {

@@ -176,7 +176,9 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
   const asked = deviceRequest(options.device);
   const precision = precisionOf(options.precision);
   if (precision === 'int8' && asked === 'webgpu') {
-    throw new UsageError('--precision int8 runs on the CPU only (a QDQ int8 model for the CPU EP): use --device cpu, or --precision float on webgpu');
+    throw new UsageError(
+      '--precision int8 runs on the CPU only (a QDQ int8 model for the CPU EP): use --device cpu, or --precision float on webgpu',
+    );
   }
   if (precision === 'int8' && options.onnxFile !== undefined) throw new UsageError('Expected precision int8 or an onnxFile, not both');
   const dir = resolveModelDir(spec);
