@@ -54,6 +54,7 @@ export type Device = 'cpu' | 'webgpu';
  * measured only on a CPU with AVX-512 VNNI.
  */
 export const PRECISIONS = ['float', 'int8'] as const;
+/** One of PRECISIONS: float (model.onnx) or int8 (the manifest's int8 variant, CPU only). */
 export type Precision = (typeof PRECISIONS)[number];
 /** A precision option checked at the library's boundary: undefined is float; anything else outside PRECISIONS a UsageError. */
 export function precisionOf(v: unknown): Precision {
