@@ -4,9 +4,10 @@
  *   upsample (centre-aligned) → Boomerang_t (noise to t in one shot, reverse diffusion to 0) × N passes
  *
  * Options are public and optional (`UpscaleOptions`), resolved once against the model's manifest into complete
- * settings (`UpscaleSettings`), validated with one-line UsageErrors. Long work takes `{ signal, onProgress }`.
- * `sr upscale` goes through `upscaleInputs` (src/batch/upscale-inputs.ts), which plans and then runs `upscaleFile`
- * per file; `sr explore` runs `upscale` per candidate.
+ * settings (`UpscaleSettings`), validated with one-line UsageErrors at the boundary (`upscale`, `upscaleFile`, a
+ * plan); the run itself takes the resolved settings. Long work takes `{ signal, onProgress }`. `sr upscale` goes
+ * through `upscaleInputs` (src/batch/upscale-inputs.ts), which plans every file (its settings resolved, its outputs
+ * checked) and then runs `upscalePlanned` per file; `sr explore` runs `upscale` per candidate.
  */
 import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
@@ -439,13 +440,23 @@ export async function withModel<R>(
   }
 }
 
+/** A tensor's run: its options resolved and checked here (the boundary), then run with the model. */
 async function upscaleWith(input: ImageTensor, model: ModelSession, options: UpscaleOptions): Promise<UpscaleResult> {
-  const started = performance.now();
   const s = resolveSettings(options, model.manifest, model.device);
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
   checkOutputSize(height, width, s.factor);
+  return runSettings(input, model, s, { ...options, uncertainty: options.uncertainty === true });
+}
+
+/** What a run takes besides its settings: the tiling, the model that removes noise, its run context, the map. */
+type RunOptions = Pick<UpscaleOptions, 'tiling' | 'denoiser' | 'signal' | 'onProgress' | 'onEstimate'> & { uncertainty: boolean };
+
+/** The work of a run with settings already resolved and checked (a 3-channel input, an output within the limits). */
+async function runSettings(input: ImageTensor, model: ModelSession, s: UpscaleSettings, options: RunOptions): Promise<UpscaleResult> {
+  const started = performance.now();
+  const { height, width } = dims(input);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
   // the noise removed first, at the input's size (one evaluation there; loading the denoiser, when named, costs more)
@@ -535,7 +546,7 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, options: Ups
     image,
     samples: outputs,
     settings: s,
-    uncertainty: options.uncertainty === true ? uncertaintyMap(outputs) : null,
+    uncertainty: options.uncertainty ? uncertaintyMap(outputs) : null,
     stats: {
       seconds: (performance.now() - started) / 1000,
       modelSeconds: denoiser.stats.modelSeconds,
@@ -575,7 +586,7 @@ async function estimateRun(
   model: ModelSession,
   height: number,
   width: number,
-  options: UpscaleOptions,
+  options: Pick<UpscaleOptions, 'tiling'>,
   denoiser: ReturnType<typeof createDenoiser>,
 ): Promise<{ estimate: TimeEstimate; key: SpeedKey }> {
   const first = denoiser.plan.tiles[0]!;
@@ -730,7 +741,7 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   formatFromPath(output);
   checkFileOptions(options);
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
-  // before any work (with reduce none the sample files are checked when placed: their names need the settings)
+  // before any work (with reduce none the sample files are checked once the settings name them)
   if (options.force !== true && options.reduce !== 'none' && (await pathExists(output))) {
     throw new OutputExistsError(output, `Output ${output} exists; refusing to overwrite it (force: true, --force in sr, replaces it)`);
   }
@@ -738,16 +749,57 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   const decoded = await decodeImage(input, decodeOptions(options));
   // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
-  return upscaleDecoded(input, decoded, output, options);
+  warnFrames(input, decoded, options);
+  const wantsMap = options.uncertaintyMap !== undefined;
+  const opts = { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) };
+  const result = await withModel(options, async (model) => {
+    const s = resolveSettings(opts, model.manifest, model.device);
+    checkUncertainty(opts, s);
+    const files = outputFiles(output, s);
+    for (const file of files.length > 1 ? files : []) {
+      if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
+    }
+    return runSettings(decoded.rgb, model, s, { ...opts, uncertainty: opts.uncertainty === true });
+  });
+  await writeResult(input, decoded, output, result, options);
+  return result;
 }
 
 /**
- * upscaleFile after its checks, for a caller that made them before decoding (the batch planner: the output's
- * format and folder, the input itself and existing files, the header's size against the limits).
+ * A file as a plan checked it (its header; its outputs: none is the input, none exists unless `force`; the
+ * uncertainty map's path) with the settings resolved for it: what `upscalePlanned` runs without checking again.
  */
-export async function upscaleCheckedFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
-  if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
-  return upscaleDecoded(input, await decodeImage(input, decodeOptions(options)), output, options);
+export interface PlannedUpscale {
+  input: string;
+  output: string;
+  /** Resolved for this input (its JPEG quality included); the device is the model's when it runs. */
+  settings: UpscaleSettings;
+}
+
+/** What a planned file's run takes besides its settings: how it is read and written, and its run context. */
+export type PlannedUpscaleOptions = Pick<
+  UpscaleFileOptions,
+  | 'decode'
+  | 'quality'
+  | 'stripMetadata'
+  | 'force'
+  | 'uncertaintyMap'
+  | 'tiling'
+  | 'denoiser'
+  | 'signal'
+  | 'onProgress'
+  | 'onWarning'
+  | 'onEstimate'
+>;
+
+/** Runs a planned file with a loaded model: decode, the work with the plan's settings, write; nothing resolved or checked again. */
+export async function upscalePlanned(p: PlannedUpscale, model: ModelSession, options: PlannedUpscaleOptions = {}): Promise<UpscaleResult> {
+  const decoded = await decodeImage(p.input, decodeOptions(options));
+  warnFrames(p.input, decoded, options);
+  const s = { ...p.settings, device: model.device };
+  const result = await runSettings(decoded.rgb, model, s, { ...options, uncertainty: options.uncertaintyMap !== undefined });
+  await writeResult(p.input, decoded, p.output, result, options);
+  return result;
 }
 
 /** UsageError for a bad quality, stripMetadata or force: checked before anything is read. */
@@ -785,14 +837,21 @@ const decodeOptions = (options: UpscaleFileOptions): DecodeOptions => ({
   keepIccProfile: options.stripMetadata !== true,
 });
 
-async function upscaleDecoded(input: string, decoded: DecodedImage, output: string, options: UpscaleFileOptions): Promise<UpscaleResult> {
+/** Of an animation or a multi-page file only the first frame is used: a warning says so. */
+function warnFrames(input: string, decoded: DecodedImage, options: Pick<UpscaleFileOptions, 'onWarning'>): void {
   if (decoded.frames > 1) {
     options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }
-  const wantsMap = options.uncertaintyMap !== undefined;
-  const result = await withModel(options, (model) =>
-    upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) }),
-  );
+}
+
+/** Writes a finished run: its output (or one file per sample), alpha enlarged alongside, metadata kept or not, the map. */
+async function writeResult(
+  input: string,
+  decoded: DecodedImage,
+  output: string,
+  result: UpscaleResult,
+  options: Pick<UpscaleFileOptions, 'quality' | 'stripMetadata' | 'force' | 'uncertaintyMap' | 'signal' | 'onWarning'>,
+): Promise<void> {
   throwIfAborted(options.signal);
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
   const fmt = output.toLowerCase();
@@ -803,7 +862,6 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
   const lost = metadata ? metadataLost(metadata, formatFromPath(output)) : [];
   if (lost.length > 0) options.onWarning?.(`${input}: its ${lost.join(' and ')} metadata cannot be kept in ${basename(output)}`);
   for (const [k, file] of files.entries()) {
-    if (files.length > 1 && (await sameFile(input, file))) throw new OutputError(`Refusing to write over the input ${input}`);
     await encodeImage({ rgb: images[k]!, alpha }, file, {
       bitDepth,
       metadata,
@@ -812,13 +870,11 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
-  if (wantsMap && result.uncertainty) {
-    if (await sameFile(input, options.uncertaintyMap!)) throw new OutputError(`Refusing to write over the input ${input}`);
+  if (options.uncertaintyMap !== undefined && result.uncertainty) {
     // no metadata: the map's colours are sRGB whatever the input's profile
-    await encodeImage({ rgb: uncertaintyImage(result.uncertainty) }, options.uncertaintyMap!, {
+    await encodeImage({ rgb: uncertaintyImage(result.uncertainty) }, options.uncertaintyMap, {
       ...(options.force === true ? {} : { overwrite: false }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
-  return result;
 }
