@@ -114,7 +114,7 @@ export interface BatchPlan {
 }
 
 /** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
-export function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Pick<Job, 'input' | 'output'>[] {
+function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Pick<Job, 'input' | 'output'>[] {
   return items.map(({ path, rel }) => {
     const ext = extname(rel);
     const stem = ext ? rel.slice(0, -ext.length) : rel;
@@ -128,7 +128,7 @@ export function planJobs(items: readonly InputItem[], outDir: string, format: st
  * an output that is an input is an OutputError; existing outputs are an OutputError unless `force` (overwrite)
  * or `resume` (skip: returned in `existing`).
  */
-export async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'>>(
+async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'>>(
   jobs: J[],
   opts: { force: boolean; resume: boolean },
 ): Promise<{ jobs: J[]; existing: Set<string> }> {
@@ -176,7 +176,7 @@ export async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'
  * The settings of one input, resolved once, when it is planned: the options against the manifest, with the JPEG
  * quality its file was saved at (for `input` auto and the model's settings for JPEG inputs).
  */
-export async function settingsOf(
+async function settingsOf(
   input: string,
   info: Pick<ImageInfo, 'format'> | null,
   options: BatchOptions,
@@ -271,7 +271,7 @@ export interface FileEvents {
 }
 
 /** The progress line's label for a run's progress event, or null for an event it does not show. */
-export function progressLabel(e: ProgressEvent): string | null {
+function progressLabel(e: ProgressEvent): string | null {
   const sample = e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : '';
   if (e.stage === 'upsample') return e.totalSteps > 0 ? `back-projecting ${e.step}/${e.totalSteps}` : 'upsampling';
   if (e.stage === 'boomerang') return `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}${sample}`;
@@ -356,7 +356,7 @@ export function pendingReport(j: Job): FileReport {
  * One file of a batch, whatever becomes of it: its report, and the error that must stop the batch (an interruption,
  * or a model or device failure, which every other file would hit too), else null. A bad file is a failed report.
  */
-export async function attemptFile(
+async function attemptFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
@@ -400,7 +400,7 @@ export function batchReport(outDir: string | null, model: string, files: FileRep
 }
 
 /** Work weights of a plan's jobs for progress (pixels × model evaluations; an unknown one as the mean). */
-export function planWeights(plan: BatchPlan): number[] {
+function planWeights(plan: BatchPlan): number[] {
   return fillWeights(plan.estimates.map((e) => e?.megapixelEvaluations ?? NaN));
 }
 

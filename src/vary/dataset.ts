@@ -93,7 +93,7 @@ export interface VaryOutcome {
  * has a record, and where its records go (the log here; a worker's result on a queue). `progress`: the work done in
  * the source (in its samples' weights) and what runs.
  */
-export interface SourceContext {
+interface SourceContext {
   settings: VarySettings;
   model: ModelSession;
   force: boolean;
@@ -108,7 +108,7 @@ export interface SourceContext {
 }
 
 /** What one run shares between its files (the records it wrote, and whether the log needs compaction). */
-export interface RunState {
+interface RunState {
   plan: VaryPlan;
   /** Outputs recorded by this run (a second record for one of them asks for compaction). */
   recorded: Map<string, VaryRecord>;
@@ -163,18 +163,18 @@ async function makeRecord(
 const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
 /** A run's state over its records log: a torn last line ended first; duplicates or bad lines ask for compaction. */
-export async function openRunState(plan: VaryPlan): Promise<RunState> {
+async function openRunState(plan: VaryPlan): Promise<RunState> {
   await repairLog(plan.recordsPath);
   return { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
 }
 
 /** At the end of a run (whatever ended it): the log rewritten with one record per output, when it needs it. */
-export async function closeRunState(ctx: RunState): Promise<void> {
+async function closeRunState(ctx: RunState): Promise<void> {
   const { plan } = ctx;
   if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
 }
 
-export async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
+async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
   await appendRecord(ctx.plan.recordsPath, rec);
   if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
   ctx.recorded.set(rec.output, rec);
@@ -300,14 +300,14 @@ export function sourceUnit(
 }
 
 /** Progress weights: every sample still to do, in order (a known-unreadable header counts as the mean); 0 when skipped. */
-export function sampleWeights(plan: VaryPlan): number[][] {
+function sampleWeights(plan: VaryPlan): number[][] {
   const todo = (sj: SampleJob) => !(plan.resume && plan.existing.has(sj.output));
   const filled = fillWeights(plan.sources.flatMap((j) => j.samples.filter(todo).map((sj) => j.work.get(sj.t)!)));
   let i = 0;
   return plan.sources.map((j) => j.samples.map((sj) => (todo(sj) ? filled[i++]! : 0)));
 }
 
-export function emptyReport(job: SourceJob): VaryFileReport {
+function emptyReport(job: SourceJob): VaryFileReport {
   return {
     input: job.input,
     source: job.source,
@@ -377,7 +377,7 @@ export async function runVaryPlan(
 }
 
 /** The run's report from its per-source reports. */
-export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Date, seconds: number): VaryReport {
+function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Date, seconds: number): VaryReport {
   return {
     tool: 'boomerang-sr',
     kind: 'vary',
