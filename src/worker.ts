@@ -7,10 +7,10 @@ import { upscaleUnits } from './batch/payload.js';
 import { sweepUnits } from './eval/sweep-payload.js';
 import { unitHandler } from './jobs/runner.js';
 import type { JobHandler, JobHandlers } from './queue/jobs.js';
-import { runQueueWorker, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
+import { runQueueWorker, type WorkerContext, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
 import { varyUnits } from './vary/payload.js';
 
-export type { WorkerEvent, WorkerOptions, WorkerSummary } from './queue/worker.js';
+export type { WorkerContext, WorkerEvent, WorkerOptions, WorkerSummary } from './queue/worker.js';
 
 const HANDLERS: JobHandlers = {
   sweep: unitHandler(sweepUnits) as JobHandler<unknown>,
@@ -29,6 +29,6 @@ const HANDLERS: JobHandlers = {
  *
  * Runs until `signal` fires; resolves once the jobs in hand are back in the queue and the models closed.
  */
-export function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
-  return runQueueWorker(o, HANDLERS);
+export function runWorker(o: WorkerOptions, ctx: WorkerContext = {}): Promise<WorkerSummary> {
+  return runQueueWorker(o, HANDLERS, ctx);
 }

@@ -282,7 +282,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   it('an interrupted sweep withdraws the jobs no worker has taken', async () => {
     await killWorkers();
     const ac = new AbortController();
-    const run = runSweep({ ...grid(join(dir, 'sweep-abort'), true), signal: ac.signal, onProgress: () => ac.abort() });
+    const run = runSweep(grid(join(dir, 'sweep-abort'), true), { signal: ac.signal, onProgress: () => ac.abort() });
     await assert.rejects(run, AbortError);
     assert.equal(await queue.getWaitingCount(), 0);
     const { records } = await readLog(join(dir, 'sweep-abort', 'results.jsonl'));
@@ -294,7 +294,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     await w.seen(/ready/);
     const out = join(dir, 'sweep-rerun');
     const ac = new AbortController();
-    const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2], signal: ac.signal, onRecord: () => ac.abort() });
+    const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2] }, { signal: ac.signal, onRecord: () => ac.abort() });
     await assert.rejects(first, AbortError);
     const before = (await readLog(join(out, 'results.jsonl'))).records.length;
     // the job that was running finishes on the worker

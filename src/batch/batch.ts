@@ -79,15 +79,12 @@ export interface Job {
 
 const filesOf = (j: Pick<Job, 'files'>): string[] => j.files;
 
-/** What a batch sets for each file itself, so BatchOptions does not take them (they would be replaced). */
-type BatchSets = 'model' | 'decode' | 'signal' | 'onProgress' | 'onWarning' | 'onEstimate';
-
 /**
  * A batch's options: each file's settings and output policy (`upscaleFile`'s, less what the batch itself gives each
- * file: the model, loaded once; the decoder's options, from `maxPixels`; the run context and the time estimate,
- * through BatchEvents), the output format, and what to do with existing outputs.
+ * file: the model, loaded once, and the decoder's options, from `maxPixels`), the output format, and what to do with
+ * existing outputs. Its run context is BatchEvents.
  */
-export interface BatchOptions extends Omit<UpscaleFileOptions, BatchSets> {
+export interface BatchOptions extends Omit<UpscaleFileOptions, 'model' | 'decode'> {
   /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
   format?: string;
   /** Overwrite existing outputs. */
@@ -297,21 +294,22 @@ export async function processFile(
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   if (!checked) await preflight(job.input, job.settings.factor, maxPixels);
   let estimate: FileReport['estimate'] = null;
-  const r = await upscalePlanned(job, model, {
-    ...options,
-    decode: { limitInputPixels: maxPixels },
-    force: options.force ?? false,
-    ...(events.signal ? { signal: events.signal } : {}),
-    ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-    onEstimate: (e) => {
-      estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
-      events.onEstimate?.(e);
+  const r = await upscalePlanned(
+    job,
+    { ...options, model, decode: { limitInputPixels: maxPixels }, force: options.force ?? false },
+    {
+      signal: events.signal,
+      onWarning: events.onWarning,
+      onEstimate: (e) => {
+        estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
+        events.onEstimate?.(e);
+      },
+      onProgress: (e) => {
+        const label = events.onFraction ? progressLabel(e) : null;
+        if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
+      },
     },
-    onProgress: (e) => {
-      const label = events.onFraction ? progressLabel(e) : null;
-      if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
-    },
-  });
+  );
   return {
     input: job.input,
     output: job.output,

@@ -23,15 +23,7 @@ export interface UpscaleJobData {
 
 /** What a worker needs of the options; what else a caller's object carries (upscaleInputs' model name, callbacks) stays here. */
 function portable(options: BatchOptions): PortableOptions {
-  const {
-    model: _m,
-    device: _d,
-    signal: _s,
-    onProgress: _p,
-    onWarning: _w,
-    decode: _x,
-    ...rest
-  } = options as BatchOptions & Partial<Pick<UpscaleFileOptions, 'model' | 'signal' | 'onProgress' | 'onWarning' | 'decode'>>;
+  const { model: _m, device: _d, decode: _x, ...rest } = options as BatchOptions & Partial<Pick<UpscaleFileOptions, 'model' | 'decode'>>;
   return JSON.parse(JSON.stringify(rest)) as PortableOptions;
 }
 

@@ -71,7 +71,7 @@ export interface UpscaleInputsEvents extends BatchEvents {
   onNote?: (note: DeviceNote) => void;
   /**
    * One file (not a batch): once the model is loaded, before the work, what it is expected to take at the speed
-   * measured on this machine (see UpscaleOptions.onEstimate); throw to stop there (nothing is written).
+   * measured on this machine (see UpscaleContext.onEstimate); throw to stop there (nothing is written).
    */
   onEstimate?: (estimate: TimeEstimate) => void;
 }

@@ -21,9 +21,9 @@ import { protocolLine } from './protocol.js';
 import { analyse, type Analysis } from './recommend.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
 import { toCsv, toJson, writeTextAtomic } from '../report/write.js';
-import type { SweepOptions, SweepTask } from './sweep-types.js';
+import type { SweepContext, SweepOptions, SweepTask } from './sweep-types.js';
 
-export type { SweepOptions, SweepProgress, SweepTask } from './sweep-types.js';
+export type { SweepContext, SweepOptions, SweepProgress, SweepTask } from './sweep-types.js';
 
 export interface SweepMeta {
   protocol: string;
@@ -194,7 +194,7 @@ async function openSweep(options: SweepOptions): Promise<OpenSweep> {
 }
 
 /** The tasks one after the other here, or as jobs on the queue's workers; their records recorded here as they come. */
-async function runTasks(s: OpenSweep, options: SweepOptions, q: QueueHold, rec: Recorder): Promise<void> {
+async function runTasks(s: OpenSweep, options: SweepOptions, ctx: SweepContext, q: QueueHold, rec: Recorder): Promise<void> {
   const save = options.saveImages ?? 'first';
   const units = s.plan.tasks.map((task) => {
     const set = s.sets.get(task.factor)!;
@@ -206,9 +206,9 @@ async function runTasks(s: OpenSweep, options: SweepOptions, q: QueueHold, rec: 
   const ref = s.manifest ? modelRef(spec, s.manifest) : null;
   const { recordsTotal } = s.plan;
   const stoppedBy = await runUnits(units, q ? { ...q, via: enqueueTasks({ options, run: s.run, ref, save }) } : { model: s.model }, {
-    signal: options.signal,
+    signal: ctx.signal,
     onProgress: (e) =>
-      options.onProgress?.({
+      ctx.onProgress?.({
         done: e.done,
         total: e.total,
         ...(e.unit ? { cell: e.unit.task.cells[0]!.id, image: e.unit.image } : { cell: e.label, image: '' }),
@@ -266,7 +266,7 @@ async function finishSweep(s: OpenSweep, options: SweepOptions, rec: Recorder, s
 }
 
 /** Runs (or resumes) a sweep, here or on a queue's workers, and writes its results. */
-export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+export async function runSweep(options: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
   const started = performance.now();
   if (options.lr !== undefined && options.factors.length !== 1) {
     throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${options.factors.join(',')}`);
@@ -275,8 +275,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   return withTarget(options.queue, options.out, 'sr sweep', undefined, async (q) => {
     const s = await openSweep(options);
     try {
-      const rec = new Recorder(s, options.onRecord);
-      await runTasks(s, options, q, rec);
+      const rec = new Recorder(s, ctx.onRecord);
+      await runTasks(s, options, ctx, q, rec);
       await q?.hold.assure();
       return await finishSweep(s, options, rec, started);
     } finally {
