@@ -1,8 +1,9 @@
 /**
  * The job engine under batch, vary and sweep: a unit of work (a label, a weight, a `run` with a loaded model) and
  * the one runner that takes a run's units here, in order, with one model, or on a queue's workers (each unit a job,
- * its result coming back here). A feature keeps its planning, its unit's `run` and its payload encoding (a
- * UnitKind); the order of results, the stop rule and the progress are this file's, the same for every feature.
+ * its result coming back here). A feature keeps its planning, its unit's `run` and its payload encoding (an Enqueue
+ * and a UnitDecoder); the order of results, the stop rule and the progress are this file's, the same for every
+ * feature.
  *
  * The stop rule: a unit's run returns its result and the error that must stop the run (an interruption, a model or
  * device failure), else null; a unit that throws stops the run without a result. On a queue a unit that stops
