@@ -264,7 +264,7 @@ export interface FileEvents {
   signal?: AbortSignal | undefined;
   onWarning?: ((message: string) => void) | undefined;
   onFraction?: (f: number, label: string) => void;
-  onEstimate?: (e: TimeEstimate) => void;
+  onEstimate?: ((e: TimeEstimate) => void) | undefined;
 }
 
 /** The progress line's label for a run's progress event, or null for an event it does not show. */
@@ -378,10 +378,9 @@ async function attemptFile(
   }
 }
 
-/** Marks a report skipped by --resume. */
-export function markSkipped(file: FileReport): void {
-  file.status = 'skipped';
-  file.error = 'output exists (--resume)';
+/** Marks a report skipped by --resume; returns it. */
+export function markSkipped(file: FileReport): FileReport {
+  return Object.assign(file, { status: 'skipped', error: 'output exists (--resume)' });
 }
 
 /** The report from the per-file reports (`outDir` null: one file to one output). */

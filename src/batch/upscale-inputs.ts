@@ -168,9 +168,7 @@ async function runOne({ items, output, manifest, options, events }: Planned): Pr
   });
   const started = new Date();
   if (one.skip) {
-    const file = pendingReport(one.job);
-    markSkipped(file);
-    return { kind: 'file', report: batchReport(null, manifest.name, [file], started, 0), stoppedBy: null };
+    return { kind: 'file', report: batchReport(null, manifest.name, [markSkipped(pendingReport(one.job))], started, 0), stoppedBy: null };
   }
   return withModel(
     options,
@@ -180,18 +178,16 @@ async function runOne({ items, output, manifest, options, events }: Planned): Pr
         model,
         options,
         {
-          ...(events.signal ? { signal: events.signal } : {}),
-          ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-          ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
+          signal: events.signal,
+          onWarning: events.onWarning,
+          onEstimate: events.onEstimate,
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,
       ).catch((err: unknown) => {
         // --resume: an output that another run finished meanwhile is a skip, as if it had been there at the start
         if (!(err instanceof OutputExistsError && options.resume)) throw err;
-        const skipped = pendingReport(one.job);
-        markSkipped(skipped);
-        return skipped;
+        return markSkipped(pendingReport(one.job));
       });
       return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
     },

@@ -1,4 +1,4 @@
-/** The types a sweep's planner, local runner and queued jobs share (sweep.ts, sweep-job.ts). */
+/** The types a sweep's planner, its units and their payload share (sweep.ts, cell-run.ts, sweep-payload.ts). */
 import type { SamplerKind } from '../diffusion/samplers.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { DeviceRequest, ModelSession } from '../model/session.js';
