@@ -31,7 +31,7 @@ import {
 } from '../upscale.js';
 import { expandInputs, type InputItem } from '../jobs/inputs.js';
 import { ensureOutDir, fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
-import { filesProgress, runUnits, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
+import { runFiles, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
 
 export type { FileStatus } from '../jobs/outcome.js';
 /** A batch's counts: files in each status, and in all. */
@@ -446,17 +446,13 @@ export async function runPlan(
       events.onFile?.(files[i]!, i, jobs.length);
     } else units.push(fileUnit(job, i, weights[i]!, options));
   }
-  const stoppedBy = await runUnits(units, target, {
-    signal: events.signal,
-    onWarning: events.onWarning,
-    onProgress: (e) => events.onProgress?.(filesProgress(jobs.length, e)),
-    outcomes: files,
-    onResult: async ({ index, job }, file) => {
-      // the names as planned here (a worker reports absolute paths)
-      files[index] = { ...file, input: job.input, output: job.output, outputs: job.files };
-      events.onFile?.(files[index]!, index, jobs.length);
-    },
-  });
+  // the names as planned here (a worker reports absolute paths)
+  const stoppedBy = await runFiles(units, target, files, events, async ({ job }, file) => ({
+    ...file,
+    input: job.input,
+    output: job.output,
+    outputs: job.files,
+  }));
   return { report: batchReport(plan.outDir, modelName, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 

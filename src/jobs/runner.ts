@@ -15,7 +15,7 @@ import { connectQueue, type QueueTarget } from '../queue/connection.js';
 import type { QueueUnit } from '../queue/dispatch.js';
 import type { JobHandler, JobKind, ModelRef } from '../queue/jobs.js';
 import { holdOutput, lockNotReleased, type OutputHold } from '../queue/out-lock.js';
-import type { WorkProgress } from '../run-context.js';
+import type { RunContext, WorkProgress } from '../run-context.js';
 import { markInterrupted, type Outcome } from './outcome.js';
 
 /** What a unit's run is given besides its model. */
@@ -192,8 +192,31 @@ export async function withTarget<T>(
   }
 }
 
-/** The progress of a run over files (a batch, a vary run): "i/n <input> <what>" here, "k/n files, w workers; <input>" on a queue. */
-export function filesProgress<U extends { label: string; index: number }>(n: number, e: UnitsProgress<U>): WorkProgress {
+/**
+ * A run over files (a batch, a vary run): each unit stands for the report at its `index` in `files`, which its
+ * result becomes (`report`) before `onFile`; progress reads "i/n <input> <what>" here, "k/n files, w workers;
+ * <input>" on a queue; an interruption on a queue marks every file not done yet interrupted.
+ */
+export function runFiles<U extends WorkUnit<R> & { index: number }, R, F extends Pick<Outcome, 'status' | 'error' | 'errorCode'>>(
+  units: readonly U[],
+  target: Target<U, R>,
+  files: F[],
+  events: RunContext<WorkProgress> & { onFile?: ((file: F, index: number, total: number) => void) | undefined },
+  report: (unit: U, result: R) => Promise<F>,
+): Promise<unknown> {
+  return runUnits(units, target, {
+    signal: events.signal,
+    onWarning: events.onWarning,
+    onProgress: (e) => events.onProgress?.(filesProgress(files.length, e)),
+    outcomes: files,
+    onResult: async (unit, result) => {
+      files[unit.index] = await report(unit, result);
+      events.onFile?.(files[unit.index]!, unit.index, files.length);
+    },
+  });
+}
+
+function filesProgress<U extends { label: string; index: number }>(n: number, e: UnitsProgress<U>): WorkProgress {
   const label = e.queue
     ? `${e.queue.finished}/${e.queue.units} files, ${e.queue.workers} workers; ${e.label}`
     : `${(e.unit?.index ?? 0) + 1}/${n} ${e.label}${e.what ? ` ${e.what}` : ''}`;

@@ -10,7 +10,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
-import { filesProgress, runUnits, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
+import { runFiles, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
 import { OutputError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { repairLog } from '../report/jsonl.js';
 import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
@@ -363,16 +363,9 @@ export async function runVaryPlan(
   );
   let stoppedBy: unknown;
   try {
-    stoppedBy = await runUnits(units, target, {
-      signal: events.signal,
-      onWarning: events.onWarning,
-      onProgress: (e) => events.onProgress?.(filesProgress(files.length, e)),
-      outcomes: files,
-      onResult: async ({ index }, result) => {
-        for (const rec of result.records) await record(state, rec);
-        files[index] = { ...result.file, input: plan.sources[index]!.input };
-        events.onFile?.(files[index]!, index, files.length);
-      },
+    stoppedBy = await runFiles(units, target, files, events, async ({ job }, result) => {
+      for (const rec of result.records) await record(state, rec);
+      return { ...result.file, input: job.input };
     });
   } finally {
     await closeRunState(state);
