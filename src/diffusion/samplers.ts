@@ -60,13 +60,8 @@ export function step(params: StepParams): StepResult {
 }
 
 /** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z (what `step` applies), its t, prevT, sampler and eta checked. */
-export function stepCoefficients(
-  schedule: Schedule,
-  sampler: SamplerKind,
-  t: number,
-  prevT: number,
-  eta: number,
-): { cx0: number; cxt: number; sigma: number } {
+export function stepCoefficients(...jump: Parameters<typeof jumpCoefficients>): ReturnType<typeof jumpCoefficients> {
+  const [schedule, sampler, t, prevT, eta] = jump;
   checkTimestep(schedule, t);
   if (!Number.isInteger(prevT) || prevT < 0 || prevT >= t) {
     throw new UsageError(`Expected integer prevT in 0..${t - 1} but received ${prevT}`);
@@ -77,7 +72,7 @@ export function stepCoefficients(
   if (sampler !== 'ancestral' && sampler !== 'ddim') {
     throw new UsageError(`Expected sampler ancestral or ddim but received ${String(sampler)}`);
   }
-  return jumpCoefficients(schedule, sampler, t, prevT, eta);
+  return jumpCoefficients(...jump);
 }
 
 /**
