@@ -5,7 +5,8 @@
  * bicubic, and optionally UpscalerJS esrgan-thick (it reads the same pixels as a PNG). Per condition: PSNR-Y gain over
  * bicubic (mean, worst crop, crops below 0) and blockiness on the LR's JPEG grid (8·factor px in the output; ground
  * truth on the same grid beside it). On noisy LR, ours also runs told the noise (`--noise σ`, removed first by the
- * shipped Gaussian prior).
+ * shipped Gaussian prior). Per row, the input kind `--input auto` resolved to and the noise it removed (a noisy input's
+ * estimate, image/noise-level.ts).
  *
  *   /usr/bin/python3 models/train/val_crops.py --data DATA --out /tmp/val --count 98
  *   npx tsc -p . && node dist/benchmarks/degraded.js --val /tmp/val --limit 48 --factors 4,8 \
@@ -115,6 +116,9 @@ interface Row {
   blockiness: number;
   truthBlockiness: number;
   evaluations: number | null;
+  /** ours: the input kind the run used (auto resolved) and the noise std it removed (grey levels); null for others */
+  input: string | null;
+  noiseRemoved: number | null;
 }
 const rows: Row[] = [];
 const tmp = await mkdtemp(join(tmpdir(), 'sr-degraded-'));
@@ -128,7 +132,7 @@ for (const factor of a.factors.split(',').map(Number)) {
     const lr = matlabImresize(hr, 1 / factor);
     const truthY = lumaBt601(fromImageTensor(hr, { quantize: true }));
     const truthBlockiness = blockiness(truthY, 8 * factor);
-    const add = (tool: string, c: Condition, img: ImageTensor, evaluations: number | null) => {
+    const add = (tool: string, c: Condition, img: ImageTensor, evaluations: number | null, s?: { input: string; noise: number }) => {
       const m = measure(img, hr, { shave: factor });
       const b = blockiness(lumaBt601(fromImageTensor(img, { quantize: true })), 8 * factor);
       rows.push({
@@ -141,6 +145,8 @@ for (const factor of a.factors.split(',').map(Number)) {
         blockiness: b,
         truthBlockiness,
         evaluations,
+        input: s?.input ?? null,
+        noiseRemoved: s ? s.noise : null,
       });
     };
     for (const c of conditions) {
@@ -161,7 +167,7 @@ for (const factor of a.factors.split(',').map(Number)) {
           sourceJpegQuality: decoded.jpegQuality,
           ...(o.preset ? { preset: o.preset } : {}),
         });
-        add(o.label, c, r.image, r.stats.evaluations);
+        add(o.label, c, r.image, r.stats.evaluations, r.settings);
         if (c.kind === 'noise') {
           // the same, told the noise level (--noise σ: removed first by one evaluation of the Gaussian prior)
           const told = await upscale(decoded.rgb, {
@@ -172,7 +178,7 @@ for (const factor of a.factors.split(',').map(Number)) {
             denoiser,
             ...(o.preset ? { preset: o.preset } : {}),
           });
-          add(`${o.label} --noise ${c.sigma}`, c, told.image, told.stats.evaluations);
+          add(`${o.label} --noise ${c.sigma}`, c, told.image, told.stats.evaluations, told.settings);
         }
       }
     }
@@ -209,6 +215,9 @@ const summary = a.factors
           blockiness: mean(rs.map((r) => r.blockiness)),
           truthBlockiness: mean(rs.map((r) => r.truthBlockiness)),
           evaluations: rs[0]!.evaluations,
+          /** crops the run treated as noisy, and the mean noise removed over them */
+          noisyCrops: rs.filter((r) => r.input === 'noisy').length,
+          meanNoiseRemoved: mean(rs.filter((r) => r.input === 'noisy').map((r) => r.noiseRemoved!)),
         };
       }),
     ),
@@ -230,11 +239,11 @@ const md = [
   `Machine: ${machine}${a.note ? `; ${a.note}` : ''}. ${protocol}.`,
   `Command: \`node dist/benchmarks/degraded.js ${process.argv.slice(2).join(' ')}\``,
   '',
-  '| factor | LR | tool | evaluations | PSNR-Y | gain over bicubic | worst crop | crops < 0 | SSIM-Y | blockiness (truth) |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| factor | LR | tool | evaluations | PSNR-Y | gain over bicubic | worst crop | crops < 0 | SSIM-Y | blockiness (truth) | auto: noisy crops (mean σ removed) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
   ...summary.map(
     (s) =>
-      `| x${s.factor} | ${s.condition} | ${s.tool} | ${s.evaluations ?? ''} | ${s.psnrY.toFixed(3)} | ${s.tool === 'bicubic' ? '' : `${s.gain >= 0 ? '+' : ''}${s.gain.toFixed(3)}`} | ${s.tool === 'bicubic' ? '' : s.worstGain.toFixed(3)} | ${s.tool === 'bicubic' ? '' : s.cropsBelowBicubic} | ${s.ssimY.toFixed(4)} | ${s.blockiness.toFixed(3)} (${s.truthBlockiness.toFixed(3)}) |`,
+      `| x${s.factor} | ${s.condition} | ${s.tool} | ${s.evaluations ?? ''} | ${s.psnrY.toFixed(3)} | ${s.tool === 'bicubic' ? '' : `${s.gain >= 0 ? '+' : ''}${s.gain.toFixed(3)}`} | ${s.tool === 'bicubic' ? '' : s.worstGain.toFixed(3)} | ${s.tool === 'bicubic' ? '' : s.cropsBelowBicubic} | ${s.ssimY.toFixed(4)} | ${s.blockiness.toFixed(3)} (${s.truthBlockiness.toFixed(3)}) | ${s.tool === 'bicubic' || s.tool.includes('--noise') ? '' : `${s.noisyCrops}${s.noisyCrops ? ` (${s.meanNoiseRemoved.toFixed(1)})` : ''}`} |`,
   ),
   '',
 ];

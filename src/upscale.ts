@@ -18,6 +18,7 @@ import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
+import { isGreyImage, pcaNoiseLevel } from './image/noise-level.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
 import { createDenoiser, defaultTileBatch, tilePlan, type TilingOptions } from './model/denoiser.js';
@@ -39,18 +40,64 @@ export const DEFAULT_FACTOR = 4;
 
 /**
  * What an input is known to have been through: clean, jpeg (compressed: the model's `inputs.jpeg` settings apply),
- * or auto (jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else clean).
+ * noisy (its Gaussian noise is estimated from the pixels, image/noise-level.ts, and removed first, as `noise` does),
+ * or auto: jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else noisy when the estimated noise reaches
+ * NOISY_INPUT_SIGMA, else clean.
  */
-export const INPUT_KINDS = ['auto', 'clean', 'jpeg'] as const;
+export const INPUT_KINDS = ['auto', 'clean', 'jpeg', 'noisy'] as const;
 /** One of INPUT_KINDS. */
 export type InputKind = (typeof INPUT_KINDS)[number];
 /** From this estimated quality up, a JPEG input counts as clean under `input` auto. */
 export const JPEG_CLEAN_QUALITY = 95;
+/**
+ * From this estimated noise std up (grey levels, estimateInputNoise), a colour non-JPEG input counts as noisy under
+ * `input` auto. On the 98 validation crops (benchmarks/results/noise-estimate-2026-12-07.md) clean LR read at most 4.7
+ * (x2, 64 px; 3.6 at x4) and the same LR with σ 10 added at least 6.4 (x2 and x4), so 5.5 was the first choice; but
+ * the classic sets' colour LR read up to 6.7 (Set14's flowers at x8, 62×45, a scan with visible grain), which that
+ * would have denoised (-0.08 dB), so the bound is 7: above every clean image measured, below 97 of 98 σ-10 crops at x2
+ * and x4 (84 → 33 of 98 at x8, 16 px). σ 5 (3.4–6.7) is not found: tell it (`noise`).
+ */
+export const NOISY_INPUT_SIGMA = 7;
 
-/** The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies. */
-export function inputKindOf(requested: InputKind | undefined, jpegQuality: number | null | undefined): 'clean' | 'jpeg' {
-  if (requested === 'clean' || requested === 'jpeg') return requested;
-  return typeof jpegQuality === 'number' && jpegQuality < JPEG_CLEAN_QUALITY ? 'jpeg' : 'clean';
+/**
+ * The input kind a run uses: the one asked for, or under auto the one the source's JPEG quality implies, then the
+ * noise estimated in it (`noiseEstimate`, grey levels; null or undefined when none was made).
+ */
+export function inputKindOf(
+  requested: InputKind | undefined,
+  jpegQuality: number | null | undefined,
+  noiseEstimate?: number | null,
+): 'clean' | 'jpeg' | 'noisy' {
+  if (requested === 'clean' || requested === 'jpeg' || requested === 'noisy') return requested;
+  if (typeof jpegQuality === 'number' && jpegQuality < JPEG_CLEAN_QUALITY) return 'jpeg';
+  return typeof noiseEstimate === 'number' && noiseEstimate >= NOISY_INPUT_SIGMA ? 'noisy' : 'clean';
+}
+
+/**
+ * Whether a run with these options looks at the input's noise: `input` auto or noisy, no explicit `noise`, no estimate
+ * given (`sourceNoise`), and not a JPEG input (its blocks are not Gaussian noise; the JPEG settings apply instead).
+ */
+export function wantsNoiseEstimate(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceNoise' | 'sourceJpegQuality'>): boolean {
+  return options.sourceNoise === undefined && looksForNoise(options);
+}
+
+/** `input` auto or noisy, no explicit `noise`, not a JPEG input: where a noise estimate counts. */
+function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceJpegQuality'>): boolean {
+  if (options.noise !== undefined) return false;
+  const requested = options.input ?? 'auto';
+  return requested === 'noisy' || (requested === 'auto' && inputKindOf('auto', options.sourceJpegQuality) === 'clean');
+}
+
+/**
+ * The input's noise std in grey levels, as `input` auto|noisy estimates it (pcaNoiseLevel, 5×5 patches), or null for a
+ * grey image (every channel the same): from one channel the estimate reads texture as noise (the validation crops'
+ * clean luma reads up to 26, Set14's grey man and bridge 8–10), so a grey input is never found noisy; give `noise`.
+ */
+export const estimateInputNoise = (image: ImageTensor): number | null => (isGreyImage(image) ? null : pcaNoiseLevel(image, { patch: 5 }));
+
+/** The options with the input's noise estimated from its pixels where they look for it (wantsNoiseEstimate). */
+export function withNoiseEstimate<O extends UpscaleOptions>(options: O, image: ImageTensor): O {
+  return wantsNoiseEstimate(options) ? { ...options, sourceNoise: estimateInputNoise(image) } : options;
 }
 
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
@@ -64,13 +111,18 @@ export interface UpscaleOptions {
   factor?: number;
   /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
   preset?: string;
-  /** How the input was degraded: auto (default), clean or jpeg; see INPUT_KINDS. */
+  /** How the input was degraded: auto (default), clean, jpeg or noisy; see INPUT_KINDS. */
   input?: InputKind;
   /**
    * For `input` auto on a tensor: the quality of the JPEG it was decoded from (DecodedImage.jpegQuality), or null.
    * Files and buffers given to `upscale`/`upscaleFile` are read for it.
    */
   sourceJpegQuality?: number | null;
+  /**
+   * For `input` auto or noisy: the noise std estimated in the input (grey levels, estimateInputNoise), or null for
+   * none. When left out, `upscale` and `upscaleFile` estimate it from the input's pixels (wantsNoiseEstimate says when).
+   */
+  sourceNoise?: number | null;
   /** Diffusion step to noise to, 1..T−1 (per pass). Default: the model's default t. */
   t?: number;
   /** Number of Boomerang passes N (each at t), or an explicit list of t per pass. Default 1. */
@@ -94,7 +146,7 @@ export interface UpscaleOptions {
    * the input's size with the antialiased bicubic the model was trained with, then enlarged), not from the plain
    * enlargement. That turns what the input's own compression left (JPEG's 8×8 blocks) into the blur the model undoes:
    * on JPEG-75 validation crops at ×4 the output's blockiness fell from above bicubic's to below it, for 0.1 dB of
-   * PSNR. Default: the model's (its manifest's `inputs.jpeg` turns it on for JPEG inputs), else false.
+   * PSNR. Default: the model's (the default model's manifest turns it on for JPEG inputs below quality 80, `jpeg<80`), else false.
    */
   recorrupt?: boolean;
   /**
@@ -225,7 +277,12 @@ export interface UpscaleSettings {
   reduce: Reduce;
   preset: string | null;
   /** The input kind the run used (auto resolved). */
-  input: 'clean' | 'jpeg';
+  input: 'clean' | 'jpeg' | 'noisy';
+  /**
+   * The noise std estimated in the input (grey levels, 2 decimals) under `input` auto or noisy, whether or not it was
+   * removed; null when none was made (an explicit `noise`, input clean or jpeg, a JPEG input).
+   */
+  noiseEstimate: number | null;
   /** The input's noise std removed first (grey levels), 0 for none, and the model that removed it (null for none). */
   noise: number;
   denoiser: string | null;
@@ -265,8 +322,11 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     }
     preset = m.presets[options.preset]!;
   }
-  const input = inputKindOf(oneOf('input', options.input ?? 'auto', INPUT_KINDS), options.sourceJpegQuality);
-  const forInput: PresetSettings = input === 'jpeg' ? (m.inputs.jpeg ?? {}) : {};
+  const requested = oneOf('input', options.input ?? 'auto', INPUT_KINDS);
+  // an estimate counts only where one is looked for (an explicit noise, clean or a JPEG input ignore it)
+  const estimated = typeof options.sourceNoise === 'number' && looksForNoise(options) ? options.sourceNoise : null;
+  const input = inputKindOf(requested, options.sourceJpegQuality, estimated);
+  const forInput: PresetSettings = input === 'jpeg' ? jpegInputSettings(m, options.sourceJpegQuality ?? null) : {};
   // An explicit option wins, then the model's settings for a degraded input, then the preset, then the model's
   // defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
@@ -292,7 +352,9 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
   const samples = positiveInteger('samples', options.samples ?? pick('samples') ?? 1);
   const seed = options.seed ?? createRng().seed;
   integerInRange('seed', seed, 0, 0xffffffff);
-  const noise = numberInRange('noise', options.noise ?? 0, 0, MAX_NOISE);
+  // a noisy input's estimate is removed to a tenth of a grey level (what `--noise` repeats), at most MAX_NOISE
+  const found = input === 'noisy' && estimated !== null ? Math.min(MAX_NOISE, Math.round(estimated * 10) / 10) : 0;
+  const noise = numberInRange('noise', options.noise ?? found, 0, MAX_NOISE);
   const denoiser = options.denoiser ?? DENOISER_MODEL;
   return {
     model: m.name,
@@ -319,9 +381,20 @@ export function resolveSettings(options: UpscaleOptions, m: ModelManifest, devic
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
     input,
+    noiseEstimate: estimated === null ? null : Math.round(estimated * 100) / 100,
     noise,
     denoiser: noise > 0 ? (typeof denoiser === 'object' ? denoiser.manifest.name : denoiser) : null,
   };
+}
+
+/**
+ * A model's settings for a JPEG input saved at `quality` (null: unknown, as for `input` jpeg on a PNG, which counts as
+ * below every bound): its `inputs.jpeg`, then over them each `jpeg<Q` the quality is below, the highest Q first.
+ */
+export function jpegInputSettings(m: Pick<ModelManifest, 'inputs'>, quality: number | null): PresetSettings {
+  let s: PresetSettings = { ...(m.inputs.jpeg ?? {}) };
+  for (const band of m.inputs.jpegBelow ?? []) if (quality === null || quality < band.quality) s = { ...s, ...band.settings };
+  return s;
 }
 
 /**
@@ -371,7 +444,7 @@ export function estimateWork(
   measured?: MeasuredSpeed | null,
 ): WorkEstimate {
   const evaluations = evaluationsPerTile(s);
-  const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, withGridShift(s, tiling), manifest.patch);
+  const plan = tilePlan(manifest.multiple, height * s.factor, width * s.factor, tilingFor(s, manifest, tiling), manifest.patch);
   const tileArea = plan.tiles.reduce((a, tl) => a + tl.height * tl.width, 0);
   const megapixelEvaluations = (tileArea * evaluations) / 1e6;
   const cpuSeconds = manifest.cpuSecondsPerMegapixel === null ? null : megapixelEvaluations * manifest.cpuSecondsPerMegapixel;
@@ -394,11 +467,25 @@ function evaluationsPerTile(s: UpscaleSettings): number {
 }
 
 /**
- * The tiling a run uses: the patch grid moves between evaluations (TilingOptions.shiftGrid) unless the caller says
- * otherwise or the run evaluates each tile once (nothing to average; no extra padding).
+ * The radius (in p×p blocks) of the patch-grid removal on a soft-resample model's outputs (TilingOptions.removeGrid).
+ * Chosen on the shipped default model (benchmarks/patch-grid.ts): at radius 2 its output's spectrum spike at the
+ * patch period on a flat-textured input is at most 2× its neighbours' at x3 and x4; PSNR-Y on 48 validation crops
+ * moves by −0.018 / −0.012 / +0.001 dB at x2 / x4 / x8. Radius 3 costs less (−0.007 / −0.002 / 0) but leaves a 2.2×
+ * spike at x4.
  */
-function withGridShift(s: UpscaleSettings, tiling: TilingOptions | undefined): TilingOptions {
-  return { ...tiling, shiftGrid: tiling?.shiftGrid ?? evaluationsPerTile(s) > 1 };
+export const GRID_RADIUS = 2;
+
+/**
+ * The tiling a run uses, unless the caller says otherwise: the patch grid moves between evaluations
+ * (TilingOptions.shiftGrid) when the run evaluates each tile more than once (else nothing to average, and no extra
+ * padding); a soft-resample model's outputs lose their grid pattern (TilingOptions.removeGrid).
+ */
+function tilingFor(s: UpscaleSettings, manifest: ModelManifest, tiling: TilingOptions | undefined): TilingOptions {
+  return {
+    ...tiling,
+    shiftGrid: tiling?.shiftGrid ?? evaluationsPerTile(s) > 1,
+    removeGrid: tiling?.removeGrid ?? (manifest.family.kind === 'soft-resample' ? GRID_RADIUS : false),
+  };
 }
 
 /** A run's seconds at a measured speed: its tile evaluations, and the pipeline's share around them. */
@@ -452,7 +539,9 @@ export async function withModel<R>(
 }
 
 /** A tensor's run: its options resolved and checked here (the boundary), then run with the model. */
-async function upscaleWith(input: ImageTensor, model: ModelSession, options: UpscaleOptions, ctx: UpscaleContext): Promise<UpscaleResult> {
+async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions, ctx: UpscaleContext): Promise<UpscaleResult> {
+  // input auto|noisy: the noise in the pixels, estimated once (at most 20,000 patches, whatever the size)
+  const options = withNoiseEstimate(given, input);
   const s = resolveSettings(options, model.manifest, model.device);
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);
@@ -498,7 +587,7 @@ async function runSettings(
   // first, or the next sample's, after a pass's last step).
   let at = { sample: 1, pass: 1, step: 0, totalSteps: s.steps, t: s.passes[0]! };
   const denoiser = createDenoiser(model, height * s.factor, width * s.factor, {
-    ...withGridShift(s, options.tiling),
+    ...tilingFor(s, model.manifest, options.tiling),
     ...(signal ? { signal } : {}),
     onTiles: (tile, tiles) => onProgress?.({ ...base, ...at, stage: 'tile', tile, tiles }),
   });
@@ -784,7 +873,10 @@ export async function upscaleFile(
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
   warnFrames(input, decoded, ctx);
   const wantsMap = options.uncertaintyMap !== undefined;
-  const opts = { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) };
+  const opts = withNoiseEstimate(
+    { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) },
+    decoded.rgb,
+  );
   const result = await withModel(options, async (model) => {
     const s = resolveSettings(opts, model.manifest, model.device);
     checkUncertainty(opts, s);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { root, sr as srIn, srProcess } from './cli-helpers.js';
+import { createRng } from '../src/diffusion/rng.js';
 
 const fixture = join(root, 'fixtures', 'flowers-32.png');
 const sr = (...args: string[]) => srIn(args);
@@ -186,4 +187,70 @@ test('a full stdout or stderr: progress is dropped and the job done; a failed re
   assert.ok(existsSync(out), 'the image is written though no progress could be');
   const bad = run(['upscale', join(root, 'no-such.png'), '-o', out, '--model', 'fixture'], 'pipe', 'full');
   assert.equal(bad.status, 3, 'an error keeps its own code when its line cannot be written');
+});
+
+test('--input auto finds the noise in a noisy PNG, removes it and says so; --input clean leaves it; sr info names the bound', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-cli-'));
+  const { data, info } = await sharp(fixture).raw().toBuffer({ resolveWithObject: true });
+  // σ 12 grey levels of seeded noise on the clean 32×32 fixture (which reads about 1.4)
+  const rng = createRng(12);
+  const noisy = Buffer.from(data.map((v) => Math.min(255, Math.max(0, Math.round(v + 12 * rng.normal())))));
+  const input = join(dir, 'noisy.png');
+  await sharp(noisy, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .png()
+    .toFile(input);
+  const auto = await sr(
+    'upscale',
+    input,
+    '-o',
+    join(dir, 'auto.png'),
+    '--model',
+    'fixture',
+    '--factor',
+    '2',
+    '--steps',
+    '1',
+    '--seed',
+    '1',
+  );
+  assert.equal(auto.status, 0, auto.stderr);
+  assert.match(auto.stderr, /, noise 1\d\.\d removed by gaussian \(estimated: noisy input\), seed 1/);
+  const clean = await sr(
+    'upscale',
+    input,
+    '-o',
+    join(dir, 'clean.png'),
+    '--model',
+    'fixture',
+    '--factor',
+    '2',
+    '--steps',
+    '1',
+    '--seed',
+    '1',
+    '--input',
+    'clean',
+  );
+  assert.equal(clean.status, 0, clean.stderr);
+  assert.doesNotMatch(clean.stderr, /noise/);
+  const plain = await sr(
+    'upscale',
+    fixture,
+    '-o',
+    join(dir, 'plain.png'),
+    '--model',
+    'fixture',
+    '--factor',
+    '2',
+    '--steps',
+    '1',
+    '--seed',
+    '1',
+  );
+  assert.doesNotMatch(plain.stderr, /noise/);
+  const info2 = await sr('info', '--model', 'fixture');
+  assert.match(
+    info2.stdout,
+    /noisy inputs the estimated noise removed first by one evaluation of gaussian {2}\(--input auto: a non-JPEG input whose noise reads 7 grey levels or more\)/,
+  );
 });

@@ -8,7 +8,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
 import { InputError, OutputError, UsageError, type ErrorCode } from '../errors.js';
-import { OUTPUT_EXTENSIONS, probeImage, readJpegQuality, type ImageInfo } from '../image/io.js';
+import { OUTPUT_EXTENSIONS, decodeImage, probeImage, readJpegQuality, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
@@ -23,6 +23,8 @@ import {
   progressFraction,
   resolveSettings,
   upscalePlanned,
+  wantsNoiseEstimate,
+  withNoiseEstimate,
   type UpscaleFileOptions,
   type ProgressEvent,
   type TimeEstimate,
@@ -170,8 +172,9 @@ async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'>>(
 }
 
 /**
- * The settings of one input, resolved once, when it is planned: the options against the manifest, with the JPEG
- * quality its file was saved at (for `input` auto and the model's settings for JPEG inputs).
+ * The settings of one input, resolved once, when it is planned: the options against the manifest, with what the
+ * input's file says of it: the JPEG quality it was saved at (`input` auto and the model's settings for JPEG inputs),
+ * and, where the options look for it (wantsNoiseEstimate), the noise in its pixels, decoded as the run decodes them.
  */
 async function settingsOf(
   input: string,
@@ -181,7 +184,14 @@ async function settingsOf(
   device: Device,
 ): Promise<UpscaleSettings> {
   const jpegQuality = info?.format === 'jpeg' ? await readJpegQuality(input) : null;
-  return resolveSettings({ sourceJpegQuality: jpegQuality, ...options }, manifest, device);
+  const known = { sourceJpegQuality: jpegQuality, ...options };
+  const limitInputPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  const decoded =
+    info && wantsNoiseEstimate(known)
+      ? await decodeImage(input, { limitInputPixels, keepIccProfile: options.stripMetadata !== true }).catch(() => null)
+      : null;
+  // an input that cannot be decoded here fails in its turn
+  return resolveSettings(decoded ? withNoiseEstimate(known, decoded.rgb) : known, manifest, device);
 }
 
 /**

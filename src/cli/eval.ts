@@ -14,7 +14,7 @@ import { toCsv, toJson, writeTextAtomic } from '../report/write.js';
 import { checkSideFile } from '../io-safety/paths.js';
 import { progressFraction } from '../upscale.js';
 import { parseNumber } from './parse.js';
-import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
+import { addMethodOptions, noiseNote, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { createProgressLine } from './progress.js';
 
 interface Flags extends MethodFlags {
@@ -150,7 +150,7 @@ export function formatEvaluation(r: Evaluation): string {
   const rows: Row[] = [...r.images, { ...r.mean, name: `mean of ${r.mean.images}` }];
   const s = r.settings;
   const how = s
-    ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}${s.backProject ? ` back-projected ${s.backProject}x` : ''}, ${s.sampler}, consistency ${s.consistency}${s.input === 'jpeg' ? ', JPEG input' : ''}${s.noise > 0 ? `, noise ${s.noise} removed by ${s.denoiser}` : ''}, seed ${s.seed}` +
+    ? `${r.method}: model ${s.model} on ${s.device}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ${s.upsampler}${s.backProject ? ` back-projected ${s.backProject}x` : ''}, ${s.sampler}, consistency ${s.consistency}${s.input === 'jpeg' ? ', JPEG input' : ''}${noiseNote(s)}, seed ${s.seed}` +
       (s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : '')
     : r.method;
   return [

@@ -4,7 +4,7 @@ import type { CliContext } from './context.js';
 import { loadModel } from '../model/session.js';
 import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
-import { JPEG_CLEAN_QUALITY, estimateWork, resolveSettings } from '../upscale.js';
+import { DENOISER_MODEL, JPEG_CLEAN_QUALITY, NOISY_INPUT_SIGMA, estimateWork, resolveSettings } from '../upscale.js';
 import { levelOfFactor, softSigma, type SoftCorruption } from '../diffusion/soft.js';
 
 interface TrainingRecord {
@@ -82,6 +82,8 @@ export function registerInfo(program: Command, ctx: CliContext): void {
           ...(m.inputs.jpeg
             ? [`jpeg inputs ${describe(m.inputs.jpeg)}  (--input auto: a JPEG saved below quality ${JPEG_CLEAN_QUALITY})`]
             : []),
+          ...(m.inputs.jpegBelow ?? []).map((b) => `${' '.repeat(12)}below quality ${b.quality}: ${describe(b.settings)}`),
+          `noisy inputs the estimated noise removed first by one evaluation of ${DENOISER_MODEL}  (--input auto: a non-JPEG input whose noise reads ${NOISY_INPUT_SIGMA} grey levels or more)`,
           `sha256      ${m.sha256}`,
           '',
           ...(m.family.kind === 'soft-resample'

@@ -7,7 +7,7 @@ import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { KERNELS } from '../image/upsample.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../model/session.js';
 import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
-import { INPUT_KINDS, JPEG_CLEAN_QUALITY, REDUCE_KINDS, type UpscaleOptions } from '../upscale.js';
+import { INPUT_KINDS, JPEG_CLEAN_QUALITY, NOISY_INPUT_SIGMA, REDUCE_KINDS, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
 import { parseCascade, parseNumber } from './parse.js';
 
@@ -40,7 +40,7 @@ export function addMethodOptions(cmd: Command): Command {
     .option('--preset <name>', "a preset from the model's manifest (see sr info); explicit flags override it")
     .option(
       '--input <kind>',
-      `${INPUT_KINDS.join(' | ')}: how the input was degraded; auto treats a JPEG saved below quality ${JPEG_CLEAN_QUALITY} as jpeg and uses the model's settings for it (default: auto)`,
+      `${INPUT_KINDS.join(' | ')}: how the input was degraded; auto treats a JPEG saved below quality ${JPEG_CLEAN_QUALITY} as jpeg and uses the model's settings for it, and any other input whose noise it estimates at ${NOISY_INPUT_SIGMA} grey levels or more as noisy (the noise removed as --noise does); noisy removes the estimated noise whatever its level (default: auto)`,
     )
     .option(
       '--noise <sigma>',
@@ -92,6 +92,16 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.noise !== undefined) o.noise = parseNumber('--noise', f.noise);
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
+}
+
+/**
+ * What a run did about noise, for the one-line summaries of sr upscale and sr eval: the noise removed, and whether it
+ * was estimated (--input auto|noisy) or given (--noise). An estimate below the bound changes nothing and is only in the
+ * settings (the --json report).
+ */
+export function noiseNote(s: Pick<UpscaleSettings, 'noise' | 'noiseEstimate' | 'denoiser'>): string {
+  if (s.noise <= 0) return '';
+  return `, noise ${s.noise} removed by ${s.denoiser}${s.noiseEstimate !== null ? ' (estimated: noisy input)' : ''}`;
 }
 
 export function parseDevice(value: string): DeviceRequest {

@@ -15,7 +15,7 @@ import { checkSideFile } from '../io-safety/paths.js';
 import { DEFAULT_FACTOR, type TimeEstimate, type WorkEstimate } from '../upscale.js';
 import { integerInRange, oneOf, positiveInteger } from '../validate.js';
 import { type CliContext, commandLine } from './context.js';
-import { addMethodOptions, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
+import { addMethodOptions, noiseNote, parseDevice, parseMethodFlags, type MethodFlags } from './method-flags.js';
 import { parseNumber } from './parse.js';
 import { createProgressLine } from './progress.js';
 import { LARGE_JOB_SECONDS, fileEvents, noteWriter, writeReport } from './shared.js';
@@ -139,7 +139,7 @@ function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flag
   const s = r.settings!;
   ctx.stderr.write(
     `wrote ${escapeControls([...r.outputs, ...(flags.uncertainty ? [flags.uncertainty] : [])].join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}${s.recorrupt ? ' (re-corrupted start)' : ''}${s.noise > 0 ? `, noise ${s.noise} removed by ${s.denoiser}` : ''}, seed ${s.seed}` +
+      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}${s.recorrupt ? ' (re-corrupted start)' : ''}${noiseNote(s)}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}\n`,
   );
 }

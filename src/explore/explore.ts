@@ -27,6 +27,7 @@ import { deviceRequest, type DeviceRequest, type ModelSession } from '../model/s
 import type { RunContext, WorkProgress } from '../run-context.js';
 import {
   DEFAULT_FACTOR,
+  estimateInputNoise,
   estimateWork,
   progressFraction,
   resolveSettings,
@@ -195,6 +196,8 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
   checkTile(manifest.multiple, options.method?.tiling?.tile);
   const bytes = await readFile(options.input);
   const decoded = await decodeImage(options.input, { limitInputPixels: maxPixels, keepIccProfile: true });
+  // the input's noise, read once for every candidate (each counts it only where its input kind looks for it)
+  const sourceNoise = estimateInputNoise(decoded.rgb);
   const inputSha = hash(bytes);
   const modelArg = typeof options.model === 'string' ? options.model : undefined;
   const stem = basename(options.input, extname(options.input)).replace(/[^A-Za-z0-9_.-]+/g, '_') || 'image';
@@ -203,13 +206,14 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
     const base: CandidateOptions = { factor, ...spec.own, ...(options.method ?? {}), seed };
     if (reduce !== 'mean') base.reduce = reduce;
     if (options.samples !== undefined) base.samples = options.samples;
-    let settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality }, manifest);
+    let settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest);
     if (settings.samples < 2 && options.samples === undefined) {
       base.samples = 2;
-      settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality }, manifest);
+      settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest);
     } else if (settings.samples > 1) base.samples = settings.samples; // explicit in the command
     if (settings.samples < 2) delete base.reduce;
-    const { preset: _preset, device: _device, ...pixels } = settings;
+    // the noise estimate changes no pixel by itself (the noise removed, and the input kind, are in the key)
+    const { preset: _preset, device: _device, noiseEstimate: _estimate, ...pixels } = settings;
     const key = hash(JSON.stringify({ input: inputSha, model: manifest.sha256, settings: pixels, tile: base.tiling?.tile ?? null }));
     const same = candidates.find((c) => c.key === key);
     if (same) {
@@ -286,6 +290,7 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
             {
               ...c.options,
               sourceJpegQuality: decoded.jpegQuality,
+              sourceNoise,
               model,
               uncertainty: c.uncertainty !== null,
             },

@@ -9,8 +9,9 @@
  */
 import type { Denoise } from '../diffusion/boomerang.js';
 import { UsageError, throwIfAborted } from '../errors.js';
-import { createImage, dims } from '../image/tensor.js';
+import { createImage, dims, type ImageTensor } from '../image/tensor.js';
 import { crop, extractTile, padReflect, planTiles, type Tile, type TilePlan } from '../image/tiling.js';
+import { removeGridPattern } from './grid-pattern.js';
 import type { ModelSession } from './session.js';
 
 export interface TilingOptions {
@@ -34,6 +35,13 @@ export interface TilingOptions {
    * `upscale` turns it on for runs of more than one evaluation per tile.
    */
   shiftGrid?: boolean;
+  /**
+   * Remove the pattern a patched model lays on its p×p grid from each output (removeGridPattern, with this radius in
+   * blocks), or false. For a model whose output is an image correction (the soft-resample family's residual), not
+   * for one that predicts noise: taking the grid's frequencies out of a noise estimate leaves that much noise in the
+   * image. Default false; `upscale` uses GRID_RADIUS for soft-resample models.
+   */
+  removeGrid?: number | false;
   /** Checked before every model run (every tile group), so a stop takes effect within one tile's time. */
   signal?: AbortSignal;
   /**
@@ -141,6 +149,12 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`Expected positive integer for batch but received ${batch}`);
   const stats = { evaluations: 0, runs: 0, modelSeconds: 0 };
   const { paddedHeight: ph, paddedWidth: pw, tiles } = plan;
+  const removeGrid = options.removeGrid ?? false;
+  if (removeGrid !== false && (!Number.isInteger(removeGrid) || removeGrid < 0)) {
+    throw new UsageError(`Expected removeGrid to be false or a non-negative integer but received ${removeGrid}`);
+  }
+  // on the padded frame, whose top-left pixel is on the model's grid whatever the shift
+  const degrid = (img: ImageTensor): ImageTensor => (removeGrid === false ? img : removeGridPattern(img, patch, removeGrid));
 
   const run = async (x: Float32Array, n: number, h: number, w: number, t: number): Promise<Float32Array> => {
     throwIfAborted(options.signal);
@@ -161,7 +175,7 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
     const [dy, dx] = shifts[calls++ % shifts.length]!;
     const padded = ph === h && pw === w ? xt : padReflect(xt, ph - h - dy, pw - w - dx, dy, dx);
     if (tiles.length === 1) {
-      const out = createImage(3, ph, pw, await run(padded.data, 1, ph, pw, t));
+      const out = degrid(createImage(3, ph, pw, await run(padded.data, 1, ph, pw, t)));
       return ph === h && pw === w ? out : crop(out, dy, dx, h, w);
     }
     // Blend straight into one float32 image: each tile adds w·(1/Σw)·value, with 1/Σw computed once per plan.
@@ -180,6 +194,7 @@ export function createDenoiser(model: ModelSession, height: number, width: numbe
       for (const [k, tl] of group.entries()) addWeighted(blended.data, ph, pw, inv, out.subarray(k * size, (k + 1) * size), tl);
       options.onTiles?.(i + group.length, tiles.length);
     }
+    degrid(blended);
     return ph === h && pw === w ? blended : crop(blended, dy, dx, h, w);
   };
   let inverseWeight: Float32Array | undefined;

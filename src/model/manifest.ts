@@ -63,9 +63,11 @@ export interface ModelManifest {
   presets: Record<string, PresetSettings>;
   /**
    * Settings for inputs known to be degraded, over the preset and defaults (explicit options still win): `jpeg` for
-   * an input saved as JPEG below quality 95 (`input` auto) or declared so; chosen by measurement for this model.
+   * an input saved as JPEG below quality 95 (`input` auto) or declared so, and `jpegBelow` (manifest keys `jpeg<Q`)
+   * over those for a JPEG saved below quality Q (or of unknown quality), the highest Q first so that a lower bound's
+   * settings win; chosen by measurement for this model (jpegInputSettings merges them).
    */
-  inputs: { jpeg?: PresetSettings };
+  inputs: { jpeg?: PresetSettings; jpegBelow?: readonly { quality: number; settings: PresetSettings }[] };
   /** Everything else in the file (training record, evaluation figures), kept for `sr info`. */
   raw: Record<string, unknown>;
 }
@@ -113,12 +115,20 @@ export function validateManifest(json: unknown, source: string): ModelManifest {
     presets[k] = validatePreset(v as Record<string, unknown>, `presets.${k}`, T, fail);
   }
   if (m.inputs !== undefined && !isObj(m.inputs)) fail('expected inputs to be an object of settings per input kind');
-  const inputs: { jpeg?: PresetSettings } = {};
+  const inputs: { jpeg?: PresetSettings; jpegBelow?: { quality: number; settings: PresetSettings }[] } = {};
+  const bands: { quality: number; settings: PresetSettings }[] = [];
   for (const [k, v] of Object.entries(isObj(m.inputs) ? m.inputs : {})) {
-    if (k !== 'jpeg') fail(`expected inputs to name only jpeg but received ${JSON.stringify(k)}`);
+    const below = /^jpeg<(\d{1,3})$/.exec(k);
+    const quality = below ? Number(below[1]) : null;
+    if (k !== 'jpeg' && !(quality !== null && quality >= 1 && quality <= 100)) {
+      fail(`expected inputs to name jpeg or jpeg<Q (Q a JPEG quality in 1..100) but received ${JSON.stringify(k)}`);
+    }
     if (!isObj(v)) fail(`expected inputs.${k} to be an object`);
-    inputs.jpeg = validatePreset(v as Record<string, unknown>, `inputs.${k}`, T, fail);
+    const settings = validatePreset(v as Record<string, unknown>, `inputs.${k}`, T, fail);
+    if (quality === null) inputs.jpeg = settings;
+    else bands.push({ quality, settings });
   }
+  if (bands.length > 0) inputs.jpegBelow = bands.sort((a, b) => b.quality - a.quality);
   return Object.freeze({
     name,
     version,
