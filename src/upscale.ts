@@ -550,19 +550,6 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, given: Upsca
   return runSettings(input, model, s, { ...options, uncertainty: options.uncertainty === true }, ctx);
 }
 
-/**
- * Runs settings already resolved (resolveSettings; a caller that resolved once for many runs, such as vary's
- * samples) on a 3-channel tensor whose output size was checked, with a loaded model: nothing is resolved again.
- */
-export function upscaleResolved(
-  input: ImageTensor,
-  s: UpscaleSettings,
-  options: Pick<UpscaleOptions, 'tiling' | 'denoiser'> & { model: ModelSession },
-  ctx: UpscaleContext = {},
-): Promise<UpscaleResult> {
-  return runSettings(input, options.model, { ...s, device: options.model.device }, { ...options, uncertainty: false }, ctx);
-}
-
 /** What a run takes besides its settings and context: the tiling, the model that removes noise, the map. */
 type RunOptions = Pick<UpscaleOptions, 'tiling' | 'denoiser'> & { uncertainty: boolean };
 

@@ -27,8 +27,8 @@ export const JOB_KINDS = ['sweep', 'upscale', 'vary'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
- * Bumped when a payload's shape changes: a worker refuses payloads of another version. 2: upscale and vary jobs
- * carry their settings as planned (issue 24), not options for the worker to resolve again.
+ * Bumped when a payload's shape changes: a worker refuses payloads of another version. 2: an upscale job carries
+ * its settings as planned (issue 24), not options for the worker to resolve again.
  */
 export const PAYLOAD_VERSION = 2;
 

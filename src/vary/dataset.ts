@@ -19,7 +19,6 @@ import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
-import type { UpscaleSettings } from '../upscale.js';
 import type { DeviceNote, ModelSession } from '../model/session.js';
 import { distanceToSource } from './distance.js';
 import { folderOf, type SampleJob, type SourceJob, type VaryPlan } from './plan.js';
@@ -96,8 +95,6 @@ export interface VaryOutcome {
  */
 interface SourceContext {
   settings: VarySettings;
-  /** The upscale settings of the samples at each t (the plan's). */
-  sampleSettings: ReadonlyMap<number, UpscaleSettings>;
   model: ModelSession;
   force: boolean;
   resume: boolean;
@@ -194,7 +191,7 @@ async function writeSample(
   weight: number,
 ): Promise<void> {
   const started = performance.now();
-  const { image } = await varySample(src.rgb, ctx.model, ctx.sampleSettings.get(sj.t)!, sj.seed, {
+  const { image } = await varySample(src.rgb, ctx.model, ctx.settings, sj.t, sj.seed, {
     ...(ctx.tiling ? { tiling: ctx.tiling } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (e) => {
@@ -352,7 +349,6 @@ export async function runVaryPlan(
   const units = plan.sources.map((job, i) =>
     sourceUnit(job, i, weights[i]!, {
       settings: plan.settings,
-      sampleSettings: plan.sampleSettings,
       force: plan.force,
       resume: plan.resume,
       maxPixels: options.maxPixels,

@@ -14,15 +14,12 @@ import type { VaryRecord } from './records.js';
 import { sourceUnit, type SourceResult, type SourceUnit, type VaryDatasetOptions } from './dataset.js';
 import type { SampleJob, SourceJob, VaryPlan } from './plan.js';
 import type { VarySettings } from './settings.js';
-import type { UpscaleSettings } from '../upscale.js';
 
 export interface VaryJobData {
   v: number;
   model: ModelRef;
   source: { input: string; source: string; samples: SampleJob[]; work: [number, number][] };
   settings: VarySettings;
-  /** The upscale settings of the samples at each t, as the plan resolved them. */
-  sampleSettings: [number, UpscaleSettings][];
   force: boolean;
   resume: boolean;
   /** Outputs of this source that already have a record. */
@@ -52,7 +49,6 @@ export function enqueueSources(
           work: [...job.work],
         },
         settings: plan.settings,
-        sampleSettings: [...plan.sampleSettings],
         force: plan.force,
         resume: plan.resume,
         recorded: job.samples.filter((sj) => plan.log.records.has(sj.output)).map((sj) => sj.output),
@@ -84,7 +80,6 @@ export const varyUnits: UnitDecoder<SourceResult> = {
     checkFields('vary job', o, {
       source: 'object',
       settings: 'object',
-      sampleSettings: 'array',
       force: 'boolean',
       resume: 'boolean',
       recorded: 'array',
@@ -97,10 +92,6 @@ export const varyUnits: UnitDecoder<SourceResult> = {
     checkFields('vary job settings', o.settings, { model: 'string', sha256: 'string', seed: 'number', samples: 'number', ts: 'array' });
     if ((o.recorded as unknown[]).some((r) => typeof r !== 'string')) throw new BadPayloadError('vary job: recorded must be output names');
     const d = o as unknown as VaryJobData;
-    const at = new Map(d.sampleSettings.map((e) => (Array.isArray(e) ? e : [NaN, null])));
-    if (d.source.samples.some((sj) => typeof at.get(sj.t) !== 'object' || at.get(sj.t) === null)) {
-      throw new BadPayloadError('vary job: sampleSettings must hold the settings of every sample t');
-    }
     const job: SourceJob = { input: d.source.input, source: d.source.source, samples: d.source.samples, work: new Map(d.source.work) };
     const recorded = new Set(d.recorded);
     const records: VaryRecord[] = [];
@@ -110,7 +101,6 @@ export const varyUnits: UnitDecoder<SourceResult> = {
       job.samples.map((sj) => job.work.get(sj.t) ?? 1),
       {
         settings: d.settings,
-        sampleSettings: at as Map<number, UpscaleSettings>,
         force: d.force,
         // the plan refused outputs that existed unless --force or --resume: any found now were written by an earlier
         // attempt of this job (its worker died), so they are kept and recorded from the file

@@ -12,10 +12,10 @@ import { probeImage } from '../image/io.js';
 import { pathExists, realTarget } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { TilingOptions } from '../model/denoiser.js';
-import { estimateWork, type UpscaleSettings } from '../upscale.js';
+import { estimateWork, resolveSettings } from '../upscale.js';
 import { expandVaryInputs, posixRel } from './inputs.js';
 import { RECORDS_FILE, readRecords, type RecordLog } from './records.js';
-import { sampleSeed, sampleSettings, type VarySettings } from './settings.js';
+import { sampleSeed, sampleUpscaleOptions, type VarySettings } from './settings.js';
 
 export interface SampleJob {
   t: number;
@@ -41,8 +41,6 @@ export interface VaryPlan {
   outDir: string;
   recordsPath: string;
   settings: VarySettings;
-  /** The upscale settings of the samples at each t, resolved once (sampleSettings). */
-  sampleSettings: Map<number, UpscaleSettings>;
   sources: SourceJob[];
   /** Outputs (record keys) that exist already. */
   existing: Set<string>;
@@ -122,14 +120,12 @@ function refuseExisting(jobs: readonly SourceJob[], existing: ReadonlySet<string
 }
 
 /** Each sample's work by t, from the image header (NaN when unreadable: the file fails in its turn). */
-async function estimate(
-  job: SourceJob,
-  at: ReadonlyMap<number, UpscaleSettings>,
-  manifest: ModelManifest,
-  tiling: TilingOptions | undefined,
-): Promise<void> {
+async function estimate(job: SourceJob, s: VarySettings, manifest: ModelManifest, tiling: TilingOptions | undefined): Promise<void> {
   const info = await probeImage(job.input, { limitInputPixels: false }).catch(() => null);
-  for (const [t, us] of at) job.work.set(t, info ? estimateWork(us, manifest, info.height, info.width, tiling).megapixelEvaluations : NaN);
+  for (const t of s.ts) {
+    const us = resolveSettings(sampleUpscaleOptions(s, t, 0), manifest, s.device);
+    job.work.set(t, info ? estimateWork(us, manifest, info.height, info.width, tiling).megapixelEvaluations : NaN);
+  }
 }
 
 /** Plans a run of `inputs` (files, folders, globs) into `outDir`; nothing is written. */
@@ -146,10 +142,9 @@ export async function planVary(
   const inputsReal = new Set(await Promise.all(items.map((it) => realTarget(it.path))));
   const existing = await checkOutputs(sources, inputsReal);
   if (existing.size > 0 && !force && !resume) refuseExisting(sources, existing);
-  const at = sampleSettings(s, manifest);
-  for (const j of sources) await estimate(j, at, manifest, o.tiling);
+  for (const j of sources) await estimate(j, s, manifest, o.tiling);
   const recordsPath = join(outDir, RECORDS_FILE);
-  return { outDir, recordsPath, settings: s, sampleSettings: at, sources, existing, log: await readRecords(recordsPath), force, resume };
+  return { outDir, recordsPath, settings: s, sources, existing, log: await readRecords(recordsPath), force, resume };
 }
 
 /** The folder of an output (created before the sample is written). */

@@ -3,8 +3,7 @@
  * and t, each sample with a seed of its own. Vanilla because at factor 1 a consistency step (ddnm, ibp) would project
  * every clean-image estimate back onto the source, and the sample could not move away from it.
  *
- * Each sample is one run of upscale's pipeline (its t's settings, resolved once: `sampleSettings`) with samples 1
- * and its own seed, so that one sample can be repeated alone with
+ * Each sample is one `upscale` call with samples 1 and its own seed, so that one sample can be repeated alone with
  * `sr upscale SRC -o OUT --factor 1 --consistency none --t T --cascade N --steps S --seed SEED` (`reproduceArgs`).
  */
 import { itemSeed } from '../diffusion/rng.js';
@@ -13,7 +12,7 @@ import { UsageError } from '../errors.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { Device, DeviceRequest, ModelSession } from '../model/session.js';
-import { resolveSettings, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
+import { resolveSettings, type UpscaleOptions } from '../upscale.js';
 import { integerInRange, positiveInteger } from '../validate.js';
 
 export interface VaryOptions {
@@ -108,14 +107,6 @@ function upscaleOptionsOf(o: Pick<VaryOptions, 'steps' | 'sampler' | 'eta'>, t: 
 /** The upscale options of one sample: factor 1, vanilla, samples 1, its own seed. */
 export function sampleUpscaleOptions(s: VarySettings, t: number, seed: number): UpscaleOptions {
   return { ...upscaleOptionsOf(s, t, s.cascade), seed };
-}
-
-/**
- * The upscale settings of a run's samples at each t, resolved once: a sample's are its t's with its own seed
- * (`{ ...at.get(t), seed }`, what `sampleUpscaleOptions` resolves to).
- */
-export function sampleSettings(s: VarySettings, m: ModelManifest): Map<number, UpscaleSettings> {
-  return new Map(s.ts.map((t) => [t, resolveSettings(sampleUpscaleOptions(s, t, s.seed), m, s.device)]));
 }
 
 /** Reverse steps a pass at t runs (the engine caps steps at t). */

@@ -1,16 +1,15 @@
 /**
  * Local sampling of one image (the Boomerang paper's augmentation and anonymisation): for each t, K samples of the
  * same size as the source, Boomerang_t at factor 1 and vanilla; t sets how far a sample may move from its source.
- * Large images are tiled as upscale tiles them (each sample is one run of upscale's pipeline).
+ * Large images are tiled as upscale tiles them (each sample is one `upscale` call).
  */
 import type { RunContext } from '../run-context.js';
 import { UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage } from '../image/io.js';
 import { dims, type ImageTensor } from '../image/tensor.js';
 import type { ModelSession } from '../model/session.js';
-import { checkOutputSize } from '../io-safety/limits.js';
-import { upscaleResolved, withModel, type ProgressEvent, type UpscaleSettings } from '../upscale.js';
-import { resolveVarySettings, sampleSeed, sampleSettings, type VaryOptions, type VarySettings } from './settings.js';
+import { upscale, withModel, type ProgressEvent } from '../upscale.js';
+import { resolveVarySettings, sampleSeed, sampleUpscaleOptions, type VaryOptions, type VarySettings } from './settings.js';
 
 /** `vary`'s options: the samples to draw, and the name their seeds derive from. */
 export interface VaryImageOptions extends VaryOptions {
@@ -35,18 +34,18 @@ export interface VaryResult {
   stats: { seconds: number; evaluations: number };
 }
 
-/** One sample of `source` on a loaded model: its t's settings (sampleSettings) with its own seed. */
+/** One sample of `source` at t with its own seed, on a loaded model. */
 export async function varySample(
   source: ImageTensor,
   model: ModelSession,
-  settings: UpscaleSettings,
+  s: VarySettings,
+  t: number,
   seed: number,
   extra: Pick<VaryImageOptions, 'tiling'> & RunContext<ProgressEvent> = {},
 ): Promise<{ image: ImageTensor; evaluations: number }> {
-  const r = await upscaleResolved(
+  const r = await upscale(
     source,
-    { ...settings, seed },
-    { model, ...(extra.tiling ? { tiling: extra.tiling } : {}) },
+    { ...sampleUpscaleOptions(s, t, seed), model, ...(extra.tiling ? { tiling: extra.tiling } : {}) },
     { signal: extra.signal, onProgress: extra.onProgress },
   );
   return { image: r.image, evaluations: r.stats.evaluations };
@@ -62,13 +61,10 @@ export async function vary(
   ctx: RunContext<ProgressEvent> = {},
 ): Promise<VaryResult> {
   const source = typeof input === 'string' || Buffer.isBuffer(input) ? (await decodeImage(input)).rgb : input;
-  const { channels, height, width } = dims(source);
-  if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
-  checkOutputSize(height, width, 1);
+  if (dims(source).channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${dims(source).channels} channels`);
   return withModel(options, async (model) => {
     const started = performance.now();
     const s = resolveVarySettings(options, model.manifest, model.device);
-    const at = sampleSettings(s, model.manifest);
     const samples: VarySample[] = [];
     let evaluations = 0;
     const total = s.ts.length * s.samples;
@@ -77,7 +73,7 @@ export async function vary(
         throwIfAborted(ctx.signal);
         const seed = sampleSeed(s.seed, options.name ?? '', t, k);
         const done = samples.length;
-        const r = await varySample(source, model, at.get(t)!, seed, {
+        const r = await varySample(source, model, s, t, seed, {
           ...(options.tiling ? { tiling: options.tiling } : {}),
           signal: ctx.signal,
           onProgress: ctx.onProgress && ((e: ProgressEvent) => ctx.onProgress?.({ ...e, sample: done + 1, samples: total })),
