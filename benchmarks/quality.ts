@@ -167,26 +167,30 @@ async function main(): Promise<number> {
       let r: Awaited<ReturnType<typeof runSweep>> | null = null;
       for (const { name, ...grid } of grids) {
         if (name) process.stderr.write(`  preset ${name}: ${JSON.stringify(grid)}\n`);
-        r = await runSweep({
-          hr: dir,
-          lr: dir,
-          factors: [scale],
-          samples: nums(a.samples),
-          reduces: list(a.reduce) as Reduce[],
-          ...grid, // a preset's own samples win over --samples
-          ...(a.limit ? { limit: Number(a.limit) } : {}),
-          ...(model ? { model: model.spec } : {}),
-          seed: Number(a.seed),
-          out,
-          onProgress: (e) => {
-            const now = performance.now();
-            if (now - last < 10000) return;
-            last = now;
-            process.stderr.write(
-              `  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`,
-            );
+        r = await runSweep(
+          {
+            hr: dir,
+            lr: dir,
+            factors: [scale],
+            samples: nums(a.samples),
+            reduces: list(a.reduce) as Reduce[],
+            ...grid, // a preset's own samples win over --samples
+            ...(a.limit ? { limit: Number(a.limit) } : {}),
+            ...(model ? { model: model.spec } : {}),
+            seed: Number(a.seed),
+            out,
           },
-        });
+          {
+            onProgress: (e) => {
+              const now = performance.now();
+              if (now - last < 10000) return;
+              last = now;
+              process.stderr.write(
+                `  ${((100 * e.done) / Math.max(e.total, 1e-9)).toFixed(0)}% ${e.records}/${e.recordsTotal} ${e.cell} on ${e.image}\n`,
+              );
+            },
+          },
+        );
         for (const row of r.rows) {
           if (row.kind !== 'boomerang') rows.set(row.id, row);
           else {

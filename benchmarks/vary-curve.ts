@@ -64,7 +64,7 @@ async function run(data: string, work: string): Promise<{ settings: VarySettings
     let last = 0;
     const { report, stoppedBy } = await runVaryPlan(
       plan,
-      model,
+      { model },
       { ...options, resume: true },
       {
         onProgress: (e) => {

@@ -15,6 +15,7 @@ export type {
   ProgressEvent,
   Reduce,
   TimeEstimate,
+  UpscaleContext,
   UpscaleFileOptions,
   UpscaleOptions,
   UpscaleResult,
@@ -35,16 +36,25 @@ export type { ImageTensor } from './image/tensor.js';
 export { measure } from './metrics/index.js';
 export type { Measurements, MeasureOptions } from './metrics/index.js';
 export { evaluate } from './eval/evaluate.js';
-export type { EvaluateOptions, Evaluation } from './eval/evaluate.js';
+export type { EvaluateContext, EvaluateOptions, Evaluation } from './eval/evaluate.js';
 export { runSweep } from './eval/sweep.js';
-export type { SweepOptions, SweepProgress, SweepResult } from './eval/sweep.js';
+export type { SweepContext, SweepOptions, SweepProgress, SweepResult } from './eval/sweep.js';
 export { writeSweepReport } from './eval/report.js';
 export { explore } from './explore/explore.js';
-export type { ExploreCandidate, ExploreData, ExploreOptions, ExplorePlan, ExploreResult, SharedMethodOptions } from './explore/explore.js';
+export type {
+  ExploreCandidate,
+  ExploreContext,
+  ExploreData,
+  ExploreOptions,
+  ExplorePlan,
+  ExploreResult,
+  SharedMethodOptions,
+} from './explore/explore.js';
 export type { ExploreScores } from './explore/scores.js';
 export type { CandidateOptions } from './explore/command.js';
 export { uncertaintyMap, uncertaintyImage, UNCERTAINTY_COLORS, UNCERTAINTY_SCALE_MAX } from './metrics/uncertainty.js';
 export type { UncertaintyMap } from './metrics/uncertainty.js';
 export { runWorker } from './worker.js';
-export type { WorkerEvent, WorkerOptions, WorkerSummary } from './worker.js';
+export type { WorkerContext, WorkerEvent, WorkerOptions, WorkerSummary } from './worker.js';
+export type { RunContext, WorkProgress } from './run-context.js';
 export { AbortError, DeviceError, InputError, ModelError, OutputError, QueueError, SrError, UsageError } from './errors.js';

@@ -4,9 +4,10 @@
  *   upsample (centre-aligned) → Boomerang_t (noise to t in one shot, reverse diffusion to 0) × N passes
  *
  * Options are public and optional (`UpscaleOptions`), resolved once against the model's manifest into complete
- * settings (`UpscaleSettings`), validated with one-line UsageErrors. Long work takes `{ signal, onProgress }`.
- * `sr upscale` goes through `upscaleInputs` (src/batch/upscale-inputs.ts), which plans and then runs `upscaleFile`
- * per file; `sr explore` runs `upscale` per candidate.
+ * settings (`UpscaleSettings`), validated with one-line UsageErrors at the boundary (`upscale`, `upscaleFile`, a
+ * plan); the run itself takes the resolved settings. Long work takes its run context last (`ctx`: signal, progress, warnings). `sr upscale` goes
+ * through `upscaleInputs` (src/batch/upscale-inputs.ts), which plans every file (its settings resolved, its outputs
+ * checked) and then runs `upscalePlanned` per file; `sr explore` runs `upscale` per candidate.
  */
 import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
@@ -104,13 +105,18 @@ function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'source
  */
 export const estimateInputNoise = (image: ImageTensor): number | null => (isGreyImage(image) ? null : pcaNoiseLevel(image, { patch: 5 }));
 
+/** The options with the input's noise estimated from its pixels where they look for it (wantsNoiseEstimate). */
+export function withNoiseEstimate<O extends UpscaleOptions>(options: O, image: ImageTensor): O {
+  return wantsNoiseEstimate(options) ? { ...options, sourceNoise: estimateInputNoise(image) } : options;
+}
+
 /** How K samples combine into one output: mean, median, or none (every sample kept). */
 export const REDUCE_KINDS = ['mean', 'median', 'none'] as const;
 /** One of REDUCE_KINDS. */
 export type Reduce = (typeof REDUCE_KINDS)[number];
 
-/** The settings of a run (all optional, resolved against the manifest) and its run context (signal, progress). */
-export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarning'> {
+/** The settings of a run (all optional, resolved against the manifest). */
+export interface UpscaleOptions {
   /** Integer enlargement factor. Default 4. */
   factor?: number;
   /** A named preset from the model's manifest (e.g. fidelity, detail); explicit options override it. */
@@ -186,6 +192,13 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
   precision?: Precision;
   /** Tiling of large images (tile, overlap, batch). */
   tiling?: TilingOptions;
+}
+
+/**
+ * The run context of one image's work (`upscale`, `upscaleFile`): its stop signal, progress and one-line warnings
+ * (notes about the input, e.g. that only the first frame of an animation is used), and its time estimate.
+ */
+export interface UpscaleContext extends RunContext<ProgressEvent> {
   /**
    * Called once, before the work, with what the run is expected to take: at the speed measured on this machine
    * for this model, device and tile shape (kept from an earlier run, or timed now: one evaluation after a warm-up
@@ -193,10 +206,10 @@ export interface UpscaleOptions extends Omit<RunContext<ProgressEvent>, 'onWarni
    * Throwing stops the run before any work (a cost guard). Without it a run neither times anything nor records its
    * speed (evaluations and sweeps run as they are measured).
    */
-  onEstimate?: (estimate: TimeEstimate) => void;
+  onEstimate?: ((estimate: TimeEstimate) => void) | undefined;
 }
 
-/** What a run is expected to take, known once the model is loaded (see UpscaleOptions.onEstimate). */
+/** What a run is expected to take, known once the model is loaded (see UpscaleContext.onEstimate). */
 export interface TimeEstimate {
   /** Estimated seconds of the whole run (model evaluations and the pipeline around them), or null when unknown. */
   seconds: number | null;
@@ -519,12 +532,16 @@ export async function estimateWorkHere(
 }
 
 /** Super-resolves an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes). */
-export async function upscale(input: ImageTensor | string | Buffer, options: UpscaleOptions = {}): Promise<UpscaleResult> {
+export async function upscale(
+  input: ImageTensor | string | Buffer,
+  options: UpscaleOptions = {},
+  ctx: UpscaleContext = {},
+): Promise<UpscaleResult> {
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
     const decoded = await decodeImage(input);
-    return withModel(options, (model) => upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }));
+    return withModel(options, (model) => upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }, ctx));
   }
-  return withModel(options, (model) => upscaleWith(input, model, options));
+  return withModel(options, (model) => upscaleWith(input, model, options, ctx));
 }
 
 /** Loads the model named in options (or uses the one given), runs `fn`, and releases a model it loaded. */
@@ -542,16 +559,32 @@ export async function withModel<R>(
   }
 }
 
-async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions): Promise<UpscaleResult> {
-  const started = performance.now();
+/** A tensor's run: its options resolved and checked here (the boundary), then run with the model. */
+async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions, ctx: UpscaleContext): Promise<UpscaleResult> {
   // input auto|noisy: the noise in the pixels, estimated once (at most 20,000 patches, whatever the size)
-  const options = wantsNoiseEstimate(given) ? { ...given, sourceNoise: estimateInputNoise(input) } : given;
+  const options = withNoiseEstimate(given, input);
   const s = resolveSettings(options, model.manifest, model.device, model.precision ?? 'float');
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);
   if (channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${channels} channels`);
   checkOutputSize(height, width, s.factor);
-  const { signal, onProgress } = options;
+  return runSettings(input, model, s, { ...options, uncertainty: options.uncertainty === true }, ctx);
+}
+
+/** What a run takes besides its settings and context: the tiling, the model that removes noise, the map. */
+type RunOptions = Pick<UpscaleOptions, 'tiling' | 'denoiser'> & { uncertainty: boolean };
+
+/** The work of a run with settings already resolved and checked (a 3-channel input, an output within the limits). */
+async function runSettings(
+  input: ImageTensor,
+  model: ModelSession,
+  s: UpscaleSettings,
+  options: RunOptions,
+  ctx: UpscaleContext,
+): Promise<UpscaleResult> {
+  const started = performance.now();
+  const { height, width } = dims(input);
+  const { signal, onProgress } = ctx;
   throwIfAborted(signal);
   // the noise removed first, at the input's size (one evaluation there; loading the denoiser, when named, costs more)
   const lr =
@@ -569,8 +602,8 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, given: Upsca
   const tiles = denoiser.plan.tiles.length;
   const base = { pass: 0, passes: s.passes.length, step: 0, totalSteps: 0, sample: 0, samples: s.samples, t: 0, tile: 0, tiles };
   // only for a caller that asks (the CLI): evaluations, sweeps and benchmarks neither time nor record anything
-  const estimate = options.onEstimate ? await estimateRun(s, model, height, width, options, denoiser) : null;
-  if (estimate) options.onEstimate?.(estimate.estimate);
+  const estimate = ctx.onEstimate ? await estimateRun(s, model, height, width, options, denoiser) : null;
+  if (estimate) ctx.onEstimate?.(estimate.estimate);
   throwIfAborted(signal);
   const sampling = performance.now();
   onProgress?.({ ...base, stage: 'upsample' });
@@ -640,7 +673,7 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, given: Upsca
     image,
     samples: outputs,
     settings: s,
-    uncertainty: options.uncertainty === true ? uncertaintyMap(outputs) : null,
+    uncertainty: options.uncertainty ? uncertaintyMap(outputs) : null,
     stats: {
       seconds: (performance.now() - started) / 1000,
       modelSeconds: denoiser.stats.modelSeconds,
@@ -671,7 +704,7 @@ export function checkUncertainty(options: Pick<UpscaleOptions, 'uncertainty'>, s
 }
 
 /**
- * What a run will take (see UpscaleOptions.onEstimate): at the speed measured here for this model, device and run
+ * What a run will take (see UpscaleContext.onEstimate): at the speed measured here for this model, device and run
  * shape when there is one; else, for a job the manifest puts over CALIBRATE_ABOVE_SECONDS (without a manifest
  * speed: at about 1 s per megapixel evaluated), timed now at the run shape; else at the manifest's speed.
  */
@@ -680,7 +713,7 @@ async function estimateRun(
   model: ModelSession,
   height: number,
   width: number,
-  options: UpscaleOptions,
+  options: Pick<UpscaleOptions, 'tiling'>,
   denoiser: ReturnType<typeof createDenoiser>,
 ): Promise<{ estimate: TimeEstimate; key: SpeedKey }> {
   const first = denoiser.plan.tiles[0]!;
@@ -802,8 +835,6 @@ export interface UpscaleFileOptions extends UpscaleOptions {
    * finished file is put in place.
    */
   force?: boolean;
-  /** Called with one-line notes about the input, e.g. that only the first frame of an animation is used. */
-  onWarning?: RunContext<ProgressEvent>['onWarning'];
   /**
    * Also write the uncertainty map (see `uncertainty`) as a PNG at this path, coloured on the fixed scale of
    * docs/cli.md (black = the samples agree, pale yellow = a std of 32 grey levels or more). Needs samples ≥ 2;
@@ -831,11 +862,16 @@ export function outputFiles(output: string, s: Pick<UpscaleSettings, 'samples' |
  * (UsageError) an output beyond the supported size, before any work. With K samples and reduce none, every sample is written (`outputFiles` names them). The output keeps
  * the input's EXIF (Orientation 1), XMP and ICC profile unless `stripMetadata` (see UpscaleFileOptions).
  */
-export async function upscaleFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
+export async function upscaleFile(
+  input: string,
+  output: string,
+  options: UpscaleFileOptions = {},
+  ctx: UpscaleContext = {},
+): Promise<UpscaleResult> {
   formatFromPath(output);
   checkFileOptions(options);
   if (await sameFile(input, output)) throw new OutputError(`Refusing to write over the input ${input}`);
-  // before any work (with reduce none the sample files are checked when placed: their names need the settings)
+  // before any work (with reduce none the sample files are checked once the settings name them)
   if (options.force !== true && options.reduce !== 'none' && (await pathExists(output))) {
     throw new OutputExistsError(output, `Output ${output} exists; refusing to overwrite it (force: true, --force in sr, replaces it)`);
   }
@@ -843,16 +879,51 @@ export async function upscaleFile(input: string, output: string, options: Upscal
   const decoded = await decodeImage(input, decodeOptions(options));
   // before the model loads (the pipeline checks the tensor too, after)
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
-  return upscaleDecoded(input, decoded, output, options);
+  warnFrames(input, decoded, ctx);
+  const wantsMap = options.uncertaintyMap !== undefined;
+  const opts = withNoiseEstimate(
+    { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) },
+    decoded.rgb,
+  );
+  const result = await withModel(options, async (model) => {
+    const s = resolveSettings(opts, model.manifest, model.device);
+    checkUncertainty(opts, s);
+    const files = outputFiles(output, s);
+    for (const file of files.length > 1 ? files : []) {
+      if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
+    }
+    return runSettings(decoded.rgb, model, s, { ...opts, uncertainty: opts.uncertainty === true }, ctx);
+  });
+  await writeResult(input, decoded, output, result, options, ctx);
+  return result;
 }
 
 /**
- * upscaleFile after its checks, for a caller that made them before decoding (the batch planner: the output's
- * format and folder, the input itself and existing files, the header's size against the limits).
+ * A file as a plan checked it (its header; its outputs: none is the input, none exists unless `force`; the
+ * uncertainty map's path) with the settings resolved for it: what `upscalePlanned` runs without checking again.
  */
-export async function upscaleCheckedFile(input: string, output: string, options: UpscaleFileOptions = {}): Promise<UpscaleResult> {
-  if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
-  return upscaleDecoded(input, await decodeImage(input, decodeOptions(options)), output, options);
+export interface PlannedUpscale {
+  input: string;
+  output: string;
+  /** Resolved for this input (its JPEG quality included); the device is the model's when it runs. */
+  settings: UpscaleSettings;
+}
+
+/** What a planned file's run takes besides its settings: the loaded model, and how the file is read and written. */
+export interface PlannedUpscaleOptions
+  extends Pick<UpscaleFileOptions, 'decode' | 'quality' | 'stripMetadata' | 'force' | 'uncertaintyMap' | 'tiling' | 'denoiser'> {
+  model: ModelSession;
+}
+
+/** Runs a planned file: decode, the work with the plan's settings, write; nothing resolved or checked again. */
+export async function upscalePlanned(p: PlannedUpscale, options: PlannedUpscaleOptions, ctx: UpscaleContext = {}): Promise<UpscaleResult> {
+  const { model } = options;
+  const decoded = await decodeImage(p.input, decodeOptions(options));
+  warnFrames(p.input, decoded, ctx);
+  const s = { ...p.settings, device: model.device };
+  const result = await runSettings(decoded.rgb, model, s, { ...options, uncertainty: options.uncertaintyMap !== undefined }, ctx);
+  await writeResult(p.input, decoded, p.output, result, options, ctx);
+  return result;
 }
 
 /** UsageError for a bad quality, stripMetadata or force: checked before anything is read. */
@@ -890,15 +961,24 @@ const decodeOptions = (options: UpscaleFileOptions): DecodeOptions => ({
   keepIccProfile: options.stripMetadata !== true,
 });
 
-async function upscaleDecoded(input: string, decoded: DecodedImage, output: string, options: UpscaleFileOptions): Promise<UpscaleResult> {
+/** Of an animation or a multi-page file only the first frame is used: a warning says so. */
+function warnFrames(input: string, decoded: DecodedImage, ctx: UpscaleContext): void {
   if (decoded.frames > 1) {
-    options.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
+    ctx.onWarning?.(`${input} has ${decoded.frames} frames (animated or multi-page); using the first frame only`);
   }
-  const wantsMap = options.uncertaintyMap !== undefined;
-  const result = await withModel(options, (model) =>
-    upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) }),
-  );
-  throwIfAborted(options.signal);
+}
+
+/** Writes a finished run: its output (or one file per sample), alpha enlarged alongside, metadata kept or not, the map. */
+async function writeResult(
+  input: string,
+  decoded: DecodedImage,
+  output: string,
+  result: UpscaleResult,
+  options: Pick<UpscaleFileOptions, 'quality' | 'stripMetadata' | 'force' | 'uncertaintyMap'>,
+  ctx: UpscaleContext,
+): Promise<void> {
+  const { signal } = ctx;
+  throwIfAborted(signal);
   const alpha = decoded.alpha ? upsample(decoded.alpha, result.settings.factor, result.settings.upsampler) : null;
   const fmt = output.toLowerCase();
   const bitDepth = decoded.bitDepth === 16 && /\.(png|tiff?)$/.test(fmt) ? 16 : 8;
@@ -906,24 +986,21 @@ async function upscaleDecoded(input: string, decoded: DecodedImage, output: stri
   const images = files.length === 1 ? [result.image] : result.samples;
   const metadata = options.stripMetadata === true ? null : decoded.metadata;
   const lost = metadata ? metadataLost(metadata, formatFromPath(output)) : [];
-  if (lost.length > 0) options.onWarning?.(`${input}: its ${lost.join(' and ')} metadata cannot be kept in ${basename(output)}`);
+  if (lost.length > 0) ctx.onWarning?.(`${input}: its ${lost.join(' and ')} metadata cannot be kept in ${basename(output)}`);
   for (const [k, file] of files.entries()) {
-    if (files.length > 1 && (await sameFile(input, file))) throw new OutputError(`Refusing to write over the input ${input}`);
     await encodeImage({ rgb: images[k]!, alpha }, file, {
       bitDepth,
       metadata,
       ...(options.quality !== undefined ? { quality: options.quality } : {}),
       ...(options.force === true ? {} : { overwrite: false }),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
   }
-  if (wantsMap && result.uncertainty) {
-    if (await sameFile(input, options.uncertaintyMap!)) throw new OutputError(`Refusing to write over the input ${input}`);
+  if (options.uncertaintyMap !== undefined && result.uncertainty) {
     // no metadata: the map's colours are sRGB whatever the input's profile
-    await encodeImage({ rgb: uncertaintyImage(result.uncertainty) }, options.uncertaintyMap!, {
+    await encodeImage({ rgb: uncertaintyImage(result.uncertainty) }, options.uncertaintyMap, {
       ...(options.force === true ? {} : { overwrite: false }),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
   }
-  return result;
 }

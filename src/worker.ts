@@ -1,19 +1,21 @@
 /**
  * `sr worker` as a library, and the handler of each job kind: the one place that knows every feature a worker can
- * run (above the features, so that src/queue/ imports none of them).
+ * run (above the features, so that src/queue/ imports none of them). Each handler decodes a job into the feature's
+ * unit of work and runs it as a local run would (src/jobs/runner.ts).
  */
-import { upscaleHandler } from './batch/queued.js';
-import { sweepHandler } from './eval/sweep-job.js';
+import { upscaleUnits } from './batch/payload.js';
+import { sweepUnits } from './eval/sweep-payload.js';
+import { unitHandler } from './jobs/runner.js';
 import type { JobHandler, JobHandlers } from './queue/jobs.js';
-import { runQueueWorker, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
-import { varyHandler } from './vary/queued.js';
+import { runQueueWorker, type WorkerContext, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
+import { varyUnits } from './vary/payload.js';
 
-export type { WorkerEvent, WorkerOptions, WorkerSummary } from './queue/worker.js';
+export type { WorkerContext, WorkerEvent, WorkerOptions, WorkerSummary } from './queue/worker.js';
 
 const HANDLERS: JobHandlers = {
-  sweep: sweepHandler as JobHandler<unknown>,
-  upscale: upscaleHandler as JobHandler<unknown>,
-  vary: varyHandler as JobHandler<unknown>,
+  sweep: unitHandler(sweepUnits) as JobHandler<unknown>,
+  upscale: unitHandler(upscaleUnits) as JobHandler<unknown>,
+  vary: unitHandler(varyUnits) as JobHandler<unknown>,
 };
 
 /**
@@ -27,6 +29,6 @@ const HANDLERS: JobHandlers = {
  *
  * Runs until `signal` fires; resolves once the jobs in hand are back in the queue and the models closed.
  */
-export function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
-  return runQueueWorker(o, HANDLERS);
+export function runWorker(o: WorkerOptions, ctx: WorkerContext = {}): Promise<WorkerSummary> {
+  return runQueueWorker(o, HANDLERS, ctx);
 }

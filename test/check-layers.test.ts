@@ -46,6 +46,21 @@ test('an import of a higher layer, of a peer, a cycle and a folder in no layer a
   );
 });
 
+test("a feature reaches the queue only through the payload envelope; dispatching is the runner's", () => {
+  assert.deepEqual(
+    offences(
+      graph({
+        'src/vary/payload.ts': ['src/queue/jobs.ts'],
+        'src/eval/sweep.ts': ['src/queue/dispatch.ts'],
+        'src/jobs/runner.ts': ['src/queue/dispatch.ts', 'src/queue/jobs.ts'],
+        'src/queue/dispatch.ts': [],
+        'src/queue/jobs.ts': [],
+      }),
+    ),
+    ['past the runner: src/eval/sweep.ts -> src/queue/dispatch.ts'],
+  );
+});
+
 test('an import within one folder is free, a cycle within one folder is not', () => {
   assert.deepEqual(offences(graph({ 'src/model/a.ts': ['src/model/b.ts'], 'src/model/b.ts': [] })), []);
   assert.equal(

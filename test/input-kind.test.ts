@@ -5,9 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
+import { planBatch } from '../src/batch/batch.js';
 import { estimateJpegQuality, lumaQuantTable, qualityOfTable } from '../src/image/jpeg-quality.js';
-import { decodeImage } from '../src/image/io.js';
+import { decodeImage, encodeImage } from '../src/image/io.js';
 import {
   estimateInputNoise,
   inputKindOf,
@@ -15,6 +19,7 @@ import {
   NOISY_INPUT_SIGMA,
   resolveSettings,
   upscale,
+  upscaleFile,
   wantsNoiseEstimate,
 } from '../src/upscale.js';
 import { createRng } from '../src/diffusion/rng.js';
@@ -184,19 +189,20 @@ test('a noisy input has its estimated noise removed (to 0.1 grey level) and reco
   assert.equal(resolveSettings({ seed: 1, sourceNoise: 80 }, m).noise, 50);
 });
 
-test('upscale on a tensor estimates the noise itself: clean fixture pixels stay clean, σ 10 added is found and removed, a grey image is not estimated', async () => {
-  const model = await loadModel('fixture');
-  const rng = createRng(5);
+/** A 32×32 colour gradient, and the same with Gaussian noise of σ 10 grey levels added (drawn from `seed`). */
+function gradientPair(seed: number) {
+  const rng = createRng(seed);
   const clean = createImage(3, 32, 32);
   for (let c = 0; c < 3; c++)
     for (let y = 0; y < 32; y++)
       for (let x = 0; x < 32; x++) clean.data[(c * 32 + y) * 32 + x] = byteToUnit(Math.round(90 + 2 * x + 1.5 * y + 10 * c));
-  const noisy = createImage(
-    3,
-    32,
-    32,
-    Float32Array.from(clean.data, (v) => byteToUnit(Math.round(unitToByte(v) + 10 * rng.normal()))),
-  );
+  const noise = (v: number) => byteToUnit(Math.round(unitToByte(v) + 10 * rng.normal()));
+  return { clean, noisy: createImage(3, 32, 32, Float32Array.from(clean.data, noise)) };
+}
+
+test('upscale on a tensor estimates the noise itself: clean fixture pixels stay clean, σ 10 added is found and removed, a grey image is not estimated', async () => {
+  const model = await loadModel('fixture');
+  const { clean, noisy } = gradientPair(5);
   const a = await upscale(clean, { model, factor: 2, seed: 3, steps: 1 });
   assert.deepEqual([a.settings.input, a.settings.noise], ['clean', 0]);
   assert.ok(a.settings.noiseEstimate! < 1, `${a.settings.noiseEstimate}`);
@@ -214,4 +220,26 @@ test('upscale on a tensor estimates the noise itself: clean fixture pixels stay 
   const c = await upscale(noisy, { model, factor: 2, seed: 3, steps: 1, input: 'clean' });
   assert.deepEqual([c.settings.input, c.settings.noise, c.settings.noiseEstimate], ['clean', 0, null]);
   await model.dispose();
+});
+
+test("a batch resolves each input's settings once, when it plans, as upscaleFile would: a noisy PNG's noise read from its pixels", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sr-plan-noise-'));
+  try {
+    const { clean, noisy } = gradientPair(7);
+    await mkdir(join(dir, 'in'));
+    await encodeImage({ rgb: clean }, join(dir, 'in', 'clean.png'));
+    await encodeImage({ rgb: noisy }, join(dir, 'in', 'noisy.png'));
+    const model = await loadModel('fixture');
+    const plan = await planBatch([join(dir, 'in')], join(dir, 'out'), model.manifest, { factor: 2, seed: 3, steps: 1 });
+    const byName = new Map(plan.jobs.map((j) => [basename(j.input), j.settings]));
+    assert.equal(byName.get('clean.png')!.input, 'clean');
+    const planned = byName.get('noisy.png')!;
+    assert.equal(planned.input, 'noisy');
+    // what a one-file run resolves from the same decoded pixels
+    const one = await upscaleFile(join(dir, 'in', 'noisy.png'), join(dir, 'one.png'), { model, factor: 2, seed: 3, steps: 1 });
+    assert.deepEqual(planned, { ...one.settings, device: planned.device });
+    await model.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

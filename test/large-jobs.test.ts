@@ -43,16 +43,19 @@ test('an abort inside a step stops at the next tile, not at the end of the step'
   };
   // 24x24 x4 = 96x96 in 32 px tiles with 16 px overlap: 25 tiles per step
   await assert.rejects(
-    upscale(lr(24, 24), {
-      model: counting,
-      factor: 4,
-      t: 20,
-      steps: 2,
-      cascade: 1,
-      seed: 1,
-      tiling: { tile: 32, overlap: 16 },
-      signal: ac.signal,
-    }),
+    upscale(
+      lr(24, 24),
+      {
+        model: counting,
+        factor: 4,
+        t: 20,
+        steps: 2,
+        cascade: 1,
+        seed: 1,
+        tiling: { tile: 32, overlap: 16 },
+      },
+      { signal: ac.signal },
+    ),
     { name: 'AbortError' },
   );
   assert.equal(runs, 2);

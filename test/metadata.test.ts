@@ -189,7 +189,7 @@ describe('upscaleFile keeps the metadata by default and strips it on request', (
   it('keeps EXIF fields, orientation 1 with upright pixels, the P3 profile and XMP', async () => {
     const out = join(dir, 'kept.jpg');
     const warnings: string[] = [];
-    await upscaleFile(input, out, { ...fast, onWarning: (w) => warnings.push(w) });
+    await upscaleFile(input, out, fast, { onWarning: (w) => warnings.push(w) });
     const m = await sharp(out).metadata();
     assert.equal(m.width, 32);
     assert.equal(m.height, 48);
@@ -223,10 +223,10 @@ describe('upscaleFile keeps the metadata by default and strips it on request', (
     writeFileSync(iptcInput, await taggedJpeg(true));
     assert.ok((await sharp(iptcInput).metadata()).iptc, 'the input has IPTC');
     const warnings: string[] = [];
-    await upscaleFile(iptcInput, join(dir, 'iptc.tif'), { ...fast, onWarning: (w) => warnings.push(w) });
+    await upscaleFile(iptcInput, join(dir, 'iptc.tif'), fast, { onWarning: (w) => warnings.push(w) });
     assert.deepEqual(warnings, [`${iptcInput}: its EXIF and IPTC metadata cannot be kept in iptc.tif`]);
     const quiet: string[] = [];
-    await upscaleFile(iptcInput, join(dir, 'iptc-stripped.jpg'), { ...fast, stripMetadata: true, onWarning: (w) => quiet.push(w) });
+    await upscaleFile(iptcInput, join(dir, 'iptc-stripped.jpg'), { ...fast, stripMetadata: true }, { onWarning: (w) => quiet.push(w) });
     assert.deepEqual(quiet, []);
   });
 

@@ -20,6 +20,8 @@ import { runSweep, type SweepOptions } from '../src/eval/sweep.js';
 import { loadManifest } from '../src/model/manifest.js';
 import { resolveModelDir } from '../src/model/locate.js';
 import { QUEUE_NAME } from '../src/queue/connection.js';
+import { PAYLOAD_VERSION } from '../src/queue/jobs.js';
+import { resolveSettings } from '../src/upscale.js';
 import { main } from '../src/cli/main.js';
 import { cli, root, sr, tempDir } from './cli-helpers.js';
 import { freePort, startRedis } from './redis-server.js';
@@ -221,11 +223,12 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     const w = startWorker();
     await w.seen(/ready/);
     await killWorkers(w.child); // only w may take it
+    const options = { factor: 4, t: 400, steps: 400, cascade: 3, seed: 1 };
     const job = await queue.add('upscale', {
-      v: 1,
+      v: PAYLOAD_VERSION,
       model: { spec: 'fixture', name: manifest.name, sha256: manifest.sha256 },
-      job: { input: join(hr, 'a.png'), output, files: [output] },
-      options: { factor: 4, t: 400, steps: 400, cascade: 3, seed: 1 },
+      job: { input: join(hr, 'a.png'), output, files: [output], settings: resolveSettings(options, manifest) },
+      options,
     });
     await w.seen(/start upscale/);
     w.child.kill('SIGTERM');
@@ -239,12 +242,13 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   it('bad payloads and another model fail at once with a reason, never retried', async () => {
     const w = startInProcessWorker();
     await w.seen(/ready/);
-    const bad = await queue.add('sweep', { v: 1, set: 'nope' });
-    const unknown = await queue.add('frobnicate', { v: 1 });
+    const bad = await queue.add('sweep', { v: PAYLOAD_VERSION, set: 'nope' });
+    const unknown = await queue.add('frobnicate', { v: PAYLOAD_VERSION });
+    const manifest = await loadManifest(resolveModelDir('fixture'));
     const other = await queue.add('upscale', {
-      v: 1,
+      v: PAYLOAD_VERSION,
       model: { spec: 'fixture', name: 'fixture', sha256: '0'.repeat(64) },
-      job: { input: join(hr, 'a.png'), output: join(dir, 'x.png'), files: [join(dir, 'x.png')] },
+      job: { input: join(hr, 'a.png'), output: join(dir, 'x.png'), files: [join(dir, 'x.png')], settings: resolveSettings({}, manifest) },
       options: {},
     });
     const failed = async (id: string) => {
@@ -278,7 +282,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
   it('an interrupted sweep withdraws the jobs no worker has taken', async () => {
     await killWorkers();
     const ac = new AbortController();
-    const run = runSweep({ ...grid(join(dir, 'sweep-abort'), true), signal: ac.signal, onProgress: () => ac.abort() });
+    const run = runSweep(grid(join(dir, 'sweep-abort'), true), { signal: ac.signal, onProgress: () => ac.abort() });
     await assert.rejects(run, AbortError);
     assert.equal(await queue.getWaitingCount(), 0);
     const { records } = await readLog(join(dir, 'sweep-abort', 'results.jsonl'));
@@ -290,7 +294,7 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     await w.seen(/ready/);
     const out = join(dir, 'sweep-rerun');
     const ac = new AbortController();
-    const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2], signal: ac.signal, onRecord: () => ac.abort() });
+    const first = runSweep({ ...grid(out, true), ts: [50], cascades: [2] }, { signal: ac.signal, onRecord: () => ac.abort() });
     await assert.rejects(first, AbortError);
     const before = (await readLog(join(out, 'results.jsonl'))).records.length;
     // the job that was running finishes on the worker

@@ -171,7 +171,7 @@ for (const kind of ['gif', 'webp'] as const) {
     assert.equal((await sharp(input).metadata()).pages, 2);
     const output = join(dir, `anim-${kind}-x4.png`);
     const warnings: string[] = [];
-    await upscaleFile(input, output, { ...fast(), onWarning: (m) => warnings.push(m) });
+    await upscaleFile(input, output, fast(), { onWarning: (m) => warnings.push(m) });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /anim\.(gif|webp) has 2 frames .*first frame only/);
     const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });

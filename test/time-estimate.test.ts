@@ -83,10 +83,12 @@ test('without a figure, one evaluation is timed at model load (after two warm-up
     cascade: 1,
     seed: 1,
     tiling: { tile: 32, overlap: 16, shiftGrid: false }, // the grid's room (one more multiple) would change the tiles
+  };
+  const ctx = {
     onEstimate: (e: TimeEstimate) => estimates.push({ ...e, runsBefore: calls.length }),
     onProgress: (e: ProgressEvent) => events.push(e),
   };
-  const r = await upscale(lr(24, 20), options);
+  const r = await upscale(lr(24, 20), options, ctx);
   assert.equal(estimates.length, 1);
   const e = estimates[0]!;
   assert.equal(e.source, 'calibrated');
@@ -115,7 +117,7 @@ test('without a figure, one evaluation is timed at model load (after two warm-up
   // the next run goes by the figure kept: no timing runs
   calls.length = 0;
   estimates.length = 0;
-  await upscale(lr(24, 20), options);
+  await upscale(lr(24, 20), options, ctx);
   assert.equal(estimates[0]!.source, 'measured');
   assert.equal(estimates[0]!.runsBefore, 0);
   assert.equal(estimates[0]!.seconds, 8 * kept.secondsPerEvaluation * (1 + kept.overhead) + estimates[0]!.pipelineSeconds!);
@@ -131,20 +133,21 @@ test('a small job by the manifest is not timed; an estimate that throws stops th
   });
   let seen: TimeEstimate | null = null;
   const tiling = { shiftGrid: false };
-  await upscale(lr(8, 8), { model: session, factor: 2, t: 20, steps: 2, cascade: 1, seed: 1, tiling, onEstimate: (e) => (seen = e) });
+  await upscale(lr(8, 8), { model: session, factor: 2, t: 20, steps: 2, cascade: 1, seed: 1, tiling }, { onEstimate: (e) => (seen = e) });
   assert.equal(runs, 2);
   assert.equal(seen!.source, 'manifest');
   assert.ok(Math.abs(seen!.seconds! - (16 * 16 * 2 * 0.1) / 1e6) < 1e-12);
   runs = 0;
   await assert.rejects(
-    upscale(lr(8, 8), {
-      model: session,
-      factor: 2,
-      seed: 1,
-      onEstimate: () => {
-        throw new Error('too long');
+    upscale(
+      lr(8, 8),
+      { model: session, factor: 2, seed: 1 },
+      {
+        onEstimate: () => {
+          throw new Error('too long');
+        },
       },
-    }),
+    ),
     /too long/,
   );
   assert.equal(runs, 0);

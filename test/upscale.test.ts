@@ -48,19 +48,19 @@ test('the same seed repeats a run exactly; another seed differs', async () => {
 test('a cascade runs N passes of `steps` model evaluations each, reporting progress per pass', async () => {
   const passes = new Set<number>();
   let events = 0;
-  const r = await upscale(lrImage(8, 8), {
-    ...fast,
-    cascade: 3,
-    steps: 4,
-    seed: 1,
-    onProgress: (e) => {
-      if (e.stage === 'boomerang') {
-        passes.add(e.pass);
-        events++;
-        assert.equal(e.passes, 3);
-      }
+  const r = await upscale(
+    lrImage(8, 8),
+    { ...fast, cascade: 3, steps: 4, seed: 1 },
+    {
+      onProgress: (e) => {
+        if (e.stage === 'boomerang') {
+          passes.add(e.pass);
+          events++;
+          assert.equal(e.passes, 3);
+        }
+      },
     },
-  });
+  );
   assert.deepEqual([...passes], [1, 2, 3]);
   assert.equal(events, 12);
   assert.equal(r.stats.evaluations, 12);
@@ -130,15 +130,16 @@ test('an aborted signal stops the work with an AbortError', async () => {
   const ac = new AbortController();
   let n = 0;
   await assert.rejects(
-    upscale(lrImage(8, 8), {
-      ...fast,
-      steps: 10,
-      seed: 1,
-      signal: ac.signal,
-      onProgress: (e) => {
-        if (e.stage === 'boomerang' && ++n === 2) ac.abort();
+    upscale(
+      lrImage(8, 8),
+      { ...fast, steps: 10, seed: 1 },
+      {
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.stage === 'boomerang' && ++n === 2) ac.abort();
+        },
       },
-    }),
+    ),
     { name: 'AbortError' },
   );
   assert.equal(n, 2);

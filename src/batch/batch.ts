@@ -8,13 +8,13 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
 import { InputError, OutputError, UsageError, type ErrorCode } from '../errors.js';
-import { OUTPUT_EXTENSIONS, probeImage, type ImageInfo } from '../image/io.js';
+import { OUTPUT_EXTENSIONS, decodeImage, probeImage, readJpegQuality, type ImageInfo } from '../image/io.js';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.js';
 import { OutputExistsError } from '../io-safety/atomic.js';
 import { pathExists, realTarget, sameFile } from '../io-safety/paths.js';
 import type { ModelManifest } from '../model/manifest.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
-import type { ModelSession } from '../model/session.js';
+import type { Device, ModelSession } from '../model/session.js';
 import {
   checkFileOptions,
   DEFAULT_FACTOR,
@@ -22,8 +22,9 @@ import {
   outputFiles,
   progressFraction,
   resolveSettings,
-  upscaleCheckedFile,
-  upscaleFile,
+  upscalePlanned,
+  wantsNoiseEstimate,
+  withNoiseEstimate,
   type UpscaleFileOptions,
   type ProgressEvent,
   type TimeEstimate,
@@ -32,6 +33,7 @@ import {
 } from '../upscale.js';
 import { expandInputs, type InputItem } from '../jobs/inputs.js';
 import { ensureOutDir, fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
+import { runFiles, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
 
 export type { FileStatus } from '../jobs/outcome.js';
 /** A batch's counts: files in each status, and in all. */
@@ -69,24 +71,22 @@ export interface BatchReport {
   files: FileReport[];
 }
 
+/** One input's planned work: the files it writes (one, or one per sample with reduce none) and its resolved settings. */
 export interface Job {
   input: string;
   output: string;
-  /** The files the job writes (one, or one per sample with reduce none); default [output]. */
-  files?: string[];
+  files: string[];
+  settings: UpscaleSettings;
 }
 
-const filesOf = (j: Job): string[] => j.files ?? [j.output];
-
-/** What a batch sets for each file itself, so BatchOptions does not take them (they would be replaced). */
-type BatchSets = 'model' | 'decode' | 'signal' | 'onProgress' | 'onWarning' | 'onEstimate';
+const filesOf = (j: Pick<Job, 'files'>): string[] => j.files;
 
 /**
  * A batch's options: each file's settings and output policy (`upscaleFile`'s, less what the batch itself gives each
- * file: the model, loaded once; the decoder's options, from `maxPixels`; the run context and the time estimate,
- * through BatchEvents), the output format, and what to do with existing outputs.
+ * file: the model, loaded once, and the decoder's options, from `maxPixels`), the output format, and what to do with
+ * existing outputs. Its run context is BatchEvents.
  */
-export interface BatchOptions extends Omit<UpscaleFileOptions, BatchSets> {
+export interface BatchOptions extends Omit<UpscaleFileOptions, 'model' | 'decode'> {
   /** Output format (extension without the dot) for every output; default the input's when writable, else png. */
   format?: string;
   /** Overwrite existing outputs. */
@@ -113,7 +113,7 @@ export interface BatchPlan {
 }
 
 /** Output path under `outDir` for each input: same relative name, the extension of `format` or a writable one. */
-export function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Job[] {
+function planJobs(items: readonly InputItem[], outDir: string, format: string | undefined): Pick<Job, 'input' | 'output'>[] {
   return items.map(({ path, rel }) => {
     const ext = extname(rel);
     const stem = ext ? rel.slice(0, -ext.length) : rel;
@@ -127,11 +127,14 @@ export function planJobs(items: readonly InputItem[], outDir: string, format: st
  * an output that is an input is an OutputError; existing outputs are an OutputError unless `force` (overwrite)
  * or `resume` (skip: returned in `existing`).
  */
-export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boolean }): Promise<{ jobs: Job[]; existing: Set<string> }> {
+async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'>>(
+  jobs: J[],
+  opts: { force: boolean; resume: boolean },
+): Promise<{ jobs: J[]; existing: Set<string> }> {
   const seenIn = new Set<string>();
   const byOut = new Map<string, string>();
   const inputs = new Set<string>();
-  const unique: Job[] = [];
+  const unique: J[] = [];
   for (const j of jobs) {
     const rin = await realTarget(j.input);
     if (seenIn.has(rin)) continue;
@@ -169,16 +172,39 @@ export async function checkJobs(jobs: Job[], opts: { force: boolean; resume: boo
 }
 
 /**
+ * The settings of one input, resolved once, when it is planned: the options against the manifest, with what the
+ * input's file says of it: the JPEG quality it was saved at (`input` auto and the model's settings for JPEG inputs),
+ * and, where the options look for it (wantsNoiseEstimate), the noise in its pixels, decoded as the run decodes them.
+ */
+async function settingsOf(
+  input: string,
+  info: Pick<ImageInfo, 'format'> | null,
+  options: BatchOptions,
+  manifest: ModelManifest,
+  device: Device,
+): Promise<UpscaleSettings> {
+  const jpegQuality = info?.format === 'jpeg' ? await readJpegQuality(input) : null;
+  const known = { sourceJpegQuality: jpegQuality, ...options };
+  const limitInputPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  const decoded =
+    info && wantsNoiseEstimate(known)
+      ? await decodeImage(input, { limitInputPixels, keepIccProfile: options.stripMetadata !== true }).catch(() => null)
+      : null;
+  // an input that cannot be decoded here fails in its turn
+  return resolveSettings(decoded ? withNoiseEstimate(known, decoded.rgb) : known, manifest, device);
+}
+
+/**
  * Expands `inputs` and plans the batch into `outDir`, before any model is loaded: inputs under the output folder
- * (earlier outputs, with `-o` inside an input tree) are left out, outputs checked, each job's work estimated from
- * its header with the settings resolved from the manifest.
+ * (earlier outputs, with `-o` inside an input tree) are left out, each input's settings resolved (settingsOf),
+ * outputs checked, each job's work estimated from its header.
  */
 export async function planBatch(
   inputs: readonly string[] | readonly InputItem[],
   outDir: string,
-  settings: UpscaleSettings,
   manifest: ModelManifest,
   options: BatchOptions = {},
+  device: Device = 'cpu',
 ): Promise<BatchPlan> {
   // already expanded items (the CLI expands once to tell a batch from one file) are taken as they are
   const items = inputs.every((i) => typeof i === 'string')
@@ -192,14 +218,16 @@ export async function planBatch(
     if (!nested) fresh.push(it);
   }
   if (fresh.length === 0) throw new InputError(`No inputs outside the output folder ${outDir}`);
-  const planned = planJobs(fresh, outDir, options.format).map((j) => ({ ...j, files: outputFiles(j.output, settings) }));
+  const planned: (Job & { info: ImageInfo | null })[] = [];
+  for (const j of planJobs(fresh, outDir, options.format)) {
+    const info = await probeImage(j.input, { limitInputPixels: false }).catch(() => null);
+    const settings = await settingsOf(j.input, info, options, manifest, device);
+    planned.push({ ...j, files: outputFiles(j.output, settings), settings, info });
+  }
   const { jobs, existing } = await checkJobs(planned, { force: options.force ?? false, resume: options.resume ?? false });
   const estimates: (WorkEstimate | null)[] = [];
-  for (const j of jobs) {
-    const info = await probeImage(j.input, { limitInputPixels: false }).catch(() => null);
-    estimates.push(info ? await estimateWorkHere(settings, manifest, info.height, info.width, options) : null);
-  }
-  return { outDir, jobs, existing, estimates };
+  for (const j of jobs) estimates.push(j.info ? await estimateWorkHere(j.settings, manifest, j.info.height, j.info.width, options) : null);
+  return { outDir, jobs: jobs.map(({ info: _, ...job }) => job), existing, estimates };
 }
 
 /** One input to one output (or one per sample), planned and checked before the model loads. */
@@ -219,17 +247,19 @@ export interface FilePlan {
 export async function planFile(
   input: string,
   output: string,
-  settings: UpscaleSettings,
   manifest: ModelManifest,
   options: BatchOptions = {},
+  device: Device = 'cpu',
 ): Promise<FilePlan> {
-  const info = await preflight(input, settings.factor, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
+  // the factor as the caller's run-level resolution checked it
+  const info = await preflight(input, options.factor ?? DEFAULT_FACTOR, options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS);
+  const settings = await settingsOf(input, info, options, manifest, device);
   const estimate = await estimateWorkHere(settings, manifest, info.height, info.width, options);
   const files = outputFiles(output, settings);
   for (const file of files) if (await sameFile(input, file)) throw new OutputError(`Refusing to write over the input ${input}`);
   const present: string[] = [];
   for (const file of files) if (await pathExists(file)) present.push(file);
-  const job = { input, output, files };
+  const job: Job = { input, output, files, settings };
   if (present.length > 0) {
     if (options.resume && present.length === files.length) return { job, info, estimate, skip: true };
     if (!options.force) throw new OutputError(`Output ${present[0]} exists; use --force to overwrite it`);
@@ -240,13 +270,15 @@ export async function planFile(
 }
 
 /** What processFile reports while it works: the file's fraction done (0..1) and what runs, and its time estimate. */
-export interface FileEvents extends Pick<BatchEvents, 'signal' | 'onWarning'> {
+export interface FileEvents {
+  signal?: AbortSignal | undefined;
+  onWarning?: ((message: string) => void) | undefined;
   onFraction?: (f: number, label: string) => void;
-  onEstimate?: (e: TimeEstimate) => void;
+  onEstimate?: ((e: TimeEstimate) => void) | undefined;
 }
 
 /** The progress line's label for a run's progress event, or null for an event it does not show. */
-export function progressLabel(e: ProgressEvent): string | null {
+function progressLabel(e: ProgressEvent): string | null {
   const sample = e.samples > 1 ? ` sample ${e.sample}/${e.samples}` : '';
   if (e.stage === 'upsample') return e.totalSteps > 0 ? `back-projecting ${e.step}/${e.totalSteps}` : 'upsampling';
   if (e.stage === 'boomerang') return `pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps} t=${e.t}${sample}`;
@@ -257,9 +289,9 @@ export function progressLabel(e: ProgressEvent): string | null {
 }
 
 /**
- * One file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
- * `checked`: the input's header as planFile checked it, with the outputs (nothing is checked again); otherwise,
- * e.g. for a job from a queue, the input and outputs are checked here.
+ * One planned file, start to end, with a loaded model; throws what went wrong. `onFraction` reports 0..1 of the file.
+ * Its settings and outputs are the plan's; its header is checked here (a bad file fails in its turn) unless the
+ * plan checked it (`checked`).
  */
 export async function processFile(
   job: Job,
@@ -270,28 +302,28 @@ export async function processFile(
 ): Promise<FileReport> {
   const started = performance.now();
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  if (!checked) await preflight(job.input, options.factor ?? DEFAULT_FACTOR, maxPixels);
+  if (!checked) await preflight(job.input, job.settings.factor, maxPixels);
   let estimate: FileReport['estimate'] = null;
-  const r = await (checked ? upscaleCheckedFile : upscaleFile)(job.input, job.output, {
-    ...options,
-    model,
-    decode: { limitInputPixels: maxPixels },
-    force: options.force ?? false,
-    ...(events.signal ? { signal: events.signal } : {}),
-    ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-    onEstimate: (e) => {
-      estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
-      events.onEstimate?.(e);
+  const r = await upscalePlanned(
+    job,
+    { ...options, model, decode: { limitInputPixels: maxPixels }, force: options.force ?? false },
+    {
+      signal: events.signal,
+      onWarning: events.onWarning,
+      onEstimate: (e) => {
+        estimate = { seconds: e.seconds === null ? null : round(e.seconds), source: e.source };
+        events.onEstimate?.(e);
+      },
+      onProgress: (e) => {
+        const label = events.onFraction ? progressLabel(e) : null;
+        if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
+      },
     },
-    onProgress: (e) => {
-      const label = events.onFraction ? progressLabel(e) : null;
-      if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
-    },
-  });
+  );
   return {
     input: job.input,
     output: job.output,
-    outputs: outputFiles(job.output, r.settings),
+    outputs: job.files,
     status: 'ok',
     error: null,
     errorCode: null,
@@ -332,7 +364,7 @@ export function pendingReport(j: Job): FileReport {
  * One file of a batch, whatever becomes of it: its report, and the error that must stop the batch (an interruption,
  * or a model or device failure, which every other file would hit too), else null. A bad file is a failed report.
  */
-export async function attemptFile(
+async function attemptFile(
   job: Job,
   model: ModelSession,
   options: BatchOptions,
@@ -356,15 +388,9 @@ export async function attemptFile(
   }
 }
 
-/** Whether a planned job is skipped with --resume (its outputs exist). */
-export async function skippedByResume(plan: BatchPlan, job: Job, options: BatchOptions): Promise<boolean> {
-  return Boolean(options.resume) && (plan.existing.has(job.output) || (await allExist(filesOf(job))));
-}
-
-/** Marks a report skipped by --resume. */
-export function markSkipped(file: FileReport): void {
-  file.status = 'skipped';
-  file.error = 'output exists (--resume)';
+/** Marks a report skipped by --resume; returns it. */
+export function markSkipped(file: FileReport): FileReport {
+  return Object.assign(file, { status: 'skipped', error: 'output exists (--resume)' });
 }
 
 /** The report from the per-file reports (`outDir` null: one file to one output). */
@@ -381,14 +407,38 @@ export function batchReport(outDir: string | null, model: string, files: FileRep
 }
 
 /** Work weights of a plan's jobs for progress (pixels × model evaluations; an unknown one as the mean). */
-export function planWeights(plan: BatchPlan): number[] {
+function planWeights(plan: BatchPlan): number[] {
   return fillWeights(plan.estimates.map((e) => e?.megapixelEvaluations ?? NaN));
 }
 
-/** Runs a planned batch with a loaded model; never throws for one file's failure (see the report). */
+/** A file of a batch as a unit of work: its planned job and its place in the batch's report. */
+export interface FileUnit extends WorkUnit<FileReport> {
+  index: number;
+  job: Job;
+}
+
+/** The unit of a planned file: attemptFile with the batch's options. */
+export function fileUnit(job: Job, index: number, weight: number, options: BatchOptions): FileUnit {
+  return {
+    index,
+    job,
+    label: job.input,
+    weight,
+    run: async (model, ctx) => {
+      const { file, stop } = await attemptFile(job, model!, options, ctx);
+      return { result: file, stop };
+    },
+  };
+}
+
+/**
+ * Runs a planned batch here with a loaded model, or on a queue's workers (`via`: the payload of its units, see
+ * payload.ts); never throws for one file's failure (see the report). Files skipped by --resume are not run.
+ */
 export async function runPlan(
   plan: BatchPlan,
-  model: ModelSession,
+  target: { model: ModelSession } | (NonNullable<QueueHold> & { via: Enqueue<FileUnit, FileReport> }),
+  modelName: string,
   options: BatchOptions = {},
   events: BatchEvents = {},
 ): Promise<BatchOutcome> {
@@ -399,31 +449,21 @@ export async function runPlan(
   // progress in units of work (pixels x model evaluations per file), so that the ETA after a large file is not off
   // by the ratio of sizes
   const weights = planWeights(plan);
-  const before = weights.map((_, i) => weights.slice(0, i).reduce((a, w) => a + w, 0));
-  const total = weights.reduce((a, w) => a + w, 0);
-  let stoppedBy: unknown = null;
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i]!;
-    if (await skippedByResume(plan, job, options)) {
+  const units: FileUnit[] = [];
+  for (const [i, job] of jobs.entries()) {
+    if (options.resume && (plan.existing.has(job.output) || (await allExist(job.files)))) {
       markSkipped(files[i]!);
       events.onFile?.(files[i]!, i, jobs.length);
-      continue;
-    }
-    const label = `${i + 1}/${jobs.length} ${job.input}`;
-    events.onProgress?.({ done: before[i]!, total, label });
-    const { file, stop } = await attemptFile(job, model, options, {
-      ...(events.signal ? { signal: events.signal } : {}),
-      ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-      onFraction: (f, what) => events.onProgress?.({ done: before[i]! + f * weights[i]!, total, label: `${label} ${what}` }),
-    });
-    files[i] = file;
-    events.onFile?.(file, i, jobs.length);
-    if (stop) {
-      stoppedBy = stop;
-      break;
-    }
+    } else units.push(fileUnit(job, i, weights[i]!, options));
   }
-  return { report: batchReport(plan.outDir, model.manifest.name, files, started, (performance.now() - t0) / 1000), stoppedBy };
+  // the names as planned here (a worker reports absolute paths)
+  const stoppedBy = await runFiles(units, target, files, events, async ({ job }, file) => ({
+    ...file,
+    input: job.input,
+    output: job.output,
+    outputs: job.files,
+  }));
+  return { report: batchReport(plan.outDir, modelName, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 
 async function allExist(paths: readonly string[]): Promise<boolean> {
@@ -444,8 +484,10 @@ export async function upscaleBatch(
   events: BatchEvents = {},
 ): Promise<BatchOutcome> {
   checkFileOptions(options);
-  const settings = resolveSettings(options, model.manifest, model.device, model.precision ?? 'float');
-  const plan = await planBatch(inputs, outDir, settings, model.manifest, options);
+  // the loaded model's precision is the one each file's settings record
+  const given: BatchOptions = { ...options, precision: model.precision ?? 'float' };
+  resolveSettings(given, model.manifest, model.device); // the options' checks, before the inputs are looked at
+  const plan = await planBatch(inputs, outDir, model.manifest, given, model.device);
   await ensureOutDir(outDir);
-  return runPlan(plan, model, options, events);
+  return runPlan(plan, { model }, model.manifest.name, given, events);
 }

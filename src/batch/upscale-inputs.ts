@@ -1,10 +1,11 @@
 /**
  * `sr upscale`'s whole operation as one library call. The inputs and the output decide between one file and a
- * batch into a folder; the manifest's settings are resolved once; every check runs before anything is written or
- * loaded, cheapest and most certain first: options → the manifest (t, steps, preset, tile) → inputs (header, pixel
- * limit, output size) → outputs (the input itself, existing files, the folder) → the caller's `onPlan` (a cost
- * guard) → the queue's reachability → the output folder → the model file's sha256. Then the work runs here, or on
- * a queue's workers for a batch. A batch reports each file and goes on; one file throws its error.
+ * batch into a folder. Every check runs before anything is written or loaded, cheapest and most certain first:
+ * options → the manifest (t, steps, preset, tile) → the queue's reachability and its hold on the output folder →
+ * inputs (header, pixel limit, output size) and each input's settings, resolved once → outputs (the input itself,
+ * existing files, the folder) → the caller's `onPlan` (a cost guard) → the output folder → the model file's sha256.
+ * Then the work runs with the planned settings, here or on a queue's workers for a batch. A batch reports each file
+ * and goes on; one file throws its error.
  */
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
@@ -14,8 +15,6 @@ import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
 import { deviceRequest, type DeviceNote } from '../model/session.js';
-import { connectQueue, type QueueTarget } from '../queue/connection.js';
-import { holdOutput, lockNotReleased, type OutputHold } from '../queue/out-lock.js';
 import {
   checkFileOptions,
   checkUncertainty,
@@ -23,7 +22,6 @@ import {
   resolveSettings,
   withModel,
   type TimeEstimate,
-  type UpscaleSettings,
   type WorkEstimate,
 } from '../upscale.js';
 import {
@@ -40,6 +38,8 @@ import {
 } from './batch.js';
 import { expandInputs, type InputItem } from '../jobs/inputs.js';
 import { ensureOutDir, overwritePolicy } from '../jobs/outcome.js';
+import { withTarget, type QueueHold } from '../jobs/runner.js';
+import { enqueueFiles } from './payload.js';
 
 /** `upscaleInputs`' options: a batch's, with the model given by name or folder, and an optional queue. */
 export interface UpscaleInputsOptions extends Omit<BatchOptions, 'model'> {
@@ -71,7 +71,7 @@ export interface UpscaleInputsEvents extends BatchEvents {
   onNote?: (note: DeviceNote) => void;
   /**
    * One file (not a batch): once the model is loaded, before the work, what it is expected to take at the speed
-   * measured on this machine (see UpscaleOptions.onEstimate); throw to stop there (nothing is written).
+   * measured on this machine (see UpscaleContext.onEstimate); throw to stop there (nothing is written).
    */
   onEstimate?: (estimate: TimeEstimate) => void;
 }
@@ -89,7 +89,6 @@ interface Planned {
   items: InputItem[];
   output: string;
   manifest: ModelManifest;
-  settings: UpscaleSettings;
   options: UpscaleInputsOptions;
   events: UpscaleInputsEvents;
 }
@@ -118,70 +117,58 @@ export async function upscaleInputs(
     formatFromPath(output);
   }
   const manifest = await loadManifest(resolveModelDir(options.model));
-  const settings = resolveSettings(options, manifest);
+  const settings = resolveSettings(options, manifest); // the options' checks, before the inputs are looked at
   checkTile(manifest.multiple, options.tiling?.tile);
   if (options.uncertaintyMap !== undefined) {
     if (toFolder) throw new UsageError('--uncertainty writes the map of one image: give one input and an output file');
     checkUncertainty({ uncertainty: true }, settings);
   }
-  const p: Planned = { items, output, manifest, settings, options, events };
+  const p: Planned = { items, output, manifest, options, events };
   return toFolder ? runFolder(p) : runOne(p);
 }
 
 async function runFolder(p: Planned): Promise<UpscaleInputsOutcome> {
-  if (p.options.queue === undefined) return runFolderWith(p, null);
-  const queue = await connectQueue(p.options.queue); // unreachable: nothing written
   // one enqueuer per folder, taken before the plan looks at the outputs (a second one is refused here)
-  const hold = await holdOutput(queue, p.output, 'sr upscale');
-  try {
-    return await runFolderWith(p, { queue, hold });
-  } finally {
-    if (!(await hold.release())) p.events.onWarning?.(lockNotReleased(hold, queue.url));
-  }
+  return withTarget(p.options.queue, p.output, 'sr upscale', p.events.onWarning, (q) => runFolderWith(p, q));
 }
 
-async function runFolderWith(
-  { items, output, manifest, settings, options, events }: Planned,
-  q: { queue: QueueTarget; hold: OutputHold } | null,
-): Promise<UpscaleInputsOutcome> {
-  const plan = await planBatch(items, output, settings, manifest, options);
+async function runFolderWith({ items, output, manifest, options, events }: Planned, q: QueueHold): Promise<UpscaleInputsOutcome> {
+  const plan = await planBatch(items, output, manifest, options);
   await events.onPlan?.({
     kind: 'batch',
     label: `${plan.jobs.length} files`,
     estimates: plan.estimates,
     inputs: plan.jobs.map((j) => j.input),
-    outputs: plan.jobs.flatMap((j) => j.files ?? [j.output]),
+    outputs: plan.jobs.flatMap((j) => j.files),
     outputDir: output,
   });
   await ensureOutDir(output);
   if (q) {
-    const { runPlanQueued } = await import('./queued.js'); // BullMQ loads only for a queued batch
-    return { kind: 'batch', ...(await runPlanQueued(plan, q.queue, options.model, manifest, options, events, q.hold)) };
+    const via = enqueueFiles(options.model, manifest, options);
+    return { kind: 'batch', ...(await runPlan(plan, { ...q, via }, manifest.name, options, events)) };
   }
   return withModel(
     options,
-    async (model) => ({ kind: 'batch', ...(await runPlan(plan, model, options, events)) }),
+    async (model) => ({ kind: 'batch', ...(await runPlan(plan, { model }, manifest.name, options, events)) }),
     loadWith(manifest, events),
   );
 }
 
-async function runOne({ items, output, manifest, settings, options, events }: Planned): Promise<UpscaleInputsOutcome> {
+async function runOne({ items, output, manifest, options, events }: Planned): Promise<UpscaleInputsOutcome> {
   const input = items[0]!.path;
-  const one = await planFile(input, output, settings, manifest, options);
+  const one = await planFile(input, output, manifest, options);
   if (options.uncertaintyMap !== undefined) await checkUncertaintyFile(input, output, options);
   await events.onPlan?.({
     kind: 'file',
     label: one.job.input,
     estimates: [one.estimate],
     inputs: [input],
-    outputs: [...(one.job.files ?? [one.job.output]), ...(options.uncertaintyMap !== undefined ? [options.uncertaintyMap] : [])],
+    outputs: [...one.job.files, ...(options.uncertaintyMap !== undefined ? [options.uncertaintyMap] : [])],
     outputDir: null,
   });
   const started = new Date();
   if (one.skip) {
-    const file = pendingReport(one.job);
-    markSkipped(file);
-    return { kind: 'file', report: batchReport(null, manifest.name, [file], started, 0), stoppedBy: null };
+    return { kind: 'file', report: batchReport(null, manifest.name, [markSkipped(pendingReport(one.job))], started, 0), stoppedBy: null };
   }
   return withModel(
     options,
@@ -191,18 +178,16 @@ async function runOne({ items, output, manifest, settings, options, events }: Pl
         model,
         options,
         {
-          ...(events.signal ? { signal: events.signal } : {}),
-          ...(events.onWarning ? { onWarning: events.onWarning } : {}),
-          ...(events.onEstimate ? { onEstimate: events.onEstimate } : {}),
+          signal: events.signal,
+          onWarning: events.onWarning,
+          onEstimate: events.onEstimate,
           onFraction: (f, label) => events.onProgress?.({ done: f, total: 1, label }),
         },
         one.info,
       ).catch((err: unknown) => {
         // --resume: an output that another run finished meanwhile is a skip, as if it had been there at the start
         if (!(err instanceof OutputExistsError && options.resume)) throw err;
-        const skipped = pendingReport(one.job);
-        markSkipped(skipped);
-        return skipped;
+        return markSkipped(pendingReport(one.job));
       });
       return { kind: 'file', report: batchReport(null, manifest.name, [file], started, file.seconds), stoppedBy: null };
     },

@@ -75,14 +75,15 @@ export function registerEval(program: Command, ctx: CliContext): void {
       if (flags.json) await checkSideFile(flags.json, 'JSON file', run);
       if (flags.csv) await checkSideFile(flags.csv, 'CSV file', run);
       const line = createProgressLine(ctx.stderr, flags.quiet ?? false);
-      options.signal = ctx.signal;
-      options.onProgress = (e) => {
-        if (e.stage !== 'boomerang') return;
-        const within = progressFraction(e);
-        line.update(e.index + within, e.total, `${e.name} pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps}`);
-      };
-      options.onImage = (e) => line.update(e.index + 1, e.total, `${e.score.name} ${fmt.db(e.score.psnrY)} dB`);
-      const r = await evaluate(options);
+      const r = await evaluate(options, {
+        signal: ctx.signal,
+        onProgress: (e) => {
+          if (e.stage !== 'boomerang') return;
+          const within = progressFraction(e);
+          line.update(e.index + within, e.total, `${e.name} pass ${e.pass}/${e.passes} step ${e.step}/${e.totalSteps}`);
+        },
+        onImage: (e) => line.update(e.index + 1, e.total, `${e.score.name} ${fmt.db(e.score.psnrY)} dB`),
+      });
       line.done();
       ctx.stdout.write(formatEvaluation(r) + '\n');
       if (flags.json) await writeTextAtomic(flags.json, toJson(r));

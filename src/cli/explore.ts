@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
 import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { UsageError, escapeControls } from '../errors.js';
-import { explore, type ExploreOptions, type SharedMethodOptions } from '../explore/explore.js';
+import { explore, type ExploreOptions, type ExplorePlan, type SharedMethodOptions } from '../explore/explore.js';
 import { KERNELS } from '../image/upsample.js';
 import { DEFAULT_FACTOR, INPUT_KINDS } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
@@ -80,9 +80,7 @@ export function registerExplore(program: Command, ctx: CliContext): void {
       const options = toOptions(input, flags.output, flags);
       const quiet = flags.quiet ?? false;
       const line = createProgressLine(ctx.stderr, quiet);
-      options.signal = ctx.signal;
-      options.onProgress = (e) => line.update(e.done, e.total, e.label);
-      options.onPlan = (plan) => {
+      const onPlan = (plan: ExplorePlan) => {
         const label = `${escapeControls(input)}: ${plan.todo.length} of ${plan.candidates.length} candidates to compute`;
         guardCost(label, plan.estimates, flags, ctx.stderr);
         if (!quiet) {
@@ -97,7 +95,7 @@ export function registerExplore(program: Command, ctx: CliContext): void {
       };
       let result: Awaited<ReturnType<typeof explore>>;
       try {
-        result = await explore(options);
+        result = await explore(options, { signal: ctx.signal, onProgress: (e) => line.update(e.done, e.total, e.label), onPlan });
       } finally {
         line.done();
       }

@@ -93,16 +93,17 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .action(async (flags: Flags) => {
       const options = toOptions(flags);
       const line = createProgressLine(ctx.stderr, flags.quiet ?? false);
-      options.signal = ctx.signal;
-      options.onProgress = (e) =>
-        line.update(
-          e.done,
-          e.total,
-          e.workers !== undefined
-            ? `${e.records}/${e.recordsTotal} results, ${e.workers} workers; ${e.cell}`
-            : `${e.records}/${e.recordsTotal} results, ${e.cell} on ${e.image}`,
-        );
-      const result = await runSweep(options);
+      const result = await runSweep(options, {
+        signal: ctx.signal,
+        onProgress: (e) =>
+          line.update(
+            e.done,
+            e.total,
+            e.workers !== undefined
+              ? `${e.records}/${e.recordsTotal} results, ${e.workers} workers; ${e.cell}`
+              : `${e.records}/${e.recordsTotal} results, ${e.cell} on ${e.image}`,
+          ),
+      });
       line.done(`sweep: ${result.meta.run.computed} results computed, ${result.meta.run.skipped} already in ${result.files.log}`);
       ctx.stdout.write(formatSweep(result) + '\n');
       if (flags.report) {

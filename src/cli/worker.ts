@@ -34,24 +34,28 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const quiet = flags.quiet ?? false;
       const say = (line: string) => ctx.stderr.write(`sr worker: ${line}\n`);
       const { runWorker } = await import('../worker.js'); // BullMQ loads only for the commands that use it
-      const summary = await runWorker({
-        queue: flags.queue,
-        concurrency: positiveInteger('--concurrency', parseNumber('--concurrency', flags.concurrency)),
-        device: parseDevice(flags.device),
-        ...(flags.threads !== undefined ? { threads: positiveInteger('--threads', parseNumber('--threads', flags.threads)) } : {}),
-        stallSeconds: parseNumber('--stall-seconds', flags.stallSeconds),
-        signal: ctx.signal,
-        onEvent: (e) => {
-          if (e.type === 'failed') say(`failed ${e.kind} ${e.label}: ${e.reason}`);
-          else if (e.type === 'error') say(`warning: ${e.message}`);
-          else if (quiet) return;
-          else if (e.type === 'ready') say(`ready on ${e.queue} as ${e.name} (concurrency ${e.concurrency})`);
-          else if (e.type === 'model') say(`loaded model ${e.name} (${e.sha256.slice(0, 12)}…) on ${e.device}`);
-          else if (e.type === 'start') say(`start ${e.kind} ${e.label}`);
-          else if (e.type === 'done') say(`done ${e.kind} ${e.label} in ${e.seconds.toFixed(1)} s`);
-          else if (e.type === 'released') say(`released ${e.kind} ${e.id} back to the queue`);
+      const summary = await runWorker(
+        {
+          queue: flags.queue,
+          concurrency: positiveInteger('--concurrency', parseNumber('--concurrency', flags.concurrency)),
+          device: parseDevice(flags.device),
+          ...(flags.threads !== undefined ? { threads: positiveInteger('--threads', parseNumber('--threads', flags.threads)) } : {}),
+          stallSeconds: parseNumber('--stall-seconds', flags.stallSeconds),
         },
-      });
+        {
+          signal: ctx.signal,
+          onEvent: (e) => {
+            if (e.type === 'failed') say(`failed ${e.kind} ${e.label}: ${e.reason}`);
+            else if (e.type === 'error') say(`warning: ${e.message}`);
+            else if (quiet) return;
+            else if (e.type === 'ready') say(`ready on ${e.queue} as ${e.name} (concurrency ${e.concurrency})`);
+            else if (e.type === 'model') say(`loaded model ${e.name} (${e.sha256.slice(0, 12)}…) on ${e.device}`);
+            else if (e.type === 'start') say(`start ${e.kind} ${e.label}`);
+            else if (e.type === 'done') say(`done ${e.kind} ${e.label} in ${e.seconds.toFixed(1)} s`);
+            else if (e.type === 'released') say(`released ${e.kind} ${e.id} back to the queue`);
+          },
+        },
+      );
       say(`stopped: ${summary.done} done, ${summary.failed} failed, ${summary.released} released`);
     });
 }

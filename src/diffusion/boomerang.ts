@@ -18,7 +18,7 @@ import { addNoise } from './noise.js';
 import { PREDICTION_KINDS, toX0, type PredictionKind } from './predictions.js';
 import type { RunContext } from '../run-context.js';
 import type { Rng } from './rng.js';
-import { SAMPLER_KINDS, stepCoefficients, type SamplerKind } from './samplers.js';
+import { SAMPLER_KINDS, jumpCoefficients, type SamplerKind } from './samplers.js';
 import { fusedStep } from './update.js';
 import { setTimesteps, type Schedule, type TimestepPair } from './schedule.js';
 
@@ -256,7 +256,7 @@ async function reverseStep(xtImage: ImageTensor, modelOut: Float32Array, r: Reso
   const xt = xtImage.data as Float32Array;
   const { schedule } = r;
   const alphaBar = schedule.alphasCumprod[k]!;
-  const { cx0, cxt, sigma } = stepCoefficients(schedule, r.sampler, k, prevT, r.eta);
+  const { cx0, cxt, sigma } = jumpCoefficients(schedule, r.sampler, k, prevT, r.eta); // checked once, in resolve
   const common = { cx0, cxt, sigma, channels: C, height: H, width: W, xt, noise: sigma > 0 ? r.rng : undefined };
   if (r.consistency?.kind === 'ibp') {
     // ibp resamples, so it cannot join the fused pass: x̂0 (into the model's output buffer), one back-projection

@@ -59,18 +59,33 @@ export function step(params: StepParams): StepResult {
   return { prevSample: out, predOriginalSample: x0 };
 }
 
-/** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z (what `step` applies; exported for the fused update). */
-export function stepCoefficients(
+/** The jump as x_prev = cx0·x̂0 + cxt·x_t + σ·z (what `step` applies), its t, prevT, sampler and eta checked. */
+export function stepCoefficients(...jump: Parameters<typeof jumpCoefficients>): ReturnType<typeof jumpCoefficients> {
+  const [schedule, sampler, t, prevT, eta] = jump;
+  checkTimestep(schedule, t);
+  if (!Number.isInteger(prevT) || prevT < 0 || prevT >= t) {
+    throw new UsageError(`Expected integer prevT in 0..${t - 1} but received ${prevT}`);
+  }
+  if (sampler === 'ddim' && !(Number.isFinite(eta) && eta >= 0 && eta <= 1)) {
+    throw new UsageError(`Expected eta in 0..1 but received ${eta}`);
+  }
+  if (sampler !== 'ancestral' && sampler !== 'ddim') {
+    throw new UsageError(`Expected sampler ancestral or ddim but received ${String(sampler)}`);
+  }
+  return jumpCoefficients(...jump);
+}
+
+/**
+ * stepCoefficients without its checks, for the fused update of a run that checked its jumps (setTimesteps), sampler
+ * and eta once, before the first step.
+ */
+export function jumpCoefficients(
   schedule: Schedule,
   sampler: SamplerKind,
   t: number,
   prevT: number,
   eta: number,
 ): { cx0: number; cxt: number; sigma: number } {
-  checkTimestep(schedule, t);
-  if (!Number.isInteger(prevT) || prevT < 0 || prevT >= t) {
-    throw new UsageError(`Expected integer prevT in 0..${t - 1} but received ${prevT}`);
-  }
   // 1. Noise levels of both ends (Ho et al. 2020 §2 notation; prevT = 0 is the clean image, ᾱ_prev = 1).
   const abT = schedule.alphasCumprod[t]!;
   const abPrev = alphaBarPrev(schedule, prevT);
@@ -86,14 +101,10 @@ export function stepCoefficients(
     const variance = ((1 - abPrev) / (1 - abT)) * betaT;
     return { cx0, cxt, sigma: variance > 0 ? Math.sqrt(variance) : 0 };
   }
-  if (sampler === 'ddim') {
-    if (!(Number.isFinite(eta) && eta >= 0 && eta <= 1)) throw new UsageError(`Expected eta in 0..1 but received ${eta}`);
-    // 3b. σ_t(η) = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. 2021 eq. 16).
-    const sigma = eta * Math.sqrt((1 - abPrev) / (1 - abT)) * Math.sqrt(betaT);
-    // 4b. DDIM eq. 12: x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε̂ + σ·z, with ε̂ = (x_t − √ᾱ_t·x̂0)/√(1 − ᾱ_t);
-    //     expanded into the x̂0 and x_t coefficients.
-    const dir = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma)) / Math.sqrt(1 - abT);
-    return { cx0: Math.sqrt(abPrev) - dir * Math.sqrt(abT), cxt: dir, sigma };
-  }
-  throw new UsageError(`Expected sampler ancestral or ddim but received ${String(sampler)}`);
+  // 3b. ddim: σ_t(η) = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. 2021 eq. 16).
+  const sigma = eta * Math.sqrt((1 - abPrev) / (1 - abT)) * Math.sqrt(betaT);
+  // 4b. DDIM eq. 12: x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε̂ + σ·z, with ε̂ = (x_t − √ᾱ_t·x̂0)/√(1 − ᾱ_t);
+  //     expanded into the x̂0 and x_t coefficients.
+  const dir = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma)) / Math.sqrt(1 - abT);
+  return { cx0: Math.sqrt(abPrev) - dir * Math.sqrt(abT), cxt: dir, sigma };
 }

@@ -3,7 +3,9 @@
  * per cell (cells in a group differ only in how their K samples reduce, so one run serves them all). The same code
  * runs in `sr sweep` and on a queue worker, so a queued sweep's numbers are the local sweep's.
  */
+import { throwIfAborted } from '../errors.js';
 import { makeFolder } from '../io-safety/atomic.js';
+import type { WorkUnit } from '../jobs/runner.js';
 import { join } from 'node:path';
 import { itemSeed } from '../diffusion/rng.js';
 import type { Consistency } from '../diffusion/consistency.js';
@@ -19,6 +21,7 @@ import { cellSlug, type Cell } from './grid.js';
 import { runMethod, type Method } from './methods.js';
 import { scoreImages } from './score.js';
 import type { SweepRecord } from './summary.js';
+import type { SweepTask } from './sweep-types.js';
 
 /** The identity of a run: with cell and image, what a record's resume key is made of. */
 export interface RunKey {
@@ -83,6 +86,39 @@ export async function computeRecords(im: TestImage, cells: readonly Cell[], ctx:
     }
   }
   return records;
+}
+
+/** A task of a sweep as a unit of work: one model run of its cells on one image, one record per cell. */
+export interface TaskUnit extends WorkUnit<SweepRecord[]> {
+  task: SweepTask;
+  /** The image's name. */
+  image: string;
+}
+
+/** The unit of a task on the image `load` gives (the set's, here; read from the shared filesystem, on a worker). */
+export function taskUnit(
+  task: SweepTask,
+  image: string,
+  load: () => Promise<TestImage>,
+  c: Pick<RecordContext, 'run' | 'out' | 'saveImage' | 'tiling'>,
+): TaskUnit {
+  return {
+    task,
+    image,
+    label: `${task.cells[0]!.id} on ${image}`,
+    weight: task.weight,
+    async run(model, ctx) {
+      throwIfAborted(ctx.signal);
+      const records = await computeRecords(await load(), task.cells, {
+        ...c,
+        model,
+        factor: task.factor,
+        signal: ctx.signal,
+        onFraction: (f) => ctx.onFraction(f, ''),
+      });
+      return { result: records, stop: null };
+    },
+  };
 }
 
 /** Whether a task's Boomerang outputs are saved: all images, the first image of its factor's set, or none. */

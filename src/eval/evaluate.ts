@@ -19,8 +19,8 @@ import { methodName, runMethod, type Method } from './methods.js';
 import { protocolLine } from './protocol.js';
 import { meanScore, scoreImages, type ImageScore, type MeanScore } from './score.js';
 
-/** The run context's progress is the method's within an image, with which image it is. */
-export interface EvaluateOptions extends Omit<RunContext<ProgressEvent & { index: number; total: number; name: string }>, 'onWarning'> {
+/** What to score: ground truth, and SR outputs or LR inputs and a method. */
+export interface EvaluateOptions {
   /** Folder of ground-truth images. */
   hr: string;
   /** Folder of finished SR outputs to score (matched by name); no method runs. Needs `factor` or `shave`. */
@@ -40,8 +40,12 @@ export interface EvaluateOptions extends Omit<RunContext<ProgressEvent & { index
   limit?: number;
   /** Write each output here as <name>.png. */
   saveDir?: string;
+}
+
+/** An evaluation's run context: its progress is the method's within an image, with which image it is. */
+export interface EvaluateContext extends Omit<RunContext<ProgressEvent & { index: number; total: number; name: string }>, 'onWarning'> {
   /** After each image is scored. */
-  onImage?: (e: { index: number; total: number; score: ImageScore }) => void;
+  onImage?: ((e: { index: number; total: number; score: ImageScore }) => void) | undefined;
 }
 
 export type OutputSource = 'sr' | LrSource;
@@ -61,7 +65,7 @@ export interface Evaluation {
 }
 
 /** Scores SR outputs, or makes and scores them. See EvaluateOptions. */
-export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+export async function evaluate(options: EvaluateOptions, ctx: EvaluateContext = {}): Promise<Evaluation> {
   if (options.sr !== undefined && options.lr !== undefined) throw new UsageError('Expected either an SR folder or an LR folder, not both');
   if (options.sr === undefined && options.lr === undefined && options.factor === undefined) {
     throw new UsageError('Expected an SR folder, an LR folder or a factor');
@@ -72,10 +76,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   }
   if (options.limit !== undefined) positiveInteger('limit', options.limit);
   if (options.saveDir !== undefined) await makeFolder(options.saveDir);
-  return options.sr !== undefined ? scoreFolder(options, options.sr) : makeAndScore(options);
+  return options.sr !== undefined ? scoreFolder(options, options.sr, ctx) : makeAndScore(options, ctx);
 }
 
-async function scoreFolder(options: EvaluateOptions, srDir: string): Promise<Evaluation> {
+async function scoreFolder(options: EvaluateOptions, srDir: string, ctx: EvaluateContext): Promise<Evaluation> {
   const shave = options.shave ?? options.factor;
   if (shave === undefined) throw new UsageError('Expected a factor (or a shave) to score an SR folder: the protocol shaves scale pixels');
   const m = await matchFolders(options.hr, srDir, 'sr');
@@ -86,7 +90,7 @@ async function scoreFolder(options: EvaluateOptions, srDir: string): Promise<Eva
   const pairs = options.limit !== undefined ? m.pairs.slice(0, options.limit) : m.pairs;
   const images: ImageScore[] = [];
   for (const [i, p] of pairs.entries()) {
-    throwIfAborted(options.signal);
+    throwIfAborted(ctx.signal);
     let hr = (await decodeImage(p.hr)).rgb;
     let sr = (await decodeImage(p.other)).rgb;
     if (options.factor !== undefined) {
@@ -110,7 +114,7 @@ async function scoreFolder(options: EvaluateOptions, srDir: string): Promise<Eva
       evaluations: 0,
     };
     images.push(s);
-    options.onImage?.({ index: i, total: pairs.length, score: s });
+    ctx.onImage?.({ index: i, total: pairs.length, score: s });
   }
   return {
     protocol: protocolLine(shave),
@@ -126,7 +130,7 @@ async function scoreFolder(options: EvaluateOptions, srDir: string): Promise<Eva
   };
 }
 
-async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
+async function makeAndScore(options: EvaluateOptions, ctx: EvaluateContext): Promise<Evaluation> {
   const set = await loadTestSet({
     hr: options.hr,
     ...(options.lr !== undefined ? { lr: options.lr } : {}),
@@ -148,12 +152,12 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
     let settings: UpscaleSettings | null = null;
     const total = set.images.length;
     for (const [index, im] of set.images.entries()) {
-      throwIfAborted(options.signal);
+      throwIfAborted(ctx.signal);
       const out = await runMethod(methodFor(im.name), im.lr, set.factor, {
         ...(model ? { model } : {}),
         lrJpegQuality: im.lrJpegQuality,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!({ ...e, index, total, name: im.name }) } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.onProgress ? { onProgress: (e: ProgressEvent) => ctx.onProgress!({ ...e, index, total, name: im.name }) } : {}),
       });
       settings ??= out.settings && { ...out.settings, seed: setSeed! };
       const kept = out.settings?.reduce === 'none' ? out.samples : [out.image];
@@ -174,7 +178,7 @@ async function makeAndScore(options: EvaluateOptions): Promise<Evaluation> {
         if (kept.length === 1) await encodeImage({ rgb: out.image }, join(options.saveDir, `${im.name}_SR.png`));
         else for (const [k, o] of kept.entries()) await encodeImage({ rgb: o }, join(options.saveDir, `${im.name}_s${k + 1}_SR.png`));
       }
-      options.onImage?.({ index, total, score: s });
+      ctx.onImage?.({ index, total, score: s });
     }
     return {
       protocol: protocolLine(shave),

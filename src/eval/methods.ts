@@ -61,13 +61,15 @@ export async function runMethod(method: Method, lr: ImageTensor, factor: number,
     return { image, samples: [image], seconds: (performance.now() - t0) / 1000, evaluations: 0, settings: null };
   }
   if (!opts.model) throw new UsageError('Expected a loaded model for a Boomerang evaluation');
-  const r = await upscale(lr, {
-    ...method.options,
-    factor,
-    model: opts.model,
-    sourceJpegQuality: opts.lrJpegQuality ?? null,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
+  const r = await upscale(
+    lr,
+    {
+      ...method.options,
+      factor,
+      model: opts.model,
+      sourceJpegQuality: opts.lrJpegQuality ?? null,
+    },
+    { signal: opts.signal, onProgress: opts.onProgress },
+  );
   return { image: r.image, samples: r.samples, seconds: r.stats.seconds, evaluations: r.stats.evaluations, settings: r.settings };
 }

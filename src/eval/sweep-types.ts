@@ -1,4 +1,4 @@
-/** The types a sweep's planner, local runner and queued jobs share (sweep.ts, sweep-job.ts). */
+/** The types a sweep's planner, its units and their payload share (sweep.ts, cell-run.ts, sweep-payload.ts). */
 import type { SamplerKind } from '../diffusion/samplers.js';
 import type { TilingOptions } from '../model/denoiser.js';
 import type { DeviceRequest, ModelSession } from '../model/session.js';
@@ -7,8 +7,8 @@ import type { Cell, GridSpec } from './grid.js';
 import type { DetailMeasure } from './pareto.js';
 import type { SweepRecord } from './summary.js';
 
-/** A sweep: the ground truth, the grid of settings (t, cascade, …), where results go, and its run context. */
-export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 'onWarning'> {
+/** A sweep: the ground truth, the grid of settings (t, cascade, …), and where results go. */
+export interface SweepOptions extends GridSpec {
   /** Ground-truth folder. */
   hr: string;
   /** LR folder matched by name (one factor only); otherwise LR is made by MATLAB bicubic for each factor. */
@@ -33,8 +33,11 @@ export interface SweepOptions extends GridSpec, Omit<RunContext<SweepProgress>, 
    * results recorded here as they come back. Workers read the images and write theirs under `out` (a shared filesystem).
    */
   queue?: string;
-  /** After each record is appended. */
-  onRecord?: (r: SweepRecord) => void;
+}
+
+/** A sweep's run context: its stop signal and progress, and each record once it is appended to the log. */
+export interface SweepContext extends Omit<RunContext<SweepProgress>, 'onWarning'> {
+  onRecord?: ((r: SweepRecord) => void) | undefined;
 }
 
 /** A sweep's progress, in estimated units of work. */

@@ -1,6 +1,6 @@
 import { resolve, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { UsageError, throwIfAborted } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { itemSeed } from '../diffusion/rng.js';
 import { dims } from '../image/tensor.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/samplers.js';
@@ -8,23 +8,22 @@ import { numberInRange, oneOf } from '../validate.js';
 import { loadModel, type ModelSession } from '../model/session.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { connectQueue, type QueueTarget } from '../queue/connection.js';
-import { holdOutput, type OutputHold } from '../queue/out-lock.js';
 import { modelRef } from '../queue/jobs.js';
+import { runUnits, withTarget, type QueueHold } from '../jobs/runner.js';
 import { loadTestSet, type LrSource, type TestSet } from './dataset.js';
 import { computeKey, expandGrid, type Cell, type GridLimits, type GridSpec } from './grid.js';
 import { repairLog } from '../report/jsonl.js';
 import { appendRecord, readLog } from './log.js';
-import { computeRecords, savesImage, type RunKey } from './cell-run.js';
-import { decodeRecords, sweepUnit } from './sweep-job.js';
+import { savesImage, taskUnit, type RunKey } from './cell-run.js';
+import { enqueueTasks } from './sweep-payload.js';
 import type { DetailMeasure } from './pareto.js';
 import { protocolLine } from './protocol.js';
 import { analyse, type Analysis } from './recommend.js';
 import { recordKey, summarise, type SummaryRow, type SweepRecord } from './summary.js';
 import { toCsv, toJson, writeTextAtomic } from '../report/write.js';
-import type { SweepOptions, SweepTask } from './sweep-types.js';
+import type { SweepContext, SweepOptions, SweepTask } from './sweep-types.js';
 
-export type { SweepOptions, SweepProgress, SweepTask } from './sweep-types.js';
+export type { SweepContext, SweepOptions, SweepProgress, SweepTask } from './sweep-types.js';
 
 export interface SweepMeta {
   protocol: string;
@@ -194,66 +193,32 @@ async function openSweep(options: SweepOptions): Promise<OpenSweep> {
   }
 }
 
-/** The tasks one after the other, here. */
-async function runLocal(s: OpenSweep, options: SweepOptions, rec: Recorder): Promise<void> {
-  const { tasks, recordsTotal } = s.plan;
-  const total = tasks.reduce((a, t) => a + t.weight, 0);
-  let doneWork = 0;
-  for (const task of tasks) {
-    throwIfAborted(options.signal);
+/** The tasks one after the other here, or as jobs on the queue's workers; their records recorded here as they come. */
+async function runTasks(s: OpenSweep, options: SweepOptions, ctx: SweepContext, q: QueueHold, rec: Recorder): Promise<void> {
+  const save = options.saveImages ?? 'first';
+  const units = s.plan.tasks.map((task) => {
     const set = s.sets.get(task.factor)!;
     const image = set.images[task.imageIndex]!;
-    const progress = (frac: number) =>
-      options.onProgress?.({
-        done: doneWork + frac * task.weight,
-        total,
-        cell: task.cells[0]!.id,
-        image: image.name,
-        records: rec.computed,
-        recordsTotal,
-      });
-    progress(0);
-    const fresh = await computeRecords(image, task.cells, {
-      model: s.model,
-      factor: set.factor,
-      run: s.run,
-      out: options.out,
-      saveImage: savesImage(options.saveImages ?? 'first', task.imageIndex),
-      tiling: options.tiling,
-      signal: options.signal,
-      onFraction: progress,
-    });
-    await rec.add(fresh, task.cells[0]!.kind === 'boomerang');
-    doneWork += task.weight;
-    progress(0);
-  }
-}
-
-/** The tasks as jobs on the queue's workers; their records recorded here as they come back. */
-async function runQueued(s: OpenSweep, options: SweepOptions, queue: QueueTarget, rec: Recorder, hold: OutputHold): Promise<void> {
+    const c = { run: s.run, out: options.out, saveImage: savesImage(save, task.imageIndex), tiling: options.tiling };
+    return taskUnit(task, image.name, async () => image, c);
+  });
   const spec = typeof options.model === 'string' ? options.model : (s.modelDir ?? undefined);
   const ref = s.manifest ? modelRef(spec, s.manifest) : null;
-  const save = options.saveImages ?? 'first';
-  const units = s.plan.tasks.map((task) => sweepUnit(task, s.sets.get(task.factor)!, { options, run: s.run, ref, save }));
-  const { dispatch } = await import('../queue/dispatch.js'); // BullMQ loads only for a queued sweep
-  await dispatch<string>(queue, units, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    hold,
+  const { recordsTotal } = s.plan;
+  const stoppedBy = await runUnits(units, q ? { ...q, via: enqueueTasks({ options, run: s.run, ref, save }) } : { model: s.model }, {
+    signal: ctx.signal,
     onProgress: (e) =>
-      options.onProgress?.({
+      ctx.onProgress?.({
         done: e.done,
         total: e.total,
-        cell: e.label,
-        image: '',
+        ...(e.unit ? { cell: e.unit.task.cells[0]!.id, image: e.unit.image } : { cell: e.label, image: '' }),
         records: rec.computed,
-        recordsTotal: s.plan.recordsTotal,
-        workers: e.workers,
+        recordsTotal,
+        ...(e.queue ? { workers: e.queue.workers } : {}),
       }),
-    onResult: async (unit, result) => {
-      const fresh = decodeRecords(result, unit.id);
-      await rec.add(fresh, fresh[0]?.kind === 'boomerang');
-    },
+    onResult: (unit, fresh) => rec.add(fresh, unit.task.cells[0]!.kind === 'boomerang'),
   });
+  if (stoppedBy) throw stoppedBy;
 }
 
 /** This sweep's records (its cells on its images, with this run's model/seed/sampler), summary, analysis and files. */
@@ -301,29 +266,23 @@ async function finishSweep(s: OpenSweep, options: SweepOptions, rec: Recorder, s
 }
 
 /** Runs (or resumes) a sweep, here or on a queue's workers, and writes its results. */
-export async function runSweep(options: SweepOptions): Promise<SweepResult> {
+export async function runSweep(options: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
   const started = performance.now();
   if (options.lr !== undefined && options.factors.length !== 1) {
     throw new UsageError(`Expected one factor with an LR folder (its LR images have one scale) but received ${options.factors.join(',')}`);
   }
-  // an unreachable queue is found before anything is written
-  const queue = options.queue !== undefined ? await connectQueue(options.queue) : null;
-  // one enqueuer per folder, taken before the log is read (a second one is refused here, having read nothing)
-  const hold = queue ? await holdOutput(queue, options.out, 'sr sweep') : null;
-  try {
+  // an unreachable queue is found before anything is written; one enqueuer per folder, taken before the log is read
+  return withTarget(options.queue, options.out, 'sr sweep', undefined, async (q) => {
     const s = await openSweep(options);
     try {
-      const rec = new Recorder(s, options.onRecord);
-      if (queue) await runQueued(s, options, queue, rec, hold!);
-      else await runLocal(s, options, rec);
-      await hold?.assure();
+      const rec = new Recorder(s, ctx.onRecord);
+      await runTasks(s, options, ctx, q, rec);
+      await q?.hold.assure();
       return await finishSweep(s, options, rec, started);
     } finally {
       if (s.ownModel && s.model) await s.model.dispose();
     }
-  } finally {
-    await hold?.release();
-  }
+  });
 }
 
 /** results.csv, summary.csv, summary.json and recommendations.json of a finished (or resumed) sweep. */

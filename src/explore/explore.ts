@@ -53,7 +53,7 @@ export type SharedMethodOptions = Pick<
 >;
 
 /** What to explore, on which image, into which folder. */
-export interface ExploreOptions extends Omit<RunContext<WorkProgress>, 'onWarning'> {
+export interface ExploreOptions {
   /** The image file (the user's own: no ground truth). */
   input: string;
   /** The output folder (created; a rerun with the same folder resumes). */
@@ -81,8 +81,12 @@ export interface ExploreOptions extends Omit<RunContext<WorkProgress>, 'onWarnin
   maxPixels?: number;
   /** The input as the commands on the page name it (default `input`). */
   commandInput?: string;
+}
+
+/** An exploration's run context: its stop signal and progress, and its plan before any work. */
+export interface ExploreContext extends Omit<RunContext<WorkProgress>, 'onWarning'> {
   /** After every check, before anything is written or the model loads: the work left; throw to stop there. */
-  onPlan?: (plan: ExplorePlan) => void | Promise<void>;
+  onPlan?: ((plan: ExplorePlan) => void | Promise<void>) | undefined;
 }
 
 /** One candidate: its settings, files, the command that repeats it and (once run) its scores. */
@@ -175,7 +179,7 @@ function candidateSpecs(o: ExploreOptions, m: ModelManifest): { id: string; labe
 }
 
 /** Runs (or resumes) an exploration and writes its page. */
-export async function explore(options: ExploreOptions): Promise<ExploreResult> {
+export async function explore(options: ExploreOptions, ctx: ExploreContext = {}): Promise<ExploreResult> {
   const factor = positiveInteger('factor', options.factor ?? DEFAULT_FACTOR);
   const seed = integerInRange('seed', options.seed ?? 0, 0, 0xffffffff);
   if (options.samples !== undefined) positiveInteger('samples', options.samples);
@@ -248,7 +252,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     else todo.push(c);
   }
   const estimates = todo.map((c) => estimateWork(c.settings, manifest, info.height, info.width, c.options.tiling));
-  await options.onPlan?.({
+  await ctx.onPlan?.({
     input: options.input,
     width: info.width,
     height: info.height,
@@ -257,7 +261,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     todo,
     estimates,
   });
-  throwIfAborted(options.signal);
+  throwIfAborted(ctx.signal);
   await makeFolder(join(options.out, 'images'));
   // the page shows the images in the input's colour space: its ICC profile only (no EXIF: the page need not carry GPS)
   const metadata: ImageMetadata = { ...NO_METADATA, icc: decoded.metadata.icc };
@@ -277,35 +281,40 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         : { ...(options.model !== undefined ? { model: options.model } : {}), device: options.device ?? 'cpu' },
       async (model) => {
         for (const [i, c] of todo.entries()) {
-          throwIfAborted(options.signal);
+          throwIfAborted(ctx.signal);
           const weight = estimates[i]!.megapixelEvaluations;
           const label = `${c.label} (${i + 1}/${todo.length})`;
-          options.onProgress?.({ done, total, label });
-          const r = await upscale(lr, {
-            ...c.options,
-            sourceJpegQuality: decoded.jpegQuality,
-            sourceNoise,
-            model,
-            uncertainty: c.uncertainty !== null,
-            ...(options.signal ? { signal: options.signal } : {}),
-            onProgress: (e) => {
-              if (e.stage === 'boomerang' && e.totalSteps > 0) {
-                options.onProgress?.({
-                  done: done + progressFraction(e) * weight,
-                  total,
-                  label: `${label} sample ${e.sample}/${e.samples}`,
-                });
-              }
+          ctx.onProgress?.({ done, total, label });
+          const r = await upscale(
+            lr,
+            {
+              ...c.options,
+              sourceJpegQuality: decoded.jpegQuality,
+              sourceNoise,
+              model,
+              uncertainty: c.uncertainty !== null,
             },
-          });
+            {
+              signal: ctx.signal,
+              onProgress: (e) => {
+                if (e.stage === 'boomerang' && e.totalSteps > 0) {
+                  ctx.onProgress?.({
+                    done: done + progressFraction(e) * weight,
+                    total,
+                    label: `${label} sample ${e.sample}/${e.samples}`,
+                  });
+                }
+              },
+            },
+          );
           const scores = scoreCandidate(r.image, lr, factor, bicubicY, r.uncertainty);
           await encodeImage({ rgb: r.image }, join(options.out, c.image), {
             metadata,
-            ...(options.signal ? { signal: options.signal } : {}),
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
           });
           if (c.uncertainty && r.uncertainty) {
             await encodeImage({ rgb: uncertaintyImage(r.uncertainty) }, join(options.out, c.uncertainty), {
-              ...(options.signal ? { signal: options.signal } : {}),
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
           }
           const line: LogLine = {
@@ -319,7 +328,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
           await appendLine(logPath, line);
           Object.assign(c, { scores, seconds: line.seconds, evaluations: line.evaluations });
           done += weight;
-          options.onProgress?.({ done, total, label });
+          ctx.onProgress?.({ done, total, label });
         }
       },
     );

@@ -203,6 +203,14 @@ export async function probeImage(input: string | Buffer, opts: DecodeOptions = {
   };
 }
 
+/**
+ * The quality a JPEG file was saved at, as `decodeImage` reports it (DecodedImage.jpegQuality), without decoding
+ * its pixels: for planning a file's settings before it is decoded. Null for an unreadable file.
+ */
+export async function readJpegQuality(path: string): Promise<number | null> {
+  return readFile(path).then(estimateJpegQuality, () => null);
+}
+
 function validateLimit(limit: number | false | undefined): number | false | undefined {
   if (limit === undefined || limit === false) return limit;
   if (!Number.isInteger(limit) || limit <= 0) {

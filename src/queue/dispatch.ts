@@ -34,9 +34,6 @@ export interface DispatchProgress {
   workers: number;
 }
 
-/** The progress label of a dispatch of files: how many are finished, the workers, the one running. */
-export const filesLabel = (e: DispatchProgress): string => `${e.finished}/${e.units} files, ${e.workers} workers; ${e.label}`;
-
 export interface DispatchEvents<R> extends RunContext<DispatchProgress> {
   /** Once per unit, one at a time, in the order results arrive; the unit counts as done when it resolves. */
   onResult: (unit: QueueUnit, result: R) => Promise<void>;

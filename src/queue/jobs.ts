@@ -22,12 +22,15 @@ import { DEFAULT_MODEL, packageRoot, resolveModelDir } from '../model/locate.js'
 import type { ModelManifest } from '../model/manifest.js';
 import type { ModelSession } from '../model/session.js';
 
-/** Every kind of queued job; a worker runs each with the handler of the same name (handlers.ts). */
+/** Every kind of queued job; a worker runs each with the handler of the same name (src/worker.ts). */
 export const JOB_KINDS = ['sweep', 'upscale', 'vary'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Bumped when a payload's shape changes: a worker refuses payloads of another version. */
-export const PAYLOAD_VERSION = 1;
+/**
+ * Bumped when a payload's shape changes: a worker refuses payloads of another version. 2: an upscale job carries
+ * its settings as planned (issue 24), not options for the worker to resolve again.
+ */
+export const PAYLOAD_VERSION = 2;
 
 /** The model a job needs: how to find it (a shipped name, or an absolute folder on the shared filesystem) and which it must be. */
 export interface ModelRef {

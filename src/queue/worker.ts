@@ -27,8 +27,12 @@ export interface WorkerOptions {
   threads?: number;
   /** How long a job's lock lasts without renewal: a dead worker's job is taken back after about this long. Default 30. */
   stallSeconds?: number;
-  signal?: AbortSignal;
-  onEvent?: (e: WorkerEvent) => void;
+}
+
+/** A worker's run context: the signal that stops it, and where its events go (what it does, as it goes). */
+export interface WorkerContext {
+  signal?: AbortSignal | undefined;
+  onEvent?: ((e: WorkerEvent) => void) | undefined;
 }
 
 /** What a worker reports as it goes (the CLI prints them): ready, a model loaded, a job started, done, failed or released, an error. */
@@ -52,10 +56,10 @@ export interface WorkerSummary {
  * Runs a worker with `handlers` (one per job kind; src/worker.ts holds the table, so that the queue knows no
  * feature) until `signal` fires; resolves once the jobs in hand are back in the queue and the models closed.
  */
-export async function runQueueWorker(o: WorkerOptions, handlers: JobHandlers): Promise<WorkerSummary> {
+export async function runQueueWorker(o: WorkerOptions, handlers: JobHandlers, ctx: WorkerContext = {}): Promise<WorkerSummary> {
   const target = await connectQueue(o.queue);
   const name = `sr-worker@${hostname()}:${process.pid}`;
-  const emit = (e: WorkerEvent) => o.onEvent?.(e);
+  const emit = (e: WorkerEvent) => ctx.onEvent?.(e);
   const models = new ModelCache(name, o, emit);
   const jobs = new JobRunner(models, handlers, emit);
   const stallMs = Math.max(1, o.stallSeconds ?? 30) * 1000;
@@ -89,8 +93,8 @@ export async function runQueueWorker(o: WorkerOptions, handlers: JobHandlers): P
         resolveClosed();
       });
     };
-    if (o.signal?.aborted) onStop();
-    else o.signal?.addEventListener('abort', onStop, { once: true });
+    if (ctx.signal?.aborted) onStop();
+    else ctx.signal?.addEventListener('abort', onStop, { once: true });
   });
   try {
     await worker.waitUntilReady();

@@ -3,6 +3,7 @@
  * records), the nearest-neighbour re-identification rate and margin (anonymity.ts) against the set of sources the
  * records name, and the diversity among the K samples of one source (mean pairwise PSNR-Y and SSIM-Y).
  */
+import type { RunContext } from '../run-context.js';
 import { join } from 'node:path';
 import { InputError, throwIfAborted } from '../errors.js';
 import { decodeImage } from '../image/io.js';
@@ -109,10 +110,7 @@ function groups(records: readonly VaryRecord[]): Map<number, Map<string, VaryRec
 }
 
 /** Analyses the varied set in `outDir` (its records and files). InputError when there is nothing to analyse. */
-export async function analyseVary(
-  outDir: string,
-  o: { onWarning?: (m: string) => void; signal?: AbortSignal } = {},
-): Promise<VaryAnalysis> {
+export async function analyseVary(outDir: string, o: Pick<RunContext<never>, 'signal' | 'onWarning'> = {}): Promise<VaryAnalysis> {
   const path = join(outDir, RECORDS_FILE);
   const log = await readRecords(path);
   const records = [...log.records.values()];

@@ -10,6 +10,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { fillWeights, preflight, settle, summarise, type FileStatus, type StatusCounts } from '../jobs/outcome.js';
+import { runFiles, type Enqueue, type QueueHold, type WorkUnit } from '../jobs/runner.js';
 import { OutputError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { repairLog } from '../report/jsonl.js';
 import { decodeImage, encodeImage, type DecodedImage } from '../image/io.js';
@@ -89,9 +90,10 @@ export interface VaryOutcome {
 
 /**
  * What one source's work needs: the settings and model, the output policy, how to tell whether an output already
- * has a record, and where its records go (the log here; a worker's result on a queue).
+ * has a record, and where its records go (the log here; a worker's result on a queue). `progress`: the work done in
+ * the source (in its samples' weights) and what runs.
  */
-export interface SourceContext {
+interface SourceContext {
   settings: VarySettings;
   model: ModelSession;
   force: boolean;
@@ -106,7 +108,7 @@ export interface SourceContext {
 }
 
 /** What one run shares between its files (the records it wrote, and whether the log needs compaction). */
-export interface RunState {
+interface RunState {
   plan: VaryPlan;
   /** Outputs recorded by this run (a second record for one of them asks for compaction). */
   recorded: Map<string, VaryRecord>;
@@ -161,24 +163,24 @@ async function makeRecord(
 const quote = (p: string): string => (/^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
 
 /** A run's state over its records log: a torn last line ended first; duplicates or bad lines ask for compaction. */
-export async function openRunState(plan: VaryPlan): Promise<RunState> {
+async function openRunState(plan: VaryPlan): Promise<RunState> {
   await repairLog(plan.recordsPath);
   return { plan, recorded: new Map(), compact: plan.log.duplicates > 0 || plan.log.badLines > 0 };
 }
 
 /** At the end of a run (whatever ended it): the log rewritten with one record per output, when it needs it. */
-export async function closeRunState(ctx: RunState): Promise<void> {
+async function closeRunState(ctx: RunState): Promise<void> {
   const { plan } = ctx;
   if (ctx.compact) await compactRecords(plan.recordsPath, new Map([...plan.log.records, ...ctx.recorded]).values());
 }
 
-export async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
+async function record(ctx: RunState, rec: VaryRecord): Promise<void> {
   await appendRecord(ctx.plan.recordsPath, rec);
   if (ctx.plan.log.records.has(rec.output) || ctx.recorded.has(rec.output)) ctx.compact = true;
   ctx.recorded.set(rec.output, rec);
 }
 
-/** Computes, writes and records one sample. */
+/** Computes, writes and records one sample; `before`: the source's work done before it. */
 async function writeSample(
   job: SourceJob,
   sj: SampleJob,
@@ -186,9 +188,9 @@ async function writeSample(
   ctx: SourceContext,
   label: string,
   before: number,
+  weight: number,
 ): Promise<void> {
   const started = performance.now();
-  const weight = job.work.get(sj.t) ?? 0;
   const { image } = await varySample(src.rgb, ctx.model, ctx.settings, sj.t, sj.seed, {
     ...(ctx.tiling ? { tiling: ctx.tiling } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -226,37 +228,86 @@ async function skipExisting(job: SourceJob, sj: SampleJob, src: DecodedImage, ct
   return true;
 }
 
-/**
- * One source: every sample it still needs, counted in `file`; throws what went wrong. `offsets` are the progress
- * positions of its samples; `label` prefixes what is shown.
- */
-export async function varySource(
-  job: SourceJob,
-  ctx: SourceContext,
-  file: VaryFileReport,
-  label: string,
-  offsets: readonly number[],
-): Promise<void> {
+/** One source: every sample it still needs, counted in `file`; throws what went wrong. `weights`: its samples' work. */
+async function varySource(job: SourceJob, ctx: SourceContext, file: VaryFileReport, weights: readonly number[]): Promise<void> {
   const src = await loadSource(job, ctx);
+  let before = 0;
   for (const [n, sj] of job.samples.entries()) {
     throwIfAborted(ctx.signal);
-    if (await skipExisting(job, sj, src, ctx, file)) continue;
-    const what = `${label} t=${sj.t} sample ${sj.sample}/${ctx.settings.samples}`;
-    ctx.progress(offsets[n] ?? 0, what);
-    await writeSample(job, sj, src, ctx, what, offsets[n] ?? 0);
+    const weight = weights[n] ?? 0;
+    if (await skipExisting(job, sj, src, ctx, file)) {
+      before += weight;
+      continue;
+    }
+    const what = `t=${sj.t} sample ${sj.sample}/${ctx.settings.samples}`;
+    ctx.progress(before, what);
+    await writeSample(job, sj, src, ctx, what, before, weight);
+    before += weight;
     file.written++;
   }
 }
 
+/** What a source's unit gives back: its report, and the records it did not hand to its context (a worker's). */
+export interface SourceResult {
+  file: VaryFileReport;
+  records: VaryRecord[];
+}
+
+/** A source of a vary run as a unit of work (all its samples), and its place in the run's report. */
+export interface SourceUnit extends WorkUnit<SourceResult> {
+  index: number;
+  job: SourceJob;
+}
+
+/**
+ * The unit of a source: its samples with `weights` (their work, for progress), in `context` (the output policy and
+ * where records go; the model, signal and progress are the runner's). `records`: those to send back with the result.
+ */
+export function sourceUnit(
+  job: SourceJob,
+  index: number,
+  weights: readonly number[],
+  context: Omit<SourceContext, 'model' | 'signal' | 'onWarning' | 'progress'>,
+  records: VaryRecord[] = [],
+): SourceUnit {
+  const weight = weights.reduce((a, w) => a + w, 0);
+  return {
+    index,
+    job,
+    label: job.input,
+    weight,
+    async run(model, ctx) {
+      const started = performance.now();
+      const file = emptyReport(job);
+      const source: SourceContext = {
+        ...context,
+        model: model!,
+        signal: ctx.signal,
+        onWarning: ctx.onWarning,
+        progress: (done, what) => ctx.onFraction(done / (weight || 1), what),
+      };
+      let stop: unknown = null;
+      try {
+        await varySource(job, source, file, weights);
+        file.status = file.written === 0 && file.skipped > 0 ? 'skipped' : 'ok';
+      } catch (err) {
+        stop = settle(err, file, ctx.signal);
+      }
+      file.seconds = round((performance.now() - started) / 1000);
+      return { result: { file, records }, stop };
+    },
+  };
+}
+
 /** Progress weights: every sample still to do, in order (a known-unreadable header counts as the mean); 0 when skipped. */
-export function sampleWeights(plan: VaryPlan): number[][] {
+function sampleWeights(plan: VaryPlan): number[][] {
   const todo = (sj: SampleJob) => !(plan.resume && plan.existing.has(sj.output));
   const filled = fillWeights(plan.sources.flatMap((j) => j.samples.filter(todo).map((sj) => j.work.get(sj.t)!)));
   let i = 0;
   return plan.sources.map((j) => j.samples.map((sj) => (todo(sj) ? filled[i++]! : 0)));
 }
 
-export function emptyReport(job: SourceJob): VaryFileReport {
+function emptyReport(job: SourceJob): VaryFileReport {
   return {
     input: job.input,
     source: job.source,
@@ -280,58 +331,46 @@ function summariseVary(files: readonly VaryFileReport[]): VarySummary {
   return s;
 }
 
-/** Runs a planned vary with a loaded model; never throws for one file's failure (see the report). */
+/**
+ * Runs a planned vary here with a loaded model, or on a queue's workers (`via`: the payload of its units, see
+ * payload.ts), appending each record to the log once; never throws for one file's failure (see the report).
+ */
 export async function runVaryPlan(
   plan: VaryPlan,
-  model: ModelSession,
+  target: { model: ModelSession } | (NonNullable<QueueHold> & { via: Enqueue<SourceUnit, SourceResult> }),
   options: VaryDatasetOptions = {},
   events: VaryEvents = {},
 ): Promise<VaryOutcome> {
   const started = new Date();
   const t0 = performance.now();
-  const ctx = await openRunState(plan);
+  const state = await openRunState(plan);
   const weights = sampleWeights(plan);
-  const total = weights.flat().reduce((a, w) => a + w, 0);
-  const source: SourceContext = {
-    settings: plan.settings,
-    model,
-    force: plan.force,
-    resume: plan.resume,
-    maxPixels: options.maxPixels,
-    tiling: options.tiling,
-    signal: events.signal,
-    onWarning: events.onWarning,
-    isRecorded: (output) => plan.log.records.has(output) || ctx.recorded.has(output),
-    onRecord: (rec) => record(ctx, rec),
-    progress: (done, label) => events.onProgress?.({ done, total, label }),
-  };
   const files = plan.sources.map(emptyReport);
-  let stoppedBy: unknown = null;
-  let before = 0;
+  const units = plan.sources.map((job, i) =>
+    sourceUnit(job, i, weights[i]!, {
+      settings: plan.settings,
+      force: plan.force,
+      resume: plan.resume,
+      maxPixels: options.maxPixels,
+      tiling: options.tiling,
+      isRecorded: (output) => plan.log.records.has(output) || state.recorded.has(output),
+      onRecord: (rec) => record(state, rec),
+    }),
+  );
+  let stoppedBy: unknown;
   try {
-    for (const [i, job] of plan.sources.entries()) {
-      const file = files[i]!;
-      const fStart = performance.now();
-      const offsets = weights[i]!.map((_, n) => before + weights[i]!.slice(0, n).reduce((a, w) => a + w, 0));
-      before += weights[i]!.reduce((a, w) => a + w, 0);
-      try {
-        await varySource(job, source, file, `${i + 1}/${plan.sources.length} ${job.input}`, offsets);
-        file.status = file.written === 0 && file.skipped > 0 ? 'skipped' : 'ok';
-      } catch (err) {
-        stoppedBy = settle(err, file, events.signal);
-      }
-      file.seconds = round((performance.now() - fStart) / 1000);
-      events.onFile?.(file, i, files.length);
-      if (stoppedBy) break;
-    }
+    stoppedBy = await runFiles(units, target, files, events, async ({ job }, result) => {
+      for (const rec of result.records) await record(state, rec);
+      return { ...result.file, input: job.input };
+    });
   } finally {
-    await closeRunState(ctx);
+    await closeRunState(state);
   }
   return { report: varyReport(plan, files, started, (performance.now() - t0) / 1000), stoppedBy };
 }
 
 /** The run's report from its per-source reports. */
-export function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Date, seconds: number): VaryReport {
+function varyReport(plan: VaryPlan, files: VaryFileReport[], started: Date, seconds: number): VaryReport {
   return {
     tool: 'boomerang-sr',
     kind: 'vary',

@@ -1,12 +1,14 @@
 /**
  * `vary`: local sampling of images and datasets with Boomerang at factor 1, for augmentation and anonymised copies
  * (the Boomerang paper's other two applications). One image: `vary`; a dataset: `varyDataset` (or `planVary` then
- * `runVaryPlan` with a loaded model); the anonymity and distance report: `analyseVary` / `writeVaryReport`.
+ * `runVaryPlan` with a loaded model or a queue); the anonymity and distance report: `analyseVary` / `writeVaryReport`.
  */
 export { vary, varySample, type VaryImageOptions, type VaryResult, type VarySample } from './vary.js';
 export { varyDataset } from './vary-dataset.js';
 export {
   runVaryPlan,
+  type SourceResult,
+  type SourceUnit,
   type VaryDatasetOptions,
   type VaryEvents,
   type VaryFileReport,

@@ -3,6 +3,7 @@
  * one plot (distance to the source and diversity against t; the re-identification rate against t, with chance) as
  * report.svg and report.png in the sweep report's style. The files go in OUTDIR beside the samples.
  */
+import type { RunContext } from '../run-context.js';
 import { join } from 'node:path';
 import { writeSvgAsPng } from '../report/png.js';
 import { PALETTE, esc, panel, svgDocument } from '../report/svg.js';
@@ -124,7 +125,7 @@ export interface VaryReportFiles {
 /** Analyses `outDir` and writes report.md, report.json, report.svg and report.png there. */
 export async function writeVaryReport(
   outDir: string,
-  o: { onWarning?: (m: string) => void; signal?: AbortSignal } = {},
+  o: Pick<RunContext<never>, 'signal' | 'onWarning'> = {},
 ): Promise<{ analysis: VaryAnalysis; files: VaryReportFiles }> {
   const analysis = await analyseVary(outDir, o);
   const files = {

@@ -11,8 +11,8 @@ import type { ModelSession } from '../model/session.js';
 import { upscale, withModel, type ProgressEvent } from '../upscale.js';
 import { resolveVarySettings, sampleSeed, sampleUpscaleOptions, type VaryOptions, type VarySettings } from './settings.js';
 
-/** Progress: upscale's events, with `sample`/`samples` counting this image's samples over every t. */
-export interface VaryImageOptions extends VaryOptions, Omit<RunContext<ProgressEvent>, 'onWarning'> {
+/** `vary`'s options: the samples to draw, and the name their seeds derive from. */
+export interface VaryImageOptions extends VaryOptions {
   /** The name the sample seeds derive from (a dataset uses the image's relative path). Default ''. */
   name?: string;
 }
@@ -41,20 +41,25 @@ export async function varySample(
   s: VarySettings,
   t: number,
   seed: number,
-  extra: Pick<VaryImageOptions, 'tiling' | 'signal' | 'onProgress'> = {},
+  extra: Pick<VaryImageOptions, 'tiling'> & RunContext<ProgressEvent> = {},
 ): Promise<{ image: ImageTensor; evaluations: number }> {
-  const r = await upscale(source, {
-    ...sampleUpscaleOptions(s, t, seed),
-    model,
-    ...(extra.tiling ? { tiling: extra.tiling } : {}),
-    ...(extra.signal ? { signal: extra.signal } : {}),
-    ...(extra.onProgress ? { onProgress: extra.onProgress } : {}),
-  });
+  const r = await upscale(
+    source,
+    { ...sampleUpscaleOptions(s, t, seed), model, ...(extra.tiling ? { tiling: extra.tiling } : {}) },
+    { signal: extra.signal, onProgress: extra.onProgress },
+  );
   return { image: r.image, evaluations: r.stats.evaluations };
 }
 
-/** K samples per t of an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes), each of its size. */
-export async function vary(input: ImageTensor | string | Buffer, options: VaryImageOptions = {}): Promise<VaryResult> {
+/**
+ * K samples per t of an image (a [3, H, W] tensor in [-1, 1], a file path or encoded bytes), each of its size.
+ * Progress: upscale's events, with `sample`/`samples` counting this image's samples over every t.
+ */
+export async function vary(
+  input: ImageTensor | string | Buffer,
+  options: VaryImageOptions = {},
+  ctx: RunContext<ProgressEvent> = {},
+): Promise<VaryResult> {
   const source = typeof input === 'string' || Buffer.isBuffer(input) ? (await decodeImage(input)).rgb : input;
   if (dims(source).channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${dims(source).channels} channels`);
   return withModel(options, async (model) => {
@@ -65,14 +70,13 @@ export async function vary(input: ImageTensor | string | Buffer, options: VaryIm
     const total = s.ts.length * s.samples;
     for (const t of s.ts) {
       for (let k = 1; k <= s.samples; k++) {
-        throwIfAborted(options.signal);
+        throwIfAborted(ctx.signal);
         const seed = sampleSeed(s.seed, options.name ?? '', t, k);
         const done = samples.length;
         const r = await varySample(source, model, s, t, seed, {
-          ...options,
-          ...(options.onProgress
-            ? { onProgress: (e: ProgressEvent) => options.onProgress!({ ...e, sample: done + 1, samples: total }) }
-            : {}),
+          ...(options.tiling ? { tiling: options.tiling } : {}),
+          signal: ctx.signal,
+          onProgress: ctx.onProgress && ((e: ProgressEvent) => ctx.onProgress?.({ ...e, sample: done + 1, samples: total })),
         });
         evaluations += r.evaluations;
         samples.push({ image: r.image, t, sample: k, seed });

@@ -1,20 +1,20 @@
 /**
  * A sweep on a queue: each planned task (a cell group on one image) becomes a job whose payload holds everything
  * needed to repeat it (the set's folders and factor, the image's name, the cells, seed, sampler, model name and
- * sha256, where to save images); a worker runs it with the same code as a local sweep (cell-run.ts) and sends the
+ * sha256, where to save images); a worker runs it with the same unit as a local sweep (taskUnit) and sends the
  * records back as JSON lines. Only the enqueuing side appends to the log, so each record is written once.
  */
 import { resolve } from 'node:path';
 import { QueueError } from '../errors.js';
 import type { TilingOptions } from '../model/denoiser.js';
-import type { QueueUnit } from '../queue/dispatch.js';
-import { BadPayloadError, PAYLOAD_VERSION, checkEnvelope, checkFields, jobId, type JobHandler, type ModelRef } from '../queue/jobs.js';
-import { computeRecords, savesImage, type RunKey } from './cell-run.js';
-import { loadTestImage, type TestSet } from './dataset.js';
+import type { Enqueue, UnitDecoder } from '../jobs/runner.js';
+import { BadPayloadError, PAYLOAD_VERSION, checkEnvelope, checkFields, jobId, type ModelRef } from '../queue/jobs.js';
+import { savesImage, taskUnit, type RunKey, type TaskUnit } from './cell-run.js';
+import { loadTestImage } from './dataset.js';
 import type { Cell } from './grid.js';
 import { decodeRecord, encodeRecord } from './log.js';
 import type { SweepRecord } from './summary.js';
-import type { SweepOptions, SweepTask } from './sweep-types.js';
+import type { SweepOptions } from './sweep-types.js';
 
 export interface SweepJobData {
   v: number;
@@ -28,31 +28,39 @@ export interface SweepJobData {
   tiling: TilingOptions | null;
 }
 
-/** The job of one planned task; its id is decided by what decides its records (and the output folder). */
-export function sweepUnit(
-  task: SweepTask,
-  set: TestSet,
-  c: { options: Pick<SweepOptions, 'hr' | 'lr' | 'out' | 'tiling'>; run: RunKey; ref: ModelRef | null; save: 'first' | 'all' | 'none' },
-): QueueUnit<SweepJobData> {
-  const image = set.images[task.imageIndex]!.name;
-  const data: SweepJobData = {
-    v: PAYLOAD_VERSION,
-    model: task.cells[0]!.kind === 'boomerang' ? c.ref : null,
-    set: { hr: resolve(c.options.hr), lr: c.options.lr !== undefined ? resolve(c.options.lr) : null, factor: task.factor },
-    image,
-    cells: task.cells,
-    run: c.run,
-    out: resolve(c.options.out),
-    save: savesImage(c.save, task.imageIndex),
-    tiling: c.options.tiling ?? null,
-  };
-  const parts = [data.out, data.set.hr, String(data.set.lr), String(data.set.factor), image, JSON.stringify(data.run), String(data.save)];
+/** A sweep's units as jobs; a job's id is decided by what decides its records (and the output folder). */
+export function enqueueTasks(c: {
+  options: Pick<SweepOptions, 'hr' | 'lr' | 'out' | 'tiling'>;
+  run: RunKey;
+  ref: ModelRef | null;
+  save: 'first' | 'all' | 'none';
+}): Enqueue<TaskUnit, SweepRecord[]> {
   return {
-    id: jobId('sweep', [...parts, JSON.stringify(data.tiling), ...task.cells.map((x) => x.id)]),
     kind: 'sweep',
-    data,
-    weight: task.weight,
-    label: `${task.cells[0]!.id} on ${image}`,
+    encode({ task, image }) {
+      const data: SweepJobData = {
+        v: PAYLOAD_VERSION,
+        model: task.cells[0]!.kind === 'boomerang' ? c.ref : null,
+        set: { hr: resolve(c.options.hr), lr: c.options.lr !== undefined ? resolve(c.options.lr) : null, factor: task.factor },
+        image,
+        cells: task.cells,
+        run: c.run,
+        out: resolve(c.options.out),
+        save: savesImage(c.save, task.imageIndex),
+        tiling: c.options.tiling ?? null,
+      };
+      const parts = [
+        data.out,
+        data.set.hr,
+        String(data.set.lr),
+        String(data.set.factor),
+        image,
+        JSON.stringify(data.run),
+        String(data.save),
+      ];
+      return { id: jobId('sweep', [...parts, JSON.stringify(data.tiling), ...task.cells.map((x) => x.id)]), data };
+    },
+    decodeResult: decodeRecords,
   };
 }
 
@@ -66,8 +74,8 @@ export function decodeRecords(result: unknown, id: string): SweepRecord[] {
   });
 }
 
-export const sweepHandler: JobHandler<SweepJobData> = {
-  check(data) {
+export const sweepUnits: UnitDecoder<SweepRecord[]> = {
+  decode(data) {
     const o = checkEnvelope('sweep', data, false);
     checkFields('sweep job', o, {
       set: 'object',
@@ -85,22 +93,15 @@ export const sweepHandler: JobHandler<SweepJobData> = {
     for (const cell of cells) checkFields('sweep job cell', cell, { id: 'string', kind: 'string', factor: 'number' });
     const d = o as unknown as SweepJobData;
     if (d.cells.some((x) => x.kind === 'boomerang') && !d.model) throw new BadPayloadError('sweep job: Boomerang cells without a model');
-    return d;
-  },
-  label: (d) => `${d.cells[0]!.id} on ${d.image}`,
-  async run(d, ctx) {
-    const image = await loadTestImage({ hr: d.set.hr, ...(d.set.lr !== null ? { lr: d.set.lr } : {}), factor: d.set.factor }, d.image);
-    const model = d.model ? await ctx.model(d.model) : null;
-    const records = await computeRecords(image, d.cells, {
-      model,
-      factor: d.set.factor,
+    const set = { hr: d.set.hr, ...(d.set.lr !== null ? { lr: d.set.lr } : {}), factor: d.set.factor };
+    const task = { cells: d.cells, factor: d.set.factor, imageIndex: 0, weight: 0 };
+    const unit = taskUnit(task, d.image, () => loadTestImage(set, d.image), {
       run: d.run,
       out: d.out,
       saveImage: d.save,
       tiling: d.tiling ?? undefined,
-      signal: ctx.signal,
-      onFraction: ctx.onFraction,
     });
-    return records.map(encodeRecord).join('\n');
+    return { unit, model: d.model };
   },
+  encodeResult: (records) => records.map(encodeRecord).join('\n'),
 };
