@@ -199,54 +199,15 @@ test('--input auto finds the noise in a noisy PNG, removes it and says so; --inp
   await sharp(noisy, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .png()
     .toFile(input);
-  const auto = await sr(
-    'upscale',
-    input,
-    '-o',
-    join(dir, 'auto.png'),
-    '--model',
-    'fixture',
-    '--factor',
-    '2',
-    '--steps',
-    '1',
-    '--seed',
-    '1',
-  );
+  const upscale2x = (from: string, out: string, ...extra: string[]) =>
+    sr('upscale', from, '-o', join(dir, out), '--model', 'fixture', '--factor', '2', '--steps', '1', '--seed', '1', ...extra);
+  const auto = await upscale2x(input, 'auto.png');
   assert.equal(auto.status, 0, auto.stderr);
   assert.match(auto.stderr, /, noise 1\d\.\d removed by gaussian \(estimated: noisy input\), seed 1/);
-  const clean = await sr(
-    'upscale',
-    input,
-    '-o',
-    join(dir, 'clean.png'),
-    '--model',
-    'fixture',
-    '--factor',
-    '2',
-    '--steps',
-    '1',
-    '--seed',
-    '1',
-    '--input',
-    'clean',
-  );
+  const clean = await upscale2x(input, 'clean.png', '--input', 'clean');
   assert.equal(clean.status, 0, clean.stderr);
   assert.doesNotMatch(clean.stderr, /noise/);
-  const plain = await sr(
-    'upscale',
-    fixture,
-    '-o',
-    join(dir, 'plain.png'),
-    '--model',
-    'fixture',
-    '--factor',
-    '2',
-    '--steps',
-    '1',
-    '--seed',
-    '1',
-  );
+  const plain = await upscale2x(fixture, 'plain.png');
   assert.doesNotMatch(plain.stderr, /noise/);
   const info2 = await sr('info', '--model', 'fixture');
   assert.match(
