@@ -1,7 +1,7 @@
 /**
  * Speeds measured on this machine, so that a job's estimate (and the --yes guard) uses what the model really costs
  * here rather than the manifest's reference figure (measured once on a 2-core VM: jobs ran 1.6-2.5x slower than it
- * said elsewhere). A figure is seconds per model evaluation of one tile, per model (sha256), device and run shape
+ * said elsewhere). A figure is seconds per model evaluation of one tile, per model file (sha256), device and run shape
  * (tile height x width, tiles per run), with the pipeline's time around the evaluations as a fraction of theirs.
  *
  * Where: `$SR_CACHE_DIR/speed.json`, else `$XDG_CACHE_HOME/boomerang-sr/speed.json`, else
@@ -17,6 +17,7 @@ import type { Device } from './session.js';
 
 /** What a figure is for: one model, device and run shape. */
 export interface SpeedKey {
+  /** The sha256 of the file run: model.onnx's, or a variant's (int8), so precisions do not share figures. */
   sha256: string;
   device: Device;
   /** The tile (or the whole padded image, when it is one tile) as run. */
