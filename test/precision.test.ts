@@ -13,6 +13,7 @@ import { loadModel, modelFileSha256, sessionSha256 } from '../src/model/session.
 import { resolveModelDir } from '../src/model/locate.js';
 import { ModelError, UsageError } from '../src/errors.js';
 import { resolveSettings, upscale } from '../src/upscale.js';
+import { upscaleInputs } from '../src/batch/upscale-inputs.js';
 import { root, sr, tempDir } from './cli-helpers.js';
 import { fakeManifest, fakeSession, manifestFields } from './fake-model.js';
 
@@ -180,4 +181,12 @@ test('sr upscale --precision int8 runs on the fixture and says so; sr info lists
   assert.match(missing.stderr, /Model fixture has no int8 variant/);
   const info = await sr(['info']);
   assert.match(info.stdout, /variant {5}--precision int8: model-int8\.onnx \(8\.4 MB\), sha256 [0-9a-f]{64}/);
+});
+
+test('a queued batch refuses int8 (workers load the float model) before anything is enqueued', async () => {
+  const out = tempDir('int8-queue');
+  await assert.rejects(
+    upscaleInputs([join(root, 'fixtures')], join(out, 'x/'), { queue: 'redis://127.0.0.1:1', precision: 'int8' }),
+    (e: unknown) => e instanceof UsageError && /does not apply to --queue/.test(e.message),
+  );
 });

@@ -112,6 +112,10 @@ export async function upscaleInputs(
   if (options.queue !== undefined && !toFolder) {
     throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
   }
+  // queue workers load their own model (sr worker), in float: the files' settings would record what did not run
+  if (options.queue !== undefined && options.precision === 'int8') {
+    throw new UsageError('--precision int8 does not apply to --queue (workers load the float model)');
+  }
   if (!toFolder) {
     if (options.format !== undefined) throw new UsageError('--format applies to folder outputs; for one file the extension of -o decides');
     formatFromPath(output);

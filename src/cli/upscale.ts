@@ -224,9 +224,6 @@ function toOptions(f: Flags): UpscaleInputsOptions {
   if (f.force) o.force = true;
   if (f.resume) o.resume = true;
   if (f.queue !== undefined) o.queue = f.queue;
-  // queue workers load their own model (sr worker), in float
-  if (f.queue !== undefined && o.precision === 'int8')
-    throw new UsageError('--precision int8 does not apply to --queue (workers load the float model)');
   if (f.uncertainty !== undefined) o.uncertaintyMap = f.uncertainty;
   return o;
 }
