@@ -7,7 +7,8 @@
  *   npx tsc -p . && node dist/benchmarks/versus.js --esrgan /tmp/esrgan --pairs ../shared/data/pairs \
  *     --ours default=models/default,fidelity=models/default:fidelity [--sets Set5,Set14] [--factors 4,8] [--label X]
  *
- * Each `--ours` entry is LABEL=MODEL_DIR[:PRESET]; every model is loaded once before timing. Timing: our side is
+ * Each `--ours` entry is LABEL=MODEL_DIR[:PRESET][@float|@int8] (the model file: float by default, or its int8
+ * variant); every model is loaded once before timing. Timing: our side is
  * the wall time of `upscale` on the decoded LR tensor (upsampling, every model evaluation, consistency), esrgan's is
  * its runner's (the model call and reading its output); neither counts PNG decode/encode. Run it on an idle machine
  * (pause training: kill -STOP) and say what else ran. ORT uses its default threads (all cores); tfjs-wasm has one.
@@ -49,14 +50,17 @@ interface Ours {
   label: string;
   dir: string;
   preset: string | undefined;
+  precision: 'float' | 'int8';
   model: ModelSession;
 }
 const ours: Ours[] = [];
 for (const spec of a.ours.split(',')) {
   const [label, rest] = spec.split('=');
-  if (!label || !rest) throw new Error(`--ours: expected LABEL=MODEL[:PRESET], got ${spec}`);
-  const [dir, preset] = rest.split(':');
-  ours.push({ label, dir: dir!, preset, model: await loadModel(resolve(dir!)) });
+  if (!label || !rest) throw new Error(`--ours: expected LABEL=MODEL[:PRESET][@PRECISION], got ${spec}`);
+  const [where, precision = 'float'] = rest.split('@');
+  if (precision !== 'float' && precision !== 'int8') throw new Error(`--ours: expected @float or @int8, got @${precision}`);
+  const [dir, preset] = where!.split(':');
+  ours.push({ label, dir: dir!, preset, precision, model: await loadModel(resolve(dir!), { precision }) });
 }
 
 const esrganRunner = await startEsrgan(a.esrgan, a.factors);
@@ -150,7 +154,7 @@ await writeFile(
       note: a.note,
       protocol,
       esrgan: ready,
-      ours: ours.map(({ label, dir, preset }) => ({ label, dir, preset })),
+      ours: ours.map(({ label, dir, preset, precision }) => ({ label, dir, preset, precision })),
       summary,
       rows,
     },

@@ -40,13 +40,18 @@ export function removeGridPattern(img: ImageTensor, patch: number, radius: numbe
   const sat = new Float64Array((hb + 1) * (wb + 1)); // summed-area table of one position's deviations
   const slope = (m: Float64Array, k: number, i: number, n: number, stride: number): number =>
     n === 1 ? 0 : (m[i === n - 1 ? k : k + stride]! - m[i === 0 ? k : k - stride]!) / ((i === 0 || i === n - 1 ? 1 : 2) * patch);
+  const rowSat = wb + 1;
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
     mean.fill(0);
     for (let y = 0; y < H; y++) {
       const row = plane + y * W;
-      const by = ((y / patch) | 0) * wb;
-      for (let x = 0; x < W; x++) mean[by + ((x / patch) | 0)] += v[row + x]!;
+      const m0 = ((y / patch) | 0) * wb;
+      for (let bx = 0, x = row; bx < wb; bx++) {
+        let sum = 0;
+        for (let b = 0; b < patch; b++, x++) sum += v[x]!;
+        mean[m0 + bx] += sum;
+      }
     }
     for (let k = 0; k < blocks; k++) mean[k] = mean[k]! / p2;
     // the image's own gradient at each block, from the neighbouring blocks' means (a grid pattern leaves them flat)
@@ -54,27 +59,33 @@ export function removeGridPattern(img: ImageTensor, patch: number, radius: numbe
       gy[k] = slope(mean, k, (k / wb) | 0, hb, wb);
       gx[k] = slope(mean, k, k % wb, wb, 1);
     }
-    for (let q = 0; q < p2; q++) {
-      const a = (q / patch) | 0;
-      const b = q % patch;
-      const at = (k: number) => plane + (((k / wb) | 0) * patch + a) * W + (k % wb) * patch + b;
-      for (let by = 0; by < hb; by++) {
-        let run = 0;
-        for (let bx = 0; bx < wb; bx++) {
-          const k = by * wb + bx;
-          run += v[at(k)]! - mean[k]! - gy[k]! * (a - centre) - gx[k]! * (b - centre);
-          sat[(by + 1) * (wb + 1) + bx + 1] = sat[by * (wb + 1) + bx + 1]! + run;
+    for (let a = 0; a < patch; a++) {
+      for (let b = 0; b < patch; b++) {
+        const da = a - centre;
+        const db = b - centre;
+        for (let by = 0; by < hb; by++) {
+          let run = 0;
+          const src = plane + (by * patch + a) * W + b;
+          const k0 = by * wb;
+          const s0 = (by + 1) * rowSat + 1;
+          for (let bx = 0; bx < wb; bx++) {
+            const k = k0 + bx;
+            run += v[src + bx * patch]! - mean[k]! - gy[k]! * da - gx[k]! * db;
+            sat[s0 + bx] = sat[s0 - rowSat + bx]! + run;
+          }
         }
-      }
-      for (let by = 0; by < hb; by++) {
-        const y0 = Math.max(0, by - radius);
-        const y1 = Math.min(hb, by + radius + 1);
-        for (let bx = 0; bx < wb; bx++) {
-          const x0 = Math.max(0, bx - radius);
-          const x1 = Math.min(wb, bx + radius + 1);
-          const sum = sat[y1 * (wb + 1) + x1]! - sat[y0 * (wb + 1) + x1]! - sat[y1 * (wb + 1) + x0]! + sat[y0 * (wb + 1) + x0]!;
-          const k = by * wb + bx;
-          v[at(k)] = v[at(k)]! - sum / ((y1 - y0) * (x1 - x0));
+        for (let by = 0; by < hb; by++) {
+          const y0 = (by > radius ? by - radius : 0) * rowSat;
+          const y1n = by + radius + 1 < hb ? by + radius + 1 : hb;
+          const y1 = y1n * rowSat;
+          const rows = y1n - (by > radius ? by - radius : 0);
+          const dst = plane + (by * patch + a) * W + b;
+          for (let bx = 0; bx < wb; bx++) {
+            const x0 = bx > radius ? bx - radius : 0;
+            const x1 = bx + radius + 1 < wb ? bx + radius + 1 : wb;
+            const sum = sat[y1 + x1]! - sat[y0 + x1]! - sat[y1 + x0]! + sat[y0 + x0]!;
+            v[dst + bx * patch] = v[dst + bx * patch]! - sum / (rows * (x1 - x0));
+          }
         }
       }
     }
