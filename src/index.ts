@@ -29,7 +29,16 @@ export type { PlannedWork, UpscaleInputsEvents, UpscaleInputsOptions, UpscaleInp
 export { vary, varyDataset, analyseVary, writeVaryReport } from './vary/index.js';
 export type { VaryDatasetOptions, VaryEvents, VaryImageOptions, VaryOutcome, VaryRecord, VaryReport, VaryResult } from './vary/index.js';
 export { loadModel } from './model/session.js';
-export type { Device, DeviceRequest, LoadModelOptions, ModelSession, Precision } from './model/session.js';
+export type {
+  CpuFlags,
+  Device,
+  DeviceRequest,
+  LoadModelOptions,
+  ModelSession,
+  Precision,
+  PrecisionRequest,
+  ResolvedPrecision,
+} from './model/session.js';
 export type { ModelManifest, PresetSettings } from './model/manifest.js';
 export type { Kernel } from './image/upsample.js';
 export type { ImageTensor } from './image/tensor.js';

@@ -27,12 +27,14 @@ import {
   loadModel,
   modelFileSha256,
   precisionOf,
+  resolvePrecision,
   sessionSha256,
   type Device,
   type DeviceRequest,
   type LoadModelOptions,
   type ModelSession,
   type Precision,
+  type PrecisionRequest,
 } from './model/session.js';
 import { DEFAULT_OVERHEAD, lookupSpeed, recordSpeed, type MeasuredSpeed, type SpeedKey } from './model/speed.js';
 import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
@@ -188,8 +190,12 @@ export interface UpscaleOptions {
   model?: string | ModelSession;
   /** Execution device when `model` is a name or folder. Default cpu. */
   device?: DeviceRequest;
-  /** Which build of the weights to load when `model` is a name or folder: float (default) or int8 (CPU only; loadModel). */
-  precision?: Precision;
+  /**
+   * Which build of the weights to load when `model` is a name or folder: auto (default: int8 on the CPU when the
+   * model has an int8 variant of the same weights and the CPU has VNNI, else float; resolvePrecision), float, or int8
+   * (CPU only; loadModel). The settings record the one that ran.
+   */
+  precision?: PrecisionRequest;
   /** Tiling of large images (tile, overlap, batch). */
   tiling?: TilingOptions;
 }
@@ -325,13 +331,14 @@ export const MAX_BACK_PROJECT = 100;
 
 /**
  * Resolves and validates options against a model's manifest (presets, defaults), before any work and before the
- * model file is read; `device` and `precision` (default: options.precision, else float) are recorded in the settings.
+ * model file is read; `device` and `precision` (default: options.precision resolved for this device and model:
+ * resolvePrecision, auto when not given) are recorded in the settings.
  */
 export function resolveSettings(
   options: UpscaleOptions,
   m: ModelManifest,
   device: Device = 'cpu',
-  precision: Precision = precisionOf(options.precision),
+  precision: Precision = resolvePrecision(precisionOf(options.precision), { device, manifest: m }).precision,
 ): UpscaleSettings {
   let preset: PresetSettings = {};
   if (options.preset !== undefined) {
@@ -920,7 +927,8 @@ export async function upscalePlanned(p: PlannedUpscale, options: PlannedUpscaleO
   const { model } = options;
   const decoded = await decodeImage(p.input, decodeOptions(options));
   warnFrames(p.input, decoded, ctx);
-  const s = { ...p.settings, device: model.device };
+  // the device and precision recorded are the model's, what ran (a queue worker's, a webgpu fallback's)
+  const s = { ...p.settings, device: model.device, precision: model.precision ?? 'float' };
   const result = await runSettings(decoded.rgb, model, s, { ...options, uncertainty: options.uncertaintyMap !== undefined }, ctx);
   await writeResult(p.input, decoded, p.output, result, options, ctx);
   return result;

@@ -14,7 +14,7 @@ import { OutputExistsError } from '../io-safety/atomic.js';
 import { checkTile } from '../model/denoiser.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
 import { resolveModelDir } from '../model/locate.js';
-import { deviceRequest, type DeviceNote } from '../model/session.js';
+import { deviceRequest, precisionOf, resolvePrecision, type DeviceNote } from '../model/session.js';
 import {
   checkFileOptions,
   checkUncertainty,
@@ -100,9 +100,10 @@ interface Planned {
 export async function upscaleInputs(
   inputs: readonly string[],
   output: string,
-  options: UpscaleInputsOptions = {},
+  given: UpscaleInputsOptions = {},
   events: UpscaleInputsEvents = {},
 ): Promise<UpscaleInputsOutcome> {
+  let options = given;
   overwritePolicy(options);
   checkFileOptions(options);
   deviceRequest(options.device);
@@ -113,7 +114,8 @@ export async function upscaleInputs(
     throw new UsageError('--queue runs batches: give a folder, a glob or several files and an output folder');
   }
   // queue workers load their own model (sr worker), in float: the files' settings would record what did not run
-  if (options.queue !== undefined && options.precision === 'int8') {
+  const requested = precisionOf(options.precision);
+  if (options.queue !== undefined && requested === 'int8') {
     throw new UsageError('--precision int8 does not apply to --queue (workers load the float model)');
   }
   if (!toFolder) {
@@ -121,6 +123,11 @@ export async function upscaleInputs(
     formatFromPath(output);
   }
   const manifest = await loadManifest(resolveModelDir(options.model));
+  // precision auto resolved once, here, before the plan: the settings, the estimates and the model load all see the
+  // precision that runs (float for a queue's workers)
+  const precision =
+    options.queue !== undefined ? 'float' : resolvePrecision(requested, { device: deviceRequest(options.device), manifest }).precision;
+  options = { ...options, precision };
   const settings = resolveSettings(options, manifest); // the options' checks, before the inputs are looked at
   checkTile(manifest.multiple, options.tiling?.tile);
   if (options.uncertaintyMap !== undefined) {

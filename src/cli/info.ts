@@ -1,7 +1,7 @@
 /** `sr info`: the model's manifest, its presets with what each costs, and the noise level each t means. */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { loadModel } from '../model/session.js';
+import { loadModel, resolvePrecision } from '../model/session.js';
 import type { ModelManifest, PresetSettings } from '../model/manifest.js';
 import { makeSchedule, noiseLevel } from '../diffusion/schedule.js';
 import { DENOISER_MODEL, JPEG_CLEAN_QUALITY, NOISY_INPUT_SIGMA, estimateWork, resolveSettings } from '../upscale.js';
@@ -90,6 +90,9 @@ export function registerInfo(program: Command, ctx: CliContext): void {
             ...(v.recipe ? [`${' '.repeat(14)}${v.recipe}`] : []),
             ...(v.measured ? [`${' '.repeat(14)}${v.measured}`] : []),
           ]),
+          ((r) => `precision   auto on the CPU here: ${r.precision} (${r.reason})`)(
+            resolvePrecision('auto', { device: 'cpu', manifest: m }),
+          ),
           '',
           ...(m.family.kind === 'soft-resample'
             ? levelLines(m.family)

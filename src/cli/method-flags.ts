@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SAMPLER_KINDS } from '../diffusion/samplers.js';
 import { KERNELS } from '../image/upsample.js';
-import { DEVICE_REQUESTS, PRECISIONS, type DeviceRequest } from '../model/session.js';
+import { DEVICE_REQUESTS, PRECISION_REQUESTS, type DeviceRequest } from '../model/session.js';
 import { CONSISTENCY_KINDS } from '../diffusion/consistency.js';
 import { INPUT_KINDS, JPEG_CLEAN_QUALITY, NOISY_INPUT_SIGMA, REDUCE_KINDS, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
 import { oneOf, positiveInteger } from '../validate.js';
@@ -50,7 +50,7 @@ export function addMethodOptions(cmd: Command): Command {
     .option('--device <kind>', `${DEVICE_REQUESTS.join(' | ')}`, 'cpu')
     .option(
       '--precision <kind>',
-      `${PRECISIONS.join(' | ')}: int8 runs the model's int8 variant (sr info), CPU only, about 2.2-2.5x less CPU per evaluation for 0.002 dB PSNR-Y on the AVX-512 VNNI CPU it was measured on (default: float)`,
+      `${PRECISION_REQUESTS.join(' | ')}: int8 runs the model's int8 variant (sr info), CPU only, about 2.2-2.5x less CPU per evaluation for 0.002 dB PSNR-Y on the AVX-512 VNNI CPU it was measured on; auto runs int8 on the CPU when the model has an int8 variant of the same weights and the CPU has VNNI (avx512_vnni or avx_vnni), else float (sr info says which) (default: auto)`,
     )
     .option(
       '--tile <px>',
@@ -95,7 +95,7 @@ export function parseMethodFlags(f: MethodFlags): MethodOptions {
   if (f.preset !== undefined) o.preset = f.preset;
   if (f.input !== undefined) o.input = oneOf('input', f.input, INPUT_KINDS);
   if (f.noise !== undefined) o.noise = parseNumber('--noise', f.noise);
-  if (f.precision !== undefined) o.precision = oneOf('--precision', f.precision, PRECISIONS);
+  if (f.precision !== undefined) o.precision = oneOf('--precision', f.precision, PRECISION_REQUESTS);
   if (f.tile !== undefined) o.tiling = { tile: positiveInteger('tile', parseNumber('--tile', f.tile)) };
   return o;
 }

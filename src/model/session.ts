@@ -12,6 +12,7 @@ import ort from 'onnxruntime-node';
 import { DeviceError, ModelError, UsageError } from '../errors.js';
 import { oneOf } from '../validate.js';
 import { loadManifest, type ModelManifest } from './manifest.js';
+import { cpuFlags, vnniFlag, type CpuFlags } from './cpu-flags.js';
 import { resolveModelDir } from './locate.js';
 import { autoDrivers, firstLine, openWebgpu } from './dawn.js';
 import {
@@ -27,6 +28,7 @@ import {
 } from './devices.js';
 
 export type { Adapter, AdapterType, DeviceScan, Gpu, VulkanDriver } from './devices.js';
+export type { CpuFlags } from './cpu-flags.js';
 export { scanDevices } from './devices.js';
 
 /**
@@ -49,16 +51,49 @@ export function deviceRequest(v: unknown): DeviceRequest {
 export type Device = 'cpu' | 'webgpu';
 
 /**
- * Which build of the weights to run: float (model.onnx, the default) or int8 (the manifest's `variants.int8` file, a
- * static QDQ quantisation for the CPU EP: benchmarks/results/int8-2026-12-07-decision.md). int8 is opt-in: it was
- * measured only on a CPU with AVX-512 VNNI.
+ * Which build of the weights runs: float (model.onnx) or int8 (the manifest's `variants.int8` file, a static QDQ
+ * quantisation for the CPU EP: benchmarks/results/int8-2026-12-07-decision.md).
  */
 export const PRECISIONS = ['float', 'int8'] as const;
 /** One of PRECISIONS: float (model.onnx) or int8 (the manifest's int8 variant, CPU only). */
 export type Precision = (typeof PRECISIONS)[number];
-/** A precision option checked at the library's boundary: undefined is float; anything else outside PRECISIONS a UsageError. */
-export function precisionOf(v: unknown): Precision {
-  return v === undefined ? 'float' : oneOf('precision', v, PRECISIONS);
+/** What a caller may ask for: a precision, or auto (resolvePrecision: int8 where it was measured to pay, else float). */
+export const PRECISION_REQUESTS = ['auto', 'float', 'int8'] as const;
+/** One of PRECISION_REQUESTS. */
+export type PrecisionRequest = (typeof PRECISION_REQUESTS)[number];
+/** A precision option checked at the library's boundary: undefined is auto; anything outside PRECISION_REQUESTS a UsageError. */
+export function precisionOf(v: unknown): PrecisionRequest {
+  return v === undefined ? 'auto' : oneOf('precision', v, PRECISION_REQUESTS);
+}
+
+/** A precision request resolved: the precision that runs, and why (for `sr info` and notes). */
+export interface ResolvedPrecision {
+  precision: Precision;
+  reason: string;
+}
+
+/**
+ * Resolves a precision request for a model on a device, before the model file is read. float and int8 are
+ * themselves (their errors are loadModel's). auto is int8 only when all hold: the device is the CPU (cpu, or auto
+ * where no WebGPU adapter will be tried: decideAuto), the model has an int8 variant made from the same weights
+ * (variant.modelSha256 is the manifest's sha256), and the CPU has VNNI (cpu-flags.ts: avx512_vnni or avx_vnni; int8
+ * was measured 2.0x faster with it and not measured without). Otherwise float, silently.
+ */
+export function resolvePrecision(
+  request: PrecisionRequest,
+  at: { device: DeviceRequest; manifest: ModelManifest; cpu?: CpuFlags; deviceScan?: DeviceScan },
+): ResolvedPrecision {
+  if (request !== 'auto') return { precision: request, reason: 'asked' };
+  const float = (reason: string): ResolvedPrecision => ({ precision: 'float', reason });
+  if (at.device === 'webgpu') return float('int8 runs on the CPU only');
+  const variant = at.manifest.variants.int8;
+  if (variant === undefined) return float(`model ${at.manifest.name} has no int8 variant`);
+  if (variant.modelSha256 !== at.manifest.sha256) return float(`the int8 variant of ${at.manifest.name} was made from other weights`);
+  const flags = at.cpu ?? cpuFlags();
+  const vnni = vnniFlag(flags);
+  if (vnni === null) return float(flags.flags === null ? `CPU flags not known (${flags.source})` : 'no VNNI on this CPU');
+  if (at.device === 'auto' && decideAuto(at.deviceScan ?? scanDevices()).tryWebgpu) return float('--device auto may use WebGPU');
+  return { precision: 'int8', reason: `CPU has ${vnni}` };
 }
 
 /**
@@ -79,10 +114,13 @@ export interface LoadModelOptions {
   /** cpu (default), webgpu, or auto (webgpu on a hardware adapter, else cpu). */
   device?: DeviceRequest;
   /**
-   * float (default: model.onnx) or int8 (the manifest's int8 variant, checked against its own sha256; CPU EP only:
-   * device webgpu is a UsageError, and auto runs it on the CPU). A model without an int8 variant is a UsageError.
+   * float (default here: model.onnx), int8 (the manifest's int8 variant, checked against its own sha256; CPU EP only:
+   * device webgpu is a UsageError, and auto runs it on the CPU; a model without an int8 variant is a UsageError), or
+   * auto (resolvePrecision, once, here; the session's `precision` says which ran). upscale's options default to auto.
    */
-  precision?: Precision;
+  precision?: PrecisionRequest;
+  /** The CPU's flags for precision auto (default: cpuFlags(), read once per process). */
+  cpuFlags?: CpuFlags;
   /**
    * Called with each note about the device (auto's choice and why; webgpu on a software adapter: a warning). The
    * library writes nothing to stderr itself; the same notes are in ModelSession.notes.
@@ -175,15 +213,25 @@ export function openedFrom(model: ModelSession): Readonly<Opened> | undefined {
  */
 export async function loadModel(spec?: string, options: LoadModelOptions = {}): Promise<ModelSession> {
   const asked = deviceRequest(options.device);
-  const precision = precisionOf(options.precision);
-  if (precision === 'int8' && asked === 'webgpu') {
+  const requested = options.precision === undefined ? 'float' : precisionOf(options.precision);
+  if (requested === 'int8' && asked === 'webgpu') {
     throw new UsageError(
       '--precision int8 runs on the CPU only (a QDQ int8 model for the CPU EP): use --device cpu, or --precision float on webgpu',
     );
   }
-  if (precision === 'int8' && options.onnxFile !== undefined) throw new UsageError('Expected precision int8 or an onnxFile, not both');
+  if (requested === 'int8' && options.onnxFile !== undefined) throw new UsageError('Expected precision int8 or an onnxFile, not both');
   const dir = resolveModelDir(spec);
   const manifest = options.manifest ?? (await loadManifest(dir));
+  // auto: resolved once, here (an ONNX file given is run as it is: float)
+  const precision =
+    requested === 'auto' && options.onnxFile !== undefined
+      ? 'float'
+      : resolvePrecision(requested, {
+          device: asked,
+          manifest,
+          ...(options.cpuFlags ? { cpu: options.cpuFlags } : {}),
+          ...(options.deviceScan ? { deviceScan: options.deviceScan } : {}),
+        }).precision;
   const variant = precision === 'float' ? null : manifest.variants[precision];
   if (variant === undefined) {
     const has = Object.keys(manifest.variants);

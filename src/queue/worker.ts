@@ -129,7 +129,12 @@ class ModelCache {
     const key = `${dir}\n${manifest.sha256}`;
     let m = this.models.get(key);
     if (!m) {
-      m = loadModel(dir, { device: this.o.device ?? 'cpu', ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}) });
+      // float, explicitly: the enqueuer planned float (upscaleInputs); precision auto would pick per worker machine
+      m = loadModel(dir, {
+        device: this.o.device ?? 'cpu',
+        precision: 'float',
+        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+      });
       this.models.set(key, m);
       m.then(
         (s) => this.emit({ type: 'model', name: s.manifest.name, sha256: s.manifest.sha256, device: s.device, dir }),
