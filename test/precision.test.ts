@@ -94,7 +94,7 @@ test('loadModel precision int8 runs the variant, close to float on a 64² input'
 });
 
 test('upscale with precision int8 records it, its output at least 50 dB PSNR against the float output', async () => {
-  const a = await upscale(fixtureInput, { seed: 1 });
+  const a = await upscale(fixtureInput, { seed: 1, precision: 'float' });
   const b = await upscale(fixtureInput, { seed: 1, precision: 'int8' });
   assert.equal(a.settings.precision, 'float');
   assert.equal(b.settings.precision, 'int8');
@@ -109,7 +109,7 @@ test('upscale with precision int8 records it, its output at least 50 dB PSNR aga
 
 test('unknown precision, a model without the variant and webgpu are UsageErrors', async () => {
   const usage = (message: RegExp) => (e: unknown) => e instanceof UsageError && message.test(e.message);
-  await assert.rejects(loadModel('default', { precision: 'int16' as never }), usage(/Expected one of float, int8 for precision/));
+  await assert.rejects(loadModel('default', { precision: 'int16' as never }), usage(/Expected one of auto, float, int8 for precision/));
   await assert.rejects(loadModel('fixture', { precision: 'int8' }), usage(/Model fixture has no int8 variant \(its manifest lists none\)/));
   await assert.rejects(loadModel('default', { precision: 'int8', device: 'webgpu' }), usage(/int8 runs on the CPU only/));
   assert.throws(() => resolveSettings({ precision: 'half' as never }, fakeManifest()), usage(/for precision/));
@@ -168,11 +168,11 @@ test('sr upscale --precision int8 runs on the fixture and says so; sr info lists
   const r = await sr(['upscale', fixtureInput, '-o', out, '--seed', '1', '--precision', 'int8']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /on cpu with model default \(int8\)/);
-  const f = await sr(['upscale', fixtureInput, '-o', join(tempDir('int8'), 'f.png'), '--seed', '1']);
+  const f = await sr(['upscale', fixtureInput, '-o', join(tempDir('int8'), 'f.png'), '--seed', '1', '--precision', 'float']);
   assert.doesNotMatch(f.stderr, /\(int8\)|\(float\)/);
   const bad = await sr(['upscale', fixtureInput, '-o', out, '--precision', 'int4']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /Expected one of float, int8 for --precision but received "int4"/);
+  assert.match(bad.stderr, /Expected one of auto, float, int8 for --precision but received "int4"/);
   const gpu = await sr(['upscale', fixtureInput, '-o', out, '--force', '--precision', 'int8', '--device', 'webgpu']);
   assert.equal(gpu.status, 2);
   assert.match(gpu.stderr, /int8 runs on the CPU only/);
