@@ -893,7 +893,7 @@ export async function upscaleFile(
     decoded.rgb,
   );
   const result = await withModel(options, async (model) => {
-    const s = resolveSettings(opts, model.manifest, model.device);
+    const s = resolveSettings(opts, model.manifest, model.device, model.precision ?? 'float');
     checkUncertainty(opts, s);
     const files = outputFiles(output, s);
     for (const file of files.length > 1 ? files : []) {

@@ -23,7 +23,7 @@ import { checkOutputSize, DEFAULT_MAX_INPUT_PIXELS } from '../io-safety/limits.j
 import { checkTile } from '../model/denoiser.js';
 import { resolveModelDir } from '../model/locate.js';
 import { loadManifest, type ModelManifest } from '../model/manifest.js';
-import { deviceRequest, type DeviceRequest, type ModelSession } from '../model/session.js';
+import { deviceRequest, resolvePrecision, type DeviceRequest, type ModelSession } from '../model/session.js';
 import type { RunContext, WorkProgress } from '../run-context.js';
 import {
   DEFAULT_FACTOR,
@@ -194,6 +194,12 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
   checkOutputSize(info.height, info.width, factor, options.input);
   const manifest = typeof options.model === 'object' ? options.model.manifest : await loadManifest(resolveModelDir(options.model));
   checkTile(manifest.multiple, options.method?.tiling?.tile);
+  // precision auto (what `sr upscale` runs, so each candidate's command repeats it) resolved once: every candidate's
+  // settings and key, and the load
+  const precision =
+    typeof options.model === 'object'
+      ? (options.model.precision ?? 'float')
+      : resolvePrecision('auto', { device: deviceRequest(options.device), manifest }).precision;
   const bytes = await readFile(options.input);
   const decoded = await decodeImage(options.input, { limitInputPixels: maxPixels, keepIccProfile: true });
   // the input's noise, read once for every candidate (each counts it only where its input kind looks for it)
@@ -206,10 +212,10 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
     const base: CandidateOptions = { factor, ...spec.own, ...(options.method ?? {}), seed };
     if (reduce !== 'mean') base.reduce = reduce;
     if (options.samples !== undefined) base.samples = options.samples;
-    let settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest);
+    let settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest, 'cpu', precision);
     if (settings.samples < 2 && options.samples === undefined) {
       base.samples = 2;
-      settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest);
+      settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest, 'cpu', precision);
     } else if (settings.samples > 1) base.samples = settings.samples; // explicit in the command
     if (settings.samples < 2) delete base.reduce;
     // the noise estimate changes no pixel by itself (the noise removed, and the input kind, are in the key)
@@ -278,7 +284,7 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
     await withModel(
       typeof options.model === 'object'
         ? { model: options.model }
-        : { ...(options.model !== undefined ? { model: options.model } : {}), device: options.device ?? 'cpu' },
+        : { ...(options.model !== undefined ? { model: options.model } : {}), device: options.device ?? 'cpu', precision },
       async (model) => {
         for (const [i, c] of todo.entries()) {
           throwIfAborted(ctx.signal);

@@ -40,8 +40,9 @@ export async function varyDataset(
     const plan = await planVary(inputs, outDir, settings, manifest, options);
     await ensureOutDir(outDir);
     if (q) return runVaryPlan(plan, { ...q, via: enqueueSources(plan, spec as string | undefined, manifest, options) }, options, events);
+    // float, as vary's records say (the float model's sha256), not upscale's auto
     return withModel(
-      options,
+      { ...options, precision: 'float' },
       async (model) => runVaryPlan({ ...plan, settings: { ...plan.settings, device: model.device } }, { model }, options, events),
       { manifest, ...(events.onNote ? { onNote: events.onNote } : {}) },
     );

@@ -62,7 +62,8 @@ export async function vary(
 ): Promise<VaryResult> {
   const source = typeof input === 'string' || Buffer.isBuffer(input) ? (await decodeImage(input)).rgb : input;
   if (dims(source).channels !== 3) throw new UsageError(`Expected a 3-channel RGB image but received ${dims(source).channels} channels`);
-  return withModel(options, async (model) => {
+  // vary has no precision option and records the float model's sha256: float, not upscale's auto
+  return withModel({ ...options, precision: 'float' }, async (model) => {
     const started = performance.now();
     const s = resolveVarySettings(options, model.manifest, model.device);
     const samples: VarySample[] = [];
