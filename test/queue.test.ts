@@ -195,6 +195,25 @@ describe('queue (BullMQ on redis-server)', { skip: !hasRedis && 'redis-server is
     );
   });
 
+  it('precision auto on a queue runs float (workers load the float model), on a VNNI CPU too', async () => {
+    // the worker of the batch test above is still taking jobs; the default model has an int8 variant
+    const before = process.env.SR_CPU_FLAGS;
+    process.env.SR_CPU_FLAGS = 'avx512_vnni';
+    try {
+      const args = ['upscale', hr, '-o', join(dir, 'auto-q'), '--steps', '2', '--seed', '5', '--queue', url];
+      const q = await sr([...args, '--json', join(dir, 'auto.json'), '-q']);
+      assert.equal(q.status, 0, q.stderr);
+      const report = JSON.parse(readFileSync(join(dir, 'auto.json'), 'utf8')) as { files: { settings: { precision: string } }[] };
+      assert.deepEqual(
+        report.files.map((f) => f.settings.precision),
+        ['float', 'float', 'float'],
+      );
+    } finally {
+      if (before === undefined) delete process.env.SR_CPU_FLAGS;
+      else process.env.SR_CPU_FLAGS = before;
+    }
+  });
+
   it('vary on the queue writes the local samples and one record each', async () => {
     // the worker of the batch test above is still taking jobs
     const args = ['vary', hr, '--model', 'fixture', '--t', '50,100', '--samples', '2', '--steps', '3', '-q'];
