@@ -256,7 +256,7 @@ export async function loadModel(spec?: string, options: LoadModelOptions = {}): 
   const open: Opening = { bytes, onnxPath, cpu: cpuSessionOptions(options), gpu: webgpuSessionOptions(options.webgpu ?? {}), note };
   // int8 is a CPU-EP path: auto does not try WebGPU with it
   const request = precision === 'int8' && asked === 'auto' ? 'cpu' : asked;
-  if (request !== asked) note('info', '--device auto: using the CPU (--precision int8 runs on the CPU only)');
+  if (request !== asked) note('info', '--device auto: using the CPU (int8 runs on the CPU only)');
   const chosen =
     request === 'cpu'
       ? { session: await createSession(bytes, open.cpu, onnxPath), device: 'cpu' as const, adapter: null, used: open.cpu }
