@@ -54,6 +54,8 @@ const options = {
   backProject: Number(a['back-project']),
   consistency: a.consistency as Consistency,
   seed: Number(a.seed),
+  // float for every checkpoint, whatever precision auto would pick on this CPU
+  precision: 'float' as const,
 };
 
 interface Point {

@@ -127,7 +127,8 @@ async function measure(arm: string, modelDir: string, cpuSeconds: number): Promi
       lr: c.lr,
       factor: c.factor,
       model: modelDir,
-      method: { kind: 'boomerang', options: SETTINGS[family]! },
+      // float on both arms, whatever precision auto would pick on this CPU (an export has no int8 variant)
+      method: { kind: 'boomerang', options: { ...SETTINGS[family]!, precision: 'float' } },
       ...(limit ? { limit } : {}),
     });
     const p: Point = {
