@@ -7,8 +7,8 @@
  *   npx tsc -p . && node dist/benchmarks/versus.js --esrgan /tmp/esrgan --pairs ../shared/data/pairs \
  *     --ours default=models/default,fidelity=models/default:fidelity [--sets Set5,Set14] [--factors 4,8] [--label X]
  *
- * Each `--ours` entry is LABEL=MODEL_DIR[:PRESET][@float|@int8] (the model file: float by default, or its int8
- * variant); every model is loaded once before timing. Timing: our side is
+ * Each `--ours` entry is LABEL=MODEL_DIR[:PRESET][@auto|@float|@int8] (the model file: auto by default, as `sr`
+ * runs it; the precision that ran is recorded); every model is loaded once before timing. Timing: our side is
  * the wall time of `upscale` on the decoded LR tensor (upsampling, every model evaluation, consistency), esrgan's is
  * its runner's (the model call and reading its output); neither counts PNG decode/encode. Run it on an idle machine
  * (pause training: kill -STOP) and say what else ran. ORT uses its default threads (all cores); tfjs-wasm has one.
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { decodeImage } from '../src/image/io.js';
 import { upsample } from '../src/image/upsample.js';
 import { measure } from '../src/metrics/index.js';
-import { loadModel, type ModelSession } from '../src/model/session.js';
+import { loadModel, precisionOf, type ModelSession } from '../src/model/session.js';
 import { upscale } from '../src/upscale.js';
 import { startEsrgan } from './esrgan.js';
 
@@ -57,10 +57,11 @@ const ours: Ours[] = [];
 for (const spec of a.ours.split(',')) {
   const [label, rest] = spec.split('=');
   if (!label || !rest) throw new Error(`--ours: expected LABEL=MODEL[:PRESET][@PRECISION], got ${spec}`);
-  const [where, precision = 'float'] = rest.split('@');
-  if (precision !== 'float' && precision !== 'int8') throw new Error(`--ours: expected @float or @int8, got @${precision}`);
+  const [where, asked] = rest.split('@');
   const [dir, preset] = where!.split(':');
-  ours.push({ label, dir: dir!, preset, precision, model: await loadModel(resolve(dir!), { precision }) });
+  // the product's default (auto) unless the entry names one; the record says what ran
+  const model = await loadModel(resolve(dir!), { precision: precisionOf(asked) });
+  ours.push({ label, dir: dir!, preset, precision: model.precision ?? 'float', model });
 }
 
 const esrganRunner = await startEsrgan(a.esrgan, a.factors);
