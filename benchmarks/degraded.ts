@@ -165,6 +165,7 @@ for (const factor of a.factors.split(',').map(Number)) {
           factor,
           seed: Number(a.seed),
           sourceJpegQuality: decoded.jpegQuality,
+          sourceJpegGrid: decoded.jpegGrid,
           ...(o.preset ? { preset: o.preset } : {}),
         });
         add(o.label, c, r.image, r.stats.evaluations, r.settings);

@@ -61,7 +61,14 @@ for (const name of names) {
   blocky.bicubic!.push(blockinessOf(up));
   blocky.truth!.push(blockinessOf(hr));
   for (const [k, v] of Object.entries(variants)) {
-    const r = await upscale(decoded.rgb, { model, factor, seed: 0, sourceJpegQuality: decoded.jpegQuality, ...v });
+    const r = await upscale(decoded.rgb, {
+      model,
+      factor,
+      seed: 0,
+      sourceJpegQuality: decoded.jpegQuality,
+      sourceJpegGrid: decoded.jpegGrid,
+      ...v,
+    });
     gains[k]!.push(measure(r.image, hr, { shave: factor }).psnrY - bicubic);
     blocky[k]!.push(blockinessOf(r.image));
   }

@@ -13,11 +13,13 @@ import { OutputError, UsageError, throwIfAborted } from './errors.js';
 import { cascade as runCascade, type BoomerangProgress } from './diffusion/boomerang.js';
 import { CONSISTENCY_KINDS, backProject, type Consistency } from './diffusion/consistency.js';
 import { createRng } from './diffusion/rng.js';
+import { JPEG_CONSTRAINT_ITERATIONS, JPEG_CONSTRAINT_SLACK, jpegLumaConstraint, projectJpegLuma } from './diffusion/jpeg-constraint.js';
 import { levelOfFactor, softCascade } from './diffusion/soft.js';
 import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
+import type { JpegGrid } from './image/jpeg-quality.js';
 import { isGreyImage, pcaNoiseLevel } from './image/noise-level.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
@@ -37,7 +39,7 @@ import {
   type PrecisionRequest,
 } from './model/session.js';
 import { DEFAULT_OVERHEAD, lookupSpeed, recordSpeed, type MeasuredSpeed, type SpeedKey } from './model/speed.js';
-import { integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
+import { booleanOf, integerInRange, numberInRange, oneOf, positiveInteger } from './validate.js';
 import { checkOutputSize } from './io-safety/limits.js';
 import { sameFile } from './io-safety/paths.js';
 import { OutputExistsError } from './io-safety/atomic.js';
@@ -131,6 +133,11 @@ export interface UpscaleOptions {
    */
   sourceJpegQuality?: number | null;
   /**
+   * For a tensor decoded from a JPEG: its block grid and luminance quantisation table (DecodedImage.jpegGrid), which
+   * `jpegConstraint` needs; null or left out for none. Files and buffers given to `upscale`/`upscaleFile` are read for it.
+   */
+  sourceJpegGrid?: JpegGrid | null;
+  /**
    * For `input` auto or noisy: the noise std estimated in the input (grey levels, estimateInputNoise), or null for
    * none. When left out, `upscale` and `upscaleFile` estimate it from the input's pixels (wantsNoiseEstimate says when).
    */
@@ -161,6 +168,14 @@ export interface UpscaleOptions {
    * PSNR. Default: the model's (the default model's manifest turns it on for JPEG inputs below quality 80, `jpeg<80`), else false.
    */
   recorrupt?: boolean;
+  /**
+   * For a JPEG input whose quantisation table is known (`sourceJpegGrid`): move each output, after its passes, towards
+   * the images whose luma DCT coefficients at the input's size lie within the file's quantisation intervals (the middle
+   * JPEG_CONSTRAINT_SLACK of each), instead of trusting the decoded pixels or nothing (diffusion/jpeg-constraint.ts).
+   * Chosen on held-out validation crops (benchmarks/jpeg-settings.ts): +0.08 dB PSNR-Y at ×4 from JPEG-75 LR.
+   * Default: the model's (the default model's manifest turns it on for JPEG inputs, `inputs.jpeg`), else false.
+   */
+  jpegConstraint?: boolean;
   /**
    * Keep each clean-image estimate x̂0 consistent with the input: ddnm projects it exactly onto the images whose
    * f×f average pooling is the input; ibp back-projects through a bicubic degradation (for LR made by bicubic
@@ -291,6 +306,12 @@ export interface UpscaleSettings {
   eta: number;
   /** Soft-resample: the first pass started from the input corrupted again at its level. */
   recorrupt: boolean;
+  /**
+   * The output was moved towards the input JPEG's quantisation constraint (UpscaleOptions.jpegConstraint). Resolved
+   * true when asked for a JPEG input; a run whose input has no known table (`--input jpeg` on a PNG, a JPEG converted
+   * from its colour profile) records false in its result.
+   */
+  jpegConstraint: boolean;
   consistency: Consistency;
   seed: number;
   samples: number;
@@ -402,6 +423,7 @@ export function resolveSettings(
       m,
       input === 'jpeg' ? (options.sourceJpegQuality ?? null) : null,
     ),
+    jpegConstraint: booleanOf('jpegConstraint', pick('jpegConstraint') ?? false) && input === 'jpeg',
     consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY_KINDS),
     seed,
     samples,
@@ -546,7 +568,8 @@ export async function upscale(
 ): Promise<UpscaleResult> {
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
     const decoded = await decodeImage(input);
-    return withModel(options, (model) => upscaleWith(decoded.rgb, model, { sourceJpegQuality: decoded.jpegQuality, ...options }, ctx));
+    const known = { sourceJpegQuality: decoded.jpegQuality, sourceJpegGrid: decoded.jpegGrid, ...options };
+    return withModel(options, (model) => upscaleWith(decoded.rgb, model, known, ctx));
   }
   return withModel(options, (model) => upscaleWith(input, model, options, ctx));
 }
@@ -578,8 +601,8 @@ async function upscaleWith(input: ImageTensor, model: ModelSession, given: Upsca
   return runSettings(input, model, s, { ...options, uncertainty: options.uncertainty === true }, ctx);
 }
 
-/** What a run takes besides its settings and context: the tiling, the model that removes noise, the map. */
-type RunOptions = Pick<UpscaleOptions, 'tiling' | 'denoiser'> & { uncertainty: boolean };
+/** What a run takes besides its settings and context: the tiling, the model that removes noise, the map, the JPEG's table. */
+type RunOptions = Pick<UpscaleOptions, 'tiling' | 'denoiser' | 'sourceJpegGrid'> & { uncertainty: boolean };
 
 /** The work of a run with settings already resolved and checked (a 3-channel input, an output within the limits). */
 async function runSettings(
@@ -631,6 +654,8 @@ async function runSettings(
   const rng = createRng(s.seed);
   const outputs: ImageTensor[] = [];
   const consistency = s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency };
+  // the JPEG's own coefficients constrain the input as it was decoded (before any noise removal)
+  const jpeg = s.jpegConstraint && options.sourceJpegGrid ? jpegLumaConstraint(input, options.sourceJpegGrid, JPEG_CONSTRAINT_SLACK) : null;
   for (let k = 0; k < s.samples; k++) {
     at = { ...at, sample: k + 1, pass: 1, step: 0, t: s.passes[0]! };
     const common = {
@@ -657,20 +682,21 @@ async function runSettings(
       const eta = s.sampler === 'ancestral' ? 1 : s.eta;
       const out = await softCascade(up, { ...common, corruption: soft, factor: s.factor, eta, recorrupt: s.recorrupt });
       if (s.backProject > 0) backProject(out, lr, s.factor, s.backProject, out);
+      if (jpeg) projectJpegLuma(out, jpeg, s.factor, JPEG_CONSTRAINT_ITERATIONS, out);
       outputs.push(out);
       continue;
     }
-    outputs.push(
-      await runCascade(up, {
-        ...common,
-        schedule,
-        prediction: prediction as Exclude<typeof prediction, 'residual'>,
-        sampler: s.sampler,
-        eta: s.eta,
-        // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
-        consumeInput: k === s.samples - 1,
-      }),
-    );
+    const out = await runCascade(up, {
+      ...common,
+      schedule,
+      prediction: prediction as Exclude<typeof prediction, 'residual'>,
+      sampler: s.sampler,
+      eta: s.eta,
+      // the last sample may noise the upsampled image in place: it is not needed after that (one image less)
+      consumeInput: k === s.samples - 1,
+    });
+    if (jpeg) projectJpegLuma(out, jpeg, s.factor, JPEG_CONSTRAINT_ITERATIONS, out);
+    outputs.push(out);
   }
   const image = s.samples === 1 ? outputs[0]! : s.reduce === 'none' ? outputs[0]! : reduceSamples(outputs, s.reduce);
   if (estimate)
@@ -679,7 +705,8 @@ async function runSettings(
   return {
     image,
     samples: outputs,
-    settings: s,
+    // what ran: the constraint needs the JPEG's table, which a PNG or a colour-converted JPEG lacks
+    settings: s.jpegConstraint && !jpeg ? { ...s, jpegConstraint: false } : s,
     uncertainty: options.uncertainty ? uncertaintyMap(outputs) : null,
     stats: {
       seconds: (performance.now() - started) / 1000,
@@ -764,11 +791,12 @@ async function estimateRun(
  * Full-resolution resize pairs (a shrink to the input's size and an enlargement back, as one back-projection
  * iteration does) a run makes besides the model, per the settings: the back-projection iterations, one per reverse
  * step for ibp, and for a soft-resample model the corruption of each later pass (and of the first with recorrupt) and
- * the two of every jump that is not the last of its pass. ddnm's block means are cheap and not counted.
+ * the two of every jump that is not the last of its pass, and the JPEG constraint's iterations. ddnm's block means
+ * are cheap and not counted.
  */
 export function pipelineResizes(s: UpscaleSettings, m: ModelManifest): number {
   const steps = s.passes.reduce((sum, t) => sum + (m.family.kind === 'soft-resample' ? s.steps : Math.min(s.steps, t)), 0);
-  let pairs = s.backProject + (s.consistency === 'ibp' ? steps : 0);
+  let pairs = s.backProject + (s.consistency === 'ibp' ? steps : 0) + (s.jpegConstraint ? JPEG_CONSTRAINT_ITERATIONS : 0);
   if (m.family.kind === 'soft-resample') pairs += s.passes.length - 1 + (s.recorrupt ? 1 : 0) + 2 * (steps - s.passes.length);
   return pairs * s.samples;
 }
@@ -889,7 +917,12 @@ export async function upscaleFile(
   warnFrames(input, decoded, ctx);
   const wantsMap = options.uncertaintyMap !== undefined;
   const opts = withNoiseEstimate(
-    { sourceJpegQuality: decoded.jpegQuality, ...options, ...(wantsMap ? { uncertainty: true } : {}) },
+    {
+      sourceJpegQuality: decoded.jpegQuality,
+      sourceJpegGrid: decoded.jpegGrid,
+      ...options,
+      ...(wantsMap ? { uncertainty: true } : {}),
+    },
     decoded.rgb,
   );
   const result = await withModel(options, async (model) => {
@@ -929,7 +962,8 @@ export async function upscalePlanned(p: PlannedUpscale, options: PlannedUpscaleO
   warnFrames(p.input, decoded, ctx);
   // the device and precision recorded are the model's, what ran (a queue worker's, a webgpu fallback's)
   const s = { ...p.settings, device: model.device, precision: model.precision ?? 'float' };
-  const result = await runSettings(decoded.rgb, model, s, { ...options, uncertainty: options.uncertaintyMap !== undefined }, ctx);
+  const run = { ...options, sourceJpegGrid: decoded.jpegGrid, uncertainty: options.uncertaintyMap !== undefined };
+  const result = await runSettings(decoded.rgb, model, s, run, ctx);
   await writeResult(p.input, decoded, p.output, result, options, ctx);
   return result;
 }

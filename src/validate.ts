@@ -34,3 +34,8 @@ export function oneOf<T extends string>(name: string, v: unknown, allowed: reado
   }
   return v as T;
 }
+
+export function booleanOf(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new UsageError(`Expected true or false for ${name} but received ${show(v)}`);
+  return v;
+}

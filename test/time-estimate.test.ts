@@ -158,8 +158,13 @@ test('pipelineResizes counts the full-resolution resize pairs of a run (hand-cou
   const gaussian = await loadModel('gaussian');
   // soft default: 2 passes of 1 step, back-projected 3x, ibp: 3 + 2 (ibp per step) + 1 (the second pass's corruption)
   assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1 }, soft.manifest), soft.manifest), 6);
-  // its JPEG settings: one pass of 1 step, no back-projection, no consistency, re-corrupted start: 1
-  assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1, input: 'jpeg' }, soft.manifest), soft.manifest), 1);
+  // its JPEG settings: one pass of 1 step, no back-projection, no consistency, re-corrupted start: 1, and the JPEG
+  // constraint's 3 back-projection iterations
+  assert.equal(pipelineResizes(resolveSettings({ factor: 4, seed: 1, input: 'jpeg' }, soft.manifest), soft.manifest), 4);
+  assert.equal(
+    pipelineResizes(resolveSettings({ factor: 4, seed: 1, input: 'jpeg', jpegConstraint: false }, soft.manifest), soft.manifest),
+    1,
+  );
   // 1 pass of 3 steps, back-projected 10x, 2 samples: (10 + 3 + 2 jumps x 2) x 2
   const three = resolveSettings({ factor: 4, seed: 1, cascade: 1, steps: 3, samples: 2, backProject: 10 }, soft.manifest);
   assert.equal(pipelineResizes(three, soft.manifest), 34);

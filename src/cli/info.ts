@@ -41,6 +41,7 @@ function describe(p: PresetSettings): string {
     p.eta !== undefined ? `eta ${p.eta}` : '',
     p.samples ? `samples ${p.samples}` : '',
     typeof p.recorrupt === 'number' ? `re-corrupted start below quality ${p.recorrupt}` : p.recorrupt ? 're-corrupted start' : '',
+    p.jpegConstraint ? "kept to the file's quantisation intervals" : '',
   ]
     .filter(Boolean)
     .join(', ');

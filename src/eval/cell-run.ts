@@ -52,6 +52,7 @@ export async function computeRecords(im: TestImage, cells: readonly Cell[], ctx:
   const output = await runMethod(method, im.lr, ctx.factor, {
     ...(ctx.model ? { model: ctx.model } : {}),
     lrJpegQuality: im.lrJpegQuality,
+    lrJpegGrid: im.lrJpegGrid,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (e) => {
       if (e.stage === 'boomerang' && e.totalSteps > 0) ctx.onFraction(progressFraction(e));

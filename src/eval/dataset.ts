@@ -5,6 +5,7 @@
  */
 import { InputError, UsageError } from '../errors.js';
 import { decodeImage } from '../image/io.js';
+import type { JpegGrid } from '../image/jpeg-quality.js';
 import { dims, type ImageTensor } from '../image/tensor.js';
 import { crop } from '../image/tiling.js';
 import { matlabImresize } from '../image/upsample.js';
@@ -27,6 +28,8 @@ export interface TestImage {
   lrPath: string | null;
   /** The LR file's JPEG quality (estimated), or null (not a JPEG, or made here). */
   lrJpegQuality: number | null;
+  /** The LR file's JPEG block grid and luminance table (DecodedImage.jpegGrid), or null. */
+  lrJpegGrid: JpegGrid | null;
 }
 
 export interface TestSet {
@@ -103,7 +106,15 @@ async function loadEntries(entries: readonly Entry[], givenFactor: number | unde
     if (hh % (factor ?? 1) !== 0 || hw % (factor ?? 1) !== 0) cropped.push(e.name);
     if (e.lr === null) {
       const hr = cropToMultiple(hrFull, factor!);
-      images.push({ name: e.name, hr, lr: matlabImresize(hr, 1 / factor!), hrPath: e.hr, lrPath: null, lrJpegQuality: null });
+      images.push({
+        name: e.name,
+        hr,
+        lr: matlabImresize(hr, 1 / factor!),
+        hrPath: e.hr,
+        lrPath: null,
+        lrJpegQuality: null,
+        lrJpegGrid: null,
+      });
       continue;
     }
     const lrDecoded = await decodeImage(e.lr);
@@ -119,7 +130,15 @@ async function loadEntries(entries: readonly Entry[], givenFactor: number | unde
     }
     if (factor === undefined && (H.height % f !== 0 || H.width % f !== 0)) cropped.push(e.name);
     factor = f;
-    images.push({ name: e.name, hr: cropToMultiple(hrFull, f), lr, hrPath: e.hr, lrPath: e.lr, lrJpegQuality: lrDecoded.jpegQuality });
+    images.push({
+      name: e.name,
+      hr: cropToMultiple(hrFull, f),
+      lr,
+      hrPath: e.hr,
+      lrPath: e.lr,
+      lrJpegQuality: lrDecoded.jpegQuality,
+      lrJpegGrid: lrDecoded.jpegGrid,
+    });
   }
   if (cropped.length) notes.push(`HR cropped to a multiple of ${factor}: ${cropped.join(', ')}`);
   return { factor: factor!, lrSource: lrGiven ? 'given' : 'matlab-bicubic', images, notes };

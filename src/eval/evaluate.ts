@@ -156,6 +156,7 @@ async function makeAndScore(options: EvaluateOptions, ctx: EvaluateContext): Pro
       const out = await runMethod(methodFor(im.name), im.lr, set.factor, {
         ...(model ? { model } : {}),
         lrJpegQuality: im.lrJpegQuality,
+        lrJpegGrid: im.lrJpegGrid,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.onProgress ? { onProgress: (e: ProgressEvent) => ctx.onProgress!({ ...e, index, total, name: im.name }) } : {}),
       });

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { backProject as backProjectImage } from '../diffusion/consistency.js';
 import { KERNELS, matlabImresize, upsample, type Kernel } from '../image/upsample.js';
 import type { ImageTensor } from '../image/tensor.js';
+import type { JpegGrid } from '../image/jpeg-quality.js';
 import type { ModelSession } from '../model/session.js';
 import { upscale, type ProgressEvent, type UpscaleOptions, type UpscaleSettings } from '../upscale.js';
 
@@ -50,6 +51,8 @@ export interface RunMethodOptions extends Omit<RunContext<ProgressEvent>, 'onWar
   model?: ModelSession;
   /** The LR file's JPEG quality, for Boomerang's `input` auto (null: not a JPEG). */
   lrJpegQuality?: number | null;
+  /** The LR file's JPEG luminance quantisation table, for the JPEG constraint (null: none). */
+  lrJpegGrid?: JpegGrid | null;
 }
 
 /** Enlarges `lr` by `factor` with the method. */
@@ -68,6 +71,7 @@ export async function runMethod(method: Method, lr: ImageTensor, factor: number,
       factor,
       model: opts.model,
       sourceJpegQuality: opts.lrJpegQuality ?? null,
+      sourceJpegGrid: opts.lrJpegGrid ?? null,
     },
     { signal: opts.signal, onProgress: opts.onProgress },
   );

@@ -296,6 +296,7 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
             {
               ...c.options,
               sourceJpegQuality: decoded.jpegQuality,
+              sourceJpegGrid: decoded.jpegGrid,
               sourceNoise,
               model,
               uncertainty: c.uncertainty !== null,

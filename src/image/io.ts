@@ -17,7 +17,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import { NO_METADATA, iccColourSpace, type ImageMetadata, uprightExif, uprightXmp, withPngMetadata } from './metadata.js';
-import { estimateJpegQuality } from './jpeg-quality.js';
+import { estimateJpegQuality, type JpegGrid, lumaQuantTable } from './jpeg-quality.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -37,6 +37,12 @@ export interface DecodedImage {
   frames: number;
   /** For a JPEG source, the quality it was saved at, estimated from its quantisation table (1..100); else null. */
   jpegQuality: number | null;
+  /**
+   * For a JPEG source whose decoded pixels are its own samples, up to the EXIF orientation applied (no colour
+   * conversion: no ICC profile, or the profile kept; 8-bit YCbCr or grey), its luminance quantisation table and that
+   * orientation, for a data term that trusts the file's DCT coefficients (diffusion/jpeg-constraint.ts); else null.
+   */
+  jpegGrid: JpegGrid | null;
   /**
    * The source's metadata for an output to keep: EXIF, XMP and IPTC as read; the ICC profile only when
    * `keepIccProfile` was asked and the source is RGB with an RGB profile (the pixels are then in that profile's
@@ -211,6 +217,21 @@ export async function readJpegQuality(path: string): Promise<number | null> {
   return readFile(path).then(estimateJpegQuality, () => null);
 }
 
+/** True for a JPEG decoded to its own samples (up to its orientation): not colour-converted, 8-bit YCbCr (or grey). */
+function ownJpegSamples(meta: Metadata, keepIcc: boolean): boolean {
+  return (
+    meta.format === 'jpeg' &&
+    meta.depth === 'uchar' &&
+    (meta.space === 'srgb' || meta.space === 'b-w') &&
+    (meta.icc === undefined || keepIcc)
+  );
+}
+
+function jpegGridOf(bytes: Uint8Array, orientation: number): JpegGrid | null {
+  const lumaTable = lumaQuantTable(bytes);
+  return lumaTable && Number.isInteger(orientation) && orientation >= 1 && orientation <= 8 ? { lumaTable, orientation } : null;
+}
+
 function validateLimit(limit: number | false | undefined): number | false | undefined {
   if (limit === undefined || limit === false) return limit;
   if (!Number.isInteger(limit) || limit <= 0) {
@@ -267,6 +288,7 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
       channels: meta.channels ?? info.channels,
       frames: meta.pages ?? 1,
       jpegQuality: meta.format === 'jpeg' ? estimateJpegQuality(bytes) : null,
+      jpegGrid: ownJpegSamples(meta, keepIcc) ? jpegGridOf(bytes, meta.orientation ?? 1) : null,
       metadata: {
         icc: keepIcc ? (meta.icc ?? null) : null,
         exif: meta.exif ?? null,

@@ -6,6 +6,17 @@
  * a number out; no sharp.
  */
 
+/**
+ * Where a decoded JPEG's 8×8 luma blocks lie and how coarsely they were quantised: what a data term that trusts the
+ * file's coefficients needs (diffusion/jpeg-constraint.ts).
+ */
+export interface JpegGrid {
+  /** The luminance quantisation table in natural order (lumaQuantTable). */
+  lumaTable: readonly number[];
+  /** The EXIF orientation (1..8) the decoder applied: the blocks lie on the stored image's grid, before it. */
+  orientation: number;
+}
+
 /** Table K.1, in natural (row-major) order. */
 const STANDARD_LUMA = [
   16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22,

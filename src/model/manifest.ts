@@ -35,6 +35,8 @@ export interface PresetSettings {
    * `inputs.jpeg`, a quality: only for JPEG inputs saved below it (milder compression loses more detail than blocks).
    */
   recorrupt?: boolean | number;
+  /** For JPEG inputs: keep the output within the file's quantisation intervals (UpscaleOptions.jpegConstraint). */
+  jpegConstraint?: boolean;
   samples?: number;
   description?: string;
 }
@@ -230,6 +232,7 @@ function validatePreset(p: Record<string, unknown>, where: string, T: number, fa
   if (p.eta !== undefined && !(typeof p.eta === 'number' && p.eta >= 0 && p.eta <= 1)) bad('eta', 'a number in 0..1');
   if (p.recorrupt !== undefined && typeof p.recorrupt !== 'boolean' && !(isPosInt(p.recorrupt) && (p.recorrupt as number) <= 100))
     bad('recorrupt', 'true, false or a JPEG quality in 1..100');
+  if (p.jpegConstraint !== undefined && typeof p.jpegConstraint !== 'boolean') bad('jpegConstraint', 'true or false');
   among('sampler', SAMPLER_KINDS);
   among('consistency', CONSISTENCY_KINDS);
   among('upsampler', KERNELS);

@@ -28,9 +28,10 @@ export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
  * Bumped when a payload's shape changes: a worker refuses payloads of another version. 2: an upscale job carries
- * its settings as planned (issue 24), not options for the worker to resolve again.
+ * its settings as planned (issue 24), not options for the worker to resolve again. 3: the settings say whether a
+ * JPEG input's output keeps to its quantisation constraint (`jpegConstraint`), which a version-2 worker would ignore.
  */
-export const PAYLOAD_VERSION = 2;
+export const PAYLOAD_VERSION = 3;
 
 /** The model a job needs: how to find it (a shipped name, or an absolute folder on the shared filesystem) and which it must be. */
 export interface ModelRef {

@@ -1,0 +1,252 @@
+/**
+ * The JPEG quantisation constraint (diffusion/jpeg-constraint.ts): the 8×8 DCT against hand-computed values, the
+ * constraint a decoded JPEG puts on its original, the projection that keeps an output to it, and how a run turns it on
+ * (the default model's JPEG settings, the table read from the file, false recorded where no table is known).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import {
+  JPEG_CONSTRAINT_SLACK,
+  dct8x8,
+  idct8x8,
+  jpegLuma,
+  jpegLumaConstraint,
+  jpegLumaCorrection,
+  projectJpegLuma,
+} from '../src/diffusion/jpeg-constraint.js';
+import { createRng } from '../src/diffusion/rng.js';
+import { decodeImage, encodeImage } from '../src/image/io.js';
+import { lumaQuantTable } from '../src/image/jpeg-quality.js';
+import { byteToUnit, createImage, type ImageTensor } from '../src/image/tensor.js';
+import { resize } from '../src/image/upsample.js';
+import { loadModel } from '../src/model/session.js';
+import { resolveSettings, upscale } from '../src/upscale.js';
+
+/** An RGB image whose pixels are grey levels `f(c, y, x)` (0..255). */
+function rgbOf(h: number, w: number, f: (c: number, y: number, x: number) => number): ImageTensor {
+  const img = createImage(3, h, w);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img.data[(c * h + y) * w + x] = byteToUnit(f(c, y, x));
+  return img;
+}
+
+test('dct8x8: a constant block has only its DC, 8 times the value; one horizontal cosine has one coefficient, 4√2', () => {
+  const flat = dct8x8(new Array(64).fill(10));
+  assert.ok(Math.abs(flat[0]! - 80) < 1e-12);
+  for (let k = 1; k < 64; k++) assert.ok(Math.abs(flat[k]!) < 1e-12, `coefficient ${k}`);
+  // f(y, x) = cos((2x + 1)π/16): Σ_y √(1/8) = √8 across the rows, Σ_x ½·cos² = 2 along them → F(0, 1) = 2√8 = 4√2
+  const wave = Array.from({ length: 64 }, (_, i) => Math.cos(((2 * (i % 8) + 1) * Math.PI) / 16));
+  const F = dct8x8(wave);
+  assert.ok(Math.abs(F[1]! - 4 * Math.SQRT2) < 1e-12);
+  for (let k = 0; k < 64; k++) if (k !== 1) assert.ok(Math.abs(F[k]!) < 1e-12, `coefficient ${k}`);
+});
+
+test('idct8x8 inverts dct8x8, and the transform keeps energy (orthonormal, as JPEG quantises it)', () => {
+  const rng = createRng(3);
+  const block = Array.from({ length: 64 }, () => 50 * rng.normal());
+  const F = dct8x8(block);
+  const back = idct8x8(F);
+  for (let k = 0; k < 64; k++) assert.ok(Math.abs(back[k]! - block[k]!) < 1e-9);
+  const energy = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, v) => s + v * v, 0);
+  assert.ok(Math.abs(energy(F) - energy(block)) < 1e-6 * energy(block));
+});
+
+test('the constraint of a flat block: DC 80 at step 16 allows 72..88; a block at DC 96 is pulled to 88, one grey level down', () => {
+  const table = { lumaTable: new Array(64).fill(16), orientation: 1 };
+  // decoded luma 138 everywhere: DC = 8·(138 − 128) = 80 = 5·16, the interval [72, 88] (slack 1), [76, 84] at ½
+  const c = jpegLumaConstraint(
+    rgbOf(8, 8, () => 138),
+    table,
+    1,
+  );
+  assert.deepEqual([c.lo[0], c.hi[0]], [72, 88]);
+  assert.deepEqual([c.lo[1], c.hi[1]], [-8, 8]);
+  const half = jpegLumaConstraint(
+    rgbOf(8, 8, () => 138),
+    table,
+    0.5,
+  );
+  assert.deepEqual([half.lo[0], half.hi[0]], [76, 84]);
+  // an image at 140 (DC 96) moves by (88 − 96)/8 = −1 grey level on every pixel; one at 139 (DC 88) is inside
+  const moved = jpegLumaCorrection(
+    rgbOf(8, 8, () => 140),
+    c,
+  );
+  for (const v of moved.data) assert.ok(Math.abs(v * 127.5 + 1) < 1e-5);
+  for (const v of jpegLumaCorrection(
+    rgbOf(8, 8, () => 139),
+    c,
+  ).data)
+    assert.ok(Math.abs(v) < 1e-5);
+  // a partial block (6×5) is padded by its edge, as libjpeg pads: a flat image stays flat
+  const part = jpegLumaCorrection(
+    rgbOf(6, 5, () => 140),
+    jpegLumaConstraint(
+      rgbOf(6, 5, () => 138),
+      table,
+      1,
+    ),
+  );
+  for (const v of part.data) assert.ok(Math.abs(v * 127.5 + 1) < 1e-5);
+  assert.throws(
+    () =>
+      jpegLumaConstraint(
+        rgbOf(8, 8, () => 138),
+        { ...table, lumaTable: table.lumaTable.slice(1) },
+      ),
+    /quantisation table of 64/,
+  );
+  assert.throws(
+    () =>
+      jpegLumaConstraint(
+        rgbOf(8, 8, () => 138),
+        { ...table, orientation: 9 },
+      ),
+    /orientation in 1\.\.8/,
+  );
+  assert.throws(
+    () =>
+      jpegLumaConstraint(
+        rgbOf(8, 8, () => 138),
+        table,
+        1.5,
+      ),
+    /slack in 0\.\.1/,
+  );
+  assert.throws(
+    () =>
+      jpegLumaCorrection(
+        rgbOf(16, 8, () => 138),
+        c,
+      ),
+    /Expected an image of 8x8/,
+  );
+});
+
+test('a JPEG decoded by sharp meets its own constraint, in each of the 8 EXIF orientations; a PNG has no grid', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sr-jpeg-constraint-'));
+  try {
+    // 20×28: partial blocks on two sides, so a block grid mapped the wrong way round does not line up
+    const lr = rgbOf(20, 28, (c, y, x) => 110 + 30 * Math.sin(0.7 * x + 0.3 * y + c) + 20 * Math.cos(1.3 * y - 0.4 * x));
+    const file = join(dir, 'lr.jpg');
+    await encodeImage({ rgb: lr }, file, { quality: 75 });
+    const decoded = await decodeImage(file);
+    assert.deepEqual(decoded.jpegGrid, { lumaTable: lumaQuantTable(await readFile(file)), orientation: 1 });
+    const c = jpegLumaConstraint(decoded.rgb, decoded.jpegGrid!, 1);
+    // the decoded pixels sit at the centre of every interval, up to the decoder's rounding (far below a step of 8)
+    for (const v of jpegLumaCorrection(decoded.rgb, c).data) assert.equal(v, 0);
+    // a blurred copy is outside, and its correction is undone by nothing else: it is not zero
+    const blurred = resize(resize(decoded.rgb, 10, 14, 'bicubic'), 20, 28, 'bicubic');
+    const violation = (img: ImageTensor, k: typeof c) => jpegLumaCorrection(img, k).data.reduce((s, v) => s + v * v, 0);
+    assert.ok(violation(blurred, c) > 0);
+    // the same stored pixels tagged with each orientation: decoded upright, on the stored grid they still meet it
+    // (sharp's withMetadata also attaches an sRGB profile: read as `sr upscale` reads, the profile kept, not converted)
+    const rights: number[] = [];
+    for (let o = 2; o <= 8; o++) {
+      const tagged = join(dir, `o${o}.jpg`);
+      await sharp(await readFile(file))
+        .withMetadata({ orientation: o })
+        .jpeg({ quality: 75 })
+        .toFile(tagged);
+      assert.equal((await decodeImage(tagged)).jpegGrid, null); // converted from its profile: not the file's samples
+      const d = await decodeImage(tagged, { keepIccProfile: true });
+      assert.equal(d.jpegGrid?.orientation, o);
+      assert.deepEqual(d.rgb.shape, o >= 5 ? [3, 28, 20] : [3, 20, 28]);
+      const k = jpegLumaConstraint(d.rgb, d.jpegGrid!, 1);
+      assert.equal(violation(d.rgb, k), 0, `orientation ${o}`);
+      // on the right grid the decoded coefficients are multiples of their steps, up to the decoder's rounding, so even
+      // a tenth of each interval holds them; on the upright grid (the orientation ignored) they are not
+      const right = violation(d.rgb, jpegLumaConstraint(d.rgb, d.jpegGrid!, 0.1));
+      const wrong = violation(d.rgb, jpegLumaConstraint(d.rgb, { ...d.jpegGrid!, orientation: 1 }, 0.1));
+      rights.push(right);
+      assert.ok(wrong > 5 * right, `orientation ${o}: ${wrong} against ${right}`);
+    }
+    // the same stored samples, however they are turned for display: the same residue on the right grid
+    for (const r of rights) assert.ok(Math.abs(r - rights[0]!) < 1e-12);
+    const png = join(dir, 'lr.png');
+    await encodeImage({ rgb: lr }, png);
+    assert.equal((await decodeImage(png)).jpegGrid, null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('projectJpegLuma moves an enlargement towards the constraint, changes luma only, and clips', () => {
+  const table = { lumaTable: new Array(64).fill(16), orientation: 1 };
+  const c = jpegLumaConstraint(
+    rgbOf(8, 8, () => 138),
+    table,
+    1,
+  );
+  // a ×2 output at 150 (DC of its shrink 176): pulled towards 139 (the interval's top, 88/8 + 128)
+  const x = rgbOf(16, 16, (ch) => 150 + 10 * ch);
+  const before = jpegLuma(resize(x, 8, 8, 'bicubic', { antialias: true }))[0]!;
+  const out = projectJpegLuma(x, c, 2, 3);
+  const after = jpegLuma(resize(out, 8, 8, 'bicubic', { antialias: true }))[0]!;
+  assert.ok(before > 150 && after < before - 9 && after >= 139 - 1e-6, `luma ${before} → ${after}`);
+  // the same change in R, G and B: the colour differences are kept
+  for (let i = 0; i < 256; i++) assert.ok(Math.abs(out.data[256 + i]! - out.data[i]! - (x.data[256 + i]! - x.data[i]!)) < 1e-6);
+  assert.notEqual(out, x); // a new image unless `out` is given
+  // values pushed past the range are clipped
+  const bright = projectJpegLuma(
+    rgbOf(16, 16, () => 255),
+    jpegLumaConstraint(
+      rgbOf(8, 8, () => 250),
+      table,
+      1,
+    ),
+    2,
+    1,
+  );
+  for (const v of bright.data) assert.ok(v <= 1 && v >= -1);
+  assert.throws(
+    () =>
+      projectJpegLuma(
+        rgbOf(16, 16, () => 0),
+        c,
+        4,
+      ),
+    /3x32x32 image for the JPEG constraint at factor 4/,
+  );
+});
+
+test('a run keeps a JPEG input to its constraint by default (the default model), and records false without a table', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sr-jpeg-constraint-run-'));
+  const model = await loadModel('default', { precision: 'float' });
+  try {
+    assert.equal(JPEG_CONSTRAINT_SLACK, 0.5);
+    assert.equal(resolveSettings({ seed: 1, sourceJpegQuality: 75 }, model.manifest).jpegConstraint, true);
+    assert.equal(resolveSettings({ seed: 1, sourceJpegQuality: 75, jpegConstraint: false }, model.manifest).jpegConstraint, false);
+    assert.equal(resolveSettings({ seed: 1 }, model.manifest).jpegConstraint, false); // a clean input
+    assert.equal(resolveSettings({ seed: 1, jpegConstraint: true }, model.manifest).jpegConstraint, false); // nothing to keep to
+    assert.throws(
+      () => resolveSettings({ seed: 1, jpegConstraint: 1 as unknown as boolean }, model.manifest),
+      /true or false for jpegConstraint/,
+    );
+    const lr = rgbOf(16, 16, (c, y, x) => 120 + 60 * Math.sin(2.2 * x + 0.5 * y + c) + 30 * Math.cos(1.9 * y));
+    const file = join(dir, 'lr.jpg');
+    await encodeImage({ rgb: lr }, file, { quality: 60 });
+    const on = await upscale(file, { model, factor: 2, seed: 1 });
+    assert.equal(on.settings.jpegConstraint, true);
+    const off = await upscale(file, { model, factor: 2, seed: 1, jpegConstraint: false });
+    assert.equal(off.settings.jpegConstraint, false);
+    // the output's shrink keeps to the file's coefficients (the middle half of each interval) more closely than without
+    const decoded = await decodeImage(file);
+    const c = jpegLumaConstraint(decoded.rgb, decoded.jpegGrid!, JPEG_CONSTRAINT_SLACK);
+    const violation = (img: ImageTensor) =>
+      jpegLumaCorrection(resize(img, 16, 16, 'bicubic', { antialias: true }), c).data.reduce((s, v) => s + v * v, 0);
+    assert.ok(violation(on.image) < 0.5 * violation(off.image), `${violation(on.image)} vs ${violation(off.image)}`);
+    // a tensor said to be a JPEG, without its table: asked for, not run, and the result says so
+    const tensor = await upscale(decoded.rgb, { model, factor: 2, seed: 1, input: 'jpeg' });
+    assert.equal(tensor.settings.jpegConstraint, false);
+    // (a JPEG of unknown quality takes the settings below every bound, as quality 60 does: the same run as `off`)
+    assert.deepEqual(tensor.image.data, off.image.data);
+  } finally {
+    await model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
