@@ -172,7 +172,8 @@ export interface UpscaleOptions {
    * For a JPEG input whose quantisation table is known (`sourceJpegGrid`): move each output, after its passes, towards
    * the images whose luma DCT coefficients at the input's size lie within the file's quantisation intervals (the middle
    * JPEG_CONSTRAINT_SLACK of each), instead of trusting the decoded pixels or nothing (diffusion/jpeg-constraint.ts).
-   * Chosen on held-out validation crops (benchmarks/jpeg-settings.ts): +0.08 dB PSNR-Y at ×4 from JPEG-75 LR.
+   * Measured with the default model (benchmarks/jpeg-constraint.ts on the tuning crops, degraded.ts on the reported
+   * ones): at ×4 from JPEG-75 LR +0.08 / +0.065 dB PSNR-Y, and no reported crop left below bicubic.
    * Default: the model's (the default model's manifest turns it on for JPEG inputs, `inputs.jpeg`), else false.
    */
   jpegConstraint?: boolean;
