@@ -250,3 +250,61 @@ test('a run keeps a JPEG input to its constraint by default (the default model),
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a sample's refinement is reported one iteration at a time, and a stop during it ends the run", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sr-jpeg-constraint-refine-'));
+  const model = await loadModel('default', { precision: 'float' });
+  try {
+    const file = join(dir, 'lr.jpg');
+    await encodeImage({ rgb: rgbOf(16, 16, (c, y, x) => 120 + 50 * Math.sin(1.1 * x + 0.7 * y + c)) }, file, { quality: 60 });
+    // the JPEG settings: no back-projection, the constraint's 3 iterations
+    const seen: string[] = [];
+    await upscale(file, { model, factor: 2, seed: 1 }, { onProgress: (e) => seen.push(`${e.stage}:${e.step}/${e.totalSteps}`) });
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('refine')),
+      ['refine:1/3', 'refine:2/3', 'refine:3/3'],
+    );
+    const lastStep = seen.map((s) => s.startsWith('boomerang')).lastIndexOf(true);
+    assert.ok(lastStep >= 0 && seen.indexOf('refine:1/3') > lastStep);
+    // a clean input: the default model's 3 back-projections of its output, after each of 2 samples
+    const clean = join(dir, 'lr.png');
+    await encodeImage({ rgb: rgbOf(16, 16, (c, y, x) => 120 + 50 * Math.sin(1.1 * x + 0.7 * y + c)) }, clean);
+    const events: [number, string][] = [];
+    await upscale(
+      clean,
+      { model, factor: 2, seed: 1, samples: 2 },
+      { onProgress: (e) => e.stage === 'refine' && events.push([e.sample, `${e.step}/${e.totalSteps}`]) },
+    );
+    assert.deepEqual(events, [
+      [1, '1/3'],
+      [1, '2/3'],
+      [1, '3/3'],
+      [2, '1/3'],
+      [2, '2/3'],
+      [2, '3/3'],
+    ]);
+    // stopped at the first refinement iteration: the run throws instead of finishing the other two
+    const stop = new AbortController();
+    let after = 0;
+    await assert.rejects(
+      upscale(
+        file,
+        { model, factor: 2, seed: 1 },
+        {
+          signal: stop.signal,
+          onProgress: (e) => {
+            if (e.stage === 'refine') {
+              after++;
+              stop.abort();
+            }
+          },
+        },
+      ),
+      (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message),
+    );
+    assert.equal(after, 1);
+  } finally {
+    await model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -285,7 +285,14 @@ function progressLabel(e: ProgressEvent): string | null {
   // within a step: the step running (one after the last done) and its tiles
   if (e.stage === 'tile')
     return `pass ${e.pass}/${e.passes} step ${e.step + 1}/${e.totalSteps} tile ${e.tile}/${e.tiles} t=${e.t}${sample}`;
+  if (e.stage === 'refine') return `refining ${e.step}/${e.totalSteps}${sample}`;
   return null;
+}
+
+/** The file's fraction done at a progress event: 0 while upsampling; a sample's refinement comes after all its steps. */
+function fractionOf(e: ProgressEvent): number {
+  if (e.stage === 'upsample') return 0;
+  return e.stage === 'refine' ? e.sample / e.samples : progressFraction(e);
 }
 
 /**
@@ -316,7 +323,7 @@ export async function processFile(
       },
       onProgress: (e) => {
         const label = events.onFraction ? progressLabel(e) : null;
-        if (label !== null) events.onFraction?.(e.stage === 'upsample' ? 0 : progressFraction(e), label);
+        if (label !== null) events.onFraction?.(fractionOf(e), label);
       },
     },
   );

@@ -244,16 +244,28 @@ export function projectJpegLuma(x: ImageTensor, c: JpegLumaConstraint, factor: n
     throw new RangeError('Expected a contiguous output image of the same shape');
   const src = contiguousData(x);
   if (src !== target.data) target.data.set(src);
+  for (let i = 0; i < iterations; i++) jpegProjectionStep(target, c, factor);
+  clipUnit(target);
+  return target;
+}
+
+/**
+ * One iteration of projectJpegLuma, in place on a contiguous 3×(h·factor)×(w·factor) image, not clipped: for a caller
+ * that reports and checks its stop between iterations (each takes seconds on a 44 MP output). Shapes are the caller's
+ * to check (projectJpegLuma checks them).
+ */
+export function jpegProjectionStep(target: ImageTensor, c: JpegLumaConstraint, factor: number): void {
   const lrSize = c.height * c.width;
-  for (let i = 0; i < iterations; i++) {
-    const down = resize(target, c.height, c.width, 'bicubic', { antialias: true });
-    const dy = jpegLumaCorrection(down, c).data;
-    // subtractUpsampled subtracts U(image): give it −ΔY in each channel
-    const neg = createImage(C, c.height, c.width);
-    for (let ch = 0; ch < C; ch++) for (let j = 0; j < lrSize; j++) neg.data[ch * lrSize + j] = -dy[j]!;
-    subtractUpsampled(target.data, neg, factor, 'bicubic');
-  }
+  const down = resize(target, c.height, c.width, 'bicubic', { antialias: true });
+  const dy = jpegLumaCorrection(down, c).data;
+  // subtractUpsampled subtracts U(image): give it −ΔY in each channel
+  const neg = createImage(3, c.height, c.width);
+  for (let ch = 0; ch < 3; ch++) for (let j = 0; j < lrSize; j++) neg.data[ch * lrSize + j] = -dy[j]!;
+  subtractUpsampled(target.data, neg, factor, 'bicubic');
+}
+
+/** Clips a contiguous image to [-1, 1] in place. */
+export function clipUnit(target: ImageTensor): void {
   const t = target.data;
   for (let j = 0; j < t.length; j++) t[j] = t[j]! < -1 ? -1 : t[j]! > 1 ? 1 : t[j]!;
-  return target;
 }
