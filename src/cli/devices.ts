@@ -1,6 +1,6 @@
 /**
  * `sr devices`: the WebGPU adapters found (name, vendor, type), what `--device auto` would choose and why, and
- * whether the WebGPU EP opens here (a one-node graph run on it). How adapters are found: src/model/devices.ts.
+ * whether the WebGPU EP opens here (a one-node graph run on it). How adapters are found: src/model/device-scan.ts.
  */
 import { dirname } from 'node:path';
 import type { Command } from 'commander';

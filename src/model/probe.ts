@@ -1,16 +1,17 @@
 /**
- * `sr devices` (probeDevices): the WebGPU adapters found (devices.ts), what auto and webgpu would do with them, and
+ * `sr devices` (probeDevices): the WebGPU adapters found (device-scan.ts), what auto and webgpu would do with them, and
  * an in-process check that runs a one-node graph on the WebGPU EP.
  */
 import ort from 'onnxruntime-node';
 import { autoDrivers, firstLine, openWebgpu } from './dawn.js';
+import { scanDevices } from './device-scan.js';
 import * as devices from './devices.js';
 import type { Adapter, DeviceScan } from './devices.js';
 import type { Device } from './session.js';
 
 /** What `probeDevices` found and would do. */
 export interface DeviceReport {
-  /** What was found: loader, drivers, GPUs, adapters (devices.ts). */
+  /** What was found: loader, drivers, GPUs, adapters (device-scan.ts). */
   scan: DeviceScan;
   /** What --device auto would choose, and its note. */
   auto: { device: Device; adapter: Adapter | null; note: string };
@@ -29,7 +30,7 @@ export interface DeviceReport {
  * tiny graph on it: this starts Dawn for the process (see openWebgpu).
  */
 export async function probeDevices(o: { check?: boolean; deviceScan?: DeviceScan } = {}): Promise<DeviceReport> {
-  const scan = o.deviceScan ?? devices.scanDevices();
+  const scan = o.deviceScan ?? scanDevices();
   const decision = devices.decideAuto(scan);
   const missing = devices.webgpuBlocker(scan);
   let check: DeviceReport['check'];

@@ -19,23 +19,23 @@ import {
   decideAuto,
   describeAdapter,
   hardwareAdapters,
-  scanDevices,
   softwareAdapters,
   softwareWarning,
   webgpuBlocker,
   type Adapter,
   type DeviceScan,
 } from './devices.js';
+import { scanDevices } from './device-scan.js';
 
 export type { Adapter, AdapterType, DeviceScan, Gpu, VulkanDriver } from './devices.js';
 export type { CpuFlags } from './cpu-flags.js';
-export { scanDevices } from './devices.js';
+export { scanDevices } from './device-scan.js';
 
 /**
  * What a caller may ask for: a device, or auto: webgpu only on a hardware adapter (a GPU), else cpu. A software
  * adapter (lavapipe/llvmpipe, SwiftShader: any CPU-type Vulkan device) is skipped by auto, with a note: it runs
  * the model 20-50x slower than the CPU EP. --device webgpu still uses one, with a warning. How adapters are
- * found: devices.ts (onnxruntime-node does not report the adapter Dawn picks).
+ * found: device-scan.ts (onnxruntime-node does not report the adapter Dawn picks).
  */
 export const DEVICE_REQUESTS = ['cpu', 'webgpu', 'auto'] as const;
 /** One of DEVICE_REQUESTS. */
@@ -179,7 +179,7 @@ export interface ModelSession {
   /** Which build of the weights runs (LoadModelOptions.precision); absent on sessions not made by loadModel: float. */
   readonly precision?: Precision;
   /**
-   * The WebGPU adapter as far as it is known (devices.ts: from the Vulkan drivers and GPUs, which Dawn chooses
+   * The WebGPU adapter as far as it is known (device-scan.ts: from the Vulkan drivers and GPUs, which Dawn chooses
    * among; not reported by Dawn itself); null on the CPU or where it cannot be told. Absent on sessions that
    * were not made by loadModel.
    */
