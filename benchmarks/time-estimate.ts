@@ -7,7 +7,9 @@
  * progress line's ETA at 10%, 25% and 50% against the time that was really left.
  *
  *   npx tsc -p . && node dist/benchmarks/time-estimate.js [--size 1024x680] [--factors 4,8] [--model default]
- *       [--repeat N] [--out DIR] [--label TEXT] [--note TEXT] [-- extra sr upscale flags]
+ *       [--jpeg Q] [--repeat N] [--out DIR] [--label TEXT] [--note TEXT] [-- extra sr upscale flags]
+ *
+ * --jpeg Q saves the synthetic input as a JPEG of quality Q (the model's settings for JPEG inputs then run).
  *
  * Each job starts with an empty speed cache (SR_CACHE_DIR in a temp folder), so its first run is timed at model
  * load as on a machine's first use; --repeat N runs it N times in a row with that cache (runs 2..N go by the figure
@@ -38,6 +40,8 @@ const repeat = Number(arg('repeat', '1'));
 const out = resolve(arg('out', join(root, 'benchmarks', 'results')));
 const label = arg('label', '');
 const note = arg('note', '');
+const jpeg = argv.includes('--jpeg') ? Number(arg('jpeg', '')) : null;
+if (jpeg !== null && !(Number.isInteger(jpeg) && jpeg >= 1 && jpeg <= 100)) throw new Error('Expected --jpeg Q in 1..100');
 if (!(width > 0 && height > 0) || factors.some((f) => !(f > 0)) || !(repeat >= 1)) {
   throw new Error('Expected --size WxH, --factors F,F and --repeat N to be positive');
 }
@@ -85,9 +89,8 @@ async function syntheticImage(path: string): Promise<void> {
       data[i + 2] = 110 + 50 * Math.sin((x - 2 * y) / 29) - edge * 0.5;
     }
   }
-  await sharp(data, { raw: { width, height, channels: 3 } })
-    .png()
-    .toFile(path);
+  const image = sharp(data, { raw: { width, height, channels: 3 } });
+  await (jpeg === null ? image.png() : image.jpeg({ quality: jpeg })).toFile(path);
 }
 
 function runSr(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; lines: Line[]; wall: number }> {
@@ -162,7 +165,7 @@ const started = new Date();
 const load = [os.loadavg().map((v) => Math.round(v * 100) / 100)];
 const runs: Run[] = [];
 try {
-  const input = join(work, `synthetic-${width}x${height}.png`);
+  const input = join(work, `synthetic-${width}x${height}.${jpeg === null ? 'png' : 'jpg'}`);
   await syntheticImage(input);
   for (const factor of factors) {
     const cache = await mkdtemp(join(work, `cache-x${factor}-`));
@@ -207,7 +210,7 @@ const result = {
   machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   loadAverage: { start: load[0], end: load[1] },
   note,
-  input: `synthetic ${width}x${height} PNG`,
+  input: `synthetic ${width}x${height} ${jpeg === null ? 'PNG' : `JPEG (quality ${jpeg})`}`,
   model,
   extraFlags: extra,
   command: `node dist/benchmarks/time-estimate.js ${process.argv.slice(2).join(' ')}`.trim(),
