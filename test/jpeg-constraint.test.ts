@@ -20,7 +20,7 @@ import {
 } from '../src/diffusion/jpeg-constraint.js';
 import { createRng } from '../src/diffusion/rng.js';
 import { decodeImage, encodeImage } from '../src/image/io.js';
-import { lumaQuantTable } from '../src/image/jpeg-quality.js';
+import { jpegLumaTable, lumaQuantTable } from '../src/image/jpeg-quality.js';
 import { byteToUnit, createImage, type ImageTensor } from '../src/image/tensor.js';
 import { resize } from '../src/image/upsample.js';
 import { loadModel } from '../src/model/session.js';
@@ -173,6 +173,73 @@ test('a JPEG decoded by sharp meets its own constraint, in each of the 8 EXIF or
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+/** The segments of a JPEG up to its first scan: [marker, start, end) with start at the 0xFF. */
+function segments(b: Uint8Array): { marker: number; start: number; end: number }[] {
+  const out: { marker: number; start: number; end: number }[] = [];
+  for (let i = 2; i + 4 <= b.length && b[i + 1] !== 0xda; ) {
+    const end = i + 2 + ((b[i + 2]! << 8) | b[i + 3]!);
+    out.push({ marker: b[i + 1]!, start: i, end });
+    i = end;
+  }
+  return out;
+}
+
+test("jpegLumaTable: the luma component's table when the samples are YCbCr or grey, else null (libjpeg's colour rule)", async () => {
+  const bytes = new Uint8Array(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#8040c0' } })
+      .jpeg({ quality: 60 })
+      .toBuffer(),
+  );
+  const segs = segments(bytes);
+  const luma = lumaQuantTable(bytes)!;
+  assert.ok(luma);
+  assert.deepEqual(jpegLumaTable(bytes), luma);
+  const sof = segs.find((x) => x.marker === 0xc0 || x.marker === 0xc2)!;
+  // sharp writes no JFIF marker. An Adobe APP14 segment saying transform 0 (RGB samples): not luma; 1 (YCbCr): luma
+  const insert = (b: Uint8Array, seg: number[]) => new Uint8Array([...b.subarray(0, 2), ...seg, ...b.subarray(2)]);
+  const adobe = (t: number) => [0xff, 0xee, 0, 14, ...Buffer.from('Adobe'), 0, 100, 0, 0, 0, 0, t];
+  const jfif = [0xff, 0xe0, 0, 16, ...Buffer.from('JFIF\0'), 1, 1, 0, 0, 1, 0, 1, 0, 0];
+  const plain = bytes;
+  const withAdobe = (t: number) => insert(plain, adobe(t));
+  assert.equal(jpegLumaTable(withAdobe(0)), null);
+  assert.deepEqual(jpegLumaTable(withAdobe(1)), luma);
+  // components named R, G, B and no JFIF or Adobe marker: RGB; the same names beside a JFIF marker: YCbCr
+  const named = (b: Uint8Array) => {
+    const c = new Uint8Array(b);
+    const f = segments(c).find((x) => x.marker === sof.marker)!;
+    for (const [k, id] of [82, 71, 66].entries()) c[f.start + 4 + 6 + 3 * k] = id;
+    return c;
+  };
+  assert.equal(jpegLumaTable(named(plain)), null);
+  assert.deepEqual(jpegLumaTable(insert(named(plain), jfif)), luma);
+  // the first component quantised with table 1: that table is the luma's
+  const swapped = new Uint8Array(bytes);
+  swapped[sof.start + 4 + 6 + 2] = 1;
+  const table1 = (() => {
+    const dqt = segs.filter((x) => x.marker === 0xdb);
+    for (const d of dqt)
+      for (let q = d.start + 4; q < d.end; q += 65) if ((bytes[q]! & 0x0f) === 1) return Array.from(bytes.subarray(q + 1, q + 65));
+    return null;
+  })();
+  assert.ok(table1, 'a chroma table');
+  const got = jpegLumaTable(swapped)!;
+  assert.notDeepEqual(got, luma);
+  assert.deepEqual(
+    [...got].sort((x, y) => x - y),
+    [...table1!].sort((x, y) => x - y),
+  ); // the same steps, in natural order
+  // four components (CMYK) and bytes that are not a JPEG
+  const cmyk = new Uint8Array(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#8040c0' } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer(),
+  );
+  assert.equal(jpegLumaTable(cmyk), null);
+  assert.equal(jpegLumaTable(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), null);
+  assert.equal(jpegLumaTable(bytes.subarray(0, sof.start)), null); // no frame header before the data ends
 });
 
 test('projectJpegLuma moves an enlargement towards the constraint, changes luma only, and clips', () => {

@@ -155,7 +155,7 @@ export interface JpegLumaConstraint {
 
 /**
  * The constraint a decoded JPEG (`decoded`, RGB in [-1, 1], as decoded) puts on its original, from the file's luma
- * quantisation table (natural order, as lumaQuantTable returns it) and the orientation it was turned upright with.
+ * quantisation table (natural order, as jpegLumaTable returns it) and the orientation it was turned upright with.
  * Each coefficient of the decoded luma, rounded to its step q, is the quantised value k·q; the original's lies in
  * [(k − ½)q, (k + ½)q]. `slack` in [0, 1] scales the interval's half-width (0: the decoded coefficients exactly;
  * 1: the whole interval).

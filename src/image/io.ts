@@ -17,7 +17,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { InputError, OutputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io-safety/atomic.js';
 import { NO_METADATA, iccColourSpace, type ImageMetadata, uprightExif, uprightXmp, withPngMetadata } from './metadata.js';
-import { estimateJpegQuality, type JpegGrid, lumaQuantTable } from './jpeg-quality.js';
+import { estimateJpegQuality, type JpegGrid, jpegLumaTable } from './jpeg-quality.js';
 import { contiguousData, createImage, dims, type ImageTensor } from './tensor.js';
 
 export interface DecodedImage {
@@ -228,7 +228,7 @@ function ownJpegSamples(meta: Metadata, keepIcc: boolean): boolean {
 }
 
 function jpegGridOf(bytes: Uint8Array, orientation: number): JpegGrid | null {
-  const lumaTable = lumaQuantTable(bytes);
+  const lumaTable = jpegLumaTable(bytes);
   return lumaTable && Number.isInteger(orientation) && orientation >= 1 && orientation <= 8 ? { lumaTable, orientation } : null;
 }
 

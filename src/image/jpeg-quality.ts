@@ -11,7 +11,7 @@
  * file's coefficients needs (diffusion/jpeg-constraint.ts).
  */
 export interface JpegGrid {
-  /** The luminance quantisation table in natural order (lumaQuantTable). */
+  /** The luma component's quantisation table in natural order (jpegLumaTable). */
   lumaTable: readonly number[];
   /** The EXIF orientation (1..8) the decoder applied: the blocks lie on the stored image's grid, before it. */
   orientation: number;
@@ -65,6 +65,64 @@ export function lumaQuantTable(bytes: Uint8Array): number[] | null {
   }
   return null;
 }
+
+/**
+ * The quantisation table of a JPEG's luma (its first component), in natural order, when the file's samples are luma
+ * and chroma (YCbCr, the JFIF default) or grey; null for any other file: one whose first component is not luma (RGB
+ * stored as such: an Adobe APP14 transform of 0, or components named R, G, B; CMYK or YCCK: four components), one
+ * without a frame header or a table for its first component before the first scan, or bytes that are not a JPEG. The
+ * colour model is decided as libjpeg decides it (jdapimin.c, default_decompress_parms).
+ */
+export function jpegLumaTable(bytes: Uint8Array): number[] | null {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  const tables = new Map<number, number[]>();
+  let jfif = false;
+  let adobeTransform: number | null = null;
+  let components: { id: number; table: number }[] | null = null;
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    if (marker === 0xd9) return null;
+    if (marker === 0xda) break; // start of scan: the tables it uses are defined by now
+    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    const end = i + 2 + len;
+    if (len < 2 || end > bytes.length) return null;
+    const p = i + 4;
+    if (marker === 0xdb) {
+      for (let q = p; q < end; ) {
+        const precision = bytes[q]! >> 4;
+        const size = precision ? 128 : 64;
+        if (q + 1 + size > end) return null;
+        const table = new Array<number>(64);
+        for (let k = 0; k < 64; k++) table[ZIGZAG[k]!] = precision ? (bytes[q + 1 + 2 * k]! << 8) | bytes[q + 2 + 2 * k]! : bytes[q + 1 + k]!;
+        tables.set(bytes[q]! & 0x0f, table);
+        q += 1 + size;
+      }
+    } else if (marker === 0xe0 && len >= 7 && ascii(bytes, p, 5) === 'JFIF\0') jfif = true;
+    else if (marker === 0xee && len >= 14 && ascii(bytes, p, 5) === 'Adobe') adobeTransform = bytes[p + 11]!;
+    else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      // a frame header (SOF0..15, less DHT, JPG and DAC): precision, height, width, then id, sampling, table per component
+      const n = len >= 8 ? bytes[p + 5]! : 0;
+      if (n < 1 || len < 8 + 3 * n) return null;
+      components = Array.from({ length: n }, (_, c) => ({ id: bytes[p + 6 + 3 * c]!, table: bytes[p + 8 + 3 * c]! & 0x0f }));
+    }
+    i = end;
+  }
+  if (!components) return null;
+  if (components.length === 3) {
+    const rgbNames = components.map((c) => c.id).join() === [82, 71, 66].join();
+    const ycc = jfif || (adobeTransform !== null ? adobeTransform !== 0 : !rgbNames);
+    if (!ycc) return null;
+  } else if (components.length !== 1) return null;
+  return tables.get(components[0]!.table) ?? null;
+}
+
+const ascii = (bytes: Uint8Array, at: number, n: number): string => String.fromCharCode(...bytes.subarray(at, at + n));
 
 /** The IJG quality (1..100) whose luminance table is as coarse on average as this one. */
 export function qualityOfTable(table: readonly number[]): number {
