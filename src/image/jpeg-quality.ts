@@ -29,56 +29,20 @@ const ZIGZAG = [
   50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
-/** The luminance (table 0) quantisation table in natural order, or null when `bytes` is not a JPEG with one. */
-export function lumaQuantTable(bytes: Uint8Array): number[] | null {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
-  let i = 2;
-  while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return null;
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff) {
-      i += 1; // fill byte
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) return null; // end of image, or start of scan before any table 0
-    const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    if (len < 2 || i + 2 + len > bytes.length) return null;
-    if (marker === 0xdb) {
-      let p = i + 4;
-      const end = i + 2 + len;
-      while (p < end) {
-        const precision = bytes[p]! >> 4;
-        const id = bytes[p]! & 0x0f;
-        const size = precision ? 128 : 64;
-        if (p + 1 + size > end) return null;
-        if (id === 0) {
-          const table = new Array<number>(64);
-          for (let k = 0; k < 64; k++) {
-            table[ZIGZAG[k]!] = precision ? (bytes[p + 1 + 2 * k]! << 8) | bytes[p + 2 + 2 * k]! : bytes[p + 1 + k]!;
-          }
-          return table;
-        }
-        p += 1 + size;
-      }
-    }
-    i += 2 + len;
-  }
-  return null;
+/** What a JPEG's segments before its first scan say: its quantisation tables (natural order) and colour markers. */
+interface JpegHeader {
+  tables: Map<number, number[]>;
+  jfif: boolean;
+  /** The Adobe APP14 segment's colour transform, or null without one. */
+  adobeTransform: number | null;
+  /** The frame header's components: id and quantisation table; null without a frame header. */
+  components: { id: number; table: number }[] | null;
 }
 
-/**
- * The quantisation table of a JPEG's luma (its first component), in natural order, when the file's samples are luma
- * and chroma (YCbCr, the JFIF default) or grey; null for any other file: one whose first component is not luma (RGB
- * stored as such: an Adobe APP14 transform of 0, or components named R, G, B; CMYK or YCCK: four components), one
- * without a frame header or a table for its first component before the first scan, or bytes that are not a JPEG. The
- * colour model is decided as libjpeg decides it (jdapimin.c, default_decompress_parms).
- */
-export function jpegLumaTable(bytes: Uint8Array): number[] | null {
+/** Parses the segments up to the first scan; null for bytes that are not a JPEG or a segment cut short. */
+function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
-  const tables = new Map<number, number[]>();
-  let jfif = false;
-  let adobeTransform: number | null = null;
-  let components: { id: number; table: number }[] | null = null;
+  const h: JpegHeader = { tables: new Map(), jfif: false, adobeTransform: null, components: null };
   let i = 2;
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return null;
@@ -87,8 +51,7 @@ export function jpegLumaTable(bytes: Uint8Array): number[] | null {
       i += 1; // fill byte
       continue;
     }
-    if (marker === 0xd9) return null;
-    if (marker === 0xda) break; // start of scan: the tables it uses are defined by now
+    if (marker === 0xd9 || marker === 0xda) break; // end of image, or start of scan: its tables are defined by now
     const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
     const end = i + 2 + len;
     if (len < 2 || end > bytes.length) return null;
@@ -99,27 +62,45 @@ export function jpegLumaTable(bytes: Uint8Array): number[] | null {
         const size = precision ? 128 : 64;
         if (q + 1 + size > end) return null;
         const table = new Array<number>(64);
-        for (let k = 0; k < 64; k++) table[ZIGZAG[k]!] = precision ? (bytes[q + 1 + 2 * k]! << 8) | bytes[q + 2 + 2 * k]! : bytes[q + 1 + k]!;
-        tables.set(bytes[q]! & 0x0f, table);
+        for (let k = 0; k < 64; k++)
+          table[ZIGZAG[k]!] = precision ? (bytes[q + 1 + 2 * k]! << 8) | bytes[q + 2 + 2 * k]! : bytes[q + 1 + k]!;
+        h.tables.set(bytes[q]! & 0x0f, table);
         q += 1 + size;
       }
-    } else if (marker === 0xe0 && len >= 7 && ascii(bytes, p, 5) === 'JFIF\0') jfif = true;
-    else if (marker === 0xee && len >= 14 && ascii(bytes, p, 5) === 'Adobe') adobeTransform = bytes[p + 11]!;
+    } else if (marker === 0xe0 && len >= 7 && ascii(bytes, p, 5) === 'JFIF\0') h.jfif = true;
+    else if (marker === 0xee && len >= 14 && ascii(bytes, p, 5) === 'Adobe') h.adobeTransform = bytes[p + 11]!;
     else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       // a frame header (SOF0..15, less DHT, JPG and DAC): precision, height, width, then id, sampling, table per component
       const n = len >= 8 ? bytes[p + 5]! : 0;
       if (n < 1 || len < 8 + 3 * n) return null;
-      components = Array.from({ length: n }, (_, c) => ({ id: bytes[p + 6 + 3 * c]!, table: bytes[p + 8 + 3 * c]! & 0x0f }));
+      h.components = Array.from({ length: n }, (_, c) => ({ id: bytes[p + 6 + 3 * c]!, table: bytes[p + 8 + 3 * c]! & 0x0f }));
     }
     i = end;
   }
-  if (!components) return null;
-  if (components.length === 3) {
-    const rgbNames = components.map((c) => c.id).join() === [82, 71, 66].join();
-    const ycc = jfif || (adobeTransform !== null ? adobeTransform !== 0 : !rgbNames);
-    if (!ycc) return null;
-  } else if (components.length !== 1) return null;
-  return tables.get(components[0]!.table) ?? null;
+  return h;
+}
+
+/** The luminance (table 0) quantisation table in natural order, or null when `bytes` is not a JPEG with one. */
+export function lumaQuantTable(bytes: Uint8Array): number[] | null {
+  return readJpegHeader(bytes)?.tables.get(0) ?? null;
+}
+
+/**
+ * The quantisation table of a JPEG's luma (its first component), in natural order, when the file's samples are luma
+ * and chroma (YCbCr, the JFIF default) or grey; null for any other file: one whose first component is not luma (RGB
+ * stored as such: an Adobe APP14 transform of 0, or components named R, G, B; CMYK or YCCK: four components), one
+ * without a frame header or a table for its first component before the first scan, or bytes that are not a JPEG. The
+ * colour model is decided as libjpeg decides it (jdapimin.c, default_decompress_parms).
+ */
+export function jpegLumaTable(bytes: Uint8Array): number[] | null {
+  const h = readJpegHeader(bytes);
+  if (!h?.components) return null;
+  const ids = h.components.map((c) => c.id);
+  if (h.components.length === 3) {
+    const rgbNames = ids[0] === 82 && ids[1] === 71 && ids[2] === 66; // 'R', 'G', 'B'
+    if (!(h.jfif || (h.adobeTransform !== null ? h.adobeTransform !== 0 : !rgbNames))) return null;
+  } else if (h.components.length !== 1) return null;
+  return h.tables.get(h.components[0]!.table) ?? null;
 }
 
 const ascii = (bytes: Uint8Array, at: number, n: number): string => String.fromCharCode(...bytes.subarray(at, at + n));
