@@ -42,6 +42,7 @@ export type {
 export type { ModelManifest, PresetSettings } from './model/manifest.js';
 export type { Kernel } from './image/upsample.js';
 export type { ImageTensor } from './image/tensor.js';
+export type { JpegGrid } from './image/jpeg-quality.js';
 export { measure } from './metrics/index.js';
 export type { Measurements, MeasureOptions } from './metrics/index.js';
 export { evaluate } from './eval/evaluate.js';
