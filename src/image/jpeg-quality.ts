@@ -115,6 +115,17 @@ export function qualityOfTable(table: readonly number[]): number {
   return Math.max(1, Math.min(100, Math.round(q)));
 }
 
+/**
+ * The luminance table the IJG encoder (libjpeg, libjpeg-turbo, and so sharp and PIL) writes at `quality` (1..100), in
+ * natural order: Table K.1 scaled by S = 5000/q below 50, 200 − 2q from 50 (jcparam.c, jpeg_quality_scaling), each
+ * step (K·S + 50)/100 rounded down and clamped to 1..255 (baseline).
+ */
+export function ijgLumaTable(quality: number): number[] {
+  const q = Math.max(1, Math.min(100, Math.round(quality)));
+  const s = q < 50 ? Math.floor(5000 / q) : 200 - 2 * q;
+  return STANDARD_LUMA.map((k) => Math.max(1, Math.min(255, Math.floor((k * s + 50) / 100))));
+}
+
 /** The estimated quality of a JPEG file's bytes, or null when they are not a JPEG with a luminance table. */
 export function estimateJpegQuality(bytes: Uint8Array): number | null {
   const table = lumaQuantTable(bytes);
