@@ -43,6 +43,7 @@ export type { ModelManifest, PresetSettings } from './model/manifest.js';
 export type { Kernel } from './image/upsample.js';
 export type { ImageTensor } from './image/tensor.js';
 export type { JpegGrid } from './image/jpeg-quality.js';
+export type { JpegHistory } from './image/jpeg-history.js';
 export { measure } from './metrics/index.js';
 export type { Measurements, MeasureOptions } from './metrics/index.js';
 export { evaluate } from './eval/evaluate.js';

@@ -25,7 +25,8 @@ import { denoiseInput } from './diffusion/denoise-input.js';
 import { makeSchedule } from './diffusion/schedule.js';
 import { SAMPLER_KINDS, type SamplerKind } from './diffusion/samplers.js';
 import { decodeImage, encodeImage, formatFromPath, metadataLost, type DecodedImage, type DecodeOptions } from './image/io.js';
-import type { JpegGrid } from './image/jpeg-quality.js';
+import { detectJpegHistory, type JpegHistory } from './image/jpeg-history.js';
+import { ijgLumaTable, type JpegGrid } from './image/jpeg-quality.js';
 import { isGreyImage, pcaNoiseLevel } from './image/noise-level.js';
 import { createImage, dims, type ImageTensor } from './image/tensor.js';
 import { KERNELS, upsample, type Kernel } from './image/upsample.js';
@@ -61,8 +62,8 @@ export const DEFAULT_FACTOR = 4;
 /**
  * What an input is known to have been through: clean, jpeg (compressed: the model's `inputs.jpeg` settings apply),
  * noisy (its Gaussian noise is estimated from the pixels, image/noise-level.ts, and removed first, as `noise` does),
- * or auto: jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY, else noisy when the estimated noise reaches
- * NOISY_INPUT_SIGMA, else clean.
+ * or auto: jpeg when the input was a JPEG saved below JPEG_CLEAN_QUALITY (a JPEG file, or pixels found to be a
+ * decoded JPEG: image/jpeg-history.ts), else noisy when the estimated noise reaches NOISY_INPUT_SIGMA, else clean.
  */
 export const INPUT_KINDS = ['auto', 'clean', 'jpeg', 'noisy'] as const;
 /** One of INPUT_KINDS. */
@@ -97,16 +98,58 @@ export function inputKindOf(
  * Whether a run with these options looks at the input's noise: `input` auto or noisy, no explicit `noise`, no estimate
  * given (`sourceNoise`), and not a JPEG input (its blocks are not Gaussian noise; the JPEG settings apply instead).
  */
-export function wantsNoiseEstimate(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceNoise' | 'sourceJpegQuality'>): boolean {
+export function wantsNoiseEstimate(
+  options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceNoise' | 'sourceJpegQuality' | 'sourceJpegHistory'>,
+): boolean {
   return options.sourceNoise === undefined && looksForNoise(options);
 }
 
 /** `input` auto or noisy, no explicit `noise`, not a JPEG input: where a noise estimate counts. */
-function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceJpegQuality'>): boolean {
+function looksForNoise(options: Pick<UpscaleOptions, 'input' | 'noise' | 'sourceJpegQuality' | 'sourceJpegHistory'>): boolean {
   if (options.noise !== undefined) return false;
   const requested = options.input ?? 'auto';
-  return requested === 'noisy' || (requested === 'auto' && inputKindOf('auto', options.sourceJpegQuality) === 'clean');
+  return requested === 'noisy' || (requested === 'auto' && inputKindOf('auto', sourceQualityOf(options)) === 'clean');
 }
+
+/**
+ * Whether a run with these options looks for a JPEG in the input's pixels (detectJpegHistory): `input` auto or jpeg,
+ * none looked for already (`sourceJpegHistory`), and not a JPEG file (`sourceJpegQuality`: the file's header says more).
+ * `input` clean and noisy never look.
+ */
+export function wantsJpegHistory(options: Pick<UpscaleOptions, 'input' | 'sourceJpegQuality' | 'sourceJpegHistory'>): boolean {
+  const requested = options.input ?? 'auto';
+  return (
+    options.sourceJpegHistory === undefined &&
+    typeof options.sourceJpegQuality !== 'number' &&
+    (requested === 'auto' || requested === 'jpeg')
+  );
+}
+
+/** The options with a JPEG looked for in the input's pixels where they look for one (wantsJpegHistory). */
+export function withJpegHistory<O extends UpscaleOptions>(options: O, image: ImageTensor): O {
+  return wantsJpegHistory(options) ? { ...options, sourceJpegHistory: detectJpegHistory(image) } : options;
+}
+
+/**
+ * The options with what the input's pixels say filled in where the options look for it: the JPEG they were decoded
+ * from (withJpegHistory), then their noise (withNoiseEstimate; a JPEG found is not looked at for noise).
+ */
+export function withPixelEstimates<O extends UpscaleOptions>(options: O, image: ImageTensor): O {
+  return withNoiseEstimate(withJpegHistory(options, image), image);
+}
+
+/**
+ * The JPEG quality a run counts for its input: the file's (`sourceJpegQuality`), else that of a JPEG found in its
+ * pixels (`sourceJpegHistory`, under `input` auto or jpeg), else null.
+ */
+function sourceQualityOf(options: Pick<UpscaleOptions, 'input' | 'sourceJpegQuality' | 'sourceJpegHistory'>): number | null {
+  if (typeof options.sourceJpegQuality === 'number') return options.sourceJpegQuality;
+  const requested = options.input ?? 'auto';
+  return (requested === 'auto' || requested === 'jpeg') && options.sourceJpegHistory ? options.sourceJpegHistory.quality : null;
+}
+
+/** The block grid of a JPEG found in the pixels at `quality` (jpegDetected): the IJG table, the image's own (0,0) grid. */
+export const detectedJpegGrid = (quality: number): JpegGrid => ({ lumaTable: ijgLumaTable(quality), orientation: 1 });
 
 /**
  * The input's noise std in grey levels, as `input` auto|noisy estimates it (pcaNoiseLevel, 5×5 patches), or null for a
@@ -143,6 +186,13 @@ export interface UpscaleOptions {
    * `jpegConstraint` needs; null or left out for none. Files and buffers given to `upscale`/`upscaleFile` are read for it.
    */
   sourceJpegGrid?: JpegGrid | null;
+  /**
+   * For a non-JPEG input under `input` auto or jpeg: the JPEG its pixels were found to be decoded from
+   * (detectJpegHistory: a PNG of a JPEG), or null for none. A run counts it as the file's JPEG quality and table: auto
+   * then takes it for a JPEG input below JPEG_CLEAN_QUALITY, and the constraint runs on its table. When left out,
+   * `upscale` and `upscaleFile` look for it in the input's pixels (wantsJpegHistory says when).
+   */
+  sourceJpegHistory?: JpegHistory | null;
   /**
    * For `input` auto or noisy: the noise std estimated in the input (grey levels, estimateInputNoise), or null for
    * none. When left out, `upscale` and `upscaleFile` estimate it from the input's pixels (wantsNoiseEstimate says when).
@@ -329,6 +379,12 @@ export interface UpscaleSettings {
   /** The input kind the run used (auto resolved). */
   input: 'clean' | 'jpeg' | 'noisy';
   /**
+   * The quality of the JPEG found in a non-JPEG input's pixels (UpscaleOptions.sourceJpegHistory) when the run took
+   * it for a JPEG input: its settings are those for that quality, and the constraint runs on that quality's IJG table
+   * (detectedJpegGrid); null otherwise (a JPEG file, a clean input, none found or looked for).
+   */
+  jpegDetected: number | null;
+  /**
    * The noise std estimated in the input (grey levels, 2 decimals) under `input` auto or noisy, whether or not it was
    * removed; null when none was made (an explicit `noise`, input clean or jpeg, a JPEG input).
    */
@@ -381,8 +437,11 @@ export function resolveSettings(
   const requested = oneOf('input', options.input ?? 'auto', INPUT_KINDS);
   // an estimate counts only where one is looked for (an explicit noise, clean or a JPEG input ignore it)
   const estimated = typeof options.sourceNoise === 'number' && looksForNoise(options) ? options.sourceNoise : null;
-  const input = inputKindOf(requested, options.sourceJpegQuality, estimated);
-  const forInput: PresetSettings = input === 'jpeg' ? jpegInputSettings(m, options.sourceJpegQuality ?? null) : {};
+  // a JPEG file's quality, else that of a JPEG found in the pixels (auto or jpeg)
+  const jpegQuality = sourceQualityOf({ ...options, input: requested });
+  const input = inputKindOf(requested, jpegQuality, estimated);
+  const forInput: PresetSettings = input === 'jpeg' ? jpegInputSettings(m, jpegQuality) : {};
+  const detected = input === 'jpeg' && typeof options.sourceJpegQuality !== 'number' && jpegQuality !== null ? jpegQuality : null;
   // An explicit option wins, then the model's settings for a degraded input, then the preset, then the model's
   // defaults, then the library's.
   const pick = <K extends keyof PresetSettings & keyof UpscaleOptions>(k: K) =>
@@ -427,11 +486,7 @@ export function resolveSettings(
     backProject: integerInRange('backProject', pick('backProject') ?? 0, 0, MAX_BACK_PROJECT),
     sampler: oneOf('sampler', pick('sampler') ?? 'ancestral', SAMPLER_KINDS),
     eta: numberInRange('eta', pick('eta') ?? 0, 0, 1),
-    recorrupt: recorruptOf(
-      pick('recorrupt') as boolean | number | undefined,
-      m,
-      input === 'jpeg' ? (options.sourceJpegQuality ?? null) : null,
-    ),
+    recorrupt: recorruptOf(pick('recorrupt') as boolean | number | undefined, m, input === 'jpeg' ? jpegQuality : null),
     jpegConstraint: booleanOf('jpegConstraint', pick('jpegConstraint') ?? false) && input === 'jpeg',
     consistency: oneOf('consistency', pick('consistency') ?? 'ddnm', CONSISTENCY_KINDS),
     seed,
@@ -439,6 +494,7 @@ export function resolveSettings(
     reduce: oneOf('reduce', options.reduce ?? 'mean', REDUCE_KINDS),
     preset: options.preset ?? null,
     input,
+    jpegDetected: detected,
     noiseEstimate: estimated === null ? null : Math.round(estimated * 100) / 100,
     noise,
     denoiser: noise > 0 ? (typeof denoiser === 'object' ? denoiser.manifest.name : denoiser) : null,
@@ -600,8 +656,8 @@ export async function withModel<R>(
 
 /** A tensor's run: its options resolved and checked here (the boundary), then run with the model. */
 async function upscaleWith(input: ImageTensor, model: ModelSession, given: UpscaleOptions, ctx: UpscaleContext): Promise<UpscaleResult> {
-  // input auto|noisy: the noise in the pixels, estimated once (at most 20,000 patches, whatever the size)
-  const options = withNoiseEstimate(given, input);
+  // input auto|jpeg: a JPEG in the pixels; auto|noisy: the noise in them, estimated once (at most 20,000 patches)
+  const options = withPixelEstimates(given, input);
   const s = resolveSettings(options, model.manifest, model.device, model.precision ?? 'float');
   checkUncertainty(options, s);
   const { channels, height, width } = dims(input);
@@ -664,7 +720,9 @@ async function runSettings(
   const outputs: ImageTensor[] = [];
   const consistency = s.consistency === 'none' ? null : { y: lr, factor: s.factor, kind: s.consistency };
   // the JPEG's own coefficients constrain the input as it was decoded (before any noise removal)
-  const jpeg = s.jpegConstraint && options.sourceJpegGrid ? jpegLumaConstraint(input, options.sourceJpegGrid, JPEG_CONSTRAINT_SLACK) : null;
+  // (a JPEG file's grid, else that of a JPEG found in the pixels)
+  const grid = options.sourceJpegGrid ?? (s.jpegDetected !== null ? detectedJpegGrid(s.jpegDetected) : null);
+  const jpeg = s.jpegConstraint && grid ? jpegLumaConstraint(input, grid, JPEG_CONSTRAINT_SLACK) : null;
   // An output's refinement after its passes: `backProject` iterations onto the input (a soft-resample model's), then
   // the JPEG constraint's. One iteration at a time (the same as all at once), reported and with the stop checked
   // between: on a large output (x8 of 1024x680: 44 MP) each takes about 3 s.
@@ -938,7 +996,7 @@ export async function upscaleFile(
   checkOutputSize(decoded.height, decoded.width, options.factor ?? DEFAULT_FACTOR, input);
   warnFrames(input, decoded, ctx);
   const wantsMap = options.uncertaintyMap !== undefined;
-  const opts = withNoiseEstimate(
+  const opts = withPixelEstimates(
     {
       sourceJpegQuality: decoded.jpegQuality,
       sourceJpegGrid: decoded.jpegGrid,

@@ -307,11 +307,16 @@ test('a run keeps a JPEG input to its constraint by default (the default model),
     const violation = (img: ImageTensor) =>
       jpegLumaCorrection(resize(img, 16, 16, 'bicubic', { antialias: true }), c).data.reduce((s, v) => s + v * v, 0);
     assert.ok(violation(on.image) < 0.5 * violation(off.image), `${violation(on.image)} vs ${violation(off.image)}`);
-    // a tensor said to be a JPEG, without its table: asked for, not run, and the result says so
-    const tensor = await upscale(decoded.rgb, { model, factor: 2, seed: 1, input: 'jpeg' });
+    // a tensor said to be a JPEG, without its table (none found in its pixels either): asked for, not run, and the
+    // result says so
+    const tensor = await upscale(decoded.rgb, { model, factor: 2, seed: 1, input: 'jpeg', sourceJpegHistory: null });
     assert.equal(tensor.settings.jpegConstraint, false);
     // (a JPEG of unknown quality takes the settings below every bound, as quality 60 does: the same run as `off`)
     assert.deepEqual(tensor.image.data, off.image.data);
+    // left to look, the run finds the table in the pixels (image/jpeg-history.ts): the same run as the file's
+    const found = await upscale(decoded.rgb, { model, factor: 2, seed: 1, input: 'jpeg' });
+    assert.equal(found.settings.jpegDetected, 60);
+    assert.deepEqual(found.image.data, on.image.data);
   } finally {
     await model.dispose();
     await rm(dir, { recursive: true, force: true });

@@ -5,14 +5,26 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { planBatch, upscaleBatch } from '../src/batch/batch.js';
 import { createRng } from '../src/diffusion/rng.js';
 import { decodeImage, encodeImage } from '../src/image/io.js';
 import { detectJpegHistory, fitJpegHistory, stepEvidence } from '../src/image/jpeg-history.js';
 import { ijgLumaTable, lumaQuantTable, qualityOfTable } from '../src/image/jpeg-quality.js';
 import { byteToUnit, createImage, type ImageTensor } from '../src/image/tensor.js';
+import { loadModel } from '../src/model/session.js';
+import {
+  resolveSettings,
+  upscale,
+  upscaleFile,
+  wantsJpegHistory,
+  wantsNoiseEstimate,
+  withPixelEstimates,
+  type UpscaleOptions,
+} from '../src/upscale.js';
+import { fakeManifest } from './fake-model.js';
 
 /** An RGB image whose pixels are grey levels `f(c, y, x)` (0..255, rounded and clamped). */
 function rgbOf(h: number, w: number, f: (c: number, y: number, x: number) => number): ImageTensor {
@@ -39,7 +51,6 @@ async function viaJpeg(img: ImageTensor, quality: number, dir: string): Promise<
   const file = join(dir, `q${quality}-${img.shape.join('x')}.jpg`);
   await encodeImage({ rgb: img }, file, { quality });
   const d = await decodeImage(file);
-  const { readFile } = await import('node:fs/promises');
   return { rgb: d.rgb, table: lumaQuantTable(await readFile(file))! };
 }
 
@@ -117,6 +128,92 @@ test('detectJpegHistory: a JPEG shifted off the (0,0) grid is not found', async 
     const shifted = rgbOf(64, 64, (c, y, x) => Math.round(127.5 * (rgb.data[(c * 72 + y + 3) * 72 + x + 5]! + 1)));
     assert.equal(detectJpegHistory(shifted), null);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('wantsJpegHistory: input auto and jpeg look for a JPEG in a non-JPEG input, clean and noisy never, nor a JPEG file', () => {
+  assert.equal(wantsJpegHistory({}), true);
+  assert.equal(wantsJpegHistory({ input: 'jpeg', sourceJpegQuality: null }), true);
+  assert.equal(wantsJpegHistory({ input: 'clean' }), false);
+  assert.equal(wantsJpegHistory({ input: 'noisy' }), false);
+  assert.equal(wantsJpegHistory({ sourceJpegQuality: 80 }), false);
+  assert.equal(wantsJpegHistory({ sourceJpegHistory: null }), false, 'already looked for');
+  const found = { quality: 75, lumaTable: ijgLumaTable(75), evidence: 500, frequencies: 20 };
+  // a JPEG found is not looked at for noise; none found is
+  assert.equal(wantsNoiseEstimate({ sourceJpegHistory: found }), false);
+  assert.equal(wantsNoiseEstimate({ sourceJpegHistory: null }), true);
+  assert.equal(wantsNoiseEstimate({ input: 'clean', sourceJpegHistory: found }), false);
+  const clean = photo(32, 32, 5);
+  const o = withPixelEstimates<UpscaleOptions>({ input: 'clean' }, clean);
+  assert.equal(o.sourceJpegHistory, undefined, 'input clean runs no detector');
+  assert.equal(withPixelEstimates<UpscaleOptions>({}, clean).sourceJpegHistory, null);
+});
+
+test('resolveSettings: a JPEG found under input auto is a JPEG input of its quality (its settings, the constraint), under clean it is not', () => {
+  const m = fakeManifest({ inputs: { jpeg: { steps: 1, jpegConstraint: true }, 'jpeg<80': { consistency: 'none' } } });
+  const found = { quality: 75, lumaTable: ijgLumaTable(75), evidence: 500, frequencies: 20 };
+  const auto = resolveSettings({ seed: 1, sourceJpegHistory: found, sourceJpegQuality: null }, m);
+  assert.equal(auto.input, 'jpeg');
+  assert.equal(auto.jpegDetected, 75);
+  assert.equal(auto.jpegConstraint, true);
+  assert.equal(auto.steps, 1);
+  assert.equal(auto.consistency, 'none', "the band below 80 applies: the found quality is the file's");
+  assert.equal(auto.noiseEstimate, null);
+  const clean = resolveSettings({ seed: 1, input: 'clean', sourceJpegHistory: found }, m);
+  assert.equal(clean.input, 'clean');
+  assert.equal(clean.jpegDetected, null);
+  assert.equal(clean.jpegConstraint, false);
+  // explicit jpeg: the quality found, not "unknown"
+  const jpeg = resolveSettings({ seed: 1, input: 'jpeg', sourceJpegHistory: { ...found, quality: 90, lumaTable: ijgLumaTable(90) } }, m);
+  assert.equal(jpeg.jpegDetected, 90);
+  assert.notEqual(jpeg.consistency, 'none', 'quality 90 is above the band');
+  // a JPEG file's own quality wins; nothing is recorded as found
+  const file = resolveSettings({ seed: 1, sourceJpegQuality: 60, sourceJpegHistory: found }, m);
+  assert.equal(file.jpegDetected, null);
+  assert.equal(file.input, 'jpeg');
+  // a found quality of 95 or above is clean under auto
+  const fine = resolveSettings({ seed: 1, sourceJpegHistory: { ...found, quality: 96, lumaTable: ijgLumaTable(96) } }, m);
+  assert.equal(fine.input, 'clean');
+  assert.equal(fine.jpegDetected, null);
+});
+
+test('a PNG of a JPEG runs as the JPEG file does under input auto (the default model); under input clean it does not', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sr-jpeg-history-'));
+  const model = await loadModel('default', { precision: 'float' });
+  try {
+    const jpg = join(dir, 'lr.jpg');
+    await encodeImage({ rgb: photo(32, 32, 21) }, jpg, { quality: 75 });
+    const png = join(dir, 'lr.png');
+    await encodeImage({ rgb: (await decodeImage(jpg)).rgb }, png);
+    const fromFile = await upscale(jpg, { model, factor: 2, seed: 1 });
+    const auto = await upscale(png, { model, factor: 2, seed: 1 });
+    assert.equal(auto.settings.input, 'jpeg');
+    assert.equal(auto.settings.jpegDetected, 75);
+    assert.equal(auto.settings.jpegConstraint, true, 'the constraint ran on the table found');
+    assert.deepEqual(auto.image.data, fromFile.image.data, "the table found is the file's: the same run");
+    const clean = await upscale(png, { model, factor: 2, seed: 1, input: 'clean' });
+    assert.equal(clean.settings.input, 'clean');
+    assert.equal(clean.settings.jpegDetected, null);
+    assert.equal(clean.settings.jpegConstraint, false);
+    assert.notDeepEqual(clean.image.data, auto.image.data);
+    // a file run, a batch's plan and its run resolve and run the same
+    const one = await upscaleFile(png, join(dir, 'one.png'), { model, factor: 2, seed: 1 });
+    assert.equal(one.settings.jpegDetected, 75);
+    assert.deepEqual(one.image.data, auto.image.data);
+    await mkdir(join(dir, 'in'));
+    await encodeImage({ rgb: (await decodeImage(jpg)).rgb }, join(dir, 'in', 'lr.png'));
+    const plan = await planBatch([join(dir, 'in')], join(dir, 'out'), model.manifest, { factor: 2, seed: 1 });
+    const planned = plan.jobs.find((j) => basename(j.input) === 'lr.png')!.settings;
+    // (the plan resolves precision auto; the run records the model's)
+    assert.deepEqual(planned, { ...one.settings, device: planned.device, precision: planned.precision });
+    const batch = await upscaleBatch([join(dir, 'in')], join(dir, 'out'), model, { factor: 2, seed: 1 });
+    assert.equal(batch.report.files[0]!.settings!.jpegConstraint, true);
+    const out = (await decodeImage(join(dir, 'out', 'lr.png'))).rgb;
+    const expected = (await decodeImage(join(dir, 'one.png'))).rgb;
+    assert.deepEqual(out.data, expected.data);
+  } finally {
+    await model.dispose();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -23,8 +23,9 @@ import {
   progressFraction,
   resolveSettings,
   upscalePlanned,
+  wantsJpegHistory,
   wantsNoiseEstimate,
-  withNoiseEstimate,
+  withPixelEstimates,
   type UpscaleFileOptions,
   type ProgressEvent,
   type TimeEstimate,
@@ -174,7 +175,8 @@ async function checkJobs<J extends Pick<Job, 'input' | 'output' | 'files'>>(
 /**
  * The settings of one input, resolved once, when it is planned: the options against the manifest, with what the
  * input's file says of it: the JPEG quality it was saved at (`input` auto and the model's settings for JPEG inputs),
- * and, where the options look for it (wantsNoiseEstimate), the noise in its pixels, decoded as the run decodes them.
+ * and, where the options look for them (wantsJpegHistory, wantsNoiseEstimate), a JPEG and the noise in its pixels,
+ * decoded as the run decodes them (the run rebuilds a JPEG found from the settings' jpegDetected).
  */
 async function settingsOf(
   input: string,
@@ -187,11 +189,11 @@ async function settingsOf(
   const known = { sourceJpegQuality: jpegQuality, ...options };
   const limitInputPixels = options.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const decoded =
-    info && wantsNoiseEstimate(known)
+    info && (wantsNoiseEstimate(known) || wantsJpegHistory(known))
       ? await decodeImage(input, { limitInputPixels, keepIccProfile: options.stripMetadata !== true }).catch(() => null)
       : null;
   // an input that cannot be decoded here fails in its turn
-  return resolveSettings(decoded ? withNoiseEstimate(known, decoded.rgb) : known, manifest, device);
+  return resolveSettings(decoded ? withPixelEstimates(known, decoded.rgb) : known, manifest, device);
 }
 
 /**

@@ -60,6 +60,7 @@ export const upscaleUnits: UnitDecoder<FileReport> = {
       steps: 'number',
       seed: 'number',
       samples: 'number',
+      jpegDetected: 'number?',
     });
     const d = o as unknown as UpscaleJobData;
     return { unit: fileUnit(d.job, 0, 0, d.options), model: d.model };

@@ -139,7 +139,7 @@ function fileDone({ report }: UpscaleInputsOutcome, seconds: number, flags: Flag
   const s = r.settings!;
   ctx.stderr.write(
     `wrote ${escapeControls([...r.outputs, ...(flags.uncertainty ? [flags.uncertainty] : [])].join(', '))} (${r.width}x${r.height}, x${s.factor}, t=${s.passes.join(',')}, ${s.steps} steps, ` +
-      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? ', JPEG input' : ''}${s.recorrupt ? ' (re-corrupted start)' : ''}${s.jpegConstraint ? ', kept to its quantisation intervals' : ''}${noiseNote(s)}, seed ${s.seed}` +
+      `${s.sampler}, consistency ${s.consistency}${s.backProject ? `, back-projected ${s.backProject}x` : ''}${s.input === 'jpeg' ? (s.jpegDetected !== null ? `, JPEG input (found in the pixels: quality ${s.jpegDetected})` : ', JPEG input') : ''}${s.recorrupt ? ' (re-corrupted start)' : ''}${s.jpegConstraint ? ', kept to its quantisation intervals' : ''}${noiseNote(s)}, seed ${s.seed}` +
       `${s.samples > 1 ? `, ${s.samples} samples ${s.reduce}` : ''}) in ${seconds.toFixed(1)} s on ${s.device} with model ${s.model}${s.precision === 'float' ? '' : ` (${s.precision})`}\n`,
   );
 }

@@ -15,6 +15,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { OutputError, UsageError, throwIfAborted } from '../errors.js';
 import { decodeImage, encodeImage, probeImage } from '../image/io.js';
+import { detectJpegHistory } from '../image/jpeg-history.js';
 import { NO_METADATA, type ImageMetadata } from '../image/metadata.js';
 import { dims } from '../image/tensor.js';
 import { upsample } from '../image/upsample.js';
@@ -204,6 +205,8 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
   const decoded = await decodeImage(options.input, { limitInputPixels: maxPixels, keepIccProfile: true });
   // the input's noise, read once for every candidate (each counts it only where its input kind looks for it)
   const sourceNoise = estimateInputNoise(decoded.rgb);
+  // and a JPEG in the pixels of a non-JPEG input (each candidate counts it only under input auto or jpeg)
+  const sourceJpegHistory = decoded.jpegQuality === null ? detectJpegHistory(decoded.rgb) : null;
   const inputSha = hash(bytes);
   const modelArg = typeof options.model === 'string' ? options.model : undefined;
   const stem = basename(options.input, extname(options.input)).replace(/[^A-Za-z0-9_.-]+/g, '_') || 'image';
@@ -212,10 +215,20 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
     const base: CandidateOptions = { factor, ...spec.own, ...(options.method ?? {}), seed };
     if (reduce !== 'mean') base.reduce = reduce;
     if (options.samples !== undefined) base.samples = options.samples;
-    let settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest, 'cpu', precision);
+    let settings = resolveSettings(
+      { ...base, sourceJpegQuality: decoded.jpegQuality, sourceJpegHistory, sourceNoise },
+      manifest,
+      'cpu',
+      precision,
+    );
     if (settings.samples < 2 && options.samples === undefined) {
       base.samples = 2;
-      settings = resolveSettings({ ...base, sourceJpegQuality: decoded.jpegQuality, sourceNoise }, manifest, 'cpu', precision);
+      settings = resolveSettings(
+        { ...base, sourceJpegQuality: decoded.jpegQuality, sourceJpegHistory, sourceNoise },
+        manifest,
+        'cpu',
+        precision,
+      );
     } else if (settings.samples > 1) base.samples = settings.samples; // explicit in the command
     if (settings.samples < 2) delete base.reduce;
     // the noise estimate changes no pixel by itself (the noise removed, and the input kind, are in the key)
@@ -297,6 +310,7 @@ export async function explore(options: ExploreOptions, ctx: ExploreContext = {})
               ...c.options,
               sourceJpegQuality: decoded.jpegQuality,
               sourceJpegGrid: decoded.jpegGrid,
+              sourceJpegHistory,
               sourceNoise,
               model,
               uncertainty: c.uncertainty !== null,

@@ -30,8 +30,10 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * Bumped when a payload's shape changes: a worker refuses payloads of another version. 2: an upscale job carries
  * its settings as planned (issue 24), not options for the worker to resolve again. 3: the settings say whether a
  * JPEG input's output keeps to its quantisation constraint (`jpegConstraint`), which a version-2 worker would ignore.
+ * 4: the settings say when a non-JPEG input's pixels were found to be a decoded JPEG (`jpegDetected`: the quality whose
+ * table its constraint runs on), which a version-3 worker would ignore (it would run no constraint).
  */
-export const PAYLOAD_VERSION = 3;
+export const PAYLOAD_VERSION = 4;
 
 /** The model a job needs: how to find it (a shipped name, or an absolute folder on the shared filesystem) and which it must be. */
 export interface ModelRef {
