@@ -39,8 +39,8 @@ export const DETECT_MIN_EVIDENCE = 40;
 export const DETECT_FREQUENCY_EVIDENCE = 4;
 /** The least number of frequencies with evidence of their own for "a JPEG" (one repeated pattern is not enough). */
 export const DETECT_MIN_FREQUENCIES = 3;
-/** At most this many 8×8 blocks are read (evenly spread), whatever the image's size. */
-const MAX_BLOCKS = 4096;
+/** At most this many 8×8 blocks are read (evenly spread), whatever the image's size: a 256×256 image's worth. */
+const MAX_BLOCKS = 1024;
 /** The share of coefficients off the lattice that the model allows for (clipping, a decoder's own rounding). */
 const OUTLIER = 0.05;
 
@@ -111,7 +111,7 @@ export function blockCoefficients(rgb: ImageTensor): number[][] | null {
  * step of 1 or 2 (finer than the noise can tell) counts 0.
  */
 export function stepEvidence(values: readonly number[], q: number): number {
-  if (q < 3) return 0;
+  if (q < 3 || !values.some((c) => Math.abs(c) >= q / 2)) return 0;
   const norm = q / (DETECT_SIGMA * Math.sqrt(2 * Math.PI));
   let sum = 0;
   for (const c of values) {
