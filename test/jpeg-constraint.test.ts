@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   JPEG_CONSTRAINT_SLACK,
-  dct8x8,
-  idct8x8,
   jpegLuma,
   jpegLumaConstraint,
   jpegLumaCorrection,
   projectJpegLuma,
 } from '../src/diffusion/jpeg-constraint.js';
 import { createRng } from '../src/diffusion/rng.js';
+import { dct8x8, idct8x8 } from '../src/image/dct.js';
 import { decodeImage, encodeImage } from '../src/image/io.js';
 import { jpegLumaTable, lumaQuantTable } from '../src/image/jpeg-quality.js';
 import { byteToUnit, createImage, type ImageTensor } from '../src/image/tensor.js';

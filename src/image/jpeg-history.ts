@@ -16,6 +16,7 @@
  * image: where the decoder clamped R, G or B to 0..255 the luma recomputed from them is off the lattice (on the
  * validation crops, 1 to 3 of 48 at ×2 and ×4 were missed so). Pure: a tensor in, numbers out.
  */
+import { dct8x8 } from './dct.js';
 import { ijgLumaTable } from './jpeg-quality.js';
 import { contiguousData, dims, type ImageTensor } from './tensor.js';
 
@@ -43,30 +44,6 @@ export const DETECT_MIN_FREQUENCIES = 3;
 const MAX_BLOCKS = 1024;
 /** The share of coefficients off the lattice that the model allows for (clipping, a decoder's own rounding). */
 const OUTLIER = 0.05;
-
-/** Orthonormal 8-point DCT-II basis, BASIS[u·8 + x]. */
-const BASIS = (() => {
-  const b = new Float64Array(64);
-  for (let u = 0; u < 8; u++)
-    for (let x = 0; x < 8; x++) b[u * 8 + x] = (u === 0 ? Math.sqrt(1 / 8) : 0.5) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
-  return b;
-})();
-
-/** 2-D orthonormal DCT of an 8×8 row-major block into `out`. */
-function dct(block: Float64Array, tmp: Float64Array, out: Float64Array): void {
-  for (let u = 0; u < 8; u++)
-    for (let x = 0; x < 8; x++) {
-      let s = 0;
-      for (let y = 0; y < 8; y++) s += BASIS[u * 8 + y]! * block[y * 8 + x]!;
-      tmp[u * 8 + x] = s;
-    }
-  for (let u = 0; u < 8; u++)
-    for (let v = 0; v < 8; v++) {
-      let s = 0;
-      for (let x = 0; x < 8; x++) s += tmp[u * 8 + x]! * BASIS[v * 8 + x]!;
-      out[u * 8 + v] = s;
-    }
-}
 
 /**
  * The luma DCT coefficients of the image's whole 8×8 blocks on the (0,0) grid, per frequency (natural order), each
@@ -99,7 +76,7 @@ export function blockCoefficients(rgb: ImageTensor): number[][] | null {
         block[y * 8 + x] = v - 128;
       }
     if (clipped) continue;
-    dct(block, tmp, coef);
+    dct8x8(block, coef, tmp);
     for (let k = 0; k < 64; k++) seen[k]!.add(Math.round(coef[k]! * 1000));
   }
   return seen.map((s) => Array.from(s, (v) => v / 1000));
